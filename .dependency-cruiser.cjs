@@ -1,0 +1,25 @@
+/** Zone arrows from STYLE.md: each folder imports only what its zone allows. */
+module.exports = {
+  forbidden: [
+    { name: 'core-is-a-leaf', severity: 'error',
+      from: { path: '^plugin/core' }, to: { path: '^plugin/(?!core)' } },
+    { name: 'sdk-imports-core-only', severity: 'error',
+      from: { path: '^plugin/sdk' }, to: { path: '^plugin/(?!core|sdk)' } },
+    { name: 'gateway-never-imports-workers', severity: 'error',
+      from: { path: '^plugin/gateway' }, to: { path: '^plugin/(deid|annotate|central|cli)' } },
+    { name: 'deid-stays-sealed', severity: 'error',
+      from: { path: '^plugin/deid' }, to: { path: '^plugin/(?!core|deid)' } },
+    { name: 'annotate-stays-deidentified', severity: 'error',
+      from: { path: '^plugin/annotate' }, to: { path: '^plugin/(deid|gateway|relink|sdk|cli)' } },
+    { name: 'relink-imports-core-and-sdk', severity: 'error',
+      from: { path: '^plugin/relink' }, to: { path: '^plugin/(?!core|sdk|relink)' } },
+    { name: 'central-imports-core-only', severity: 'error',
+      from: { path: '^central' }, to: { path: '^plugin/(?!core)' } },
+    { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsConfig: { fileName: 'tsconfig.json' },
+    tsPreCompilationDeps: true,
+  },
+};
