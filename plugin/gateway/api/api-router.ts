@@ -1,0 +1,126 @@
+import { AiBridgeError } from '../../core/ai-bridge-error';
+import { jobId } from '../../core/branded-ids';
+import { jsonReply, type HttpReply, type HttpRequestFrame } from '../../sdk';
+import { GatewayError } from '../gateway-errors';
+import { isJobState, JOB_STATES, type Job, type JobStore } from '../job';
+import type { HealthResponse, JobDetailResponse, JobListResponse, JobView } from './api-types';
+
+export interface ApiContext {
+  readonly store: JobStore;
+  readonly health: () => HealthResponse;
+  /** Called after a job was put back in the queue. */
+  readonly onRequeued: () => void;
+}
+
+const PREFIX = '/ai-bridge/';
+const MAX_LIMIT = 1000;
+
+type Handler = (request: HttpRequestFrame, params: readonly string[]) => HttpReply;
+interface Route { readonly method: string; readonly pattern: RegExp; readonly handler: Handler }
+
+/** The /ai-bridge/ REST API. Every error answers JSON with a stable code. */
+export class ApiRouter {
+  readonly #context: ApiContext;
+  readonly #routes: readonly Route[];
+
+  constructor(context: ApiContext) {
+    this.#context = context;
+    this.#routes = [
+      { method: 'GET', pattern: /^health$/, handler: () => jsonReply(200, this.#context.health()) },
+      { method: 'GET', pattern: /^jobs$/, handler: (request) => this.#listJobs(request) },
+      { method: 'GET', pattern: /^jobs\/([^/]+)$/, handler: (_request, params) => this.#getJob(params[0] ?? '') },
+      { method: 'POST', pattern: /^jobs\/([^/]+)\/retry$/, handler: (_request, params) => this.#retryJob(params[0] ?? '') },
+    ];
+  }
+
+  handle(request: HttpRequestFrame): Promise<HttpReply> {
+    try {
+      return Promise.resolve(this.#route(request));
+    } catch (error) {
+      return Promise.resolve(errorReply(error));
+    }
+  }
+
+  #route(request: HttpRequestFrame): HttpReply {
+    const path = request.path.startsWith(PREFIX) ? request.path.slice(PREFIX.length).replace(/\/$/, '') : request.path;
+    const matching = this.#routes.map((route) => ({ route, match: route.pattern.exec(path) })).filter((m) => m.match !== null);
+    if (matching.length === 0) {
+      throw new GatewayError('AIB_API_NOT_FOUND', `no route ${request.method} ${request.path}`, { path: request.path });
+    }
+    const hit = matching.find((m) => m.route.method === request.method);
+    if (hit === undefined || hit.match === null) {
+      throw new GatewayError('AIB_API_METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${request.path}`, {
+        path: request.path, allowed: matching.map((m) => m.route.method).join(','),
+      });
+    }
+    return hit.route.handler(request, hit.match.slice(1));
+  }
+
+  #listJobs(request: HttpRequestFrame): HttpReply {
+    const state = request.query['state'];
+    if (state !== undefined && !isJobState(state)) {
+      throw new GatewayError('AIB_API_BAD_PARAMETER', `state must be one of ${JOB_STATES.join(', ')}`, { parameter: 'state' });
+    }
+    const limit = integerParameter(request.query['limit'], 'limit', 100, 1, MAX_LIMIT);
+    const offset = integerParameter(request.query['offset'], 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
+    const { jobs, total } = this.#context.store.list(state === undefined ? { limit, offset } : { state, limit, offset });
+    const body: JobListResponse = { jobs: jobs.map(toJobView), total, limit, offset };
+    return jsonReply(200, body);
+  }
+
+  #getJob(raw: string): HttpReply {
+    const id = parseJobId(raw);
+    const job = this.#context.store.get(id);
+    if (job === undefined) throw new GatewayError('AIB_API_NOT_FOUND', `job ${raw} does not exist`, { jobId: raw });
+    const body: JobDetailResponse = {
+      ...toJobView(job),
+      events: this.#context.store.events(id).map((e) => ({ at: new Date(e.at).toISOString(), event: e.event, stage: e.stage, detail: e.detail })),
+    };
+    return jsonReply(200, body);
+  }
+
+  #retryJob(raw: string): HttpReply {
+    const job = this.#context.store.requeue(parseJobId(raw));
+    this.#context.onRequeued();
+    return jsonReply(202, toJobView(job));
+  }
+}
+
+export function toJobView(job: Job): JobView {
+  const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+  return {
+    id: job.id, instanceId: job.instanceId, sopInstanceUid: job.sopInstanceUid, seriesInstanceUid: job.seriesInstanceUid,
+    modality: job.modality, sopClassUid: job.sopClassUid, transferSyntaxUid: job.transferSyntaxUid,
+    sha256: job.sha256, sizeBytes: job.sizeBytes, changeSeq: job.changeSeq, state: job.state, stage: job.stage,
+    attempts: job.attempts, nextAttemptAt: job.state === 'retrying' ? iso(job.nextAttemptAt) : null, outcome: job.outcome,
+    error: job.errorCode === null ? null : { code: job.errorCode, message: job.errorMessage ?? '' },
+    createdAt: new Date(job.createdAt).toISOString(), updatedAt: new Date(job.updatedAt).toISOString(), finishedAt: iso(job.finishedAt),
+  };
+}
+
+function parseJobId(raw: string): ReturnType<typeof jobId> {
+  if (!/^[1-9][0-9]{0,15}$/.test(raw)) {
+    throw new GatewayError('AIB_API_BAD_PARAMETER', `job id must be a positive integer, got ${JSON.stringify(raw.slice(0, 40))}`, { parameter: 'id' });
+  }
+  return jobId(Number(raw));
+}
+
+function integerParameter(raw: string | undefined, name: string, fallback: number, min: number, max: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new GatewayError('AIB_API_BAD_PARAMETER', `${name} must be an integer from ${min} to ${max}`, { parameter: name });
+  }
+  return value;
+}
+
+const STATUS_BY_CODE: Readonly<Record<string, number>> = {
+  AIB_API_NOT_FOUND: 404, AIB_API_BAD_PARAMETER: 400, AIB_API_METHOD_NOT_ALLOWED: 405, AIB_API_CONFLICT: 409,
+};
+
+function errorReply(error: unknown): HttpReply {
+  if (error instanceof AiBridgeError) {
+    return jsonReply(STATUS_BY_CODE[error.code] ?? 500, { error: error.toJSON() });
+  }
+  return jsonReply(500, { error: { code: 'AIB_API_INTERNAL', message: error instanceof Error ? error.message : String(error), details: {} } });
+}

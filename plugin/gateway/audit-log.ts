@@ -1,0 +1,24 @@
+import { appendFileSync } from 'node:fs';
+
+export interface AuditEntry {
+  readonly event: string;
+  readonly jobId?: number;
+  readonly instanceId?: string;
+  readonly detail?: string;
+}
+
+/**
+ * audit.jsonl (PHI zone): append-only, one JSON object per line, written
+ * synchronously so an entry exists before the action it records is reported.
+ */
+export class AuditLog {
+  readonly #path: string;
+
+  constructor(path: string) {
+    this.#path = path;
+  }
+
+  append(entry: AuditEntry): void {
+    appendFileSync(this.#path, JSON.stringify({ at: new Date().toISOString(), ...entry }) + '\n', { mode: 0o600 });
+  }
+}

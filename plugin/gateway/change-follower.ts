@@ -1,0 +1,104 @@
+import { orthancInstanceId } from '../core/branded-ids';
+import type { OrthancRest } from '../sdk';
+import type { JobStore, NewInstanceChange } from './job';
+import type { Logger } from './logger';
+
+export interface ChangeFollowerOptions {
+  readonly batchSize: number;
+  readonly pollMs: number;
+  readonly processExistingInstances: boolean;
+}
+
+/**
+ * Follows Orthanc's change log, the source of truth. Notifications from the
+ * plugin only wake it up; what counts is /changes?since=<cursor>, so an
+ * instance stored while the gateway was down (or a notification dropped) is
+ * still found, and the jobs table's unique instance id makes it happen once.
+ */
+export class ChangeFollower {
+  readonly #orthanc: OrthancRest;
+  readonly #store: JobStore;
+  readonly #options: ChangeFollowerOptions;
+  readonly #log: Logger;
+  readonly #onNewJobs: () => void;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(orthanc: OrthancRest, store: JobStore, options: ChangeFollowerOptions, log: Logger, onNewJobs: () => void) {
+    this.#orthanc = orthanc;
+    this.#store = store;
+    this.#options = options;
+    this.#log = log;
+    this.#onNewJobs = onNewJobs;
+  }
+
+  /** Sets the cursor on a first start, then catches up and starts the safety poll. */
+  async start(): Promise<void> {
+    if (this.#store.changeCursor() === undefined) {
+      const start = this.#options.processExistingInstances ? 0 : (await this.#orthanc.lastChange()).Last;
+      this.#store.recordChanges([], start);
+      this.#log.info(`first start: following Orthanc's change log from sequence ${start}`);
+    } else {
+      this.#log.info(`resuming Orthanc's change log after sequence ${this.#store.changeCursor() ?? 0}`);
+    }
+    await this.poke();
+    this.#schedulePoll();
+  }
+
+  /** Catch up now; overlapping pokes coalesce into one more round. */
+  poke(): Promise<void> {
+    if (this.#running !== undefined) {
+      this.#again = true;
+      return this.#running;
+    }
+    this.#running = this.#loop().finally(() => { this.#running = undefined; });
+    return this.#running;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    await this.#running;
+  }
+
+  async #loop(): Promise<void> {
+    do {
+      this.#again = false;
+      try {
+        await this.#catchUp();
+      } catch (error) {
+        // Orthanc busy or the socket briefly gone: the next poke or poll retries.
+        this.#log.warn(`reading Orthanc's change log failed: ${error instanceof Error ? error.message : String(error)}`);
+        return;
+      }
+    } while (this.#again && !this.#stopped);
+  }
+
+  async #catchUp(): Promise<void> {
+    for (;;) {
+      if (this.#stopped) return;
+      const since = this.#store.changeCursor() ?? 0;
+      const page = await this.#orthanc.changes(since, this.#options.batchSize);
+      const fresh: NewInstanceChange[] = page.Changes
+        .filter((c) => c.ChangeType === 'NewInstance' && c.ResourceType === 'Instance' && c.Seq > since)
+        .map((c) => ({ seq: c.Seq, instanceId: orthancInstanceId(c.ID) }));
+      const last = page.Changes.reduce((max, c) => Math.max(max, c.Seq), since);
+      const cursor = page.Done ? Math.max(last, page.Last) : last;
+      if (cursor > since || fresh.length > 0) {
+        const created = this.#store.recordChanges(fresh, cursor);
+        if (created > 0) this.#onNewJobs();
+      }
+      if (page.Done || page.Changes.length === 0) return;
+    }
+  }
+
+  #schedulePoll(): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      void this.poke().finally(() => { this.#schedulePoll(); });
+    }, this.#options.pollMs);
+    this.#timer.unref();
+  }
+}

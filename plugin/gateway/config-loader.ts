@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+
+import Ajv, { type ErrorObject } from 'ajv';
+
+import { ConfigError } from './gateway-errors';
+
+/** The validated AiBridge section, defaults applied (config/aibridge.schema.json). */
+export interface AiBridgeConfig {
+  readonly Enable: boolean;
+  readonly NodeCommand: string;
+  readonly GatewayScript?: string;
+  readonly DataDirectory: string;
+  readonly ProcessExistingInstances: boolean;
+  readonly Concurrency: number;
+  readonly MaxAttempts: number;
+  readonly RetryBackoffSeconds: number;
+  readonly ChangesBatchSize: number;
+  readonly ChangesPollSeconds: number;
+}
+
+export const SCHEMA_PATH = join(__dirname, '..', '..', '..', 'config', 'aibridge.schema.json');
+
+interface SchemaDocument {
+  readonly properties: Readonly<Record<string, { readonly description?: string }>>;
+}
+
+let cachedSchema: SchemaDocument | undefined;
+export function loadSchema(): SchemaDocument {
+  cachedSchema ??= JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')) as SchemaDocument;
+  return cachedSchema;
+}
+
+/**
+ * Reads the AiBridge section out of Orthanc's whole configuration (as
+ * OrthancPluginGetConfiguration returns it) and refuses anything the schema
+ * does not allow, naming the key, rather than guessing.
+ */
+export function loadAiBridgeConfig(orthancConfigJson: string, cwd: string = process.cwd()): AiBridgeConfig {
+  let orthanc: unknown;
+  try {
+    orthanc = JSON.parse(orthancConfigJson);
+  } catch {
+    throw new ConfigError('AIB_CONFIG_INVALID_JSON', 'Orthanc configuration is not valid JSON');
+  }
+  if (typeof orthanc !== 'object' || orthanc === null) {
+    throw new ConfigError('AIB_CONFIG_INVALID_JSON', 'Orthanc configuration is not a JSON object');
+  }
+  const top = orthanc as Record<string, unknown>;
+  const raw = top['AiBridge'] ?? {};
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ConfigError('AIB_CONFIG_BAD_VALUE', 'AiBridge must be a JSON object', { key: 'AiBridge' });
+  }
+  // Validate a copy: defaults are filled in without touching Orthanc's object.
+  const section = structuredClone(raw) as Record<string, unknown>;
+  const schema = loadSchema();
+  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true });
+  const validate = ajv.compile(schema);
+  if (!validate(section)) throw toConfigError(validate.errors ?? [], Object.keys(schema.properties));
+
+  if (section['DataDirectory'] === undefined) {
+    const storage = typeof top['StorageDirectory'] === 'string' ? top['StorageDirectory'] : 'OrthancStorage';
+    section['DataDirectory'] = join(dirname(resolve(cwd, storage)), 'ai-bridge');
+  } else {
+    section['DataDirectory'] = resolve(cwd, String(section['DataDirectory']));
+  }
+  return section as unknown as AiBridgeConfig;
+}
+
+function toConfigError(errors: readonly ErrorObject[], knownKeys: readonly string[]): ConfigError {
+  const unknown = errors.find((e) => e.keyword === 'additionalProperties');
+  if (unknown !== undefined) {
+    const key = String((unknown.params as { additionalProperty: string }).additionalProperty);
+    const near = closest(key, knownKeys);
+    const hint = near === undefined ? '' : ` (did you mean AiBridge.${near}?)`;
+    return new ConfigError('AIB_CONFIG_UNKNOWN_KEY', `unknown configuration key AiBridge.${key}${hint}`, { key: `AiBridge.${key}` });
+  }
+  const first = errors[0];
+  const path = first === undefined ? '' : first.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  const key = path === '' ? 'AiBridge' : `AiBridge.${path}`;
+  return new ConfigError('AIB_CONFIG_BAD_VALUE', `configuration key ${key} ${first?.message ?? 'is invalid'}`, { key });
+}
+
+/** The known key within edit distance 2, if any: catches "Concurency". */
+function closest(key: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of candidates) {
+    const d = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) { best = candidate; bestDistance = d; }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}

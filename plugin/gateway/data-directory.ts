@@ -1,0 +1,44 @@
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { ConfigError } from './gateway-errors';
+
+/** The DataDirectory layout of DESIGN.md; the zone of each path is in README. */
+export interface DataLayout {
+  readonly root: string;
+  readonly stateDb: string;
+  readonly auditLog: string;
+  readonly phi: string;
+  readonly vaultDb: string;
+  readonly spool: string;
+  readonly deid: string;
+  readonly outbox: string;
+  readonly models: string;
+}
+
+export function dataLayout(root: string): DataLayout {
+  return {
+    root,
+    stateDb: join(root, 'state.sqlite'),
+    auditLog: join(root, 'audit.jsonl'),
+    phi: join(root, 'phi'),
+    vaultDb: join(root, 'phi', 'vault.sqlite'),
+    spool: join(root, 'phi', 'spool'),
+    deid: join(root, 'deid'),
+    outbox: join(root, 'outbox'),
+    models: join(root, 'models'),
+  };
+}
+
+/** Creates the folders owner-only (0700): PHI lives here. */
+export function prepareDataDirectory(layout: DataLayout): void {
+  try {
+    for (const dir of [layout.root, layout.phi, layout.spool, layout.deid, layout.outbox, layout.models]) {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+    }
+    accessSync(layout.root, constants.W_OK);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError('AIB_CONFIG_DATA_DIRECTORY', `AiBridge.DataDirectory ${layout.root} is not usable: ${reason}`, { key: 'AiBridge.DataDirectory' });
+  }
+}

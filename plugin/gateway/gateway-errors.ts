@@ -1,0 +1,30 @@
+import { AiBridgeError, type ErrorDetails } from '../core/ai-bridge-error';
+
+/**
+ * Every error code the gateway raises, with its meaning. README lists them;
+ * a test checks both agree.
+ */
+export const GATEWAY_ERROR_CODES = {
+  AIB_CONFIG_INVALID_JSON: 'Orthanc returned a configuration that is not JSON',
+  AIB_CONFIG_UNKNOWN_KEY: 'a key in the AiBridge section is not in the schema',
+  AIB_CONFIG_BAD_VALUE: 'a key in the AiBridge section has the wrong type or range',
+  AIB_CONFIG_DATA_DIRECTORY: 'the data directory cannot be created or written',
+  AIB_INGEST_UNREADABLE: 'Orthanc could not hand over the instance bytes',
+  AIB_INGEST_NOT_DICOM: 'the stored instance does not parse as DICOM Part 10',
+  AIB_INGEST_MISSING_ATTRIBUTE: 'the instance lacks an attribute the pipeline routes on',
+  AIB_JOB_ATTEMPTS_EXHAUSTED: 'the instance failed transiently MaxAttempts times',
+  AIB_API_NOT_FOUND: 'no such route or job',
+  AIB_API_BAD_PARAMETER: 'a query parameter or path segment is invalid',
+  AIB_API_METHOD_NOT_ALLOWED: 'the route exists but not for this method',
+  AIB_API_CONFLICT: 'the job is not in a state that allows the action',
+} as const;
+
+export type GatewayErrorCode = keyof typeof GATEWAY_ERROR_CODES;
+
+export class GatewayError extends AiBridgeError {
+  constructor(code: GatewayErrorCode, message: string, details: ErrorDetails = {}, transient = false) {
+    super(code, message, details, transient);
+  }
+}
+
+export class ConfigError extends GatewayError {}

@@ -1,0 +1,93 @@
+import type { JobId, OrthancInstanceId } from '../core/branded-ids';
+
+export const JOB_STATES = ['queued', 'running', 'retrying', 'done', 'quarantined'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+export function isJobState(value: string): value is JobState {
+  return (JOB_STATES as readonly string[]).includes(value);
+}
+
+/** One instance's way through the pipeline, as stored in state.sqlite. */
+export interface Job {
+  readonly id: JobId;
+  readonly instanceId: OrthancInstanceId;
+  /** Orthanc change sequence that announced the instance. */
+  readonly changeSeq: number;
+  readonly sopInstanceUid: string | null;
+  readonly seriesInstanceUid: string | null;
+  readonly modality: string | null;
+  readonly sopClassUid: string | null;
+  readonly transferSyntaxUid: string | null;
+  readonly sha256: string | null;
+  readonly sizeBytes: number | null;
+  readonly state: JobState;
+  /** Stage running now, or the last one reached. */
+  readonly stage: string;
+  readonly attempts: number;
+  /** Epoch ms before which a retrying job is not picked up. */
+  readonly nextAttemptAt: number;
+  readonly outcome: string | null;
+  readonly errorCode: string | null;
+  readonly errorMessage: string | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly finishedAt: number | null;
+}
+
+export interface JobEvent {
+  readonly at: number;
+  readonly event: string;
+  readonly stage: string;
+  readonly detail: string | null;
+}
+
+/** What a stage learnt about the instance, kept on the job. */
+export interface InstanceFacts {
+  readonly sopInstanceUid?: string;
+  readonly seriesInstanceUid?: string;
+  readonly modality?: string;
+  readonly sopClassUid?: string;
+  readonly transferSyntaxUid?: string;
+  readonly sha256?: string;
+  readonly sizeBytes?: number;
+}
+
+export interface JobQuery {
+  readonly state?: JobState;
+  readonly limit: number;
+  readonly offset: number;
+}
+
+export interface NewInstanceChange {
+  readonly seq: number;
+  readonly instanceId: OrthancInstanceId;
+}
+
+/**
+ * Durable job state. The embedded implementation is SQLite; a site that
+ * outgrows one machine swaps in a shared engine behind this interface.
+ */
+export interface JobStore {
+  /** Last change sequence fully turned into jobs, or undefined before the first run. */
+  changeCursor(): number | undefined;
+  /** Creates a job per new instance (never twice for one instance) and moves the cursor, atomically. */
+  recordChanges(changes: readonly NewInstanceChange[], cursor: number): number;
+  /** Takes the next due job and marks it running; undefined when none is due. */
+  claimNext(now: number): Job | undefined;
+  setStage(id: JobId, stage: string): void;
+  recordFacts(id: JobId, facts: InstanceFacts): void;
+  complete(id: JobId, outcome: string): void;
+  scheduleRetry(id: JobId, at: number, errorCode: string, message: string): void;
+  quarantine(id: JobId, errorCode: string, message: string): void;
+  /** Puts a quarantined/retrying/done job back in the queue with fresh attempts. */
+  requeue(id: JobId): Job;
+  /** Jobs left running by a previous process go back to the queue. */
+  recoverInterrupted(): number;
+  get(id: JobId): Job | undefined;
+  events(id: JobId): JobEvent[];
+  list(query: JobQuery): { jobs: Job[]; total: number };
+  countsByState(): Record<JobState, number>;
+  /** Epoch ms of the earliest retry still waiting, if any. */
+  nextRetryAt(): number | undefined;
+  close(): void;
+}

@@ -1,0 +1,48 @@
+import { MetricsType, type SdkClient } from '../sdk';
+import type { JobStore } from './job';
+
+/**
+ * Publishes job counts into Orthanc's /tools/metrics-prometheus. Counts come
+ * from the store, so they are right after a restart too; publishing is
+ * throttled because a busy pipeline settles many jobs a second.
+ */
+export class MetricsPublisher {
+  readonly #sdk: SdkClient;
+  readonly #store: JobStore;
+  #pending: NodeJS.Timeout | undefined;
+  readonly #interval: NodeJS.Timeout;
+
+  constructor(sdk: SdkClient, store: JobStore) {
+    this.#sdk = sdk;
+    this.#store = store;
+    this.#interval = setInterval(() => { this.publishSoon(); }, 10_000);
+    this.#interval.unref();
+  }
+
+  publishSoon(): void {
+    if (this.#pending !== undefined) return;
+    this.#pending = setTimeout(() => {
+      this.#pending = undefined;
+      this.#publish();
+    }, 500);
+    this.#pending.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#interval);
+    if (this.#pending !== undefined) clearTimeout(this.#pending);
+  }
+
+  #publish(): void {
+    const counts = this.#store.countsByState();
+    const cursor = this.#store.changeCursor() ?? 0;
+    const values: [string, number][] = [
+      ...Object.entries(counts).map(([state, n]): [string, number] => [`aibridge_jobs_${state}`, n]),
+      ['aibridge_queue_depth', counts.queued + counts.running + counts.retrying],
+      ['aibridge_change_cursor', cursor],
+    ];
+    for (const [name, value] of values) {
+      this.#sdk.setMetricsValue(name, value, MetricsType.Default).catch(() => { /* socket down: next round publishes */ });
+    }
+  }
+}

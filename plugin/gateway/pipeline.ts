@@ -1,0 +1,116 @@
+import { AiBridgeError } from '../core/ai-bridge-error';
+import type { AuditLog } from './audit-log';
+import type { Job, JobStore } from './job';
+import type { Logger } from './logger';
+import type { Stage } from './stages/stage';
+
+export interface PipelineOptions {
+  readonly concurrency: number;
+  readonly maxAttempts: number;
+  readonly retryBackoffMs: number;
+}
+
+const MAX_BACKOFF_MS = 60 * 60 * 1000;
+
+/**
+ * Runs due jobs through the stages, `concurrency` at a time. Transient
+ * failures are retried with exponential backoff; permanent ones, and
+ * transient ones past MaxAttempts, end in quarantine with the reason. No
+ * outcome is silent: each lands in the job record and the audit log.
+ */
+export class Pipeline {
+  readonly #store: JobStore;
+  readonly #stages: readonly Stage[];
+  readonly #options: PipelineOptions;
+  readonly #log: Logger;
+  readonly #audit: AuditLog;
+  readonly #onSettled: () => void;
+  #active = 0;
+  #stopped = false;
+  #timer: NodeJS.Timeout | undefined;
+  readonly #running = new Set<Promise<void>>();
+
+  constructor(store: JobStore, stages: readonly Stage[], options: PipelineOptions, log: Logger, audit: AuditLog, onSettled: () => void) {
+    this.#store = store;
+    this.#stages = stages;
+    this.#options = options;
+    this.#log = log;
+    this.#audit = audit;
+    this.#onSettled = onSettled;
+  }
+
+  get active(): number {
+    return this.#active;
+  }
+
+  /** Starts as many due jobs as there are free slots; call whenever work may have arrived. */
+  kick(): void {
+    if (this.#stopped) return;
+    while (this.#active < this.#options.concurrency) {
+      const job = this.#store.claimNext(Date.now());
+      if (job === undefined) break;
+      this.#active++;
+      const run = this.#process(job).finally(() => {
+        this.#active--;
+        this.#running.delete(run);
+        this.#onSettled();
+        this.kick();
+      });
+      this.#running.add(run);
+    }
+    this.#armRetryTimer();
+  }
+
+  /** Lets running jobs finish (they are idempotent, so a cut-off one reruns on the next start). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    await Promise.allSettled([...this.#running]);
+  }
+
+  async #process(job: Job): Promise<void> {
+    let outcome = 'no stage ran';
+    try {
+      for (const stage of this.#stages) {
+        this.#store.setStage(job.id, stage.name);
+        const result = await stage.run(job);
+        if (result.facts !== undefined) this.#store.recordFacts(job.id, result.facts);
+        if (result.outcome !== undefined) outcome = result.outcome;
+      }
+      this.#store.complete(job.id, outcome);
+      this.#audit.append({ event: 'job-done', jobId: job.id, instanceId: job.instanceId, detail: outcome });
+    } catch (error) {
+      this.#fail(job, error);
+    }
+  }
+
+  #fail(job: Job, error: unknown): void {
+    const known = error instanceof AiBridgeError;
+    const code = known ? error.code : 'AIB_INTERNAL';
+    const message = error instanceof Error ? error.message : String(error);
+    // Unknown exceptions are bugs, not bad data: retry them rather than quarantine.
+    const transient = known ? error.transient : true;
+    if (transient && job.attempts < this.#options.maxAttempts) {
+      const delay = Math.min(this.#options.retryBackoffMs * 2 ** (job.attempts - 1), MAX_BACKOFF_MS);
+      this.#store.scheduleRetry(job.id, Date.now() + delay, code, message);
+      this.#log.warn(`job ${job.id} (instance ${job.instanceId}) attempt ${job.attempts} failed, retry in ${Math.round(delay / 1000)} s: ${code}: ${message}`);
+      return;
+    }
+    const finalCode = transient ? 'AIB_JOB_ATTEMPTS_EXHAUSTED' : code;
+    const finalMessage = transient ? `${job.attempts} attempts failed; last: ${code}: ${message}` : message;
+    this.#store.quarantine(job.id, finalCode, finalMessage);
+    this.#audit.append({ event: 'job-quarantined', jobId: job.id, instanceId: job.instanceId, detail: `${finalCode}: ${finalMessage}` });
+    this.#log.error(`job ${job.id} (instance ${job.instanceId}) quarantined: ${finalCode}: ${finalMessage}`);
+  }
+
+  #armRetryTimer(): void {
+    if (this.#stopped) return;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const next = this.#store.nextRetryAt();
+    if (next === undefined) return;
+    const delay = Math.max(50, next - Date.now());
+    this.#timer = setTimeout(() => { this.#timer = undefined; this.kick(); }, Math.min(delay, 2 ** 31 - 1));
+    this.#timer.unref();
+  }
+}

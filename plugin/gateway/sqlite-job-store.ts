@@ -1,0 +1,227 @@
+import Database from 'better-sqlite3';
+
+import { jobId, orthancInstanceId, type JobId } from '../core/branded-ids';
+import { GatewayError } from './gateway-errors';
+import { JOB_STATES, type InstanceFacts, type Job, type JobEvent, type JobQuery, type JobState, type JobStore, type NewInstanceChange } from './job';
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS jobs (
+  id INTEGER PRIMARY KEY,
+  instance_id TEXT NOT NULL UNIQUE,
+  change_seq INTEGER NOT NULL,
+  sop_instance_uid TEXT, series_instance_uid TEXT, modality TEXT, sop_class_uid TEXT,
+  transfer_syntax_uid TEXT, sha256 TEXT, size_bytes INTEGER,
+  state TEXT NOT NULL CHECK (state IN (${JOB_STATES.map((s) => `'${s}'`).join(',')})),
+  stage TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL DEFAULT 0,
+  outcome TEXT, error_code TEXT, error_message TEXT,
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, finished_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS jobs_due ON jobs (state, next_attempt_at, id);
+CREATE TABLE IF NOT EXISTS job_events (
+  job_id INTEGER NOT NULL REFERENCES jobs(id),
+  at INTEGER NOT NULL, event TEXT NOT NULL, stage TEXT NOT NULL, detail TEXT
+);
+CREATE INDEX IF NOT EXISTS job_events_job ON job_events (job_id, at);
+`;
+
+interface JobRow {
+  id: number; instance_id: string; change_seq: number;
+  sop_instance_uid: string | null; series_instance_uid: string | null; modality: string | null;
+  sop_class_uid: string | null; transfer_syntax_uid: string | null; sha256: string | null; size_bytes: number | null;
+  state: JobState; stage: string; attempts: number; next_attempt_at: number;
+  outcome: string | null; error_code: string | null; error_message: string | null;
+  created_at: number; updated_at: number; finished_at: number | null;
+}
+
+function toJob(row: JobRow): Job {
+  return {
+    id: jobId(row.id), instanceId: orthancInstanceId(row.instance_id), changeSeq: row.change_seq,
+    sopInstanceUid: row.sop_instance_uid, seriesInstanceUid: row.series_instance_uid, modality: row.modality,
+    sopClassUid: row.sop_class_uid, transferSyntaxUid: row.transfer_syntax_uid, sha256: row.sha256, sizeBytes: row.size_bytes,
+    state: row.state, stage: row.stage, attempts: row.attempts, nextAttemptAt: row.next_attempt_at,
+    outcome: row.outcome, errorCode: row.error_code, errorMessage: row.error_message,
+    createdAt: row.created_at, updatedAt: row.updated_at, finishedAt: row.finished_at,
+  };
+}
+
+/** JobStore on one SQLite file (state.sqlite, PHI zone), WAL mode, synchronous writes. */
+export class SqliteJobStore implements JobStore {
+  readonly #db: Database.Database;
+  readonly #now: () => number;
+
+  constructor(path: string, now: () => number = Date.now) {
+    this.#db = new Database(path);
+    this.#now = now;
+    this.#db.pragma('journal_mode = WAL');
+    // FULL: a job recorded as done must survive a power cut, or the cursor
+    // would say the change was handled while the job was lost.
+    this.#db.pragma('synchronous = FULL');
+    this.#db.pragma('foreign_keys = ON');
+    this.#db.exec(SCHEMA);
+    const version = this.#meta('schema_version');
+    if (version === undefined) this.#setMeta('schema_version', String(SCHEMA_VERSION));
+    else if (Number(version) !== SCHEMA_VERSION) {
+      throw new Error(`state.sqlite has schema version ${version}, this gateway expects ${SCHEMA_VERSION}`);
+    }
+  }
+
+  changeCursor(): number | undefined {
+    const value = this.#meta('change_cursor');
+    return value === undefined ? undefined : Number(value);
+  }
+
+  recordChanges(changes: readonly NewInstanceChange[], cursor: number): number {
+    const now = this.#now();
+    const insert = this.#db.prepare(
+      `INSERT INTO jobs (instance_id, change_seq, state, stage, created_at, updated_at)
+       VALUES (?, ?, 'queued', 'received', ?, ?) ON CONFLICT(instance_id) DO NOTHING`);
+    const event = this.#db.prepare(`INSERT INTO job_events (job_id, at, event, stage, detail) VALUES (?, ?, 'received', 'received', ?)`);
+    let created = 0;
+    this.#db.transaction(() => {
+      for (const change of changes) {
+        const result = insert.run(change.instanceId, change.seq, now, now);
+        if (result.changes > 0) {
+          created++;
+          event.run(result.lastInsertRowid, now, `change ${change.seq}`);
+        }
+      }
+      this.#setMeta('change_cursor', String(cursor));
+    })();
+    return created;
+  }
+
+  claimNext(now: number): Job | undefined {
+    return this.#db.transaction(() => {
+      const row = this.#db.prepare(
+        `SELECT * FROM jobs WHERE state IN ('queued','retrying') AND next_attempt_at <= ?
+         ORDER BY next_attempt_at, id LIMIT 1`).get(now) as JobRow | undefined;
+      if (row === undefined) return undefined;
+      this.#db.prepare(`UPDATE jobs SET state='running', attempts=attempts+1, updated_at=? WHERE id=?`).run(now, row.id);
+      this.#event(row.id, 'started', row.stage, `attempt ${row.attempts + 1}`);
+      return toJob({ ...row, state: 'running', attempts: row.attempts + 1, updated_at: now });
+    })();
+  }
+
+  setStage(id: JobId, stage: string): void {
+    this.#db.prepare(`UPDATE jobs SET stage=?, updated_at=? WHERE id=?`).run(stage, this.#now(), id);
+    this.#event(id, 'stage', stage, null);
+  }
+
+  recordFacts(id: JobId, facts: InstanceFacts): void {
+    this.#db.prepare(
+      `UPDATE jobs SET sop_instance_uid=COALESCE(@sopInstanceUid, sop_instance_uid),
+         series_instance_uid=COALESCE(@seriesInstanceUid, series_instance_uid), modality=COALESCE(@modality, modality),
+         sop_class_uid=COALESCE(@sopClassUid, sop_class_uid), transfer_syntax_uid=COALESCE(@transferSyntaxUid, transfer_syntax_uid),
+         sha256=COALESCE(@sha256, sha256), size_bytes=COALESCE(@sizeBytes, size_bytes), updated_at=@now WHERE id=@id`,
+    ).run({
+      id, now: this.#now(), sopInstanceUid: facts.sopInstanceUid ?? null, seriesInstanceUid: facts.seriesInstanceUid ?? null,
+      modality: facts.modality ?? null, sopClassUid: facts.sopClassUid ?? null, transferSyntaxUid: facts.transferSyntaxUid ?? null,
+      sha256: facts.sha256 ?? null, sizeBytes: facts.sizeBytes ?? null,
+    });
+  }
+
+  complete(id: JobId, outcome: string): void {
+    const now = this.#now();
+    this.#db.prepare(
+      `UPDATE jobs SET state='done', outcome=?, error_code=NULL, error_message=NULL, updated_at=?, finished_at=? WHERE id=?`,
+    ).run(outcome, now, now, id);
+    this.#event(id, 'done', this.#stageOf(id), outcome);
+  }
+
+  scheduleRetry(id: JobId, at: number, errorCode: string, message: string): void {
+    this.#db.prepare(
+      `UPDATE jobs SET state='retrying', next_attempt_at=?, error_code=?, error_message=?, updated_at=? WHERE id=?`,
+    ).run(at, errorCode, message, this.#now(), id);
+    this.#event(id, 'retry-scheduled', this.#stageOf(id), `${errorCode}: ${message}`);
+  }
+
+  quarantine(id: JobId, errorCode: string, message: string): void {
+    const now = this.#now();
+    this.#db.prepare(
+      `UPDATE jobs SET state='quarantined', outcome='quarantined', error_code=?, error_message=?, updated_at=?, finished_at=? WHERE id=?`,
+    ).run(errorCode, message, now, now, id);
+    this.#event(id, 'quarantined', this.#stageOf(id), `${errorCode}: ${message}`);
+  }
+
+  requeue(id: JobId): Job {
+    const job = this.get(id);
+    if (job === undefined) throw new GatewayError('AIB_API_NOT_FOUND', `job ${id} does not exist`, { jobId: id });
+    if (job.state === 'queued' || job.state === 'running') {
+      throw new GatewayError('AIB_API_CONFLICT', `job ${id} is ${job.state}; only retrying, quarantined or done jobs can be retried`, { jobId: id, state: job.state });
+    }
+    const now = this.#now();
+    this.#db.prepare(
+      `UPDATE jobs SET state='queued', attempts=0, next_attempt_at=0, outcome=NULL, error_code=NULL, error_message=NULL,
+         updated_at=?, finished_at=NULL WHERE id=?`).run(now, id);
+    this.#event(id, 'requeued', job.stage, `was ${job.state}`);
+    return this.get(id) ?? job;
+  }
+
+  recoverInterrupted(): number {
+    const now = this.#now();
+    const rows = this.#db.prepare(`SELECT id, stage FROM jobs WHERE state='running'`).all() as { id: number; stage: string }[];
+    this.#db.transaction(() => {
+      for (const row of rows) {
+        this.#db.prepare(`UPDATE jobs SET state='queued', updated_at=? WHERE id=?`).run(now, row.id);
+        this.#event(row.id, 'requeued', row.stage, 'interrupted by a gateway restart');
+      }
+    })();
+    return rows.length;
+  }
+
+  get(id: JobId): Job | undefined {
+    const row = this.#db.prepare(`SELECT * FROM jobs WHERE id=?`).get(id) as JobRow | undefined;
+    return row === undefined ? undefined : toJob(row);
+  }
+
+  events(id: JobId): JobEvent[] {
+    return this.#db.prepare(`SELECT at, event, stage, detail FROM job_events WHERE job_id=? ORDER BY at, rowid`).all(id) as JobEvent[];
+  }
+
+  list(query: JobQuery): { jobs: Job[]; total: number } {
+    const where = query.state === undefined ? '' : 'WHERE state = @state';
+    const params = { state: query.state ?? null, limit: query.limit, offset: query.offset };
+    const rows = this.#db.prepare(`SELECT * FROM jobs ${where} ORDER BY id DESC LIMIT @limit OFFSET @offset`).all(params) as JobRow[];
+    const total = (this.#db.prepare(`SELECT COUNT(*) AS n FROM jobs ${where}`).get(params) as { n: number }).n;
+    return { jobs: rows.map(toJob), total };
+  }
+
+  countsByState(): Record<JobState, number> {
+    const counts = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
+    const rows = this.#db.prepare(`SELECT state, COUNT(*) AS n FROM jobs GROUP BY state`).all() as { state: JobState; n: number }[];
+    for (const row of rows) counts[row.state] = row.n;
+    return counts;
+  }
+
+  nextRetryAt(): number | undefined {
+    const row = this.#db.prepare(`SELECT MIN(next_attempt_at) AS at FROM jobs WHERE state IN ('queued','retrying')`).get() as { at: number | null };
+    return row.at ?? undefined;
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  #stageOf(id: number): string {
+    const row = this.#db.prepare(`SELECT stage FROM jobs WHERE id=?`).get(id) as { stage: string } | undefined;
+    return row?.stage ?? 'unknown';
+  }
+
+  #event(id: number, event: string, stage: string, detail: string | null): void {
+    this.#db.prepare(`INSERT INTO job_events (job_id, at, event, stage, detail) VALUES (?, ?, ?, ?, ?)`).run(id, this.#now(), event, stage, detail);
+  }
+
+  #meta(key: string): string | undefined {
+    const row = this.#db.prepare(`SELECT value FROM meta WHERE key=?`).get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  #setMeta(key: string, value: string): void {
+    this.#db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value`).run(key, value);
+  }
+}

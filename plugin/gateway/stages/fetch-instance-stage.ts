@@ -1,0 +1,51 @@
+import { createHash } from 'node:crypto';
+
+import type { OrthancRest } from '../../sdk';
+import { OrthancSdkError } from '../../sdk';
+import { readRoutingHeader } from '../dicom-routing-header';
+import { GatewayError } from '../gateway-errors';
+import type { Job } from '../job';
+import type { Stage, StageResult } from './stage';
+
+/** Orthanc's OrthancPluginErrorCode_UnknownResource. */
+const UNKNOWN_RESOURCE = 17;
+
+/**
+ * Takes the instance's stored bytes from Orthanc, fingerprints them and reads
+ * the header the later stages route on (modality, series, SOP class).
+ */
+export class FetchInstanceStage implements Stage {
+  readonly name = 'fetch';
+  readonly #orthanc: OrthancRest;
+
+  constructor(orthanc: OrthancRest) {
+    this.#orthanc = orthanc;
+  }
+
+  async run(job: Job): Promise<StageResult> {
+    let bytes: Buffer;
+    try {
+      bytes = await this.#orthanc.instanceFile(job.instanceId);
+    } catch (error) {
+      if (error instanceof OrthancSdkError && error.orthancCode === UNKNOWN_RESOURCE) {
+        // Deleted from Orthanc before we got to it: nothing left to process,
+        // and nothing lost by us. Recorded as the job's outcome.
+        return { outcome: 'instance deleted from Orthanc before processing' };
+      }
+      if (error instanceof OrthancSdkError) {
+        throw new GatewayError('AIB_INGEST_UNREADABLE', `instance ${job.instanceId}: ${error.message}`, { instanceId: job.instanceId }, true);
+      }
+      throw error;
+    }
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const header = readRoutingHeader(bytes, job.instanceId);
+    return {
+      facts: {
+        sha256, sizeBytes: bytes.length,
+        sopInstanceUid: header.sopInstanceUid, seriesInstanceUid: header.seriesInstanceUid,
+        sopClassUid: header.sopClassUid, modality: header.modality, transferSyntaxUid: header.transferSyntaxUid,
+      },
+      outcome: 'fetched and checksummed',
+    };
+  }
+}

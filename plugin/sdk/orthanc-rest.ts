@@ -1,0 +1,110 @@
+import { OrthancSdkError } from './orthanc-sdk-error';
+import type { SdkClient } from './generated/functions';
+
+/** One row of Orthanc's GET /changes. */
+export interface OrthancChange {
+  readonly Seq: number;
+  readonly ChangeType: string;
+  readonly ResourceType: string;
+  readonly ID: string;
+  readonly Path: string;
+  readonly Date: string;
+}
+
+export interface ChangesPage {
+  readonly Changes: readonly OrthancChange[];
+  readonly Done: boolean;
+  readonly Last: number;
+}
+
+export interface OrthancSystem {
+  readonly Version: string;
+  readonly DicomAet: string;
+  readonly Name: string;
+  readonly ApiVersion: number;
+}
+
+/**
+ * Typed wrappers over Orthanc's built-in REST API, reached through the SDK
+ * (never over TCP: the gateway is a plugin, not a client). Each answer is
+ * checked at this edge so the rest of the gateway works with known shapes.
+ */
+export class OrthancRest {
+  readonly #sdk: SdkClient;
+
+  constructor(sdk: SdkClient) {
+    this.#sdk = sdk;
+  }
+
+  async system(): Promise<OrthancSystem> {
+    const value = await this.getJson('/system');
+    const record = asRecord(value, '/system');
+    return {
+      Version: asString(record['Version'], '/system Version'),
+      DicomAet: asString(record['DicomAet'], '/system DicomAet'),
+      Name: asString(record['Name'], '/system Name'),
+      ApiVersion: asNumber(record['ApiVersion'], '/system ApiVersion'),
+    };
+  }
+
+  async changes(since: number, limit: number): Promise<ChangesPage> {
+    return parseChangesPage(await this.getJson(`/changes?since=${since}&limit=${limit}`));
+  }
+
+  /** The newest change only: where a first start with no history begins. */
+  async lastChange(): Promise<ChangesPage> {
+    return parseChangesPage(await this.getJson('/changes?last'));
+  }
+
+  /** The stored DICOM Part 10 bytes of one instance. */
+  async instanceFile(instanceId: string): Promise<Buffer> {
+    return this.#sdk.getDicomForInstance(instanceId);
+  }
+
+  async getJson(uri: string): Promise<unknown> {
+    const bytes = await this.#sdk.restApiGet(uri);
+    try {
+      return JSON.parse(bytes.toString('utf8')) as unknown;
+    } catch {
+      throw new OrthancSdkError('RestApiGet', -1, `GET ${uri} did not answer JSON`);
+    }
+  }
+}
+
+export function parseChangesPage(value: unknown): ChangesPage {
+  const record = asRecord(value, '/changes');
+  const changes = record['Changes'];
+  if (!Array.isArray(changes)) throw new OrthancSdkError('RestApiGet', -1, '/changes has no Changes array');
+  return {
+    Done: record['Done'] === true,
+    Last: asNumber(record['Last'], '/changes Last'),
+    Changes: changes.map((entry: unknown) => {
+      const change = asRecord(entry, '/changes entry');
+      return {
+        Seq: asNumber(change['Seq'], 'change Seq'),
+        ChangeType: asString(change['ChangeType'], 'change ChangeType'),
+        ResourceType: asString(change['ResourceType'], 'change ResourceType'),
+        ID: asString(change['ID'], 'change ID'),
+        Path: asString(change['Path'], 'change Path'),
+        Date: asString(change['Date'], 'change Date'),
+      };
+    }),
+  };
+}
+
+function asRecord(value: unknown, what: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new OrthancSdkError('RestApiGet', -1, `${what} is not a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function asString(value: unknown, what: string): string {
+  if (typeof value !== 'string') throw new OrthancSdkError('RestApiGet', -1, `${what} is not a string`);
+  return value;
+}
+
+function asNumber(value: unknown, what: string): number {
+  if (typeof value !== 'number') throw new OrthancSdkError('RestApiGet', -1, `${what} is not a number`);
+  return value;
+}

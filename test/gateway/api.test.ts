@@ -1,0 +1,59 @@
+import { strict as assert } from 'node:assert';
+
+import type { RunningOrthanc } from '../../plugin/cli/orthanc-launcher';
+import type { JobListResponse } from '../../plugin/gateway/api/api-types';
+import { sharedFile, startBridgeOrthanc, uploadFile, waitForSettledJobs } from '../harness/bridge-orthanc';
+
+interface ErrorBody { error: { code: string; message: string; details: Record<string, unknown> } }
+
+describe('REST API under /ai-bridge/', function () {
+  this.timeout(120_000);
+  let orthanc: RunningOrthanc & { cleanup: () => Promise<void> };
+
+  before(async () => {
+    orthanc = await startBridgeOrthanc();
+    for (const n of [1, 2, 3]) await uploadFile(orthanc, sharedFile(`dcm_qa_nih/20180918GE/mr_0004/axial_epi_fmri_interleaved_i_to_s-0000${n}.dcm`));
+    await waitForSettledJobs(orthanc, 3);
+  });
+  after(async () => { await orthanc.cleanup(); });
+
+  async function error(method: 'GET' | 'POST', path: string): Promise<{ status: number; body: ErrorBody }> {
+    const response = await orthanc.request(method, path);
+    assert.match(response.headers['content-type'] ?? '', /application\/json/);
+    return { status: response.status, body: JSON.parse(response.body.toString('utf8')) as ErrorBody };
+  }
+
+  it('pages and filters jobs', async () => {
+    const page = await orthanc.json<JobListResponse>('GET', '/ai-bridge/jobs?limit=2&offset=1');
+    assert.equal(page.total, 3);
+    assert.equal(page.jobs.length, 2);
+    assert.equal(page.limit, 2);
+    assert.equal(page.offset, 1);
+    const done = await orthanc.json<JobListResponse>('GET', '/ai-bridge/jobs?state=done');
+    assert.equal(done.total, 3);
+    const none = await orthanc.json<JobListResponse>('GET', '/ai-bridge/jobs?state=quarantined');
+    assert.equal(none.total, 0);
+  });
+
+  it('answers bad parameters with 400 naming the parameter', async () => {
+    const badState = await error('GET', '/ai-bridge/jobs?state=finished');
+    assert.equal(badState.status, 400);
+    assert.equal(badState.body.error.code, 'AIB_API_BAD_PARAMETER');
+    assert.equal(badState.body.error.details['parameter'], 'state');
+    const badLimit = await error('GET', '/ai-bridge/jobs?limit=-1');
+    assert.equal(badLimit.body.error.details['parameter'], 'limit');
+    const badId = await error('GET', '/ai-bridge/jobs/abc');
+    assert.equal(badId.status, 400);
+  });
+
+  it('answers unknown jobs and routes with 404, wrong methods with 405, done-job retry with 202', async () => {
+    assert.equal((await error('GET', '/ai-bridge/jobs/999999')).status, 404);
+    const route = await error('GET', '/ai-bridge/nothing-here');
+    assert.equal(route.status, 404);
+    assert.equal(route.body.error.code, 'AIB_API_NOT_FOUND');
+    assert.equal((await error('POST', '/ai-bridge/health')).status, 405);
+    const retry = await orthanc.request('POST', '/ai-bridge/jobs/1/retry');
+    assert.equal(retry.status, 202);
+    await waitForSettledJobs(orthanc, 3);
+  });
+});

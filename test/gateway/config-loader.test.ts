@@ -1,0 +1,62 @@
+import { strict as assert } from 'node:assert';
+
+import { loadAiBridgeConfig, loadSchema } from '../../plugin/gateway/config-loader';
+import { ConfigError } from '../../plugin/gateway/gateway-errors';
+
+const orthanc = (aiBridge: unknown, extra: Record<string, unknown> = {}): string =>
+  JSON.stringify({ StorageDirectory: '/var/lib/orthanc/db-v6', ...extra, AiBridge: aiBridge });
+
+function refusal(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('AiBridge configuration (config/aibridge.schema.json)', () => {
+  it('applies every schema default to an empty section', () => {
+    const config = loadAiBridgeConfig(JSON.stringify({}), '/srv');
+    assert.equal(config.Enable, true);
+    assert.equal(config.Concurrency, 2);
+    assert.equal(config.MaxAttempts, 5);
+    assert.equal(config.ProcessExistingInstances, false);
+    assert.equal(config.DataDirectory, '/srv/ai-bridge', 'beside the default StorageDirectory');
+    const withDefaults = Object.entries(loadSchema().properties).filter(([, p]) => 'default' in p).map(([k]) => k);
+    for (const key of withDefaults) assert.ok(key in config, `default for ${key}`);
+  });
+
+  it('puts the data directory beside Orthanc storage unless given', () => {
+    assert.equal(loadAiBridgeConfig(orthanc({})).DataDirectory, '/var/lib/orthanc/ai-bridge');
+    assert.equal(loadAiBridgeConfig(orthanc({ DataDirectory: 'rel/dir' }), '/x').DataDirectory, '/x/rel/dir');
+  });
+
+  it('refuses an unknown key, naming it and the likely intended key', () => {
+    const error = refusal(() => loadAiBridgeConfig(orthanc({ Concurency: 4 })));
+    assert.equal(error.code, 'AIB_CONFIG_UNKNOWN_KEY');
+    assert.equal(error.details['key'], 'AiBridge.Concurency');
+    assert.match(error.message, /did you mean AiBridge\.Concurrency\?/);
+  });
+
+  it('refuses a mistyped or out-of-range value, naming the key', () => {
+    const typed = refusal(() => loadAiBridgeConfig(orthanc({ MaxAttempts: 'five' })));
+    assert.equal(typed.code, 'AIB_CONFIG_BAD_VALUE');
+    assert.equal(typed.details['key'], 'AiBridge.MaxAttempts');
+    const range = refusal(() => loadAiBridgeConfig(orthanc({ Concurrency: 0 })));
+    assert.equal(range.details['key'], 'AiBridge.Concurrency');
+    const section = refusal(() => loadAiBridgeConfig(orthanc([1])));
+    assert.equal(section.details['key'], 'AiBridge');
+  });
+
+  it('does not alter the configuration object it was given', () => {
+    const text = orthanc({ Concurrency: 3 });
+    loadAiBridgeConfig(text);
+    assert.equal(text, orthanc({ Concurrency: 3 }));
+  });
+
+  it('refuses a configuration that is not JSON', () => {
+    assert.equal(refusal(() => loadAiBridgeConfig('{')).code, 'AIB_CONFIG_INVALID_JSON');
+  });
+});

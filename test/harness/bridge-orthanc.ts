@@ -1,0 +1,84 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import type { HealthResponse, JobListResponse, JobView } from '../../plugin/gateway/api/api-types';
+import { startOrthanc, type OrthancLaunchOptions, type RunningOrthanc } from '../../plugin/cli/orthanc-launcher';
+
+/** ../shared/data beside the repo: the third-party DICOM the tests use. */
+export const SHARED_DATA = join(__dirname, '..', '..', '..', '..', 'shared', 'data');
+
+export function sharedFile(relative: string): string {
+  return join(SHARED_DATA, relative);
+}
+
+export function tempDir(prefix: string): { path: string; remove: () => void } {
+  const path = mkdtempSync(join(tmpdir(), `aib-${prefix}-`));
+  return { path, remove: () => { rmSync(path, { recursive: true, force: true }); } };
+}
+
+export type BridgeOptions = Omit<OrthancLaunchOptions, 'dataDir'> & { readonly dataDir?: string };
+
+/** A real Orthanc with the real plugin, waiting until the gateway answers health. */
+export async function startBridgeOrthanc(options: BridgeOptions = {}): Promise<RunningOrthanc & { cleanup: () => Promise<void> }> {
+  const temp = options.dataDir === undefined ? tempDir('orthanc') : undefined;
+  const dataDir = options.dataDir ?? temp?.path ?? '';
+  const orthanc = await startOrthanc({ ...options, dataDir, aiBridge: options.aiBridge ?? { ChangesPollSeconds: 2 } });
+  if (options.aiBridge !== false) await waitForHealth(orthanc);
+  return Object.assign(orthanc, {
+    cleanup: async () => {
+      await orthanc.stop();
+      temp?.remove();
+    },
+  });
+}
+
+export async function health(orthanc: RunningOrthanc): Promise<HealthResponse> {
+  return orthanc.json<HealthResponse>('GET', '/ai-bridge/health');
+}
+
+/** Polls until `probe` returns a value; the mocha timeout bounds the wait. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, what: string, intervalMs = 200): Promise<T> {
+  let lastError: unknown;
+  for (let round = 0; round < 100_000; round++) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    if (round % 50 === 49) process.stderr.write(`    … still waiting for ${what}${lastError instanceof Error ? ` (${lastError.message})` : ''}\n`);
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+export async function waitForHealth(orthanc: RunningOrthanc, notPid?: number): Promise<HealthResponse> {
+  return eventually(async () => {
+    const response = await orthanc.request('GET', '/ai-bridge/health');
+    if (response.status !== 200) return undefined;
+    const body = JSON.parse(response.body.toString('utf8')) as HealthResponse;
+    return body.gatewayPid === notPid ? undefined : body;
+  }, 'the gateway to answer /ai-bridge/health');
+}
+
+export async function allJobs(orthanc: RunningOrthanc): Promise<JobView[]> {
+  const page = await orthanc.json<JobListResponse>('GET', '/ai-bridge/jobs?limit=1000');
+  return [...page.jobs];
+}
+
+/** Waits until `count` jobs exist and none is queued, running or retrying. */
+export async function waitForSettledJobs(orthanc: RunningOrthanc, count: number): Promise<JobView[]> {
+  return eventually(async () => {
+    const jobs = await allJobs(orthanc);
+    if (jobs.length < count) return undefined;
+    return jobs.every((j) => j.state === 'done' || j.state === 'quarantined') ? jobs : undefined;
+  }, `${count} settled jobs`);
+}
+
+export async function uploadFile(orthanc: RunningOrthanc, file: string): Promise<{ status: number; id?: string }> {
+  const response = await orthanc.request('POST', '/instances', readFileSync(file));
+  if (response.status !== 200) return { status: response.status };
+  const body = JSON.parse(response.body.toString('utf8')) as { ID: string };
+  return { status: response.status, id: body.ID };
+}

@@ -1,0 +1,15 @@
+// The parts of dcmjs (no published types) that this project uses.
+declare module 'dcmjs' {
+  namespace data {
+    interface DicomElement { vr: string; Value?: unknown[] }
+    type DicomDataset = Record<string, DicomElement>;
+    interface DicomDict { meta: DicomDataset; dict: DicomDataset; write(options?: Record<string, unknown>): ArrayBuffer }
+    interface ReadOptions { ignoreErrors?: boolean; untilTag?: string; includeUntilTagValue?: boolean; forceStoreRaw?: boolean }
+    const DicomMessage: { readFile(buffer: ArrayBuffer, options?: ReadOptions): DicomDict };
+    const DicomMetaDictionary: {
+      naturalizeDataset(dataset: DicomDataset): Record<string, unknown>;
+      denaturalizeDataset(dataset: Record<string, unknown>): DicomDataset;
+    };
+  }
+  const log: { setLevel(level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent'): void };
+}
