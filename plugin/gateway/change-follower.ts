@@ -73,7 +73,7 @@ export class ChangeFollower {
         this.#log.warn(`reading Orthanc's change log failed: ${error instanceof Error ? error.message : String(error)}`);
         return;
       }
-    } while (this.#again && !this.#stopped);
+    } while (this.#shouldRepeat());
   }
 
   async #catchUp(): Promise<void> {
@@ -92,6 +92,11 @@ export class ChangeFollower {
       }
       if (page.Done || page.Changes.length === 0) return;
     }
+  }
+
+  // A method, not an inline test: both flags change while #catchUp awaits.
+  #shouldRepeat(): boolean {
+    return this.#again && !this.#stopped;
   }
 
   #schedulePoll(): void {

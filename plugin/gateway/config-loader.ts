@@ -48,7 +48,7 @@ export function loadAiBridgeConfig(orthancConfigJson: string, cwd: string = proc
   }
   const top = orthanc as Record<string, unknown>;
   const raw = top['AiBridge'] ?? {};
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError('AIB_CONFIG_BAD_VALUE', 'AiBridge must be a JSON object', { key: 'AiBridge' });
   }
   // Validate a copy: defaults are filled in without touching Orthanc's object.
@@ -62,7 +62,7 @@ export function loadAiBridgeConfig(orthancConfigJson: string, cwd: string = proc
     const storage = typeof top['StorageDirectory'] === 'string' ? top['StorageDirectory'] : 'OrthancStorage';
     section['DataDirectory'] = join(dirname(resolve(cwd, storage)), 'ai-bridge');
   } else {
-    section['DataDirectory'] = resolve(cwd, String(section['DataDirectory']));
+    section['DataDirectory'] = resolve(cwd, section['DataDirectory'] as string);
   }
   return section as unknown as AiBridgeConfig;
 }
@@ -70,7 +70,7 @@ export function loadAiBridgeConfig(orthancConfigJson: string, cwd: string = proc
 function toConfigError(errors: readonly ErrorObject[], knownKeys: readonly string[]): ConfigError {
   const unknown = errors.find((e) => e.keyword === 'additionalProperties');
   if (unknown !== undefined) {
-    const key = String((unknown.params as { additionalProperty: string }).additionalProperty);
+    const key = (unknown.params as { additionalProperty: string }).additionalProperty;
     const near = closest(key, knownKeys);
     const hint = near === undefined ? '' : ` (did you mean AiBridge.${near}?)`;
     return new ConfigError('AIB_CONFIG_UNKNOWN_KEY', `unknown configuration key AiBridge.${key}${hint}`, { key: `AiBridge.${key}` });

@@ -3,12 +3,14 @@ import { Socket } from 'node:net';
 
 import type { SdkArgValue, SdkCallReply, SdkCallTransport } from './call-transport';
 import { encodeFrame, FrameDecoder, type Frame, type FrameHeader } from './frame-codec';
+import { ChangeType, ResourceType } from './generated/enums';
 import { OrthancSdkError } from './orthanc-sdk-error';
 
 /** One Orthanc change, as the plugin's OnChange callback saw it. */
 export interface ChangeNotice {
-  readonly changeType: number;
-  readonly resourceType: number;
+  /** undefined for a value this SDK's header does not define (a newer Orthanc). */
+  readonly changeType: ChangeType | undefined;
+  readonly resourceType: ResourceType | undefined;
   readonly resourceId: string;
 }
 
@@ -125,8 +127,8 @@ export class PluginConnection extends EventEmitter<{
         break;
       case 'change':
         this.emit('change', {
-          changeType: Number(header['changeType']),
-          resourceType: Number(header['resourceType']),
+          changeType: enumMember(ChangeType, header['changeType']),
+          resourceType: enumMember(ResourceType, header['resourceType']),
           resourceId: String(header['resourceId']),
         });
         break;
@@ -198,6 +200,15 @@ export class PluginConnection extends EventEmitter<{
 
 export function jsonReply(status: number, value: unknown): HttpReply {
   return { status, contentType: 'application/json', body: Buffer.from(JSON.stringify(value, null, 2) + '\n', 'utf8') };
+}
+
+/** The member of a numeric enum whose value this is, via the enum's reverse mapping. */
+function enumMember<E extends number>(enumeration: Readonly<Record<string, string | E>>, value: unknown): E | undefined {
+  if (typeof value !== 'number') return undefined;
+  const name = enumeration[value];
+  if (typeof name !== 'string') return undefined;
+  const member = enumeration[name];
+  return typeof member === 'number' ? member : undefined;
 }
 
 function stringRecord(value: unknown): Record<string, string> {

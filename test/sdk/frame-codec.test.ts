@@ -15,7 +15,7 @@ describe('frame codec (docs/wire-protocol.md)', () => {
       for (let i = 0; i < wire.length; i += chunkSize) frames.push(...decoder.push(wire.subarray(i, i + chunkSize)));
       assert.equal(frames.length, 2, `chunk size ${chunkSize}`);
       assert.deepEqual(frames[0]?.header, { k: 'call', id: 1, fn: 'RestApiGet', args: { uri: '/system' } });
-      assert.equal(frames[0]?.body.length, 0);
+      assert.equal(frames[0].body.length, 0);
       assert.ok(frames[1]?.body.equals(body), 'body bytes unchanged, no base64');
     }
   });
