@@ -1,0 +1,100 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readDicomFileIdentities } from './dicom-file-identity.js';
+import type { RunningOrthanc } from './orthanc-launcher.js';
+import { repoRoot } from './repo-root.js';
+import { storescu } from './storescu.js';
+
+interface JobRow {
+  readonly id: string | number;
+  readonly instanceId?: string;
+  readonly sopInstanceUid?: string;
+  readonly state?: string;
+  readonly outcome?: unknown;
+  readonly error?: unknown;
+}
+
+const TERMINAL = new Set(['done', 'quarantined']);
+const WAIT_MS = 60_000;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function asJobs(body: unknown): JobRow[] | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const jobs = (body as { jobs?: unknown }).jobs;
+  return Array.isArray(jobs) ? (jobs as JobRow[]) : undefined;
+}
+
+/** One line for a JSON error body, so a 503 from a starting gateway reads as one message. */
+function oneLine(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text)).slice(0, 300);
+  } catch {
+    return text.replace(/\s+/g, ' ').slice(0, 300);
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function table(jobs: readonly JobRow[]): string {
+  const rows = jobs.map((j) => [String(j.id), j.state ?? '?', j.instanceId ?? '', j.sopInstanceUid ?? '',
+    describe(j.error ?? j.outcome).slice(0, 60)]);
+  const header = ['job', 'state', 'Orthanc instance', 'SOP Instance UID', 'outcome / error'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/**
+ * Polls GET /ai-bridge/jobs until every sample has a finished job (done or
+ * quarantined), printing each new non-200 answer, for at most 60 s.
+ */
+async function waitForJobs(orthanc: RunningOrthanc, uids: ReadonlySet<string>): Promise<JobRow[]> {
+  const deadline = Date.now() + WAIT_MS;
+  let lastProblem = '';
+  let mine: JobRow[] = [];
+  while (Date.now() < deadline) {
+    try {
+      const res = await orthanc.request('GET', '/ai-bridge/jobs?limit=100');
+      const text = res.body.toString('utf8');
+      if (res.status === 200) {
+        const jobs = asJobs(JSON.parse(text)) ?? [];
+        mine = jobs.filter((j) => j.sopInstanceUid !== undefined && uids.has(j.sopInstanceUid));
+        const finished = new Set(mine.filter((j) => TERMINAL.has(j.state ?? '')).map((j) => j.sopInstanceUid));
+        if (finished.size >= uids.size) return mine;
+      } else {
+        const problem = `GET /ai-bridge/jobs answered ${res.status}: ${oneLine(text)}`;
+        if (problem !== lastProblem) process.stdout.write(`  ${problem} (still waiting)\n`);
+        lastProblem = problem;
+      }
+    } catch (e) {
+      const problem = `GET /ai-bridge/jobs failed: ${e instanceof Error ? e.message : String(e)}`;
+      if (problem !== lastProblem) process.stdout.write(`  ${problem} (still waiting)\n`);
+      lastProblem = problem;
+    }
+    await sleep(1_000);
+  }
+  process.stdout.write(`  not all jobs finished within ${WAIT_MS / 1000} s; showing what there is.\n`);
+  return mine;
+}
+
+/** Sends fixtures/samples/*.dcm with storescu and shows their jobs. */
+export async function runDemo(orthanc: RunningOrthanc): Promise<void> {
+  const dir = path.join(repoRoot(), 'fixtures', 'samples');
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.dcm')).sort().map((f) => path.join(dir, f));
+  process.stdout.write(`\nSending ${files.length} sample instances from ${dir} with storescu...\n`);
+  const sent = await storescu({ port: orthanc.dicomPort, aet: orthanc.aet, files });
+  process.stdout.write(`  stored ${sent.sent}, failed ${sent.failed}${sent.failed > 0 ? `\n${sent.stderr}` : ''}\n`);
+  const identities = await readDicomFileIdentities(files);
+  const uids = new Set(identities.flatMap((i) => (i?.sopInstanceUid === undefined ? [] : [i.sopInstanceUid])));
+  process.stdout.write('Waiting for the AI bridge jobs (GET /ai-bridge/jobs)...\n');
+  const jobs = await waitForJobs(orthanc, uids);
+  process.stdout.write(`\n${jobs.length > 0 ? table(jobs) : '(no jobs for the samples)'}\n\n`);
+  process.stdout.write(`Details of one job: ${orthanc.baseUrl}/ai-bridge/jobs/<job>; ` +
+    `plugin messages are in ${orthanc.logPath} (lines mentioning AiBridge).\n`);
+}

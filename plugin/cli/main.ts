@@ -1,0 +1,59 @@
+import { AiBridgeError } from '../core/ai-bridge-error.js';
+import { parseServeOptions, USAGE, type CommandName } from './cli-options.js';
+import { runDemo } from './demo-command.js';
+import { CliError } from './errors.js';
+import { holdForeground } from './foreground.js';
+import { describeOrthanc } from './orthanc-urls.js';
+import { startForCli } from './start-for-cli.js';
+
+const USAGE_ERRORS = new Set(['AIB_CLI_UNKNOWN_OPTION', 'AIB_CLI_BAD_OPTION_VALUE', 'AIB_CLI_UNKNOWN_COMMAND']);
+
+async function serve(command: CommandName, args: readonly string[]): Promise<number> {
+  const opts = parseServeOptions(command, args);
+  if (opts.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const orthanc = await startForCli(opts);
+  const held = holdForeground(orthanc);
+  process.stdout.write(`${describeOrthanc(orthanc, true)}\n`);
+  if (command === 'demo') {
+    const demo = runDemo(orthanc).then(() => undefined, (e: unknown) => {
+      process.stderr.write(`demo: ${e instanceof Error ? e.message : String(e)}\n`);
+    });
+    await Promise.race([demo, held]);
+  }
+  process.stdout.write('\nOrthanc is running; press Ctrl-C to stop.\n');
+  return held;
+}
+
+async function dispatch(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  if (command === 'run' || command === 'demo') return serve(command, rest);
+  if (command.startsWith('-')) {
+    throw new CliError('AIB_CLI_UNKNOWN_OPTION', `unknown option ${command} (options follow the command: run or demo)`, { option: command });
+  }
+  throw new CliError('AIB_CLI_UNKNOWN_COMMAND', `unknown command "${command}" (expected run or demo)`, { command });
+}
+
+/** Entry point of bin/orthanc-ai-bridge.js: exit 0 on success, 2 on a usage error, 1 otherwise. */
+export async function main(argv: readonly string[]): Promise<void> {
+  let code: number;
+  try {
+    code = await dispatch(argv);
+  } catch (e) {
+    if (e instanceof AiBridgeError) {
+      process.stderr.write(`orthanc-ai-bridge: ${e.message} [${e.code}]\n`);
+      if (USAGE_ERRORS.has(e.code)) process.stderr.write('Run orthanc-ai-bridge --help for usage.\n');
+      code = USAGE_ERRORS.has(e.code) ? 2 : 1;
+    } else {
+      process.stderr.write(`orthanc-ai-bridge: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      code = 1;
+    }
+  }
+  process.exit(code);
+}
