@@ -1,0 +1,10 @@
+#include "bridge.h"
+
+namespace aibridge {
+
+Bridge& TheBridge() {
+  static Bridge bridge;
+  return bridge;
+}
+
+}  // namespace aibridge
