@@ -51,7 +51,10 @@ describe('REST API under /ai-bridge/', function () {
     const route = await error('GET', '/ai-bridge/nothing-here');
     assert.equal(route.status, 404);
     assert.equal(route.body.error.code, 'AIB_API_NOT_FOUND');
-    assert.equal((await error('POST', '/ai-bridge/health')).status, 405);
+    // Orthanc sends 405 itself (SendMethodNotAllowed): status and Allow header, no body.
+    const wrongMethod = await orthanc.request('POST', '/ai-bridge/health');
+    assert.equal(wrongMethod.status, 405);
+    assert.equal(wrongMethod.headers['allow'], 'GET');
     const retry = await orthanc.request('POST', '/ai-bridge/jobs/1/retry');
     assert.equal(retry.status, 202);
     await waitForSettledJobs(orthanc, 3);

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 
 import { startOrthanc, type RunningOrthanc } from '../../plugin/cli/orthanc-launcher';
-import { tempDir } from '../harness/bridge-orthanc';
+import { eventually, tempDir } from '../harness/bridge-orthanc';
 
 interface ErrorBody { error: { code: string; message: string } }
 
@@ -26,22 +26,28 @@ describe('configuration errors: the plugin refuses to start, Orthanc keeps runni
     const orthanc = await start({ Concurency: 4 });
     const line = await orthanc.waitForLog(/AiBridge\.Concurency/, 30_000);
     assert.match(line, /did you mean AiBridge\.Concurrency/);
-    const response = await orthanc.request('GET', '/ai-bridge/health');
-    assert.equal(response.status, 503);
-    const body = JSON.parse(response.body.toString('utf8')) as ErrorBody;
+    // The log line comes first; the gateway's exit follows a moment later.
+    const body = await eventually(async () => {
+      const response = await orthanc.request('GET', '/ai-bridge/health');
+      assert.equal(response.status, 503);
+      const parsed = JSON.parse(response.body.toString('utf8')) as ErrorBody;
+      return parsed.error.code === 'AIB_GATEWAY_UNAVAILABLE' ? undefined : parsed;
+    }, 'health to report the configuration error');
     assert.equal(body.error.code, 'AIB_CONFIG_UNKNOWN_KEY');
     assert.match(body.error.message, /AiBridge\.Concurency/);
     assert.ok((await orthanc.json<{ Version: string }>('GET', '/system')).Version);
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    const starts = orthanc.logText().split('\n').filter((l) => /AiBridge\.Concurency/.test(l) && /configuration error/.test(l));
+    const starts = orthanc.logText().split('\n').filter((l) => /gateway started: pid/.test(l));
     assert.equal(starts.length, 1, 'one attempt, no restart loop');
   });
 
   it('names a mistyped value', async () => {
     const orthanc = await start({ MaxAttempts: 'many' });
     await orthanc.waitForLog(/AiBridge\.MaxAttempts/, 30_000);
-    const body = JSON.parse((await orthanc.request('GET', '/ai-bridge/health')).body.toString('utf8')) as ErrorBody;
-    assert.equal(body.error.code, 'AIB_CONFIG_BAD_VALUE');
+    await eventually(async () => {
+      const body = JSON.parse((await orthanc.request('GET', '/ai-bridge/health')).body.toString('utf8')) as ErrorBody;
+      return body.error.code === 'AIB_CONFIG_BAD_VALUE' ? body : undefined;
+    }, 'health to report AIB_CONFIG_BAD_VALUE');
   });
 
   it('names a mistyped key that the native plugin reads', async () => {

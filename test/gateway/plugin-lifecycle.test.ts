@@ -8,8 +8,12 @@ import {
 } from '../harness/bridge-orthanc';
 
 const CT_SLICES = Array.from({ length: 6 }, (_, i) => sharedFile(`tcia-lung-pet-ct-dx/Lung_Dx-A0002_B40f/1-0${i + 1}.dcm`));
-const OTHER_SYNTAXES = ['pydicom-data/emri_small_RLE.dcm', 'pydicom-data/emri_small_big_endian.dcm', 'pydicom-data/emri_small_jpeg_ls_lossless.dcm']
-  .map(sharedFile);
+// Distinct SOP Instance UIDs in other transfer syntaxes (the emri_small_* set
+// shares one UID, so Orthanc would keep only one of them).
+const OTHER_SYNTAXES = [
+  'pydicom/test_files/JPEG-lossy.dcm', 'pydicom/test_files/image_dfl.dcm', 'pydicom-data/US1_J2KR.dcm',
+  'pydicom-data/OBXXXX1A_rle.dcm', 'highdicom/sr_document.dcm',
+].map(sharedFile);
 const MR_SERIES = Array.from({ length: 4 }, (_, i) => sharedFile(`dcm_qa_nih/20180918GE/mr_0004/axial_epi_fmri_interleaved_i_to_s-0000${i + 1}.dcm`));
 
 describe('plugin inside a real Orthanc', function () {

@@ -120,7 +120,10 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
 
 function errorReply(error: unknown): HttpReply {
   if (error instanceof AiBridgeError) {
-    return jsonReply(STATUS_BY_CODE[error.code] ?? 500, { error: error.toJSON() });
+    const reply = jsonReply(STATUS_BY_CODE[error.code] ?? 500, { error: error.toJSON() });
+    const allowed = error.details['allowed'];
+    // RFC 9110 15.5.6: a 405 names the methods that are allowed.
+    return typeof allowed === 'string' ? { ...reply, headers: { allow: allowed } } : reply;
   }
   return jsonReply(500, { error: { code: 'AIB_API_INTERNAL', message: error instanceof Error ? error.message : String(error), details: {} } });
 }
