@@ -50,44 +50,53 @@ function table(jobs: readonly JobRow[]): string {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
+/** GET path until it answers 200 (printing each new other answer), at most 60 s; the body or undefined. */
+async function pollUntil200(orthanc: RunningOrthanc, urlPath: string, done: (body: unknown) => boolean): Promise<unknown> {
+  const deadline = Date.now() + WAIT_MS;
+  let lastProblem = '';
+  let body: unknown;
+  while (Date.now() < deadline) {
+    let problem: string | undefined;
+    try {
+      const res = await orthanc.request('GET', urlPath);
+      const text = res.body.toString('utf8');
+      if (res.status === 200) {
+        body = JSON.parse(text);
+        if (done(body)) return body;
+      } else {
+        problem = `GET ${urlPath} answered ${res.status}: ${oneLine(text)}`;
+      }
+    } catch (e) {
+      problem = `GET ${urlPath} failed: ${e instanceof Error ? e.message : String(e)}`;
+    }
+    if (problem !== undefined && problem !== lastProblem) process.stdout.write(`  ${problem} (still waiting)\n`);
+    lastProblem = problem ?? lastProblem;
+    await sleep(1_000);
+  }
+  process.stdout.write(`  gave up on GET ${urlPath} after ${WAIT_MS / 1000} s.\n`);
+  return body;
+}
+
 /**
  * Polls GET /ai-bridge/jobs until every sample has a finished job (done or
  * quarantined), printing each new non-200 answer, for at most 60 s.
  */
 async function waitForJobs(orthanc: RunningOrthanc, uids: ReadonlySet<string>): Promise<JobRow[]> {
-  const deadline = Date.now() + WAIT_MS;
-  let lastProblem = '';
-  let mine: JobRow[] = [];
-  while (Date.now() < deadline) {
-    try {
-      const res = await orthanc.request('GET', '/ai-bridge/jobs?limit=100');
-      const text = res.body.toString('utf8');
-      if (res.status === 200) {
-        const jobs = asJobs(JSON.parse(text)) ?? [];
-        mine = jobs.filter((j) => j.sopInstanceUid !== undefined && uids.has(j.sopInstanceUid));
-        const finished = new Set(mine.filter((j) => TERMINAL.has(j.state ?? '')).map((j) => j.sopInstanceUid));
-        if (finished.size >= uids.size) return mine;
-      } else {
-        const problem = `GET /ai-bridge/jobs answered ${res.status}: ${oneLine(text)}`;
-        if (problem !== lastProblem) process.stdout.write(`  ${problem} (still waiting)\n`);
-        lastProblem = problem;
-      }
-    } catch (e) {
-      const problem = `GET /ai-bridge/jobs failed: ${e instanceof Error ? e.message : String(e)}`;
-      if (problem !== lastProblem) process.stdout.write(`  ${problem} (still waiting)\n`);
-      lastProblem = problem;
-    }
-    await sleep(1_000);
-  }
-  process.stdout.write(`  not all jobs finished within ${WAIT_MS / 1000} s; showing what there is.\n`);
-  return mine;
+  const mine = (body: unknown): JobRow[] =>
+    (asJobs(body) ?? []).filter((j) => j.sopInstanceUid !== undefined && uids.has(j.sopInstanceUid));
+  const body = await pollUntil200(orthanc, '/ai-bridge/jobs?limit=100', (b) =>
+    new Set(mine(b).filter((j) => TERMINAL.has(j.state ?? '')).map((j) => j.sopInstanceUid)).size >= uids.size);
+  return mine(body);
 }
 
 /** Sends fixtures/samples/*.dcm with storescu and shows their jobs. */
 export async function runDemo(orthanc: RunningOrthanc): Promise<void> {
+  // Send once the gateway is up, as an administrator would after install.
+  process.stdout.write('\nWaiting for the AI bridge gateway (GET /ai-bridge/health)...\n');
+  await pollUntil200(orthanc, '/ai-bridge/health', () => true);
   const dir = path.join(repoRoot(), 'fixtures', 'samples');
   const files = fs.readdirSync(dir).filter((f) => f.endsWith('.dcm')).sort().map((f) => path.join(dir, f));
-  process.stdout.write(`\nSending ${files.length} sample instances from ${dir} with storescu...\n`);
+  process.stdout.write(`Sending ${files.length} sample instances from ${dir} with storescu...\n`);
   const sent = await storescu({ port: orthanc.dicomPort, aet: orthanc.aet, files });
   process.stdout.write(`  stored ${sent.sent}, failed ${sent.failed}${sent.failed > 0 ? `\n${sent.stderr}` : ''}\n`);
   const identities = await readDicomFileIdentities(files);
@@ -96,5 +105,5 @@ export async function runDemo(orthanc: RunningOrthanc): Promise<void> {
   const jobs = await waitForJobs(orthanc, uids);
   process.stdout.write(`\n${jobs.length > 0 ? table(jobs) : '(no jobs for the samples)'}\n\n`);
   process.stdout.write(`Details of one job: ${orthanc.baseUrl}/ai-bridge/jobs/<job>; ` +
-    `plugin messages are in ${orthanc.logPath} (lines mentioning AiBridge).\n`);
+    `plugin messages are in ${orthanc.logPath} (lines with "ai-bridge:").\n`);
 }

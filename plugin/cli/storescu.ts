@@ -12,6 +12,11 @@ export interface StorescuOptions {
   readonly files: readonly string[];
   /** Files per association (default 500): keeps the command line short. */
   readonly chunkSize?: number;
+  /**
+   * A profile file from writeStorescuProfile for all chunks (the benchmark
+   * writes it once, outside the timing); default: one written per chunk.
+   */
+  readonly profile?: string;
 }
 
 export interface StorescuResult {
@@ -26,10 +31,11 @@ export const STORESCU_BINARY = '/usr/bin/storescu';
 // a warning status ("Warning, Coercion of Data Elements" etc.) is stored too.
 const STORED = /Received Store Response \((Success|Warning)/g;
 
-async function runChunk(port: number, aet: string, files: readonly string[]): Promise<{ sent: number; log: string }> {
+async function runChunk(port: number, aet: string, files: readonly string[], given: string | undefined):
+  Promise<{ sent: number; log: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aib-storescu-'));
   try {
-    const profile = await writeStorescuProfile(files, dir);
+    const profile = given ?? (await writeStorescuProfile(files, dir));
     // -nh: one bad file must not end the association; -v: per-file response lines to count.
     const args = ['-v', '-nh', ...(profile === undefined ? [] : ['-xf', profile, 'Files']),
       '-aec', aet, '-aet', 'AIBRIDGE-CLI', '127.0.0.1', String(port), ...files];
@@ -69,7 +75,7 @@ export async function storescu(opts: StorescuOptions): Promise<StorescuResult> {
   const logs: string[] = [];
   for (let i = 0; i < opts.files.length; i += chunkSize) {
     const chunk = opts.files.slice(i, i + chunkSize);
-    const result = await runChunk(opts.port, opts.aet ?? 'ORTHANC', chunk);
+    const result = await runChunk(opts.port, opts.aet ?? 'ORTHANC', chunk, opts.profile);
     sent += Math.min(result.sent, chunk.length);
     const errors = result.log.split('\n').filter((l) => /^[EF]: /.test(l));
     logs.push(result.sent === 0 ? result.log : errors.join('\n'));

@@ -1,0 +1,34 @@
+import { runIngestBench } from './ingest.js';
+
+/** `npm run bench -- NAME [options]`; no name runs every bench. */
+const BENCHES: Readonly<Record<string, (args: readonly string[]) => Promise<void>>> = {
+  ingest: runIngestBench,
+};
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === '--help' || first === '-h') {
+    process.stdout.write(`Usage: npm run bench -- [${Object.keys(BENCHES).join('|')}] [options]\n` +
+      'ingest options: --data-dir DIR (default ../shared/data) --rounds N (default 5) --no-rest --without-plugin\n');
+    return 0;
+  }
+  const named = first !== undefined && !first.startsWith('-');
+  const names = named ? [first] : Object.keys(BENCHES);
+  const args = named ? rest : argv;
+  for (const name of names) {
+    const bench = BENCHES[name];
+    if (bench === undefined) {
+      process.stderr.write(`bench: unknown bench "${name}" (known: ${Object.keys(BENCHES).join(', ')})\n`);
+      return 2;
+    }
+    await bench(args);
+  }
+  return 0;
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+}, (e: unknown) => {
+  process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+});
