@@ -14,7 +14,7 @@ namespace aibridge {
 
 struct Bridge {
   // False when AiBridge.Enable is false: /ai-bridge/* then answers 503
-  // AIB_DISABLED and nothing is spawned.
+  // AIB_PLUGIN_DISABLED and nothing is spawned.
   bool enabled = false;
   std::unique_ptr<SdkWorkers> workers;
   std::unique_ptr<Supervisor> supervisor;  // set whenever enabled

@@ -46,7 +46,7 @@ Json::Value ErrorBody(const std::string& code, const std::string& message, const
 void AnswerUnavailable(OrthancPluginRestOutput* output, bool lostConnection = false) {
   Bridge& bridge = TheBridge();
   if (!bridge.enabled || !bridge.supervisor) {
-    AnswerJson(output, 503, ErrorBody("AIB_DISABLED", "AiBridge.Enable is false in the Orthanc configuration",
+    AnswerJson(output, 503, ErrorBody("AIB_PLUGIN_DISABLED", "AiBridge.Enable is false in the Orthanc configuration",
                                       Json::Value()));
     return;
   }
@@ -158,7 +158,7 @@ OrthancPluginErrorCode ForwardHttp(OrthancPluginRestOutput* output, const char* 
     if (request->bodySize > kMaxBodyBytes) {
       Json::Value details(Json::objectValue);
       details["maxBytes"] = static_cast<Json::UInt64>(kMaxBodyBytes);
-      AnswerJson(output, 413, ErrorBody("AIB_REQUEST_TOO_LARGE", "the request body is over the 1 GiB frame limit",
+      AnswerJson(output, 413, ErrorBody("AIB_GATEWAY_REQUEST_TOO_LARGE", "the request body is over the 1 GiB frame limit",
                                         details));
       return OrthancPluginErrorCode_Success;
     }

@@ -52,7 +52,7 @@ int32_t Initialize(OrthancPluginContext* context) {
   aibridge::Bridge& bridge = aibridge::TheBridge();
 
   if (config.ok() && !config.enable) {
-    // Disabled: /ai-bridge/* still answers (503 AIB_DISABLED) so an admin
+    // Disabled: /ai-bridge/* still answers (503 AIB_PLUGIN_DISABLED) so an admin
     // probing /ai-bridge/health learns why nothing happens.
     aibridge::LogWarning("AiBridge disabled (AiBridge.Enable is false)");
     bridge.enabled = false;

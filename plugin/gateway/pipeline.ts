@@ -86,7 +86,7 @@ export class Pipeline {
 
   #fail(job: Job, error: unknown): void {
     const known = error instanceof AiBridgeError;
-    const code = known ? error.code : 'AIB_INTERNAL';
+    const code = known ? error.code : 'AIB_JOB_UNEXPECTED';
     const message = error instanceof Error ? error.message : String(error);
     // Unknown exceptions are bugs, not bad data: retry them rather than quarantine.
     const transient = known ? error.transient : true;
