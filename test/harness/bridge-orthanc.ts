@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,7 +9,9 @@ import { startOrthanc, type OrthancLaunchOptions, type RunningOrthanc } from '..
 export const SHARED_DATA = join(__dirname, '..', '..', '..', '..', 'shared', 'data');
 
 export function sharedFile(relative: string): string {
-  return join(SHARED_DATA, relative);
+  const path = join(SHARED_DATA, relative);
+  if (!existsSync(path)) throw new Error(`test data ${path} is missing: the tests read ../shared/data beside the repository`);
+  return path;
 }
 
 export function tempDir(prefix: string): { path: string; remove: () => void } {
@@ -37,10 +39,14 @@ export async function health(orthanc: RunningOrthanc): Promise<HealthResponse> {
   return orthanc.json<HealthResponse>('GET', '/ai-bridge/health');
 }
 
-/** Polls until `probe` returns a value; the mocha timeout bounds the wait. */
+/**
+ * Polls until `probe` returns a value. Not a performance limit: the bound only
+ * keeps a failed test's poll loop from outliving the test.
+ */
 export async function eventually<T>(probe: () => Promise<T | undefined>, what: string, intervalMs = 200): Promise<T> {
   let lastError: unknown;
-  for (let round = 0; round < 100_000; round++) {
+  const rounds = Math.ceil(170_000 / intervalMs);
+  for (let round = 0; round < rounds; round++) {
     try {
       const value = await probe();
       if (value !== undefined) return value;
@@ -50,7 +56,7 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, what: s
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
     if (round % 50 === 49) process.stderr.write(`    … still waiting for ${what}${lastError instanceof Error ? ` (${lastError.message})` : ''}\n`);
   }
-  throw new Error(`gave up waiting for ${what}`);
+  throw new Error(`gave up waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}`);
 }
 
 export async function waitForHealth(orthanc: RunningOrthanc, notPid?: number): Promise<HealthResponse> {
