@@ -1,7 +1,7 @@
 {
   # One file builds the native side: the Orthanc plugin that Orthanc loads
-  # (a plain shared library, not a Node addon). The sandbox addon for the
-  # de-identification worker joins it as a second target.
+  # (a plain shared library, not a Node addon), and the addon the sealed
+  # de-identification worker loads (kernel seal + DCMTK byte work).
   "targets": [
     {
       "target_name": "OrthancAiBridge",
@@ -14,6 +14,16 @@
       "cflags_cc!": [ "-fno-exceptions", "-fno-rtti" ],
       "cflags_cc": [ "-std=c++17", "-fexceptions", "-Wall", "-Wextra", "-Werror", "-fvisibility=hidden" ],
       "defines": [ "AIBRIDGE_VERSION=\"<!(node -p \"require('./package.json').version\")\"" ]
+    },
+    {
+      "target_name": "aibridge_addon",
+      "sources": [ "<!@(ls -1 native/addon/*.cpp)" ],
+      "include_dirs": [ "<!(node -p \"require('node-addon-api').include_dir\")", "native/addon" ],
+      "libraries": [ "-ldcmdata", "-loflog", "-lofstd" ],
+      "defines": [ "NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS" ],
+      "cflags!": [ "-fno-exceptions" ],
+      "cflags_cc!": [ "-fno-exceptions", "-fno-rtti" ],
+      "cflags_cc": [ "-std=c++17", "-fexceptions", "-Wall", "-Wextra", "-Werror", "-Wno-deprecated-declarations" ]
     }
   ]
 }
