@@ -64,7 +64,7 @@ const STOP_GRACE_MS = 30_000;
 // A test that throws before stop() must not leave an Orthanc behind: every
 // child is killed when this process exits, however it exits (short of SIGKILL).
 const liveChildren = new Set<ChildProcess>();
-process.on('exit', () => {
+function killAll(): void {
   for (const child of liveChildren) {
     try {
       child.kill('SIGKILL');
@@ -72,7 +72,21 @@ process.on('exit', () => {
       // already gone
     }
   }
-});
+}
+process.on('exit', killAll);
+// A signal's default action ends node without 'exit' (a CI runner stopping
+// mocha with SIGTERM). When nobody else handles the signal, kill Orthanc and
+// then let the signal do what it would have done; when someone does (the CLI
+// stops Orthanc gracefully), leave it to them.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  const onSignal = (): void => {
+    if (process.listenerCount(signal) > 1) return;
+    killAll();
+    process.off(signal, onSignal);
+    process.kill(process.pid, signal);
+  };
+  process.on(signal, onSignal);
+}
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
