@@ -1,6 +1,7 @@
 // Orthanc's entry points. Everything here returns 0 (success) even when the
 // bridge cannot work: a broken AI bridge must never stop the PACS from
 // starting. Problems are logged and reported by /ai-bridge/* answering 503.
+#include <ctime>
 #include "bridge.h"
 #include "changes.h"
 #include "config.h"
@@ -67,6 +68,7 @@ int32_t Initialize(OrthancPluginContext* context) {
   options.pluginVersion = AIBRIDGE_VERSION;
   options.orthancVersion = context->orthancVersion;
   options.sdkVersion = kSdkVersion;
+  options.loadedAt = static_cast<long long>(std::time(nullptr));
   bridge.workers.reset(new aibridge::SdkWorkers(context));
   bridge.supervisor.reset(new aibridge::Supervisor(options, *bridge.workers));
 

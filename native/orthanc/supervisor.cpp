@@ -213,6 +213,7 @@ bool Supervisor::RunOnce(Clock::duration& ranFor, int& status, bool& haveStatus)
   hello["pluginVersion"] = options_.pluginVersion;
   hello["orthancVersion"] = options_.orthancVersion;
   hello["sdkVersion"] = options_.sdkVersion;
+  hello["pluginLoadedAt"] = static_cast<Json::Int64>(options_.loadedAt);
   channel->Send(hello);
 
   int64_t pingId = 0;

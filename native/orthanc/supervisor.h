@@ -47,6 +47,10 @@ class Supervisor {
     std::string pluginVersion;
     std::string orthancVersion;
     std::string sdkVersion;
+    // Wall clock (Unix seconds) when Orthanc loaded the plugin: on its very
+    // first start the gateway skips only changes older than this, so nothing
+    // stored while it was still starting is missed.
+    long long loadedAt = 0;
   };
 
   static constexpr int kExitConfig = 78;

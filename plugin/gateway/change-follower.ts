@@ -7,6 +7,8 @@ export interface ChangeFollowerOptions {
   readonly batchSize: number;
   readonly pollMs: number;
   readonly processExistingInstances: boolean;
+  /** Unix seconds when Orthanc loaded the plugin (hello frame). */
+  readonly pluginLoadedAt: number;
 }
 
 /**
@@ -37,9 +39,9 @@ export class ChangeFollower {
   /** Sets the cursor on a first start, then catches up and starts the safety poll. */
   async start(): Promise<void> {
     if (this.#store.changeCursor() === undefined) {
-      const start = this.#options.processExistingInstances ? 0 : (await this.#orthanc.lastChange()).Last;
+      const start = this.#options.processExistingInstances ? 0 : await this.#lastChangeBefore(this.#options.pluginLoadedAt);
       this.#store.recordChanges([], start);
-      this.#log.info(`first start: following Orthanc's change log from sequence ${start}`);
+      this.#log.info(`first start: following Orthanc's change log after sequence ${start}`);
     } else {
       this.#log.info(`resuming Orthanc's change log after sequence ${this.#store.changeCursor() ?? 0}`);
     }
@@ -92,6 +94,28 @@ export class ChangeFollower {
       }
       if (page.Done || page.Changes.length === 0) return;
     }
+  }
+
+  /**
+   * The last change recorded before Orthanc loaded the plugin: what "existing
+   * instances" means. Anything stored while the gateway was still starting
+   * comes after it and is processed. Binary search, since /changes only reads
+   * forwards: about log2(changes) small requests, once per installation.
+   */
+  async #lastChangeBefore(unixSeconds: number): Promise<number> {
+    const last = (await this.#orthanc.lastChange()).Last;
+    // Orthanc stamps changes in UTC as YYYYMMDDTHHMMSS; same-second changes
+    // count as new (processing one extra instance is harmless, missing one is not).
+    const threshold = new Date(unixSeconds * 1000).toISOString().replace(/[-:]/g, '').slice(0, 15);
+    let low = 0;
+    let high = last;
+    while (low < high) {
+      const middle = Math.floor((low + high + 1) / 2);
+      const [change] = (await this.#orthanc.changes(middle - 1, 1)).Changes;
+      if (change !== undefined && change.Date < threshold) low = change.Seq;
+      else high = middle - 1;
+    }
+    return low;
   }
 
   // A method, not an inline test: both flags change while #catchUp awaits.

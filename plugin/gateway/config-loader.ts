@@ -13,6 +13,7 @@ export interface AiBridgeConfig {
   readonly DataDirectory: string;
   readonly ProcessExistingInstances: boolean;
   readonly Concurrency: number;
+  readonly Niceness: number;
   readonly MaxAttempts: number;
   readonly RetryBackoffSeconds: number;
   readonly ChangesBatchSize: number;

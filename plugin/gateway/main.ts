@@ -1,3 +1,5 @@
+import { setPriority } from 'node:os';
+
 import { AiBridgeError } from '../core/ai-bridge-error';
 import { ChangeType, OrthancRest, PluginConnection, SdkClient, type HelloFrame } from '../sdk';
 import { ApiRouter } from './api/api-router';
@@ -19,7 +21,10 @@ async function main(): Promise<void> {
   const startedAt = Date.now();
   const connection = PluginConnection.fromFd(Number(process.env['AIBRIDGE_FD'] ?? '3'));
   let hello: HelloFrame | undefined;
-  connection.on('hello', (frame) => { hello = frame; });
+  // The plugin sends hello first, before answering any call.
+  const helloReceived = new Promise<HelloFrame>((resolve) => {
+    connection.on('hello', (frame) => { hello = frame; resolve(frame); });
+  });
   const sdk = new SdkClient(connection);
   const log = new OrthancLogger(sdk);
 
@@ -39,6 +44,8 @@ async function main(): Promise<void> {
     throw error;
   }
 
+  // Lowered before any work starts; worker processes inherit it.
+  setPriority(config.Niceness);
   const store = new SqliteJobStore(layout.stateDb);
   const audit = new AuditLog(layout.auditLog);
   const orthanc = new OrthancRest(sdk);
@@ -56,6 +63,7 @@ async function main(): Promise<void> {
     batchSize: config.ChangesBatchSize,
     pollMs: config.ChangesPollSeconds * 1000,
     processExistingInstances: config.ProcessExistingInstances,
+    pluginLoadedAt: (await helloReceived).pluginLoadedAt,
   }, log, () => { pipeline.kick(); metrics.publishSoon(); });
 
   const dataDirectory = layout.root;

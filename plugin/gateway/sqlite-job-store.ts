@@ -58,9 +58,11 @@ export class SqliteJobStore implements JobStore {
     this.#db = new Database(path);
     this.#now = now;
     this.#db.pragma('journal_mode = WAL');
-    // FULL: a job recorded as done must survive a power cut, or the cursor
-    // would say the change was handled while the job was lost.
-    this.#db.pragma('synchronous = FULL');
+    // NORMAL in WAL mode survives a process crash; a power cut may roll back
+    // the last transactions, cursor and jobs together, and the change log
+    // then replays them (jobs are unique per instance). FULL would add an
+    // fsync per job update, competing with Orthanc's own store path.
+    this.#db.pragma('synchronous = NORMAL');
     this.#db.pragma('foreign_keys = ON');
     this.#db.exec(SCHEMA);
     const version = this.#meta('schema_version');

@@ -35,6 +35,8 @@ export interface HelloFrame {
   readonly pluginVersion: string;
   readonly orthancVersion: string;
   readonly sdkVersion: string;
+  /** Unix seconds when Orthanc loaded the plugin. */
+  readonly pluginLoadedAt: number;
 }
 
 interface PendingCall {
@@ -143,6 +145,7 @@ export class PluginConnection extends EventEmitter<{
           pluginVersion: String(header['pluginVersion']),
           orthancVersion: String(header['orthancVersion']),
           sdkVersion: String(header['sdkVersion']),
+          pluginLoadedAt: Number(header['pluginLoadedAt'] ?? 0),
         });
         break;
       case 'shutdown':

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
 
-import type { RunningOrthanc } from '../../plugin/cli/orthanc-launcher';
+import { startOrthanc, type RunningOrthanc } from '../../plugin/cli/orthanc-launcher';
 import { storescu } from '../../plugin/cli/storescu';
 import {
   allJobs, eventually, health, sharedFile, startBridgeOrthanc, tempDir, uploadFile, waitForHealth, waitForSettledJobs,
@@ -120,6 +120,27 @@ describe('change-log cursor across Orthanc restarts', function () {
       assert.equal((await allJobs(again)).length, 5, 'a plain restart replays nothing');
     } finally {
       await again.stop();
+    }
+  });
+});
+
+describe('first start of the plugin', function () {
+  this.timeout(120_000);
+
+  it('processes instances stored while the gateway was still starting', async () => {
+    const data = tempDir('first-start');
+    // No waiting for health: storescu races the gateway's start.
+    const orthanc = await startOrthanc({ dataDir: data.path, aiBridge: { ChangesPollSeconds: 2 } });
+    try {
+      const sent = await storescu({ port: orthanc.dicomPort, files: MR_SERIES });
+      assert.equal(sent.failed, 0, sent.stderr);
+      await waitForHealth(orthanc);
+      const jobs = await waitForSettledJobs(orthanc, MR_SERIES.length);
+      assert.equal(jobs.length, MR_SERIES.length);
+      assert.ok(jobs.every((j) => j.state === 'done'));
+    } finally {
+      await orthanc.stop();
+      data.remove();
     }
   });
 });
