@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
 
 import type { SdkArgValue, SdkCallReply, SdkCallTransport } from './call-transport';
-import { encodeFrame, FrameDecoder, type Frame, type FrameHeader } from './frame-codec';
+import { encodeFrame, FrameDecoder, type Frame, type FrameHeader } from '../core/frame-codec';
 import { ChangeType, ResourceType } from './generated/enums';
 import { OrthancSdkError } from './orthanc-sdk-error';
 

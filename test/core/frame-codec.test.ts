@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 
-import { encodeFrame, FrameDecoder, FrameProtocolError, MAX_HEADER_BYTES } from '../../plugin/sdk/frame-codec';
+import { encodeFrame, FrameDecoder, FrameProtocolError, MAX_HEADER_BYTES } from '../../plugin/core/frame-codec';
 
 describe('frame codec (docs/wire-protocol.md)', () => {
   it('round-trips a header and binary body, whatever the chunking', () => {
