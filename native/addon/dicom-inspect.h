@@ -1,0 +1,14 @@
+// inspect(): what TypeScript needs to build an ApplyPlan (docs/deid-engine.md, InspectResult).
+#pragma once
+
+#include <napi.h>
+
+#include "dicom-dataset.h"
+#include "dicom-policy.h"
+
+namespace aibridge::dicom {
+
+/** Walks `dataset` (any depth) and returns the InspectResult object. */
+Napi::Object Inspect(Napi::Env env, DcmDataset& dataset, const CompiledPolicy& policy, const std::string& originalCharset);
+
+}  // namespace aibridge::dicom

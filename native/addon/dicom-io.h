@@ -1,0 +1,31 @@
+// Part 10 bytes in and out of DCMTK, memory only (the worker is sandboxed: no temp files).
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+#include <string>
+
+#include "dicom-dataset.h"
+
+namespace aibridge::dicom {
+
+struct Parsed {
+  std::unique_ptr<DcmFileFormat> file;
+  E_TransferSyntax xfer = EXS_Unknown;
+  std::string originalCharset;
+};
+
+/** Silences DCMTK's loggers and console, loads the data dictionary and opens the
+    character set converters now, before the worker seals itself. Idempotent. */
+void PrepareDcmtk();
+
+/** Parses Part 10 (with or without preamble/meta header) or a bare dataset, checks nesting,
+    converts all text to UTF-8. Throws DeidFailure (NOT_DICOM, TRUNCATED, UNSUPPORTED_CHARSET). */
+Parsed ParseDicomBytes(const uint8_t* data, size_t length);
+
+/** Writes `dataset` as Part 10 with a new meta header (Explicit VR LE, or `xfer` when the pixel
+    data is encapsulated). Takes the dataset out of `file`. Throws DeidFailure(WRITE_FAILED). */
+Napi::Value WritePart10(Napi::Env env, DcmFileFormat& file, E_TransferSyntax xfer);
+
+}  // namespace aibridge::dicom

@@ -1,0 +1,40 @@
+// PolicyTable (docs/deid-engine.md) compiled once per worker into flat lookups.
+#pragma once
+
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace aibridge::dicom {
+
+enum class Action : char { Remove = 'X', Empty = 'Z', Dummy = 'D', Keep = 'K', Clean = 'C', Uid = 'U' };
+
+struct CompiledPolicy {
+  std::unordered_map<uint32_t, Action> actions;
+  Action defaultPublic = Action::Remove;
+  std::vector<std::string> creatorsKept;
+  /** key: (group << 8 | element low byte), value: creators whose element is kept */
+  std::unordered_map<uint32_t, std::vector<std::string>> privateKept;
+  int maxAgeYears = 89;
+
+  /** Action of a public data element; repeating groups 50xx/60xx fall back to 5000/6000. */
+  Action PublicAction(uint16_t group, uint16_t element) const;
+  bool CreatorKept(std::string_view creator) const;
+  bool PrivateElementKept(uint16_t group, uint16_t element, std::string_view creator) const;
+};
+
+/** Validates a JS PolicyTable; throws DeidFailure(AIB_DEID_BAD_PLAN) naming the offending key. */
+CompiledPolicy CompilePolicy(const Napi::Object& table);
+
+/** Registers compilePolicy and the PolicyHandle class. */
+void RegisterPolicy(Napi::Env env, Napi::Object exports);
+
+/** The compiled policy behind a PolicyHandle created by compilePolicy, or throws AIB_DEID_BAD_PLAN. */
+const CompiledPolicy& UnwrapPolicy(const Napi::Value& value);
+
+}  // namespace aibridge::dicom

@@ -1,0 +1,231 @@
+/**
+ * Typed wrapper of the DICOM byte work in build/Release/aibridge_addon.node
+ * (native/addon/dicom-*.cpp, DCMTK dcmdata). Interfaces: docs/deid-engine.md.
+ *
+ * Per instance: `parseDicom(bytes)` → `doc.inspect(policy)` → TS builds the plan →
+ * `doc.apply(policy, plan)` → Part 10 bytes (UTF-8, ISO_IR 192). A document is
+ * single use: `apply` rewrites the parsed dataset in place (the pixel data is never
+ * copied or decoded) and frees it; `inspect` or `apply` afterwards throws
+ * `AIB_DEID_BAD_PLAN`. Call `dispose()` on a document that is not applied to free
+ * its memory early.
+ *
+ * Loading the addon silences DCMTK's loggers, loads the DICOM data dictionary and
+ * opens the character set converters, so load it (any export of this module or
+ * seal.ts) before sealing the worker.
+ */
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+import { AiBridgeError } from '../core/ai-bridge-error';
+
+/** dist/plugin/deid → <repo>/build/Release. */
+const ADDON_PATH = join(__dirname, '..', '..', '..', 'build', 'Release', 'aibridge_addon.node');
+
+export type DeidNativeErrorCode =
+  | 'AIB_DEID_NOT_DICOM'
+  | 'AIB_DEID_TRUNCATED'
+  | 'AIB_DEID_BAD_PLAN'
+  | 'AIB_DEID_UNSUPPORTED_CHARSET'
+  | 'AIB_DEID_WRITE_FAILED';
+
+const NATIVE_CODES: readonly string[] = [
+  'AIB_DEID_NOT_DICOM',
+  'AIB_DEID_TRUNCATED',
+  'AIB_DEID_BAD_PLAN',
+  'AIB_DEID_UNSUPPORTED_CHARSET',
+  'AIB_DEID_WRITE_FAILED',
+];
+
+/** An error of the native byte work; the message names tags and paths, never a value. Never transient. */
+export class DeidNativeError extends AiBridgeError {
+  declare readonly code: DeidNativeErrorCode;
+
+  constructor(code: DeidNativeErrorCode, message: string) {
+    super(code, message, {}, false);
+  }
+}
+
+export type ResolvedAction = 'X' | 'Z' | 'D' | 'K' | 'C' | 'U';
+
+export interface PolicyTable {
+  /** key: 8 hex digits "ggggeeee" of a public tag (repeating groups as 5000/6000) */
+  readonly actions: Readonly<Record<string, ResolvedAction>>;
+  readonly defaultPublic: 'X' | 'K';
+  /** private creators (exact strings) whose blocks may keep elements */
+  readonly privateCreatorsKept: readonly string[];
+  /** "gggg,CREATOR,ee" of the private elements kept inside those blocks */
+  readonly privateKept: readonly string[];
+  /** AS values over this many years become `${cap+1}Y`, zero-padded (090Y) */
+  readonly maxAgeYears: number;
+}
+
+export interface InspectResult {
+  specificCharacterSet: string;
+  sopClassUid: string;
+  modality: string;
+  patient: { id: string; name: string; birthDate: string; sex: string; age: string; otherIds: string[] };
+  accessionNumber: string;
+  studyDate: string;
+  uids: string[];
+  texts: { path: string; vr: string; value: string }[];
+  identifiers: { path: string; keyword: string; vr: string; value: string }[];
+}
+
+export interface ApplyPlan {
+  readonly replacements: { readonly patientId: string; readonly patientName: string; readonly accessionNumber: string };
+  readonly dateShiftDays: number;
+  readonly uidMap: Readonly<Record<string, string>>;
+  readonly texts: Readonly<Record<string, string>>;
+  readonly markers: {
+    readonly patientIdentityRemoved: 'YES';
+    readonly deidentificationMethod: string;
+    readonly methodCodes: readonly { readonly value: string; readonly scheme: 'DCM'; readonly meaning: string }[];
+    readonly longitudinalTemporalInformationModified: 'MODIFIED' | 'UNMODIFIED' | 'REMOVED';
+  };
+}
+
+/** What the addon exports for this module (the seal part is typed in seal.ts). */
+interface NativeDocument {
+  inspect(policy: object): unknown;
+  apply(policy: object, plan: ApplyPlan): unknown;
+  dispose(): void;
+}
+
+interface DicomAddon {
+  compilePolicy(table: PolicyTable): object;
+  parseDicom(bytes: Buffer): NativeDocument;
+  shiftDicomDate(value: string, vr: 'DA' | 'DT', days: number): unknown;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+function isAddon(value: unknown): value is DicomAddon {
+  return (
+    isRecord(value) &&
+    typeof value.compilePolicy === 'function' &&
+    typeof value.parseDicom === 'function' &&
+    typeof value.shiftDicomDate === 'function'
+  );
+}
+
+let addon: DicomAddon | undefined;
+
+function loadAddon(): DicomAddon {
+  if (addon) return addon;
+  // createRequire shares Node's module cache with seal.ts: one copy of the addon per process.
+  const loaded: unknown = createRequire(__filename)(ADDON_PATH);
+  if (!isAddon(loaded)) {
+    throw new DeidNativeError('AIB_DEID_WRITE_FAILED', `${ADDON_PATH} does not export parseDicom/compilePolicy`);
+  }
+  addon = loaded;
+  return addon;
+}
+
+function isNativeCode(code: unknown): code is DeidNativeErrorCode {
+  return typeof code === 'string' && NATIVE_CODES.includes(code);
+}
+
+/** Runs a native call and turns its coded JS errors into DeidNativeError. */
+function native<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (error: unknown) {
+    if (error instanceof Error && isRecord(error) && isNativeCode(error.code)) {
+      throw new DeidNativeError(error.code, error.message);
+    }
+    throw error;
+  }
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string');
+}
+
+function hasStrings(value: unknown, keys: readonly string[]): value is Record<string, string> {
+  return isRecord(value) && keys.every((k) => typeof value[k] === 'string');
+}
+
+function isInspectResult(value: unknown): value is InspectResult {
+  return (
+    hasStrings(value, ['specificCharacterSet', 'sopClassUid', 'modality', 'accessionNumber', 'studyDate']) &&
+    hasStrings(value.patient, ['id', 'name', 'birthDate', 'sex', 'age']) &&
+    isStringArray(value.patient.otherIds) &&
+    isStringArray(value.uids) &&
+    Array.isArray(value.texts) &&
+    value.texts.every((t) => hasStrings(t, ['path', 'vr', 'value'])) &&
+    Array.isArray(value.identifiers) &&
+    value.identifiers.every((t) => hasStrings(t, ['path', 'keyword', 'vr', 'value']))
+  );
+}
+
+/** A PolicyTable validated and compiled by the addon; compile once per worker. */
+export class CompiledPolicy {
+  /** @internal the native handle (type-tagged; the addon rejects anything else) */
+  readonly handle: object;
+
+  private constructor(handle: object) {
+    this.handle = handle;
+  }
+
+  /** Throws DeidNativeError AIB_DEID_BAD_PLAN naming the offending key. */
+  static compile(table: PolicyTable): CompiledPolicy {
+    const lib = loadAddon();
+    return new CompiledPolicy(native(() => lib.compilePolicy(table)));
+  }
+}
+
+export function compilePolicy(table: PolicyTable): CompiledPolicy {
+  return CompiledPolicy.compile(table);
+}
+
+/** One parsed instance, text already in UTF-8. Single use (see the module comment). */
+export class DicomDocument {
+  readonly #doc: NativeDocument;
+
+  /** @internal use parseDicom() */
+  constructor(doc: NativeDocument) {
+    this.#doc = doc;
+  }
+
+  inspect(policy: CompiledPolicy): InspectResult {
+    const result = native(() => this.#doc.inspect(policy.handle));
+    if (!isInspectResult(result)) throw new DeidNativeError('AIB_DEID_BAD_PLAN', 'the addon answered a malformed InspectResult');
+    return result;
+  }
+
+  /** Part 10 bytes: Explicit VR Little Endian, or the input syntax when the pixel data is encapsulated. */
+  apply(policy: CompiledPolicy, plan: ApplyPlan): Buffer {
+    const out = native(() => this.#doc.apply(policy.handle, plan));
+    if (!Buffer.isBuffer(out)) throw new DeidNativeError('AIB_DEID_WRITE_FAILED', 'the addon answered no buffer');
+    return out;
+  }
+
+  /** Frees the parsed dataset now instead of at garbage collection. Idempotent. */
+  dispose(): void {
+    this.#doc.dispose();
+  }
+}
+
+/**
+ * Parses Part 10 bytes (with or without preamble and meta header) or a bare dataset,
+ * and converts its text to UTF-8. Throws DeidNativeError: AIB_DEID_NOT_DICOM,
+ * AIB_DEID_TRUNCATED, AIB_DEID_UNSUPPORTED_CHARSET.
+ */
+export function parseDicom(bytes: Buffer): DicomDocument {
+  const lib = loadAddon();
+  return new DicomDocument(native(() => lib.parseDicom(bytes)));
+}
+
+/**
+ * The date arithmetic apply() uses, for TypeScript callers (e.g. dates found in text):
+ * shifts each backslash-separated DA (YYYYMMDD) or DT value by `days`; null if a value
+ * is not a valid date. A DT coarser than a day is shifted from its first day and kept
+ * at its precision.
+ */
+export function shiftDicomDate(value: string, vr: 'DA' | 'DT', days: number): string | null {
+  const lib = loadAddon();
+  const out = native(() => lib.shiftDicomDate(value, vr, days));
+  return typeof out === 'string' ? out : null;
+}
