@@ -1,0 +1,35 @@
+import type { CodedConcept } from '../../core/codes';
+import type { PolicyTable } from './policy-table';
+import type { OptionField } from './table-format';
+
+/** A public attribute outside Table E.1-1 that the profiles keep, with the reason of its group. */
+export interface SafePublicAttribute {
+  readonly tag: string;
+  readonly keyword: string;
+  readonly why: string;
+}
+
+/** One entry of config/deid/profiles.json, validated. */
+export interface DeidProfile {
+  readonly name: string;
+  readonly description: string;
+  readonly options: readonly OptionField[];
+  readonly methodCodes: readonly CodedConcept[];
+  readonly maxAgeYears: number;
+  readonly privateCreatorsKept: readonly string[];
+  readonly privateKept: readonly string[];
+}
+
+/** Everything the worker needs from policy: the table for the addon and the values of the output markers. */
+export interface DeidPolicy {
+  readonly profile: DeidProfile;
+  readonly table: PolicyTable;
+  /** (0012,0063) De-identification Method, LO (≤ 64 characters) */
+  readonly deidentificationMethod: string;
+  /** (0012,0064) items: 113100, then one per option, in the profile's order */
+  readonly methodCodes: readonly CodedConcept[];
+  /** (0028,0303) Longitudinal Temporal Information Modified */
+  readonly longitudinalTemporalInformationModified: 'MODIFIED' | 'UNMODIFIED' | 'REMOVED';
+  /** true when kept dates are shifted per patient (Modified Dates option): ApplyPlan.dateShiftDays ≠ 0 */
+  readonly shiftDates: boolean;
+}
