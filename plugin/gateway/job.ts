@@ -20,6 +20,10 @@ export interface Job {
   readonly transferSyntaxUid: string | null;
   readonly sha256: string | null;
   readonly sizeBytes: number | null;
+  /** De-identified copy, relative to the de-identified store. */
+  readonly deidPath: string | null;
+  /** Opaque token that relinks results on the copy to this instance (vault). */
+  readonly linkToken: string | null;
   readonly state: JobState;
   /** Stage running now, or the last one reached. */
   readonly stage: string;
@@ -50,6 +54,8 @@ export interface InstanceFacts {
   readonly transferSyntaxUid?: string;
   readonly sha256?: string;
   readonly sizeBytes?: number;
+  readonly deidPath?: string;
+  readonly linkToken?: string;
 }
 
 export interface JobQuery {

@@ -2,7 +2,7 @@ import { AiBridgeError } from '../core/ai-bridge-error';
 import type { AuditLog } from './audit-log';
 import type { Job, JobStore } from './job';
 import type { Logger } from './logger';
-import type { Stage } from './stages/stage';
+import type { JobWork, Stage } from './stages/stage';
 
 export interface PipelineOptions {
   readonly concurrency: number;
@@ -70,12 +70,14 @@ export class Pipeline {
 
   async #process(job: Job): Promise<void> {
     let outcome = 'no stage ran';
+    const work: JobWork = {};
     try {
       for (const stage of this.#stages) {
         this.#store.setStage(job.id, stage.name);
-        const result = await stage.run(job);
+        const result = await stage.run(job, work);
         if (result.facts !== undefined) this.#store.recordFacts(job.id, result.facts);
         if (result.outcome !== undefined) outcome = result.outcome;
+        if (result.final === true) break;
       }
       this.#store.complete(job.id, outcome);
       this.#audit.append({ event: 'job-done', jobId: job.id, instanceId: job.instanceId, detail: outcome });

@@ -4,7 +4,7 @@ import { jobId, orthancInstanceId, type JobId } from '../core/branded-ids';
 import { GatewayError } from './gateway-errors';
 import { JOB_STATES, type InstanceFacts, type Job, type JobEvent, type JobQuery, type JobState, type JobStore, type NewInstanceChange } from './job';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -13,7 +13,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   instance_id TEXT NOT NULL UNIQUE,
   change_seq INTEGER NOT NULL,
   sop_instance_uid TEXT, series_instance_uid TEXT, modality TEXT, sop_class_uid TEXT,
-  transfer_syntax_uid TEXT, sha256 TEXT, size_bytes INTEGER,
+  transfer_syntax_uid TEXT, sha256 TEXT, size_bytes INTEGER, deid_path TEXT, link_token TEXT,
   state TEXT NOT NULL CHECK (state IN (${JOB_STATES.map((s) => `'${s}'`).join(',')})),
   stage TEXT NOT NULL,
   attempts INTEGER NOT NULL DEFAULT 0,
@@ -33,6 +33,7 @@ interface JobRow {
   id: number; instance_id: string; change_seq: number;
   sop_instance_uid: string | null; series_instance_uid: string | null; modality: string | null;
   sop_class_uid: string | null; transfer_syntax_uid: string | null; sha256: string | null; size_bytes: number | null;
+  deid_path: string | null; link_token: string | null;
   state: JobState; stage: string; attempts: number; next_attempt_at: number;
   outcome: string | null; error_code: string | null; error_message: string | null;
   created_at: number; updated_at: number; finished_at: number | null;
@@ -43,7 +44,7 @@ function toJob(row: JobRow): Job {
     id: jobId(row.id), instanceId: orthancInstanceId(row.instance_id), changeSeq: row.change_seq,
     sopInstanceUid: row.sop_instance_uid, seriesInstanceUid: row.series_instance_uid, modality: row.modality,
     sopClassUid: row.sop_class_uid, transferSyntaxUid: row.transfer_syntax_uid, sha256: row.sha256, sizeBytes: row.size_bytes,
-    state: row.state, stage: row.stage, attempts: row.attempts, nextAttemptAt: row.next_attempt_at,
+    deidPath: row.deid_path, linkToken: row.link_token, state: row.state, stage: row.stage, attempts: row.attempts, nextAttemptAt: row.next_attempt_at,
     outcome: row.outcome, errorCode: row.error_code, errorMessage: row.error_message,
     createdAt: row.created_at, updatedAt: row.updated_at, finishedAt: row.finished_at,
   };
@@ -67,7 +68,11 @@ export class SqliteJobStore implements JobStore {
     this.#db.exec(SCHEMA);
     const version = this.#meta('schema_version');
     if (version === undefined) this.#setMeta('schema_version', String(SCHEMA_VERSION));
-    else if (Number(version) !== SCHEMA_VERSION) {
+    else if (Number(version) === 1) {
+      // 1 → 2: jobs learnt where their de-identified copy is and its link token.
+      this.#db.exec(`ALTER TABLE jobs ADD COLUMN deid_path TEXT; ALTER TABLE jobs ADD COLUMN link_token TEXT;`);
+      this.#setMeta('schema_version', String(SCHEMA_VERSION));
+    } else if (Number(version) !== SCHEMA_VERSION) {
       throw new Error(`state.sqlite has schema version ${version}, this gateway expects ${SCHEMA_VERSION}`);
     }
   }
@@ -119,11 +124,13 @@ export class SqliteJobStore implements JobStore {
       `UPDATE jobs SET sop_instance_uid=COALESCE(@sopInstanceUid, sop_instance_uid),
          series_instance_uid=COALESCE(@seriesInstanceUid, series_instance_uid), modality=COALESCE(@modality, modality),
          sop_class_uid=COALESCE(@sopClassUid, sop_class_uid), transfer_syntax_uid=COALESCE(@transferSyntaxUid, transfer_syntax_uid),
-         sha256=COALESCE(@sha256, sha256), size_bytes=COALESCE(@sizeBytes, size_bytes), updated_at=@now WHERE id=@id`,
+         sha256=COALESCE(@sha256, sha256), size_bytes=COALESCE(@sizeBytes, size_bytes),
+         deid_path=COALESCE(@deidPath, deid_path), link_token=COALESCE(@linkToken, link_token), updated_at=@now WHERE id=@id`,
     ).run({
       id, now: this.#now(), sopInstanceUid: facts.sopInstanceUid ?? null, seriesInstanceUid: facts.seriesInstanceUid ?? null,
       modality: facts.modality ?? null, sopClassUid: facts.sopClassUid ?? null, transferSyntaxUid: facts.transferSyntaxUid ?? null,
       sha256: facts.sha256 ?? null, sizeBytes: facts.sizeBytes ?? null,
+      deidPath: facts.deidPath ?? null, linkToken: facts.linkToken ?? null,
     });
   }
 

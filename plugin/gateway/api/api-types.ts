@@ -29,6 +29,8 @@ export interface JobView {
   readonly transferSyntaxUid: string | null;
   readonly sha256: string | null;
   readonly sizeBytes: number | null;
+  readonly deidPath: string | null;
+  readonly linkToken: string | null;
   readonly changeSeq: number;
   readonly state: JobState;
   readonly stage: string;

@@ -5,7 +5,7 @@ import { OrthancSdkError } from '../../sdk';
 import { readRoutingHeader } from '../dicom-routing-header';
 import { GatewayError } from '../gateway-errors';
 import type { Job } from '../job';
-import type { Stage, StageResult } from './stage';
+import type { JobWork, Stage, StageResult } from './stage';
 
 /** Orthanc's OrthancPluginErrorCode_UnknownResource. */
 const UNKNOWN_RESOURCE = 17;
@@ -22,7 +22,7 @@ export class FetchInstanceStage implements Stage {
     this.#orthanc = orthanc;
   }
 
-  async run(job: Job): Promise<StageResult> {
+  async run(job: Job, work: JobWork): Promise<StageResult> {
     let bytes: Buffer;
     try {
       bytes = await this.#orthanc.instanceFile(job.instanceId);
@@ -30,7 +30,7 @@ export class FetchInstanceStage implements Stage {
       if (error instanceof OrthancSdkError && error.orthancCode === UNKNOWN_RESOURCE) {
         // Deleted from Orthanc before we got to it: nothing left to process,
         // and nothing lost by us. Recorded as the job's outcome.
-        return { outcome: 'instance deleted from Orthanc before processing' };
+        return { outcome: 'instance deleted from Orthanc before processing', final: true };
       }
       if (error instanceof OrthancSdkError) {
         throw new GatewayError('AIB_INGEST_UNREADABLE', `instance ${job.instanceId}: ${error.message}`, { instanceId: job.instanceId }, true);
@@ -39,6 +39,7 @@ export class FetchInstanceStage implements Stage {
     }
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const header = readRoutingHeader(bytes, job.instanceId);
+    work.original = bytes;
     return {
       facts: {
         sha256, sizeBytes: bytes.length,

@@ -1,10 +1,18 @@
 import type { InstanceFacts, Job } from '../job';
 
+/** Carried from stage to stage within one attempt of one job (in memory only). */
+export interface JobWork {
+  /** The stored original, once a stage has fetched it. */
+  original?: Buffer;
+}
+
 /** What a stage hands on: facts to keep on the job, and an outcome when the job ends here. */
 export interface StageResult {
   readonly facts?: InstanceFacts;
   /** Set by the last stage that ran: the job's outcome. */
   readonly outcome?: string;
+  /** The job ends here, done (e.g. the instance was deleted from Orthanc meanwhile). */
+  readonly final?: boolean;
 }
 
 /**
@@ -15,5 +23,5 @@ export interface StageResult {
  */
 export interface Stage {
   readonly name: string;
-  run(job: Job): Promise<StageResult>;
+  run(job: Job, work: JobWork): Promise<StageResult>;
 }

@@ -1,0 +1,77 @@
+// Messages between the gateway (PHI zone) and the sealed de-identification
+// worker, checked on arrival: a worker is another process, its frames are data.
+
+/** Gateway → worker, once, before any PHI: body = the site key. */
+export interface DeidInitRequest {
+  readonly k: 'init';
+  readonly profile: string;
+  /** Folder of the de-identified store; the only place the worker may write. */
+  readonly deidDirectory: string;
+}
+
+export interface SealSummary {
+  readonly seccomp: boolean;
+  readonly landlock: string;
+  readonly landlockAbi: number;
+}
+
+/** Worker → gateway: ready to take instances, sealed as reported. */
+export interface DeidReady {
+  readonly k: 'ready';
+  readonly seal: SealSummary;
+  readonly profile: string;
+}
+
+/** Gateway → worker, per instance: body = the original Part 10 bytes. */
+export interface DeidRequest {
+  readonly k: 'deid';
+  readonly instanceId: string;
+}
+
+/** What the gateway records in the vault (PHI zone) for one instance. */
+export interface VaultEntry {
+  readonly linkToken: string;
+  readonly patient: { readonly id: string; readonly pseudonymId: string; readonly pseudonymName: string; readonly dateShiftDays: number };
+  readonly accession: { readonly original: string; readonly pseudonym: string };
+  /** original UID → de-identified UID, for every UID remapped in this instance */
+  readonly uids: Readonly<Record<string, string>>;
+  readonly sopInstanceUid: { readonly original: string; readonly deid: string };
+  readonly studyInstanceUid: { readonly original: string; readonly deid: string };
+  readonly seriesInstanceUid: { readonly original: string; readonly deid: string };
+}
+
+export interface DeidSuccess {
+  readonly k: 'deidResult';
+  readonly ok: true;
+  /** Relative to the de-identified store. */
+  readonly outputPath: string;
+  readonly sizeBytes: number;
+  readonly vault: VaultEntry;
+  /** Kinds and counts of text hits replaced by fiducials (never the values). */
+  readonly textHits: Readonly<Record<string, number>>;
+}
+
+export interface DeidFailure {
+  readonly k: 'deidResult';
+  readonly ok: false;
+  readonly code: string;
+  readonly message: string;
+  /** false: the input itself is bad; retrying cannot help. */
+  readonly transient: boolean;
+}
+
+export type DeidResult = DeidSuccess | DeidFailure;
+
+export function isDeidResult(value: unknown): value is DeidResult {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  if (v['k'] !== 'deidResult') return false;
+  if (v['ok'] === true) return typeof v['outputPath'] === 'string' && typeof v['vault'] === 'object' && v['vault'] !== null;
+  return v['ok'] === false && typeof v['code'] === 'string' && typeof v['message'] === 'string';
+}
+
+export function isDeidReady(value: unknown): value is DeidReady {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return v['k'] === 'ready' && typeof v['seal'] === 'object' && v['seal'] !== null;
+}

@@ -1,0 +1,39 @@
+import type { OrthancRest } from '../../sdk';
+import type { DeidWorkerPool } from '../deid/deid-worker-pool';
+import { GatewayError } from '../gateway-errors';
+import type { Job } from '../job';
+import type { PhiVault } from '../vault/phi-vault';
+import type { JobWork, Stage, StageResult } from './stage';
+
+/**
+ * Hands the original to a sealed worker, which writes the de-identified copy
+ * into deid/ and returns the pseudonym mapping; the gateway alone writes the
+ * mapping into the PHI vault.
+ */
+export class DeidentifyStage implements Stage {
+  readonly name = 'deidentify';
+  readonly #orthanc: OrthancRest;
+  readonly #pool: DeidWorkerPool;
+  readonly #vault: PhiVault;
+
+  constructor(orthanc: OrthancRest, pool: DeidWorkerPool, vault: PhiVault) {
+    this.#orthanc = orthanc;
+    this.#pool = pool;
+    this.#vault = vault;
+  }
+
+  async run(job: Job, work: JobWork): Promise<StageResult> {
+    const original = work.original ?? await this.#orthanc.instanceFile(job.instanceId);
+    const result = await this.#pool.deidentify(job.instanceId, original);
+    if (!result.ok) {
+      throw new GatewayError('AIB_DEID_FAILED', `instance ${job.instanceId}: ${result.code}: ${result.message}`,
+        { instanceId: job.instanceId, workerCode: result.code }, result.transient);
+    }
+    this.#vault.record(job.instanceId, result.vault);
+    const hits = Object.entries(result.textHits).map(([kind, n]) => `${n} ${kind}`).join(', ');
+    return {
+      facts: { deidPath: result.outputPath, linkToken: result.vault.linkToken },
+      outcome: hits === '' ? 'de-identified' : `de-identified (text scrubbed: ${hits})`,
+    };
+  }
+}
