@@ -9,7 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 step() { printf 'bootstrap: %s\n' "$*"; }
 
 # 1. Debian packages ---------------------------------------------------------
-PACKAGES=(orthanc orthanc-dicomweb orthanc-dev dcmtk dicom3tools libjsoncpp-dev clang)
+PACKAGES=(orthanc orthanc-dicomweb orthanc-dev dcmtk dicom3tools libdcmtk-dev libjsoncpp-dev clang)
 missing=()
 for p in "${PACKAGES[@]}"; do
   if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]; then

@@ -45,3 +45,11 @@ if ! git --no-pager diff --stat --exit-code -- "${PATHS[@]}" >&2; then
   fail "generated files differ from their generator (above). Change the model, custom.json or tools/gen-sdk, never the output; then run 'npm run generate' and commit."
 fi
 echo "generate-check: SDK model and generated files are up to date."
+
+# 4. config/deid/ps3.15-e1-1.json is Table E.1-1 as tools/gen-deid-table renders it.
+if [ -f ../shared/reference/ps3.15-table-e.1-1.json ]; then
+  node dist/tools/gen-deid-table/main.js --check || fail "config/deid/ps3.15-e1-1.json differs from tools/gen-deid-table's output; run 'npm run generate' and commit."
+  echo "generate-check: de-identification table is up to date."
+else
+  echo "generate-check: ../shared/reference is absent; de-identification table not re-derived." >&2
+fi

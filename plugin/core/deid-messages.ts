@@ -1,12 +1,17 @@
 // Messages between the gateway (PHI zone) and the sealed de-identification
 // worker, checked on arrival: a worker is another process, its frames are data.
 
-/** Gateway → worker, once, before any PHI: body = the site key. */
+/**
+ * Gateway → worker, once, before any PHI. The worker loads (or creates) the
+ * site key itself, before it seals: the gateway never holds the key.
+ */
 export interface DeidInitRequest {
   readonly k: 'init';
   readonly profile: string;
-  /** Folder of the de-identified store; the only place the worker may write. */
+  /** Folder of the de-identified store; the only place the worker may write once sealed. */
   readonly deidDirectory: string;
+  /** phi/site.key: keyed HMAC secret, mode 0600. */
+  readonly siteKeyFile: string;
 }
 
 export interface SealSummary {
@@ -26,6 +31,10 @@ export interface DeidReady {
 export interface DeidRequest {
   readonly k: 'deid';
   readonly instanceId: string;
+  /** The originals the vault links on, as the gateway read them. */
+  readonly sopInstanceUid: string;
+  readonly seriesInstanceUid: string;
+  readonly studyInstanceUid: string;
 }
 
 /** What the gateway records in the vault (PHI zone) for one instance. */

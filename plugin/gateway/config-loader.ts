@@ -16,6 +16,8 @@ export interface AiBridgeConfig {
   readonly Niceness: number;
   readonly MaxAttempts: number;
   readonly RetryBackoffSeconds: number;
+  readonly DeidProfile: 'basic' | 'research';
+  readonly DeidWorkers: number;
   readonly ChangesBatchSize: number;
   readonly ChangesPollSeconds: number;
 }

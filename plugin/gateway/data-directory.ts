@@ -10,6 +10,7 @@ export interface DataLayout {
   readonly auditLog: string;
   readonly phi: string;
   readonly vaultDb: string;
+  readonly siteKey: string;
   readonly spool: string;
   readonly deid: string;
   readonly outbox: string;
@@ -23,6 +24,7 @@ export function dataLayout(root: string): DataLayout {
     auditLog: join(root, 'audit.jsonl'),
     phi: join(root, 'phi'),
     vaultDb: join(root, 'phi', 'vault.sqlite'),
+    siteKey: join(root, 'phi', 'site.key'),
     spool: join(root, 'phi', 'spool'),
     deid: join(root, 'deid'),
     outbox: join(root, 'outbox'),

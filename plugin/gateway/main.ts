@@ -1,4 +1,5 @@
 import { setPriority } from 'node:os';
+import { join } from 'node:path';
 
 import { AiBridgeError } from '../core/ai-bridge-error';
 import { ChangeType, OrthancRest, PluginConnection, SdkClient, type HelloFrame } from '../sdk';
@@ -11,7 +12,10 @@ import { OrthancLogger } from './logger';
 import { MetricsPublisher } from './metrics-publisher';
 import { Pipeline } from './pipeline';
 import { SqliteJobStore } from './sqlite-job-store';
+import { DeidentifyStage } from './stages/deidentify-stage';
 import { FetchInstanceStage } from './stages/fetch-instance-stage';
+import { DeidWorkerPool } from './deid/deid-worker-pool';
+import { PhiVault } from './vault/phi-vault';
 
 /** sysexits.h EX_CONFIG: the native supervisor does not restart on it. */
 const EXIT_CONFIG = 78;
@@ -53,7 +57,18 @@ async function main(): Promise<void> {
   const recovered = store.recoverInterrupted();
   if (recovered > 0) log.info(`${recovered} job(s) interrupted by the last stop are queued again`);
 
-  const pipeline = new Pipeline(store, [new FetchInstanceStage(orthanc)], {
+  const vault = new PhiVault(layout.vaultDb);
+  const deidPool = new DeidWorkerPool({
+    workers: config.DeidWorkers,
+    // Started by path, never imported: the worker's code is not the gateway's.
+    script: join(__dirname, '..', 'deid', 'worker-main.js'),
+    profile: config.DeidProfile,
+    deidDirectory: layout.deid,
+    siteKeyFile: layout.siteKey,
+  }, log);
+  deidPool.start();
+
+  const pipeline = new Pipeline(store, [new FetchInstanceStage(orthanc), new DeidentifyStage(orthanc, deidPool, vault)], {
     concurrency: config.Concurrency,
     maxAttempts: config.MaxAttempts,
     retryBackoffMs: config.RetryBackoffSeconds * 1000,
@@ -76,6 +91,7 @@ async function main(): Promise<void> {
         status: 'ok', version: VERSION, gatewayPid: process.pid, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
         orthancVersion: hello?.orthancVersion ?? 'unknown', pluginVersion: hello?.pluginVersion ?? VERSION,
         dataDirectory, changeCursor: store.changeCursor() ?? null, queueDepth: jobs.queued + jobs.running + jobs.retrying, jobs,
+        deid: { profile: config.DeidProfile, workers: config.DeidWorkers, readyWorkers: deidPool.readyWorkers, seals: deidPool.sealReports().map((r) => r.seal) },
       };
     },
   });
@@ -92,7 +108,9 @@ async function main(): Promise<void> {
     log.info(`gateway stopping (${why})`);
     await follower.stop();
     await pipeline.stop();
+    await deidPool.stop();
     metrics.stop();
+    vault.close();
     store.close();
     connection.close();
     process.exit(0);

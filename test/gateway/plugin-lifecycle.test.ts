@@ -57,8 +57,9 @@ describe('plugin inside a real Orthanc', function () {
   it('shows a job with its timeline and publishes metrics to Orthanc', async () => {
     const [job] = await allJobs(orthanc);
     assert.ok(job);
-    const detail = await orthanc.json<{ events: { event: string }[] }>('GET', `/ai-bridge/jobs/${job.id}`);
-    assert.deepEqual(detail.events.map((e) => e.event), ['received', 'started', 'stage', 'done']);
+    const detail = await orthanc.json<{ events: { event: string; stage: string }[] }>('GET', `/ai-bridge/jobs/${job.id}`);
+    assert.deepEqual(detail.events.map((e) => e.event), ['received', 'started', 'stage', 'stage', 'done']);
+    assert.deepEqual(detail.events.filter((e) => e.event === 'stage').map((e) => e.stage), ['fetch', 'deidentify']);
     await eventually(async () => {
       const text = (await orthanc.request('GET', '/tools/metrics-prometheus')).body.toString('utf8');
       return /aibridge_jobs_done \d+/.test(text) && /aibridge_gateway_up 1/.test(text) ? text : undefined;

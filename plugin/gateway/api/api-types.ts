@@ -1,4 +1,5 @@
 // JSON shapes of the /ai-bridge/ REST API, shared with the web UI and tests.
+import type { SealSummary } from '../../core/deid-messages';
 import type { JobState } from '../job';
 
 export interface ApiError {
@@ -17,6 +18,13 @@ export interface HealthResponse {
   /** Jobs not yet finished: queued + running + retrying. */
   readonly queueDepth: number;
   readonly jobs: Readonly<Record<JobState, number>>;
+  readonly deid: {
+    readonly profile: string;
+    readonly workers: number;
+    readonly readyWorkers: number;
+    /** What the kernel applied in each ready worker. */
+    readonly seals: readonly SealSummary[];
+  };
 }
 
 export interface JobView {

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 
 import { FrameChannel } from '../../core/frame-channel';
-import { isDeidReady, isDeidResult, type DeidReady, type DeidResult } from '../../core/deid-messages';
+import { isDeidReady, isDeidResult, type DeidReady, type DeidRequest, type DeidResult } from '../../core/deid-messages';
 import { GatewayError } from '../gateway-errors';
 import type { Logger } from '../logger';
 
@@ -12,7 +12,7 @@ export interface DeidWorkerPoolOptions {
   readonly script: string;
   readonly profile: string;
   readonly deidDirectory: string;
-  readonly siteKey: Buffer;
+  readonly siteKeyFile: string;
 }
 
 interface Worker {
@@ -63,10 +63,11 @@ export class DeidWorkerPool {
     return [...this.#workers.values()].flatMap((w) => (w.ready === undefined ? [] : [w.ready]));
   }
 
-  async deidentify(instanceId: string, original: Buffer): Promise<DeidResult> {
+  async deidentify(request: Omit<DeidRequest, 'k'>, original: Buffer): Promise<DeidResult> {
+    const { instanceId } = request;
     const worker = await this.#acquire();
     try {
-      const reply = await worker.channel.request({ k: 'deid', instanceId }, original);
+      const reply = await worker.channel.request({ ...request, k: 'deid' }, original);
       if (!isDeidResult(reply.header)) {
         throw new GatewayError('AIB_DEID_WORKER_PROTOCOL', `de-identification worker ${worker.index} sent an invalid reply for instance ${instanceId}`, { instanceId }, true);
       }
@@ -112,7 +113,7 @@ export class DeidWorkerPool {
     }, READY_TIMEOUT_MS);
     try {
       const reply = await worker.channel.request(
-        { k: 'init', profile: this.#options.profile, deidDirectory: this.#options.deidDirectory }, this.#options.siteKey);
+        { k: 'init', profile: this.#options.profile, deidDirectory: this.#options.deidDirectory, siteKeyFile: this.#options.siteKeyFile });
       if (!isDeidReady(reply.header)) {
         const reason = typeof reply.header['message'] === 'string' ? reply.header['message'] : 'no ready message';
         this.#log.error(`de-identification worker ${worker.index} failed to start: ${reason}`);

@@ -1,5 +1,6 @@
 import type { OrthancRest } from '../../sdk';
 import type { DeidWorkerPool } from '../deid/deid-worker-pool';
+import { readRoutingHeader } from '../dicom-routing-header';
 import { GatewayError } from '../gateway-errors';
 import type { Job } from '../job';
 import type { PhiVault } from '../vault/phi-vault';
@@ -24,7 +25,11 @@ export class DeidentifyStage implements Stage {
 
   async run(job: Job, work: JobWork): Promise<StageResult> {
     const original = work.original ?? await this.#orthanc.instanceFile(job.instanceId);
-    const result = await this.#pool.deidentify(job.instanceId, original);
+    const header = work.header ?? readRoutingHeader(original, job.instanceId);
+    const result = await this.#pool.deidentify({
+      instanceId: job.instanceId, sopInstanceUid: header.sopInstanceUid,
+      seriesInstanceUid: header.seriesInstanceUid, studyInstanceUid: header.studyInstanceUid,
+    }, original);
     if (!result.ok) {
       throw new GatewayError('AIB_DEID_FAILED', `instance ${job.instanceId}: ${result.code}: ${result.message}`,
         { instanceId: job.instanceId, workerCode: result.code }, result.transient);

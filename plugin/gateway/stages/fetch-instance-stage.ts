@@ -40,6 +40,7 @@ export class FetchInstanceStage implements Stage {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const header = readRoutingHeader(bytes, job.instanceId);
     work.original = bytes;
+    work.header = header;
     return {
       facts: {
         sha256, sizeBytes: bytes.length,

@@ -1,9 +1,12 @@
+import type { RoutingHeader } from '../dicom-routing-header';
 import type { InstanceFacts, Job } from '../job';
 
 /** Carried from stage to stage within one attempt of one job (in memory only). */
 export interface JobWork {
   /** The stored original, once a stage has fetched it. */
   original?: Buffer;
+  /** What the fetch stage read from the original's header. */
+  header?: RoutingHeader;
 }
 
 /** What a stage hands on: facts to keep on the job, and an outcome when the job ends here. */

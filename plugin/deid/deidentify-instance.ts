@@ -1,0 +1,103 @@
+import { deidUid } from '../core/uid';
+import type { VaultEntry } from '../core/deid-messages';
+import { DeidNativeError, parseDicom, type CompiledPolicy } from './native-dicom';
+import type { DeidPolicy } from './policy';
+import { base32, dateShiftDays, keyedDigest, patientPseudonyms, pseudonymFor, type SiteKey } from './pseudonyms';
+import { buildTermSets, scrubText } from './text';
+
+/** What a worker holds for its whole life: policy compiled once, the site key. */
+export interface DeidEngine {
+  readonly policy: DeidPolicy;
+  readonly compiled: CompiledPolicy;
+  readonly key: SiteKey;
+  readonly whitelist: ReadonlySet<string>;
+}
+
+/** The originals the result is linked on (read by the gateway). */
+export interface OriginalReferences {
+  readonly sopInstanceUid: string;
+  readonly seriesInstanceUid: string;
+  readonly studyInstanceUid: string;
+}
+
+export interface DeidentifiedInstance {
+  readonly bytes: Buffer;
+  readonly vault: VaultEntry;
+  readonly textHits: Readonly<Record<string, number>>;
+}
+
+/** The namespace of every UID this site remaps: one namespace, so references stay consistent across instances. */
+export const UID_NAMESPACE = 'dicom-uid';
+
+/**
+ * One instance through the engine: native parse and inspection, policy
+ * decisions here (pseudonyms, per-patient date shift, keyed UIDs, the text
+ * second pass), native rewrite. Pure: no file system, no network.
+ */
+export function deidentifyInstance(engine: DeidEngine, original: Buffer, references: OriginalReferences): DeidentifiedInstance {
+  const document = parseDicom(original);
+  try {
+    const found = document.inspect(engine.compiled);
+    const key = engine.key;
+    const patientId = found.patient.id;
+    const pseudonyms = patientPseudonyms(key, { id: patientId, name: found.patient.name });
+    const accession = found.accessionNumber === '' ? '' : pseudonymFor(key, 'accession', found.accessionNumber);
+    const shift = engine.policy.shiftDates ? dateShiftDays(key, patientId === '' ? found.patient.name : patientId) : 0;
+
+    const uidMap: Record<string, string> = {};
+    for (const uid of found.uids) uidMap[uid] = deidUid(key.bytes(), UID_NAMESPACE, uid);
+    for (const uid of [references.sopInstanceUid, references.seriesInstanceUid, references.studyInstanceUid]) {
+      uidMap[uid] ??= deidUid(key.bytes(), UID_NAMESPACE, uid);
+    }
+
+    const terms = buildTermSets(found, undefined, { whitelist: engine.whitelist });
+    const texts: Record<string, string> = {};
+    const textHits: Record<string, number> = {};
+    for (const text of found.texts) {
+      const scrubbed = scrubText(text.value, terms);
+      texts[text.path] = scrubbed.text;
+      for (const hit of scrubbed.hits) textHits[hit.kind] = (textHits[hit.kind] ?? 0) + 1;
+    }
+
+    const bytes = document.apply(engine.compiled, {
+      replacements: { patientId: pseudonyms.patientId, patientName: pseudonyms.patientName, accessionNumber: accession },
+      dateShiftDays: shift,
+      uidMap,
+      texts,
+      markers: {
+        patientIdentityRemoved: 'YES',
+        deidentificationMethod: engine.policy.deidentificationMethod,
+        methodCodes: engine.policy.methodCodes,
+        longitudinalTemporalInformationModified: engine.policy.longitudinalTemporalInformationModified,
+      },
+    });
+    const mapped = (uid: string): string => {
+      const value = uidMap[uid];
+      if (value === undefined) throw new DeidNativeError('AIB_DEID_BAD_PLAN', 'a reference UID has no mapping');
+      return value;
+    };
+    return {
+      bytes,
+      textHits,
+      vault: {
+        linkToken: linkToken(key, references.sopInstanceUid),
+        patient: { id: patientId, pseudonymId: pseudonyms.patientId, pseudonymName: pseudonyms.patientName, dateShiftDays: shift },
+        accession: { original: found.accessionNumber, pseudonym: accession },
+        uids: uidMap,
+        sopInstanceUid: { original: references.sopInstanceUid, deid: mapped(references.sopInstanceUid) },
+        seriesInstanceUid: { original: references.seriesInstanceUid, deid: mapped(references.seriesInstanceUid) },
+        studyInstanceUid: { original: references.studyInstanceUid, deid: mapped(references.studyInstanceUid) },
+      },
+    };
+  } finally {
+    document.dispose();
+  }
+}
+
+/**
+ * Opaque, stable per original instance (a retry gets the same token), and
+ * meaningless without the vault: an HMAC, not an encoding of the UID.
+ */
+export function linkToken(key: SiteKey, originalSopInstanceUid: string): string {
+  return `LT${base32(keyedDigest(key, 'link-token', originalSopInstanceUid).subarray(0, 15))}`;
+}

@@ -1,0 +1,99 @@
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { dirname, join } from 'node:path';
+
+import { AiBridgeError } from '../core/ai-bridge-error';
+import type { Frame } from '../core/frame-codec';
+import { FrameChannel } from '../core/frame-channel';
+import type { DeidFailure, DeidInitRequest, DeidReady, DeidSuccess } from '../core/deid-messages';
+import { deidentifyInstance, type DeidEngine } from './deidentify-instance';
+import { compilePolicy } from './native-dicom';
+import { loadPolicy } from './policy';
+import { SiteKey } from './pseudonyms';
+import { sealProcess } from './seal';
+import { loadWhitelist } from './text';
+
+/**
+ * The sealed de-identification worker. It prepares everything that needs the
+ * file system or key material (addon, policy, whitelist, site key), then
+ * seals itself: from then on it cannot open an internet socket and can write
+ * only beneath the de-identified store. Only after that does it tell the
+ * gateway it is ready, and only then does PHI arrive.
+ */
+const channel = new FrameChannel(new Socket({ fd: 3, readable: true, writable: true }));
+let engine: DeidEngine | undefined;
+let deidDirectory = '';
+
+channel.on('request', (frame) => {
+  if (frame.header.k === 'init') initialise(frame);
+  else if (frame.header.k === 'deid') handle(frame);
+  else channel.reply(frame, { k: 'error', message: `unknown request ${frame.header.k}` });
+});
+// The gateway is our only reason to exist.
+channel.on('closed', () => { process.exit(0); });
+
+function initialise(frame: Frame): void {
+  try {
+    if (engine !== undefined) throw new Error('already initialised');
+    const init = frame.header as unknown as DeidInitRequest;
+    const policy = loadPolicy(init.profile);
+    const { masks, ...table } = policy.table;
+    // Every repeating-group mask of Table E.1-1 removes, which the default for
+    // unlisted public elements already does; a profile that keeps what a mask
+    // covers needs native mask support first.
+    if (table.defaultPublic !== 'X' || masks.some((m) => m.action !== 'X')) {
+      throw new Error(`profile ${init.profile} keeps repeating-group elements, which this worker cannot apply`);
+    }
+    const key = SiteKey.loadOrCreate(init.siteKeyFile);
+    engine = { policy, compiled: compilePolicy(table), key, whitelist: loadWhitelist() };
+    deidDirectory = init.deidDirectory;
+    mkdirSync(deidDirectory, { recursive: true, mode: 0o700 });
+    const seal = sealProcess({ writablePaths: [deidDirectory], readablePaths: [] });
+    const ready: DeidReady = { k: 'ready', seal, profile: init.profile };
+    channel.reply(frame, { ...ready });
+  } catch (error) {
+    channel.reply(frame, { k: 'initFailed', message: error instanceof Error ? error.message : String(error) });
+    setTimeout(() => { process.exit(1); }, 100);
+  }
+}
+
+function handle(frame: Frame): void {
+  if (engine === undefined) {
+    channel.reply(frame, failure('AIB_DEID_BAD_PLAN', 'worker not initialised', true));
+    return;
+  }
+  const request = frame.header;
+  const references = {
+    sopInstanceUid: String(request['sopInstanceUid']),
+    seriesInstanceUid: String(request['seriesInstanceUid']),
+    studyInstanceUid: String(request['studyInstanceUid']),
+  };
+  try {
+    const result = deidentifyInstance(engine, frame.body, references);
+    const vault = result.vault;
+    const relative = join(vault.studyInstanceUid.deid, vault.seriesInstanceUid.deid, `${vault.sopInstanceUid.deid}.dcm`);
+    writeAtomically(join(deidDirectory, relative), result.bytes);
+    const reply: DeidSuccess = { k: 'deidResult', ok: true, outputPath: relative, sizeBytes: result.bytes.length, vault, textHits: result.textHits };
+    channel.reply(frame, { ...reply });
+  } catch (error) {
+    if (error instanceof AiBridgeError) channel.reply(frame, failure(error.code, error.message, error.transient));
+    else channel.reply(frame, failure('AIB_DEID_WRITE_FAILED', error instanceof Error ? error.message : String(error), true));
+  }
+}
+
+/** A reader of deid/ never sees half a file: write beside it, then rename. */
+function writeAtomically(path: string, bytes: Buffer): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const temporary = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temporary, bytes, { mode: 0o600 });
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+}
+
+function failure(code: string, message: string, transient: boolean): DeidFailure & { readonly [field: string]: unknown } {
+  return { k: 'deidResult', ok: false, code, message, transient };
+}
