@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { RunningOrthanc } from '../../plugin/cli/orthanc-launcher';
 import { storescu } from '../../plugin/cli/storescu';
 import type { HealthResponse } from '../../plugin/gateway/api/api-types';
-import { health, sharedFile, startBridgeOrthanc, tempDir, waitForSettledJobs } from '../harness/bridge-orthanc';
+import { eventually, health, sharedFile, startBridgeOrthanc, tempDir, waitForSettledJobs } from '../harness/bridge-orthanc';
 
 /** Identifiers planted in real files by the test itself (never real patient data). */
 const PLANTED = {
@@ -100,5 +100,35 @@ describe('de-identification inside the pipeline', function () {
     const procStatus = readFileSync(`/proc/${workers[0] ?? ''}/status`, 'utf8');
     assert.match(procStatus, /NoNewPrivs:\t1/);
     assert.match(procStatus, /Seccomp:\t2/, 'filter mode');
+  });
+});
+
+describe('a de-identification worker killed mid-file', function () {
+  this.timeout(180_000);
+
+  it('loses nothing: the instance is retried on a fresh sealed worker', async () => {
+    const orthanc = await startBridgeOrthanc({ aiBridge: { ChangesPollSeconds: 2, RetryBackoffSeconds: 0.2 } });
+    try {
+      const files = Array.from({ length: 30 }, (_, i) => sharedFile(`tcia-lung-pet-ct-dx/Lung_Dx-A0002_B40f/1-${String(i + 1).padStart(2, '0')}.dcm`));
+      const gatewayPid = (await health(orthanc)).gatewayPid;
+      const workerPid = (): string => execFileSync('pgrep', ['-P', String(gatewayPid), '-f', 'worker-main.js'], { encoding: 'utf8' }).trim();
+      const first = workerPid();
+      const sending = storescu({ port: orthanc.dicomPort, files });
+      // Kill while instances are flowing through it.
+      await eventually(async () => ((await orthanc.json<{ jobs: { state: string }[] }>('GET', '/ai-bridge/jobs?state=done')).jobs.length >= 3 ? true : undefined), 'a few jobs done');
+      process.kill(Number(first), 'SIGKILL');
+      assert.equal((await sending).failed, 0);
+      const jobs = await waitForSettledJobs(orthanc, files.length);
+      assert.equal(jobs.length, files.length);
+      assert.ok(jobs.every((j) => j.state === 'done'), JSON.stringify(jobs.filter((j) => j.state !== 'done').map((j) => j.error)));
+      const second = await eventually(() => {
+        const pid = workerPid();
+        return Promise.resolve(pid !== '' && pid !== first ? pid : undefined);
+      }, 'a new worker');
+      assert.notEqual(second, first);
+      assert.equal((await health(orthanc)).deid.readyWorkers, 1, 'the replacement is sealed and ready');
+    } finally {
+      await orthanc.cleanup();
+    }
   });
 });
