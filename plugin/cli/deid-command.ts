@@ -1,0 +1,288 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { AiBridgeError } from '../core/ai-bridge-error.js';
+import type { DeidResult } from '../core/deid-messages.js';
+import { SiteKey } from '../deid/pseudonyms/index.js';
+import { DeidWorkerPool } from '../gateway/deid/deid-worker-pool.js';
+import { readRoutingHeader, type RoutingHeader } from '../gateway/dicom-routing-header.js';
+import type { Logger } from '../gateway/logger.js';
+import { PhiVault } from '../gateway/vault/phi-vault.js';
+import { collectInputs, type DeidInput } from './deid-inputs.js';
+import { DEID_USAGE, parseDeidOptions, type DeidFilesOptions } from './deid-options.js';
+import { deidentifyReport } from './deid-report.js';
+import { repoRoot } from './repo-root.js';
+
+const PREFIX = 'orthanc-ai-bridge deid';
+const STAGING = '.staging';
+const QUARANTINE = 'quarantine';
+const READY_TIMEOUT_MS = 60_000;
+
+/**
+ * Raised when the run as a whole cannot proceed (exit 1):
+ * - AIB_CLI_DEID_WORKERS_FAILED: no sealed worker became ready (seal refused, profile or key unusable).
+ * - AIB_CLI_DEID_REPORT_FAILED: the --report or --header file cannot be read or parsed.
+ * - AIB_CLI_DEID_OUTPUT_FAILED: OUT (or the vault, the key) cannot be created.
+ * Per-file failures are not errors: each is one stderr line and a quarantined copy.
+ */
+export class DeidCommandError extends AiBridgeError {}
+
+/** One stderr line per failed input: the file, the code, the reason. */
+interface Failure {
+  readonly display: string;
+  readonly relative: string;
+  readonly absolute: string;
+  readonly code: string;
+  readonly message: string;
+  readonly quarantine: boolean;
+}
+
+/** The worker pool's log lines go to stderr, marked as such. */
+class StderrLogger implements Logger {
+  readonly errors: string[] = [];
+
+  info(message: string): void {
+    process.stderr.write(`${PREFIX}: ${message}\n`);
+  }
+
+  warn(message: string): void {
+    process.stderr.write(`${PREFIX}: warning: ${message}\n`);
+  }
+
+  error(message: string): void {
+    this.errors.push(message);
+    process.stderr.write(`${PREFIX}: error: ${message}\n`);
+  }
+}
+
+function reason(error: unknown): { code: string; message: string } {
+  if (error instanceof AiBridgeError) return { code: error.code, message: error.message };
+  const errno = (error as NodeJS.ErrnoException | undefined)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: typeof errno === 'string' ? `AIB_CLI_DEID_IO_${errno}` : 'AIB_CLI_DEID_FAILED', message: message.split('\n')[0] ?? '' };
+}
+
+/** Serializes work per key (here: the SOP Instance UID, which names the staged file). */
+class KeyedLock {
+  readonly #tails = new Map<string, Promise<void>>();
+
+  async run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.#tails.get(key) ?? Promise.resolve();
+    let release = (): void => undefined;
+    const mine = new Promise<void>((resolve) => { release = resolve; });
+    const tail = previous.then(() => mine);
+    this.#tails.set(key, tail);
+    await previous;
+    try {
+      return await task();
+    } finally {
+      release();
+      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+    }
+  }
+}
+
+async function waitForWorkers(pool: DeidWorkerPool, log: StderrLogger): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (pool.readyWorkers === 0) {
+    const refused = log.errors.find((e) => /failed to start|no seccomp seal/.test(e));
+    if (refused !== undefined) throw new DeidCommandError('AIB_CLI_DEID_WORKERS_FAILED', `no de-identification worker could start: ${refused}`);
+    if (Date.now() > deadline) {
+      throw new DeidCommandError('AIB_CLI_DEID_WORKERS_FAILED', `no de-identification worker became ready in ${READY_TIMEOUT_MS / 1000} s`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Copies a failed input to OUT/quarantine/<relative> (owner-only: it is an original); a name already used gets a suffix. */
+function quarantine(out: string, failure: Failure): string | undefined {
+  if (!failure.quarantine) return undefined;
+  const base = path.join(out, QUARANTINE, failure.relative);
+  fs.mkdirSync(path.dirname(base), { recursive: true, mode: 0o700 });
+  let target = base;
+  for (let n = 1; ; n++) {
+    try {
+      fs.copyFileSync(failure.absolute, target, fs.constants.COPYFILE_EXCL);
+      fs.chmodSync(target, 0o600);
+      return target;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      // A copy from an earlier run of the same input is replaced; another input's copy is kept.
+      if (n === 1 && failure.code !== 'AIB_CLI_DEID_DUPLICATE_OUTPUT') {
+        fs.rmSync(target, { force: true });
+        continue;
+      }
+      target = `${base}.${n}`;
+    }
+  }
+}
+
+function reportFailure(out: string, failure: Failure): void {
+  let where: string;
+  try {
+    const copied = quarantine(out, failure);
+    where = copied === undefined ? 'not copied to quarantine' : `copied to ${path.relative(out, copied)}`;
+  } catch (e) {
+    where = `copying it to quarantine failed: ${reason(e).message}`;
+  }
+  process.stderr.write(`${PREFIX}: FAILED ${failure.display}: ${failure.code} ${failure.message.replace(/\s*\n\s*/g, ' ')} (${where})\n`);
+}
+
+interface Run {
+  readonly options: DeidFilesOptions;
+  readonly pool: DeidWorkerPool;
+  readonly staging: string;
+  readonly vault: PhiVault | undefined;
+  readonly lock: KeyedLock;
+}
+
+async function deidentifyOnce(run: Run, input: DeidInput, header: RoutingHeader, bytes: Buffer): Promise<DeidResult> {
+  const request = {
+    instanceId: input.display,
+    sopInstanceUid: header.sopInstanceUid,
+    seriesInstanceUid: header.seriesInstanceUid,
+    studyInstanceUid: header.studyInstanceUid,
+  };
+  try {
+    return await run.pool.deidentify(request, bytes);
+  } catch (e) {
+    // A worker that died mid-instance is replaced by the pool: one more try on a fresh one.
+    if (e instanceof AiBridgeError && e.code === 'AIB_DEID_WORKER_LOST') return run.pool.deidentify(request, bytes);
+    throw e;
+  }
+}
+
+/** One input through the sealed pool: read, route header, worker, vault, move into place. undefined on success. */
+async function processFile(run: Run, input: DeidInput): Promise<Failure | undefined> {
+  const fail = (error: unknown): Failure => ({ ...input, ...reason(error), quarantine: true });
+  let bytes: Buffer;
+  let header: RoutingHeader;
+  try {
+    bytes = await fs.promises.readFile(input.absolute);
+    header = readRoutingHeader(bytes, input.display);
+  } catch (e) {
+    return fail(e);
+  }
+  try {
+    return await run.lock.run(header.sopInstanceUid, async () => {
+      const result = await deidentifyOnce(run, input, header, bytes);
+      if (!result.ok) return { ...input, code: result.code, message: result.message, quarantine: true };
+      const staged = path.resolve(run.staging, result.outputPath);
+      if (!staged.startsWith(`${run.staging}${path.sep}`)) {
+        return { ...input, code: 'AIB_DEID_WORKER_PROTOCOL', message: 'the worker named an output outside its folder', quarantine: true };
+      }
+      try {
+        run.vault?.record(input.absolute, result.vault);
+        const target = path.join(run.options.out, input.relative);
+        fs.mkdirSync(path.dirname(target), { recursive: true });
+        fs.renameSync(staged, target);
+        return undefined;
+      } finally {
+        fs.rmSync(staged, { force: true });
+      }
+    });
+  } catch (e) {
+    return fail(e);
+  }
+}
+
+async function runFiles(options: DeidFilesOptions): Promise<number> {
+  const started = process.hrtime.bigint();
+  const { out } = options;
+  const staging = path.join(out, STAGING);
+  const vaultFiles = options.vault === undefined ? [] : ['', '-wal', '-shm', '-journal'].map((s) => `${options.vault ?? ''}${s}`);
+  const { files, problems } = collectInputs(options.inputs, [out, options.keyFile, ...vaultFiles]);
+
+  let vault: PhiVault | undefined;
+  try {
+    fs.mkdirSync(out, { recursive: true });
+    fs.rmSync(staging, { recursive: true, force: true });
+    fs.mkdirSync(staging, { mode: 0o700 });
+    const keyExisted = fs.existsSync(options.keyFile);
+    // Created here, before any worker starts, so concurrent workers all load the same key.
+    SiteKey.loadOrCreate(options.keyFile);
+    if (!keyExisted) {
+      process.stderr.write(`${PREFIX}: created site key ${options.keyFile} (mode 0600); keep it secret and reuse it to get the same pseudonyms\n`);
+    }
+    if (options.vault === undefined) {
+      process.stderr.write(`${PREFIX}: no --vault given: no re-link mapping is kept\n`);
+    } else {
+      fs.mkdirSync(path.dirname(options.vault), { recursive: true, mode: 0o700 });
+      vault = new PhiVault(options.vault);
+    }
+  } catch (e) {
+    if (e instanceof AiBridgeError) throw e;
+    throw new DeidCommandError('AIB_CLI_DEID_OUTPUT_FAILED', `cannot prepare the run: ${reason(e).message}`);
+  }
+
+  const log = new StderrLogger();
+  const pool = new DeidWorkerPool({
+    workers: Math.max(1, Math.min(options.workers, files.length)),
+    script: path.join(repoRoot(), 'dist', 'plugin', 'deid', 'worker-main.js'),
+    profile: options.profile,
+    deidDirectory: staging,
+    siteKeyFile: options.keyFile,
+  }, log);
+  const run: Run = { options, pool, staging, vault, lock: new KeyedLock() };
+  let written = 0;
+  let failed = 0;
+  try {
+    for (const p of problems) {
+      reportFailure(out, p);
+      failed++;
+    }
+    if (files.length > 0) {
+      pool.start();
+      await waitForWorkers(pool, log);
+      let next = 0;
+      const lane = async (): Promise<void> => {
+        for (let i = next++; i < files.length; i = next++) {
+          const input = files[i];
+          if (input === undefined) continue;
+          const failure = await processFile(run, input);
+          if (failure === undefined) written++;
+          else {
+            reportFailure(out, failure);
+            failed++;
+          }
+        }
+      };
+      // Two in flight per worker: one being de-identified, one being read and parsed.
+      await Promise.all(Array.from({ length: Math.min(files.length, options.workers * 2) }, lane));
+    }
+  } finally {
+    await pool.stop();
+    vault?.close();
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const rate = seconds > 0 ? written / seconds : 0;
+  process.stderr.write(`${PREFIX}: ${written} written, ${failed} failed, ${seconds.toFixed(2)} s, ${rate.toFixed(1)} instances/s\n`);
+  if (written + failed === 0) process.stderr.write(`${PREFIX}: warning: the inputs hold no files\n`);
+  return failed === 0 ? 0 : 1;
+}
+
+function runReport(reportFile: string, headerFile: string | undefined): number {
+  let scrubbed;
+  try {
+    scrubbed = deidentifyReport(reportFile, headerFile);
+  } catch (e) {
+    const { message } = reason(e);
+    throw new DeidCommandError('AIB_CLI_DEID_REPORT_FAILED', `cannot de-identify the report: ${message}`);
+  }
+  process.stdout.write(scrubbed.text.endsWith('\n') || scrubbed.text.endsWith('\r') ? scrubbed.text : `${scrubbed.text}\n`);
+  const kinds = Object.entries(scrubbed.hits).map(([kind, n]) => `${kind} ${n}`).join(', ');
+  process.stderr.write(`${PREFIX}: report de-identified, ${Object.values(scrubbed.hits).reduce((a, b) => a + b, 0)} replacements${kinds === '' ? '' : ` (${kinds})`}\n`);
+  return 0;
+}
+
+/** `orthanc-ai-bridge deid …`: exit status 0 when every input was written, 1 otherwise (usage errors are thrown: 2). */
+export async function runDeid(args: readonly string[]): Promise<number> {
+  const options = parseDeidOptions(args);
+  if (options.mode === 'help') {
+    process.stdout.write(DEID_USAGE);
+    return 0;
+  }
+  if (options.mode === 'report') return runReport(options.report, options.header);
+  return runFiles(options);
+}
