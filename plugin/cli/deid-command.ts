@@ -59,7 +59,9 @@ function reason(error: unknown): { code: string; message: string } {
   if (error instanceof AiBridgeError) return { code: error.code, message: error.message };
   const errno = (error as NodeJS.ErrnoException | undefined)?.code;
   const message = error instanceof Error ? error.message : String(error);
-  return { code: typeof errno === 'string' ? `AIB_CLI_DEID_IO_${errno}` : 'AIB_CLI_DEID_FAILED', message: message.split('\n')[0] ?? '' };
+  // One stable code per kind of failure; the errno goes into the message.
+  const first = message.split('\n')[0] ?? '';
+  return typeof errno === 'string' ? { code: 'AIB_CLI_DEID_IO', message: `${errno}: ${first}` } : { code: 'AIB_CLI_DEID_FAILED', message: first };
 }
 
 /** Serializes work per key (here: the SOP Instance UID, which names the staged file). */
