@@ -76,9 +76,16 @@ class Applier {
         return false;
       case Action::Empty:
         if (IsPseudonymTarget(key)) return Put(elem, Pseudonym(key));
+        // PS3.15 E.1.1 Z allows "a non-zero length value that may be a dummy":
+        // for a sequence, its items de-identified by the same table. An empty
+        // sequence would make a Type 3 sequence invalid (no items is not allowed).
+        if (vr == EVR_SQ) return Keep(elem, vr, path, depth);
         elem->clear();
         return true;
       case Action::Dummy:
+        // PS3.15 E.1.1 D: a non-zero-length value. For a sequence that is its
+        // items, each de-identified by the same table (docs/deid-engine.md).
+        if (vr == EVR_SQ) return Keep(elem, vr, path, depth);
         return Dummy(elem, vr, key, path);
       case Action::Keep:
         return Keep(elem, vr, path, depth);

@@ -75,7 +75,9 @@ class Walker {
           out_.texts.push_back({path, DcmVR(tag.getEVR()).getVRName(), TrimPadding(raw)});
         }
       }
-      childReachable = reachable && (action == Action::Keep || action == Action::Clean || action == Action::Uid);
+      // 'D' and 'Z' on a sequence keep its items, de-identified by the same table, so they are walked too.
+      childReachable = reachable && (action == Action::Keep || action == Action::Clean || action == Action::Uid ||
+                                     ((action == Action::Dummy || action == Action::Empty) && vr == EVR_SQ));
     }
     if (vr == EVR_SQ) {
       auto* seq = static_cast<DcmSequenceOfItems*>(elem);

@@ -19,6 +19,11 @@ import { sharedFile } from './corpus/planted-corpus';
  */
 const SAMPLES: readonly { readonly kind: string; readonly path: string }[] = [
   { kind: 'CR', path: 'orthanc-tests/GSPS/CR000000.dcm' },
+  { kind: 'CT', path: 'tcia-lung-pet-ct-dx/Lung_Dx-A0002_B40f/1-01.dcm' },
+  { kind: 'MR', path: 'dcm_qa_nih/20180918Si/mr_0003/epi_pe_ap-00001.dcm' },
+  { kind: 'US', path: 'deid-data/ultrasounds/RGB_IMAGE.dcm' },
+  { kind: 'JPEG-LS', path: 'dcm_qa_ts/7.dcm' },
+  { kind: 'JPEG 2000', path: 'dcm_qa_ts/9.dcm' },
 ];
 
 function engineFor(profile: string): DeidEngine {

@@ -221,13 +221,20 @@ describe('deidentifyInstance on the planted-identifier corpus', function () {
       for (const tag of ['00081030', '0008103E', '00204000', '001021B0', '00400275']) assert.equal(basic[tag], undefined, `basic keeps ${tag}`);
     });
 
-    it('Z: ReferringPhysicianName, StudyID and PatientBirthDate stay present and empty; ReferencedStudySequence is emptied', () => {
+    it('Z: ReferringPhysicianName, StudyID and PatientBirthDate stay present and empty; ReferencedStudySequence keeps de-identified items', () => {
       for (const profile of PROFILES) {
-        const { dict } = out(profile, 'ct-a1');
-        for (const tag of ['00080090', '00200010', '00100030', '00081110']) {
+        const { dict, result } = out(profile, 'ct-a1');
+        for (const tag of ['00080090', '00200010', '00100030']) {
           assert.ok(dict[tag] !== undefined, `${profile}: ${tag} removed instead of emptied`);
           assert.deepEqual(strings(dict[tag]).filter((v) => v !== ''), [], `${profile}: ${tag} not empty`);
         }
+        // PS3.15 E.1.1 Z on a sequence: items de-identified by the same table
+        // (an empty Type 3 sequence is invalid); references are remapped UIDs.
+        const sequence = dict['00081110'];
+        assert.ok(sequence !== undefined, `${profile}: ReferencedStudySequence removed`);
+        const referenced = strings(sequence).flatMap((item) => item.match(/2\.25\.\d+/g) ?? []);
+        assert.ok(referenced.length > 0, `${profile}: no remapped reference kept`);
+        for (const uid of referenced) assert.ok(Object.values(result.vault.uids).includes(uid), `${profile}: ${uid} is not a mapped UID`);
       }
     });
 
