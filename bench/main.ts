@@ -1,15 +1,18 @@
+import { runDeidBench } from './deid.js';
 import { runIngestBench } from './ingest.js';
 
 /** `npm run bench -- NAME [options]`; no name runs every bench. */
 const BENCHES: Readonly<Record<string, (args: readonly string[]) => Promise<void>>> = {
   ingest: runIngestBench,
+  deid: runDeidBench,
 };
 
 async function main(argv: readonly string[]): Promise<number> {
   const [first, ...rest] = argv;
   if (first === '--help' || first === '-h') {
     process.stdout.write(`Usage: npm run bench -- [${Object.keys(BENCHES).join('|')}] [options]\n` +
-      'ingest options: --data-dir DIR (default ../shared/data) --rounds N (default 5) --no-rest --without-plugin\n');
+      'ingest options: --data-dir DIR (default ../shared/data) --rounds N (default 5) --no-rest --without-plugin\n' +
+      'deid options: --data-dir DIR --count N (default 400) --rounds N (default 3) --workers N (default CPUs) --profile NAME (default research) --cpu-prof DIR\n');
     return 0;
   }
   const named = first !== undefined && !first.startsWith('-');
