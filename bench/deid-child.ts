@@ -3,10 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { deidentifyInstance, type DeidEngine } from '../plugin/deid/deidentify-instance.js';
-import { compilePolicy } from '../plugin/deid/native-dicom.js';
-import { loadPolicy } from '../plugin/deid/policy/index.js';
+import { createDeidEngine } from '../plugin/deid/deid-engine.js';
 import { SiteKey } from '../plugin/deid/pseudonyms/index.js';
-import { loadWhitelist } from '../plugin/deid/text/index.js';
 import type { CorpusFile } from './deid-corpus.js';
 import { DcmjsDeidentifier } from './deid-dcmjs.js';
 
@@ -33,12 +31,7 @@ export interface ChildResult {
 
 /** Built as worker-main.ts builds it, without the seal: this measures the engine, not the sandbox. */
 function buildEngine(profile: string, keyFile: string): DeidEngine {
-  const policy = loadPolicy(profile);
-  const { masks, ...table } = policy.table;
-  if (table.defaultPublic !== 'X' || masks.some((m) => m.action !== 'X')) {
-    throw new Error(`profile ${profile} keeps repeating-group elements, which the worker cannot apply`);
-  }
-  return { policy, compiled: compilePolicy(table), key: SiteKey.loadOrCreate(keyFile), whitelist: loadWhitelist() };
+  return createDeidEngine(profile, SiteKey.loadOrCreate(keyFile));
 }
 
 function main(): void {

@@ -37,7 +37,8 @@ std::unordered_map<std::string, std::string> StringRecord(const Napi::Object& o,
 
 class Applier {
  public:
-  Applier(const CompiledPolicy& policy, const ApplyPlan& plan) : policy_(policy), plan_(plan) {
+  Applier(const CompiledPolicy& policy, const ApplyPlan& plan, bool structuredRoot)
+      : policy_(policy), plan_(plan), structured_(structuredRoot) {
     scratch_.reserve(256);
     removals_.resize(kMaxDepth + 2);  // never reallocated: frames hold references
   }
@@ -71,7 +72,9 @@ class Applier {
     if (key == 0x00080005) return depth == 0;             // SpecificCharacterSet: rewritten at top level
     if (IsMarker(key)) return false;                      // written fresh after the walk
     const DcmEVR vr = elem->ident();
-    switch (policy_.PublicAction(group, element)) {
+    const Action action = policy_.PublicAction(group, element, structured_);
+    const StructuredScope scope(structured_, key == kContentSequence);
+    switch (action) {
       case Action::Remove:
         return false;
       case Action::Empty:
@@ -214,6 +217,7 @@ class Applier {
 
   const CompiledPolicy& policy_;
   const ApplyPlan& plan_;
+  bool structured_;
   std::string scratch_;
   std::vector<std::vector<DcmObject*>> removals_;
 };
@@ -245,7 +249,7 @@ ApplyPlan ReadPlan(const Napi::Value& value) {
 void ApplyToDataset(DcmDataset& dataset, const CompiledPolicy& policy, const ApplyPlan& plan) {
   std::string path;
   path.reserve(128);
-  Applier(policy, plan).Item(dataset, path, 0);
+  Applier(policy, plan, dataset.tagExists(DcmTagKey(kValueType >> 16, kValueType & 0xFFFF))).Item(dataset, path, 0);
   WriteMarkers(dataset, plan);
 }
 

@@ -34,7 +34,8 @@ void ForEachValue(std::string_view raw, F&& f) {
 
 class Walker {
  public:
-  Walker(const CompiledPolicy& policy, Collected& out) : policy_(policy), out_(out) {}
+  Walker(const CompiledPolicy& policy, Collected& out, bool structuredRoot)
+      : policy_(policy), out_(out), structured_(structuredRoot) {}
 
   // `reachable`: the element survives apply() (top level, or inside a kept sequence/kept private block).
   void Item(DcmItem& item, std::string& path, int depth, bool reachable) {
@@ -65,7 +66,7 @@ class Walker {
                        policy_.PrivateElementKept(tag.getGroup(), tag.getElement(), creator);
       if (vr == EVR_PN) Identifiers(elem, path, vr);
     } else {
-      const Action action = policy_.PublicAction(tag.getGroup(), tag.getElement());
+      const Action action = policy_.PublicAction(tag.getGroup(), tag.getElement(), structured_);
       const bool removedOrDummy = action == Action::Remove || action == Action::Empty || action == Action::Dummy;
       if (vr == EVR_PN || (removedOrDummy && IsIdentifierVr(vr))) Identifiers(elem, path, vr);
       if (reachable) {
@@ -80,6 +81,7 @@ class Walker {
                                      ((action == Action::Dummy || action == Action::Empty) && vr == EVR_SQ));
     }
     if (vr == EVR_SQ) {
+      const StructuredScope scope(structured_, !isPrivate && TagKey(tag) == kContentSequence);
       auto* seq = static_cast<DcmSequenceOfItems*>(elem);
       const size_t base = path.size();
       unsigned long index = 0;
@@ -108,6 +110,7 @@ class Walker {
 
   const CompiledPolicy& policy_;
   Collected& out_;
+  bool structured_;
 };
 
 Napi::String Str(Napi::Env env, std::string_view v) { return Napi::String::New(env, v.data(), v.size()); }
@@ -126,7 +129,7 @@ Napi::Object Inspect(Napi::Env env, DcmDataset& ds, const CompiledPolicy& policy
   c.identifiers.reserve(32);
   std::string path;
   path.reserve(128);
-  Walker(policy, c).Item(ds, path, 0, true);
+  Walker(policy, c, ds.tagExists(DcmTagKey(kValueType >> 16, kValueType & 0xFFFF))).Item(ds, path, 0, true);
 
   Napi::Object result = Napi::Object::New(env);
   result.Set("specificCharacterSet", Str(env, originalCharset));

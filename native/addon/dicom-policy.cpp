@@ -65,7 +65,11 @@ class PolicyHandle : public Napi::ObjectWrap<PolicyHandle> {
 
 }  // namespace
 
-Action CompiledPolicy::PublicAction(uint16_t group, uint16_t element) const {
+Action CompiledPolicy::PublicAction(uint16_t group, uint16_t element, bool structured) const {
+  if (structured) {
+    auto s = structuredActions.find((static_cast<uint32_t>(group) << 16) | element);
+    if (s != structuredActions.end()) return s->second;
+  }
   auto it = actions.find((static_cast<uint32_t>(group) << 16) | element);
   if (it != actions.end()) return it->second;
   if ((group & 0xFF01) == 0x5000 || (group & 0xFF01) == 0x6000) {
@@ -85,21 +89,33 @@ bool CompiledPolicy::PrivateElementKept(uint16_t group, uint16_t element, std::s
   return std::find(it->second.begin(), it->second.end(), creator) != it->second.end();
 }
 
-CompiledPolicy CompilePolicy(const Napi::Object& table) {
-  CompiledPolicy p;
-  Napi::Value actionsValue = table.Get("actions");
-  if (!actionsValue.IsObject() || actionsValue.IsArray()) Fail(kBadPlan, "policy.actions is not an object");
-  Napi::Object actions = actionsValue.As<Napi::Object>();
+namespace {
+
+void CompileActions(const Napi::Object& table, const char* name, std::unordered_map<uint32_t, Action>& into) {
+  const std::string field = std::string("policy.") + name;
+  Napi::Value value = table.Get(name);
+  if (!value.IsObject() || value.IsArray()) Fail(kBadPlan, field + " is not an object");
+  Napi::Object actions = value.As<Napi::Object>();
   Napi::Array keys = actions.GetPropertyNames();
-  p.actions.reserve(keys.Length() * 2);
+  into.reserve(keys.Length() * 2);
   for (uint32_t i = 0; i < keys.Length(); ++i) {
     std::string key = keys.Get(i).ToString().Utf8Value();
     uint32_t tag;
-    if (key.size() != 8 || !ParseHex(key, tag)) Fail(kBadPlan, "policy.actions key '" + key + "' is not 8 hex digits ggggeeee");
-    if ((tag >> 16) & 1) Fail(kBadPlan, "policy.actions key '" + key + "' is a private tag (use privateKept)");
+    if (key.size() != 8 || !ParseHex(key, tag)) Fail(kBadPlan, field + " key '" + key + "' is not 8 hex digits ggggeeee");
+    if ((tag >> 16) & 1) Fail(kBadPlan, field + " key '" + key + "' is a private tag (use privateKept)");
     Action a;
-    if (!ParseAction(actions.Get(key), a)) Fail(kBadPlan, "policy.actions['" + key + "'] is not one of X Z D K C U");
-    p.actions.emplace(tag, a);
+    if (!ParseAction(actions.Get(key), a)) Fail(kBadPlan, field + "['" + key + "'] is not one of X Z D K C U");
+    into.emplace(tag, a);
+  }
+}
+
+}  // namespace
+
+CompiledPolicy CompilePolicy(const Napi::Object& table) {
+  CompiledPolicy p;
+  CompileActions(table, "actions", p.actions);
+  if (table.Has("structuredContent") && !table.Get("structuredContent").IsUndefined()) {
+    CompileActions(table, "structuredContent", p.structuredActions);
   }
   Action d;
   if (!ParseAction(table.Get("defaultPublic"), d) || (d != Action::Remove && d != Action::Keep))

@@ -14,8 +14,15 @@ namespace aibridge::dicom {
 
 enum class Action : char { Remove = 'X', Empty = 'Z', Dummy = 'D', Keep = 'K', Clean = 'C', Uid = 'U' };
 
+/** (0040,A730) Content Sequence: its items are SR content items (PS3.3 C.17.3). */
+constexpr uint32_t kContentSequence = 0x0040A730;
+/** (0040,A040) Value Type at the top level marks an SR document, whose root is itself a content item. */
+constexpr uint32_t kValueType = 0x0040A040;
+
 struct CompiledPolicy {
   std::unordered_map<uint32_t, Action> actions;
+  /** Overrides inside SR content (the root of an SR document and ContentSequence items): PolicyTable.structuredContent. */
+  std::unordered_map<uint32_t, Action> structuredActions;
   Action defaultPublic = Action::Remove;
   std::vector<std::string> creatorsKept;
   /** key: (group << 8 | element low byte), value: creators whose element is kept */
@@ -23,9 +30,24 @@ struct CompiledPolicy {
   int maxAgeYears = 89;
 
   /** Action of a public data element; repeating groups 50xx/60xx fall back to 5000/6000. */
-  Action PublicAction(uint16_t group, uint16_t element) const;
+  Action PublicAction(uint16_t group, uint16_t element, bool structured = false) const;
   bool CreatorKept(std::string_view creator) const;
   bool PrivateElementKept(uint16_t group, uint16_t element, std::string_view creator) const;
+};
+
+/** Marks the walk as inside SR content while a Content Sequence is walked, restored on scope exit. */
+class StructuredScope {
+ public:
+  StructuredScope(bool& flag, bool enter) : flag_(flag), saved_(flag) {
+    if (enter) flag_ = true;
+  }
+  ~StructuredScope() { flag_ = saved_; }
+  StructuredScope(const StructuredScope&) = delete;
+  StructuredScope& operator=(const StructuredScope&) = delete;
+
+ private:
+  bool& flag_;
+  bool saved_;
 };
 
 /** Validates a JS PolicyTable; throws DeidFailure(AIB_DEID_BAD_PLAN) naming the offending key. */

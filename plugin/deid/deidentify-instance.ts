@@ -1,17 +1,11 @@
 import { deidUid } from '../core/uid';
 import type { VaultEntry } from '../core/deid-messages';
-import { DeidNativeError, parseDicom, type CompiledPolicy } from './native-dicom';
-import type { DeidPolicy } from './policy';
+import type { DeidEngine } from './deid-engine';
+import { DeidNativeError, parseDicom } from './native-dicom';
 import { base32, dateShiftDays, keyedDigest, patientPseudonyms, pseudonymFor, type SiteKey } from './pseudonyms';
 import { buildTermSets, scrubText } from './text';
 
-/** What a worker holds for its whole life: policy compiled once, the site key. */
-export interface DeidEngine {
-  readonly policy: DeidPolicy;
-  readonly compiled: CompiledPolicy;
-  readonly key: SiteKey;
-  readonly whitelist: ReadonlySet<string>;
-}
+export type { DeidEngine } from './deid-engine';
 
 /** The originals the result is linked on (read by the gateway). */
 export interface OriginalReferences {

@@ -57,6 +57,8 @@ export interface PolicyTable {
   readonly privateKept: readonly string[];
   /** AS values over this many years become `${cap+1}Y`, zero-padded (090Y) */
   readonly maxAgeYears: number;
+  /** Overrides inside SR content (document root and Content Sequence items). */
+  readonly structuredContent?: Readonly<Record<string, ResolvedAction>>;
 }
 
 export interface InspectResult {

@@ -6,12 +6,10 @@ import { AiBridgeError } from '../core/ai-bridge-error';
 import type { Frame } from '../core/frame-codec';
 import { FrameChannel } from '../core/frame-channel';
 import type { DeidFailure, DeidInitRequest, DeidReady, DeidSuccess } from '../core/deid-messages';
-import { deidentifyInstance, type DeidEngine } from './deidentify-instance';
-import { compilePolicy } from './native-dicom';
-import { loadPolicy } from './policy';
+import { createDeidEngine, type DeidEngine } from './deid-engine';
+import { deidentifyInstance } from './deidentify-instance';
 import { SiteKey } from './pseudonyms';
 import { sealProcess } from './seal';
-import { loadWhitelist } from './text';
 
 /**
  * The sealed de-identification worker. It prepares everything that needs the
@@ -36,16 +34,7 @@ function initialise(frame: Frame): void {
   try {
     if (engine !== undefined) throw new Error('already initialised');
     const init = frame.header as unknown as DeidInitRequest;
-    const policy = loadPolicy(init.profile);
-    const { masks, ...table } = policy.table;
-    // Every repeating-group mask of Table E.1-1 removes, which the default for
-    // unlisted public elements already does; a profile that keeps what a mask
-    // covers needs native mask support first.
-    if (table.defaultPublic !== 'X' || masks.some((m) => m.action !== 'X')) {
-      throw new Error(`profile ${init.profile} keeps repeating-group elements, which this worker cannot apply`);
-    }
-    const key = SiteKey.loadOrCreate(init.siteKeyFile);
-    engine = { policy, compiled: compilePolicy(table), key, whitelist: loadWhitelist() };
+    engine = createDeidEngine(init.profile, SiteKey.loadOrCreate(init.siteKeyFile));
     deidDirectory = init.deidDirectory;
     mkdirSync(deidDirectory, { recursive: true, mode: 0o700 });
     const seal = sealProcess({ writablePaths: [deidDirectory], readablePaths: [] });

@@ -5,17 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { deidentifyInstance, type DeidEngine } from '../../plugin/deid/deidentify-instance';
-import { compilePolicy } from '../../plugin/deid/native-dicom';
-import { loadPolicy } from '../../plugin/deid/policy';
+import { createDeidEngine } from '../../plugin/deid/deid-engine';
 import { SiteKey } from '../../plugin/deid/pseudonyms';
-import { loadWhitelist } from '../../plugin/deid/text';
 import { sharedFile } from './corpus/planted-corpus';
 
 /**
  * Real inputs from ../shared/data/INDEX.tsv. The issue asks for CT, MR, CR,
- * US, SR, SEG, JPEG-LS and JPEG 2000; only the ones whose output currently
- * passes are listed (the others fail on engine defects reported with this
- * test and are added back once they are fixed).
+ * US, SR, SEG, JPEG-LS and JPEG 2000. SEG is not listed yet: the enhanced
+ * multi-frame functional-group macros inside its items are not on the safe
+ * list, so its output loses required attributes (a known gap of issue 4).
  */
 const SAMPLES: readonly { readonly kind: string; readonly path: string }[] = [
   { kind: 'CR', path: 'orthanc-tests/GSPS/CR000000.dcm' },
@@ -24,19 +22,12 @@ const SAMPLES: readonly { readonly kind: string; readonly path: string }[] = [
   { kind: 'US', path: 'deid-data/ultrasounds/RGB_IMAGE.dcm' },
   { kind: 'JPEG-LS', path: 'dcm_qa_ts/7.dcm' },
   { kind: 'JPEG 2000', path: 'dcm_qa_ts/9.dcm' },
+  { kind: 'SR', path: 'pydicom/test_files/test-SR.dcm' },
+  { kind: 'SR TID 1500', path: 'highdicom/sr_document.dcm' },
 ];
 
 function engineFor(profile: string): DeidEngine {
-  const policy = loadPolicy(profile);
-  const t = policy.table;
-  const compiled = compilePolicy({
-    actions: t.actions,
-    defaultPublic: t.defaultPublic,
-    privateCreatorsKept: t.privateCreatorsKept,
-    privateKept: t.privateKept,
-    maxAgeYears: t.maxAgeYears,
-  });
-  return { policy, compiled, key: SiteKey.fromBytes(Buffer.alloc(32, 0x3c), 'test key'), whitelist: loadWhitelist() };
+  return createDeidEngine(profile, SiteKey.fromBytes(Buffer.alloc(32, 0x3c), 'test key'));
 }
 
 /**
@@ -51,6 +42,8 @@ export function dciodvfyErrors(file: string): Set<string> {
     .replace(/ = <[^>]*>/g, ' = <>')
     .replace(/Value=<[^>]*>/g, 'Value=<>')
     .replace(/\[\d+\]/g, '[]')
+    // UIDs named in a message are remapped by design: the same error about another UID is the same error.
+    .replace(/\b\d+(\.\d+)+\b/g, '<uid>')
     .replace(/\s+/g, ' ')
     .trim()));
 }
@@ -78,7 +71,9 @@ describe('de-identified outputs pass dciodvfy with no error the input did not ha
   });
 
   for (const profile of ['research', 'basic']) {
-    for (const sample of SAMPLES) {
+    // PS3.15 Basic removes Content Sequence (X), so an SR document cannot stay
+    // valid under it; its SR structure is kept by Clean Structured Content (research).
+    for (const sample of SAMPLES.filter((s) => profile === 'research' || !s.kind.startsWith('SR'))) {
       it(`${profile} ${sample.kind} (${sample.path})`, () => {
         const engine = engines.get(profile);
         assert.ok(engine !== undefined);

@@ -5,10 +5,9 @@ import dcmjs from 'dcmjs';
 
 import { deidUid } from '../../plugin/core/uid';
 import { deidentifyInstance, UID_NAMESPACE, type DeidEngine, type DeidentifiedInstance } from '../../plugin/deid/deidentify-instance';
-import { compilePolicy } from '../../plugin/deid/native-dicom';
+import { createDeidEngine } from '../../plugin/deid/deid-engine';
 import { loadPolicy } from '../../plugin/deid/policy';
 import { dateShiftDays, patientPseudonyms, pseudonymFor, SiteKey } from '../../plugin/deid/pseudonyms';
-import { loadWhitelist } from '../../plugin/deid/text';
 import {
   buildPlantedCorpus,
   CORPUS_NAMES,
@@ -29,16 +28,7 @@ const PROFILES: readonly Profile[] = ['research', 'basic'];
 const KEY = SiteKey.fromBytes(Buffer.alloc(32, 0x5a), 'test key');
 
 function engineFor(profile: Profile): DeidEngine {
-  const policy = loadPolicy(profile);
-  const t = policy.table;
-  const compiled = compilePolicy({
-    actions: t.actions,
-    defaultPublic: t.defaultPublic,
-    privateCreatorsKept: t.privateCreatorsKept,
-    privateKept: t.privateKept,
-    maxAgeYears: t.maxAgeYears,
-  });
-  return { policy, compiled, key: KEY, whitelist: loadWhitelist() };
+  return createDeidEngine(profile, KEY);
 }
 
 interface Output {

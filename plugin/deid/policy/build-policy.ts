@@ -17,7 +17,12 @@ export function expectedMethodCodes(profile: Pick<DeidProfile, 'options'>): Code
   return [DeidentificationMethod.BasicApplicationConfidentialityProfile, ...profile.options.map((o) => OPTION_CODES[o])];
 }
 
-export function buildPolicy(table: DeidTableFile, profile: DeidProfile, safePublic: readonly SafePublicAttribute[]): DeidPolicy {
+export function buildPolicy(
+  table: DeidTableFile,
+  profile: DeidProfile,
+  safePublic: readonly SafePublicAttribute[],
+  structuredContent: Readonly<Record<string, ResolvedAction>> = {},
+): DeidPolicy {
   const actions: Record<string, ResolvedAction> = {};
   const masks: PolicyMask[] = [];
   for (const row of table.rows) {
@@ -50,6 +55,8 @@ export function buildPolicy(table: DeidTableFile, profile: DeidProfile, safePubl
       privateCreatorsKept: opts.has('retainSafePrivate') ? profile.privateCreatorsKept : [],
       privateKept: opts.has('retainSafePrivate') ? profile.privateKept : [],
       maxAgeYears: profile.maxAgeYears,
+      // Without Clean Structured Content the Content Sequence is removed (Table E.1-1), so there is no tree to keep.
+      structuredContent: opts.has('cleanStructuredContent') ? Object.freeze({ ...structuredContent }) : {},
     },
     deidentificationMethod: method.length <= 64 ? method : method.slice(0, 64),
     methodCodes: expectedMethodCodes(profile),

@@ -13,6 +13,7 @@ import Ajv from 'ajv';
 import { DEIDENTIFICATION_METHOD_CODES } from '../../core/codes';
 import { buildPolicy, expectedMethodCodes } from './build-policy';
 import type { DeidPolicy, DeidProfile, SafePublicAttribute } from './deid-policy';
+import type { ResolvedAction } from './policy-table';
 import { DeidPolicyError } from './policy-error';
 import { OPTION_COLUMNS, TABLE_ACTIONS, type DeidTableFile, type DeidTableRow, type OptionField } from './table-format';
 
@@ -87,11 +88,14 @@ export function parseDeidTable(json: unknown, file: string): DeidTableFile {
 
 interface ProfilesFileShape {
   safePublicAttributes: { why: string; attributes: { tag: string; keyword: string }[] }[];
+  structuredContent: { why: string; attributes: { tag: string; keyword: string; action: ResolvedAction }[] };
   profiles: Record<string, Omit<DeidProfile, 'name'> & { privateWhy?: string }>;
 }
 
 export interface DeidProfiles {
   readonly safePublic: readonly SafePublicAttribute[];
+  /** Overrides inside SR content trees, for profiles with Clean Structured Content. */
+  readonly structuredContent: Readonly<Record<string, ResolvedAction>>;
   readonly profiles: ReadonlyMap<string, DeidProfile>;
 }
 
@@ -115,6 +119,12 @@ export function parseProfiles(json: unknown, schema: unknown, file: string): Dei
       seen.add(a.tag);
       safePublic.push({ tag: a.tag, keyword: a.keyword, why: group.why });
     }
+  }
+
+  const structuredContent: Record<string, ResolvedAction> = {};
+  for (const a of data.structuredContent.attributes) {
+    if (a.tag in structuredContent) throw bad(`structuredContent.${a.keyword}`, 'listed twice');
+    structuredContent[a.tag] = a.action;
   }
 
   const profiles = new Map<string, DeidProfile>();
@@ -146,7 +156,7 @@ export function parseProfiles(json: unknown, schema: unknown, file: string): Dei
       privateKept: [...p.privateKept],
     });
   }
-  return { safePublic, profiles };
+  return { safePublic, structuredContent, profiles };
 }
 
 export interface LoadedDeidConfig {
@@ -172,7 +182,7 @@ export function policyFor(config: LoadedDeidConfig, profileName: string): DeidPo
       key: profileName,
     });
   }
-  return buildPolicy(config.table, profile, config.profiles.safePublic);
+  return buildPolicy(config.table, profile, config.profiles.safePublic, config.profiles.structuredContent);
 }
 
 /** loadDeidConfig + policyFor in one call: what a worker does at start. */

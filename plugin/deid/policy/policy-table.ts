@@ -31,4 +31,6 @@ export interface PolicyTable {
   readonly privateKept: readonly string[];
   /** AS values over this many years become `${cap + 1}Y`, zero-padded ("090Y") */
   readonly maxAgeYears: number;
+  /** "ggggeeee" → action inside SR content (document root and Content Sequence items); overrides `actions` there */
+  readonly structuredContent: Readonly<Record<string, ResolvedAction>>;
 }

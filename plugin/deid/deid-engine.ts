@@ -1,0 +1,33 @@
+import { DeidPolicyError, loadPolicy, type DeidPolicy } from './policy';
+import { compilePolicy, type CompiledPolicy } from './native-dicom';
+import type { SiteKey } from './pseudonyms';
+import { loadWhitelist } from './text';
+
+/** What a worker holds for its whole life: policy compiled once, the site key. */
+export interface DeidEngine {
+  readonly policy: DeidPolicy;
+  readonly compiled: CompiledPolicy;
+  readonly key: SiteKey;
+  readonly whitelist: ReadonlySet<string>;
+}
+
+/**
+ * The one way to turn a profile into a ready engine (worker, CLI, tests,
+ * benchmarks). Every repeating-group mask of Table E.1-1 removes, which the
+ * default for unlisted public elements already does; a profile that would
+ * keep what a mask covers is refused until the native side applies masks.
+ */
+export function compileDeidPolicy(policy: DeidPolicy): CompiledPolicy {
+  const { masks, ...table } = policy.table;
+  if (table.defaultPublic !== 'X' || masks.some((m) => m.action !== 'X')) {
+    throw new DeidPolicyError('AIB_DEID_POLICY_INVALID', `profile ${policy.profile.name} keeps repeating-group elements, which the native engine cannot apply`, {
+      key: `profiles.${policy.profile.name}`,
+    });
+  }
+  return compilePolicy(table);
+}
+
+export function createDeidEngine(profile: string, key: SiteKey): DeidEngine {
+  const policy = loadPolicy(profile);
+  return { policy, compiled: compileDeidPolicy(policy), key, whitelist: loadWhitelist() };
+}
