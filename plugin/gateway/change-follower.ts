@@ -3,6 +3,8 @@ import type { OrthancRest } from '../sdk';
 import type { JobStore, NewInstanceChange } from './job';
 import type { Logger } from './logger';
 
+const POKE_COALESCE_MS = 250;
+
 export interface ChangeFollowerOptions {
   readonly batchSize: number;
   readonly pollMs: number;
@@ -27,6 +29,7 @@ export class ChangeFollower {
   #again = false;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  #soon: NodeJS.Timeout | undefined;
 
   constructor(orthanc: OrthancRest, store: JobStore, options: ChangeFollowerOptions, log: Logger, onNewJobs: () => void) {
     this.#orthanc = orthanc;
@@ -49,6 +52,20 @@ export class ChangeFollower {
     this.#schedulePoll();
   }
 
+  /**
+   * Catch up a moment from now: during a burst of stores one read of
+   * /changes covers many notifications instead of competing with each store
+   * for Orthanc's database.
+   */
+  pokeSoon(): void {
+    if (this.#soon !== undefined || this.#stopped) return;
+    this.#soon = setTimeout(() => {
+      this.#soon = undefined;
+      void this.poke();
+    }, POKE_COALESCE_MS);
+    this.#soon.unref();
+  }
+
   /** Catch up now; overlapping pokes coalesce into one more round. */
   poke(): Promise<void> {
     if (this.#running !== undefined) {
@@ -62,6 +79,7 @@ export class ChangeFollower {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#soon !== undefined) clearTimeout(this.#soon);
     await this.#running;
   }
 

@@ -14,6 +14,8 @@ export interface AiBridgeConfig {
   readonly ProcessExistingInstances: boolean;
   readonly Concurrency: number;
   readonly Niceness: number;
+  readonly YieldToIngestMilliseconds: number;
+  readonly MaxYieldSeconds: number;
   readonly MaxAttempts: number;
   readonly RetryBackoffSeconds: number;
   readonly DeidProfile: 'basic' | 'research';

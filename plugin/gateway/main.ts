@@ -14,6 +14,7 @@ import { Pipeline } from './pipeline';
 import { SqliteJobStore } from './sqlite-job-store';
 import { DeidentifyStage } from './stages/deidentify-stage';
 import { FetchInstanceStage } from './stages/fetch-instance-stage';
+import { IngestYield } from './ingest-yield';
 import { DeidWorkerPool } from './deid/deid-worker-pool';
 import { PhiVault } from './vault/phi-vault';
 
@@ -68,11 +69,12 @@ async function main(): Promise<void> {
   }, log);
   deidPool.start();
 
+  const ingestYield = new IngestYield(config.YieldToIngestMilliseconds, config.MaxYieldSeconds * 1000);
   const pipeline = new Pipeline(store, [new FetchInstanceStage(orthanc), new DeidentifyStage(orthanc, deidPool, vault)], {
     concurrency: config.Concurrency,
     maxAttempts: config.MaxAttempts,
     retryBackoffMs: config.RetryBackoffSeconds * 1000,
-  }, log, audit, () => { metrics.publishSoon(); });
+  }, log, audit, ingestYield, () => { metrics.publishSoon(); });
 
   const follower = new ChangeFollower(orthanc, store, {
     batchSize: config.ChangesBatchSize,
@@ -98,7 +100,10 @@ async function main(): Promise<void> {
   connection.onHttp((request) => router.handle(request));
 
   connection.on('change', (change) => {
-    if (change.changeType === ChangeType.NewInstance) void follower.poke();
+    if (change.changeType === ChangeType.NewInstance) {
+      ingestYield.noteStore();
+      follower.pokeSoon();
+    }
   });
 
   let stopping = false;

@@ -1,5 +1,6 @@
 import { AiBridgeError } from '../core/ai-bridge-error';
 import type { AuditLog } from './audit-log';
+import type { IngestYield } from './ingest-yield';
 import type { Job, JobStore } from './job';
 import type { Logger } from './logger';
 import type { JobWork, Stage } from './stages/stage';
@@ -25,12 +26,17 @@ export class Pipeline {
   readonly #log: Logger;
   readonly #audit: AuditLog;
   readonly #onSettled: () => void;
+  readonly #yield: IngestYield;
   #active = 0;
   #stopped = false;
   #timer: NodeJS.Timeout | undefined;
   readonly #running = new Set<Promise<void>>();
 
-  constructor(store: JobStore, stages: readonly Stage[], options: PipelineOptions, log: Logger, audit: AuditLog, onSettled: () => void) {
+  constructor(
+    store: JobStore, stages: readonly Stage[], options: PipelineOptions, log: Logger, audit: AuditLog,
+    ingestYield: IngestYield, onSettled: () => void,
+  ) {
+    this.#yield = ingestYield;
     this.#store = store;
     this.#stages = stages;
     this.#options = options;
@@ -46,6 +52,11 @@ export class Pipeline {
   /** Starts as many due jobs as there are free slots; call whenever work may have arrived. */
   kick(): void {
     if (this.#stopped) return;
+    const wait = this.#yield.delay();
+    if (wait > 0) {
+      this.#armTimer(wait);
+      return;
+    }
     while (this.#active < this.#options.concurrency) {
       const job = this.#store.claimNext(Date.now());
       if (job === undefined) break;
@@ -106,12 +117,18 @@ export class Pipeline {
   }
 
   #armRetryTimer(): void {
+    const next = this.#store.nextRetryAt();
+    if (next === undefined) {
+      if (this.#timer !== undefined) clearTimeout(this.#timer);
+      this.#timer = undefined;
+      return;
+    }
+    this.#armTimer(Math.max(50, next - Date.now()));
+  }
+
+  #armTimer(delay: number): void {
     if (this.#stopped) return;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    const next = this.#store.nextRetryAt();
-    if (next === undefined) return;
-    const delay = Math.max(50, next - Date.now());
     this.#timer = setTimeout(() => { this.#timer = undefined; this.kick(); }, Math.min(delay, 2 ** 31 - 1));
     this.#timer.unref();
   }

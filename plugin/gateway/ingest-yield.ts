@@ -1,0 +1,36 @@
+/**
+ * While Orthanc is receiving a burst of instances, the pipeline waits: its
+ * reads of Orthanc's database and disk would otherwise stretch every store.
+ * Work starts once the burst has been quiet for `quietMs`, or after
+ * `maxDeferMs` of continuous ingest at the latest, so results never starve.
+ */
+export class IngestYield {
+  readonly #quietMs: number;
+  readonly #maxDeferMs: number;
+  readonly #now: () => number;
+  #lastStoreAt = Number.NEGATIVE_INFINITY;
+  #burstStartedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(quietMs: number, maxDeferMs: number, now: () => number = Date.now) {
+    this.#quietMs = quietMs;
+    this.#maxDeferMs = maxDeferMs;
+    this.#now = now;
+  }
+
+  /** A new instance arrived in Orthanc. */
+  noteStore(): void {
+    const now = this.#now();
+    if (now - this.#lastStoreAt >= this.#quietMs) this.#burstStartedAt = now;
+    this.#lastStoreAt = now;
+  }
+
+  /** Milliseconds to hold new work back; 0 means start now. */
+  delay(): number {
+    if (this.#quietMs === 0) return 0;
+    const now = this.#now();
+    const untilQuiet = this.#lastStoreAt + this.#quietMs - now;
+    const untilCap = this.#burstStartedAt + this.#maxDeferMs - now;
+    if (untilQuiet <= 0 || untilCap <= 0) return 0;
+    return Math.ceil(Math.min(untilQuiet, untilCap));
+  }
+}

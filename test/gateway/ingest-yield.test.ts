@@ -1,0 +1,31 @@
+import { strict as assert } from 'node:assert';
+
+import { IngestYield } from '../../plugin/gateway/ingest-yield';
+
+describe('IngestYield', () => {
+  it('holds work back until the burst has been quiet for the quiet period', () => {
+    let now = 10_000;
+    const y = new IngestYield(1000, 30_000, () => now);
+    assert.equal(y.delay(), 0, 'nothing stored yet');
+    y.noteStore();
+    assert.equal(y.delay(), 1000);
+    now += 400;
+    y.noteStore();
+    assert.equal(y.delay(), 1000, 'a new store restarts the quiet period');
+    now += 1000;
+    assert.equal(y.delay(), 0);
+  });
+
+  it('lets work start after the cap during continuous ingest', () => {
+    let now = 0;
+    const y = new IngestYield(1000, 5000, () => now);
+    for (; now < 5000; now += 200) y.noteStore();
+    assert.equal(y.delay(), 0, 'capped at 5 s of continuous ingest');
+  });
+
+  it('is off with a quiet period of 0', () => {
+    const y = new IngestYield(0, 5000);
+    y.noteStore();
+    assert.equal(y.delay(), 0);
+  });
+});
