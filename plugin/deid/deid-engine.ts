@@ -1,7 +1,7 @@
 import { DeidPolicyError, loadPolicy, type DeidPolicy } from './policy';
 import { compilePolicy, type CompiledPolicy } from './native-dicom';
 import type { SiteKey } from './pseudonyms';
-import { loadWhitelist } from './text';
+import { loadWhitelist, TermSetCache } from './text';
 
 /** What a worker holds for its whole life: policy compiled once, the site key. */
 export interface DeidEngine {
@@ -9,6 +9,7 @@ export interface DeidEngine {
   readonly compiled: CompiledPolicy;
   readonly key: SiteKey;
   readonly whitelist: ReadonlySet<string>;
+  readonly termSets: TermSetCache;
 }
 
 /**
@@ -29,5 +30,6 @@ export function compileDeidPolicy(policy: DeidPolicy): CompiledPolicy {
 
 export function createDeidEngine(profile: string, key: SiteKey): DeidEngine {
   const policy = loadPolicy(profile);
-  return { policy, compiled: compileDeidPolicy(policy), key, whitelist: loadWhitelist() };
+  const whitelist = loadWhitelist();
+  return { policy, compiled: compileDeidPolicy(policy), key, whitelist, termSets: new TermSetCache(whitelist) };
 }

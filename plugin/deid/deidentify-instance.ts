@@ -3,7 +3,7 @@ import type { VaultEntry } from '../core/deid-messages';
 import type { DeidEngine } from './deid-engine';
 import { DeidNativeError, parseDicom } from './native-dicom';
 import { base32, dateShiftDays, keyedDigest, patientPseudonyms, pseudonymFor, type SiteKey } from './pseudonyms';
-import { buildTermSets, scrubText } from './text';
+import { scrubText } from './text';
 
 export type { DeidEngine } from './deid-engine';
 
@@ -44,7 +44,7 @@ export function deidentifyInstance(engine: DeidEngine, original: Buffer, referen
       uidMap[uid] ??= deidUid(key.bytes(), UID_NAMESPACE, uid);
     }
 
-    const terms = buildTermSets(found, undefined, { whitelist: engine.whitelist });
+    const terms = engine.termSets.termSetsFor(found);
     const texts: Record<string, string> = {};
     const textHits: Record<string, number> = {};
     for (const text of found.texts) {

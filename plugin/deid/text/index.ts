@@ -7,3 +7,4 @@ export { scrubReport } from './scrub-report';
 export { scrubText, type ScrubHit, type ScrubResult } from './scrub-text';
 export { buildTermSets, kindOfIdentifier, type BlacklistTerm, type GraylistTerm, type MatchMode, type TermSetOptions, type TermSets } from './term-sets';
 export { loadWhitelist, parseWhitelist } from './whitelist';
+export { TermSetCache } from './term-set-cache';
