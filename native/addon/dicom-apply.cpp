@@ -125,20 +125,9 @@ class Applier {
 
   bool Keep(DcmElement* elem, DcmEVR vr, std::string& path, int depth) {
     switch (vr) {
-      case EVR_SQ: {
-        auto* seq = static_cast<DcmSequenceOfItems*>(elem);
-        const size_t base = path.size();
-        unsigned long index = 0;
-        for (DcmObject* o = seq->nextInContainer(nullptr); o != nullptr; o = seq->nextInContainer(o), ++index) {
-          path.resize(base);
-          path.push_back('[');
-          path.append(std::to_string(index));
-          path.push_back(']');
-          Item(*static_cast<DcmItem*>(o), path, depth + 1);
-        }
-        path.resize(base);
+      case EVR_SQ:
+        ForEachItem(*static_cast<DcmSequenceOfItems*>(elem), path, [&](DcmItem& item) { Item(item, path, depth + 1); });
         return true;
-      }
       case EVR_DA:
       case EVR_DT:
         if (plan_.dateShiftDays == 0) return true;

@@ -66,6 +66,24 @@ inline void AppendTag(std::string& out, const DcmTagKey& t) {
   AppendHex4(out, t.getElement());
 }
 
+/**
+ * Calls f(item) for each item of a sequence with `path` extended by "[i]"
+ * (the location syntax of docs/deid-engine.md), restoring `path` afterwards.
+ */
+template <typename F>
+void ForEachItem(DcmSequenceOfItems& seq, std::string& path, F&& f) {
+  const size_t base = path.size();
+  unsigned long index = 0;
+  for (DcmObject* o = seq.nextInContainer(nullptr); o != nullptr; o = seq.nextInContainer(o), ++index) {
+    path.resize(base);
+    path.push_back('[');
+    path.append(std::to_string(index));
+    path.push_back(']');
+    f(*static_cast<DcmItem*>(o));
+  }
+  path.resize(base);
+}
+
 inline bool IsPseudonymTarget(uint32_t key) {
   return key == 0x00100020 /* PatientID */ || key == 0x00100010 /* PatientName */ || key == 0x00080050 /* AccessionNumber */;
 }

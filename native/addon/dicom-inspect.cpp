@@ -82,17 +82,8 @@ class Walker {
     }
     if (vr == EVR_SQ) {
       const StructuredScope scope(structured_, !isPrivate && TagKey(tag) == kContentSequence);
-      auto* seq = static_cast<DcmSequenceOfItems*>(elem);
-      const size_t base = path.size();
-      unsigned long index = 0;
-      for (DcmObject* o = seq->nextInContainer(nullptr); o != nullptr; o = seq->nextInContainer(o), ++index) {
-        path.resize(base);
-        path.push_back('[');
-        path.append(std::to_string(index));
-        path.push_back(']');
-        Item(*static_cast<DcmItem*>(o), path, depth + 1, childReachable);
-      }
-      path.resize(base);
+      ForEachItem(*static_cast<DcmSequenceOfItems*>(elem), path,
+                  [&](DcmItem& item) { Item(item, path, depth + 1, childReachable); });
     }
   }
 

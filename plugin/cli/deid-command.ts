@@ -8,7 +8,7 @@ import { DeidWorkerPool } from '../gateway/deid/deid-worker-pool.js';
 import { readRoutingHeader, type RoutingHeader } from '../gateway/dicom-routing-header.js';
 import type { Logger } from '../gateway/logger.js';
 import { PhiVault } from '../gateway/vault/phi-vault.js';
-import { collectInputs, type DeidInput } from './deid-inputs.js';
+import { collectInputs, type DeidInput, type DeidInputProblem } from './deid-inputs.js';
 import { DEID_USAGE, parseDeidOptions, type DeidFilesOptions } from './deid-options.js';
 import { deidentifyReport } from './deid-report.js';
 import { repoRoot } from './repo-root.js';
@@ -27,15 +27,8 @@ const READY_TIMEOUT_MS = 60_000;
  */
 export class DeidCommandError extends AiBridgeError {}
 
-/** One stderr line per failed input: the file, the code, the reason. */
-interface Failure {
-  readonly display: string;
-  readonly relative: string;
-  readonly absolute: string;
-  readonly code: string;
-  readonly message: string;
-  readonly quarantine: boolean;
-}
+/** One stderr line per failed input: the file, the code, the reason (same shape as an input problem). */
+type Failure = DeidInputProblem;
 
 /** The worker pool's log lines go to stderr, marked as such. */
 class StderrLogger implements Logger {
