@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { deidentifyInstance, type DeidEngine } from '../plugin/deid/deidentify-instance.js';
+import { deidentifyFile, type DeidEngine } from '../plugin/deid/deidentify-instance.js';
 import { createDeidEngine } from '../plugin/deid/deid-engine.js';
 import { SiteKey } from '../plugin/deid/pseudonyms/index.js';
 import type { CorpusFile } from './deid-corpus.js';
@@ -13,7 +13,8 @@ import { DcmjsDeidentifier } from './deid-dcmjs.js';
  * (process.resourceUsage().maxRSS) is its own and not the bench driver's:
  * `node dist/bench/deid-child.js --mode engine|dcmjs --manifest FILE
  * --count N --out DIR [--key FILE] [--profile NAME] [--warmup N]`.
- * Per file: read the bytes, de-identify, write the result; prints one JSON
+ * Per file: read, de-identify, write the result (the engine: deidentifyFile, header
+ * parsed, pixel data spliced file to file); prints one JSON
  * object (ChildResult) on stdout.
  */
 
@@ -48,14 +49,19 @@ function main(): void {
   const outDir = values.out;
   const warmup = Math.min(Number(values.warmup ?? '0'), files.length);
 
-  let transform: (bytes: Buffer, file: CorpusFile) => Buffer;
+  // Each mode reads `file` and writes `target`, returning the bytes written.
+  let transform: (file: CorpusFile, target: string) => number;
   if (mode === 'engine') {
     if (values.key === undefined) throw new Error('--key is required for --mode engine');
     const engine = buildEngine(values.profile ?? 'research', values.key);
-    transform = (bytes, file): Buffer => deidentifyInstance(engine, bytes, file).bytes;
+    transform = (file, target): number => deidentifyFile(engine, file.file, file, () => target).sizeBytes;
   } else if (mode === 'dcmjs') {
     const baseline = new DcmjsDeidentifier(randomBytes(32));
-    transform = (bytes): Buffer => baseline.deidentify(bytes);
+    transform = (file, target): number => {
+      const out = baseline.deidentify(fs.readFileSync(file.file));
+      fs.writeFileSync(target, out);
+      return out.length;
+    };
   } else {
     throw new Error(`--mode must be engine or dcmjs, got "${mode}"`);
   }
@@ -69,12 +75,10 @@ function main(): void {
     for (const file of list) {
       const target = path.join(outDir, path.basename(file.file));
       try {
-        const bytes = fs.readFileSync(file.file);
-        const result = transform(bytes, file);
-        fs.writeFileSync(target, result);
+        const written = transform(file, target);
         if (record) {
-          bytesIn += bytes.length;
-          bytesOut += result.length;
+          bytesIn += file.sizeBytes;
+          bytesOut += written;
           outputs.push(target);
         }
       } catch (error) {

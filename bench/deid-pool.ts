@@ -69,7 +69,12 @@ export class PoolBench {
     for (const entry of fs.readdirSync(this.#deidDirectory)) fs.rmSync(path.join(this.#deidDirectory, entry), { recursive: true, force: true });
   }
 
-  async run(corpus: readonly CorpusFile[], inFlight: number, warmup: number): Promise<PoolRun> {
+  /**
+   * `handoff`: 'path' sends the worker the file's path (it parses the header and
+   * splices the pixel data file to file); 'bytes' reads the file here and sends
+   * its bytes in the frame, as the gateway does with bytes fetched from Orthanc.
+   */
+  async run(corpus: readonly CorpusFile[], inFlight: number, warmup: number, handoff: 'path' | 'bytes'): Promise<PoolRun> {
     const outputs: string[] = new Array<string>(corpus.length).fill('');
     let failures = 0;
     let firstError: string | null = null;
@@ -78,12 +83,14 @@ export class PoolBench {
     const one = async (index: number, record: boolean): Promise<void> => {
       const file = corpus[index];
       if (file === undefined) return;
-      const bytes = await fs.promises.readFile(file.file);
-      const result = await this.#pool.deidentify({ instanceId: String(index), sopInstanceUid: file.sopInstanceUid,
-        seriesInstanceUid: file.seriesInstanceUid, studyInstanceUid: file.studyInstanceUid }, bytes);
+      const request = { instanceId: String(index), sopInstanceUid: file.sopInstanceUid,
+        seriesInstanceUid: file.seriesInstanceUid, studyInstanceUid: file.studyInstanceUid };
+      const result = handoff === 'path'
+        ? await this.#pool.deidentify({ ...request, inputPath: file.file })
+        : await this.#pool.deidentify(request, await fs.promises.readFile(file.file));
       if (!record) return;
       if (result.ok) {
-        bytesIn += bytes.length;
+        bytesIn += file.sizeBytes;
         bytesOut += result.sizeBytes;
         outputs[index] = path.join(this.#deidDirectory, result.outputPath);
       } else {

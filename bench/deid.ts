@@ -30,7 +30,7 @@ const ORTHANC_CONNECTIONS = [1, 2, 4] as const;
 const CHILD_SCRIPT = path.join(__dirname, 'deid-child.js');
 const MB = 1e6;
 
-type Method = 'cp' | 'pool' | 'engine' | 'engine-half' | 'dcmjs' | `orthanc-${number}`;
+type Method = 'cp' | 'pool' | 'pool-bytes' | 'engine' | 'engine-half' | 'dcmjs' | `orthanc-${number}`;
 
 interface Sample {
   readonly perSecond: number;
@@ -195,11 +195,20 @@ export async function runDeidBench(args: readonly string[]): Promise<void> {
         const p = pool;
         if (p === undefined) return;
         p.clearOutputs();
-        const r: PoolRun = await p.run(corpus, 4 * p.workers, 2 * p.workers);
+        const r: PoolRun = await p.run(corpus, 4 * p.workers, 2 * p.workers, 'path');
         const peaks = p.workerPeakRssKb();
         poolOutputs = r.outputs;
         firstError ??= r.firstError;
         add('pool', { ...fromSeconds(r.instances, r.bytesIn, r.seconds, peaks.reduce((s, v) => s + v, 0), r.failures),
+          cpuMsPerInstance: { driver: (1000 * r.cpu.driver) / r.instances, workers: (1000 * r.cpu.workers) / r.instances } });
+      } },
+      { name: 'pool-bytes', run: async () => {
+        const p = pool;
+        if (p === undefined) return;
+        p.clearOutputs();
+        const r: PoolRun = await p.run(corpus, 4 * p.workers, 2 * p.workers, 'bytes');
+        firstError ??= r.firstError;
+        add('pool-bytes', { ...fromSeconds(r.instances, r.bytesIn, r.seconds, undefined, r.failures),
           cpuMsPerInstance: { driver: (1000 * r.cpu.driver) / r.instances, workers: (1000 * r.cpu.workers) / r.instances } });
       } },
       { name: 'engine', run: async () => {
@@ -306,14 +315,19 @@ function report(input: ReportInput): void {
 
   const rows: { measure: string; label: string; cores: string; path: string; s: ReturnType<typeof stat>; extra: Record<string, unknown> }[] = [
     { measure: 'deid_engine_pool', label: `engine, worker pool (${workers} sealed workers)`, cores: String(workers),
-      path: `DeidWorkerPool, ${workers} workers, profile ${options.profile} with text pass, ${4 * workers} in flight: read file -> worker -> de-identified file written`,
+      path: `DeidWorkerPool, ${workers} workers, profile ${options.profile} with text pass, ${4 * workers} in flight: path -> worker parses the header, splices the pixel data file to file`,
       s: poolStat, extra: {
         baselines: { orthanc_best: round(orthancBest.perSecond, 2), orthanc_best_connections: orthancBest.connections, cp: round(cp.perSecond, 2) },
         ratio: { orthanc_best: round(vsOrthanc, 3), cp: round(vsCp, 3) }, goals: { orthanc_best: GOAL_VS_ORTHANC, cp: GOAL_VS_CP },
         rss: 'sum of the workers\' VmHWM',
         cpu_ms_per_instance: (samples.get('pool') ?? []).map((p) => ({ driver: round(p.cpuMsPerInstance?.driver ?? 0, 2), workers: round(p.cpuMsPerInstance?.workers ?? 0, 2) })) } },
+    { measure: 'deid_engine_pool_bytes', label: `engine, worker pool, bytes in frames`, cores: String(workers),
+      path: `as above, but the driver reads each file and sends its bytes in the frame (the gateway's path with bytes from Orthanc)`,
+      s: stat('pool-bytes'), extra: {
+        ratio: { orthanc_best: round(stat('pool-bytes').perSecond / orthancBest.perSecond, 3), cp: round(stat('pool-bytes').perSecond / cp.perSecond, 3) },
+        cpu_ms_per_instance: (samples.get('pool-bytes') ?? []).map((p) => ({ driver: round(p.cpuMsPerInstance?.driver ?? 0, 2), workers: round(p.cpuMsPerInstance?.workers ?? 0, 2) })) } },
     { measure: 'deid_engine_inprocess', label: 'engine, in-process loop', cores: '1',
-      path: `deidentifyInstance loop in one Node process, profile ${options.profile}: readFileSync -> engine -> writeFileSync`, s: engine,
+      path: `deidentifyFile loop in one Node process, profile ${options.profile}: header parsed, pixel data spliced file to file`, s: engine,
       extra: { baselines: { orthanc_best: round(orthancBest.perSecond, 2), cp: round(cp.perSecond, 2) },
         ratio: { orthanc_best: round(engine.perSecond / orthancBest.perSecond, 3), cp: round(engine.perSecond / cp.perSecond, 3) },
         rss: 'process.resourceUsage().maxRSS' } },

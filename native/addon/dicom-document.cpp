@@ -1,7 +1,15 @@
 #include "dicom-document.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "dicom-apply.h"
 #include "dicom-errors.h"
@@ -9,6 +17,7 @@
 #include "dicom-io.h"
 #include "dicom-napi.h"
 #include "dicom-policy.h"
+#include "dicom-splice.h"
 #include "dicom-values.h"
 
 namespace aibridge {
@@ -27,11 +36,19 @@ class DicomDocument : public Napi::ObjectWrap<DicomDocument> {
     return DefineClass(env, "DicomDocument",
                        {InstanceMethod<&DicomDocument::InspectJs>("inspect"),
                         InstanceMethod<&DicomDocument::ApplyJs>("apply"),
+                        InstanceMethod<&DicomDocument::ApplyToFileJs>("applyToFile"),
                         InstanceMethod<&DicomDocument::DisposeJs>("dispose")});
   }
 
   explicit DicomDocument(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DicomDocument>(info) {}
   ~DicomDocument() override { Release(); }
+
+  /** An instance read from a file: the header parsed, the pixel data left in the file to be spliced. */
+  void AdoptFile(Napi::Env env, Parsed parsed, size_t bytes, int fd, std::optional<PixelSplice> splice) {
+    Adopt(env, std::move(parsed), bytes);
+    inputFd_ = fd;
+    splice_ = std::move(splice);
+  }
 
   void Adopt(Napi::Env env, Parsed parsed, size_t bytes) {
     parsed_ = std::move(parsed);
@@ -63,6 +80,36 @@ class DicomDocument : public Napi::ObjectWrap<DicomDocument> {
     });
   }
 
+  // applyToFile(policy, plan, path): like apply, but the output goes to `path` (through a
+  // temporary name) and an input opened from a file has its pixel data copied file to file.
+  Napi::Value ApplyToFileJs(const Napi::CallbackInfo& info) {
+    return Guard(info.Env(), [&]() -> Napi::Value {
+      const CompiledPolicy& policy = UnwrapPolicy(info[0]);
+      ApplyPlan plan = ReadPlan(info[1]);
+      if (info.Length() < 3 || !info[2].IsString()) Fail(kBadPlan, "applyToFile expects an output path");
+      const std::string path = info[2].As<Napi::String>().Utf8Value();
+      DcmDataset* ds = Dataset();
+      std::unique_ptr<DcmFileFormat> file = std::move(parsed_.file);
+      ApplyToDataset(*ds, policy, plan);
+      // Pixel data goes through only when the profile keeps it.
+      const PixelSplice* splice =
+          splice_ && policy.PublicAction(0x7FE0, 0x0010) == Action::Keep ? &*splice_ : nullptr;
+      std::vector<uint8_t> header;
+      uint8_t* data = nullptr;
+      const size_t length = EncodePart10(*file, parsed_.xfer, [&](size_t size) {
+        header.resize(size);
+        return header.data();
+      }, data);
+      file.reset();
+      const uint64_t written = WriteOutputFile(path, data, length, splice, inputFd_);
+      Release();
+      Napi::Object result = Napi::Object::New(info.Env());
+      result.Set("sizeBytes", Napi::Number::New(info.Env(), static_cast<double>(written)));
+      result.Set("pixelDataSpliced", Napi::Boolean::New(info.Env(), splice != nullptr));
+      return result;
+    });
+  }
+
   Napi::Value DisposeJs(const Napi::CallbackInfo& info) {
     parsed_.file.reset();
     Release();
@@ -76,6 +123,9 @@ class DicomDocument : public Napi::ObjectWrap<DicomDocument> {
 
   void Release() {
     parsed_.file.reset();
+    if (inputFd_ >= 0) close(inputFd_);
+    inputFd_ = -1;
+    splice_.reset();
     if (externalBytes_ != 0 && env_ != nullptr) {
       Napi::MemoryManagement::AdjustExternalMemory(env_, -externalBytes_);
       externalBytes_ = 0;
@@ -85,7 +135,30 @@ class DicomDocument : public Napi::ObjectWrap<DicomDocument> {
   Parsed parsed_;
   napi_env env_ = nullptr;
   int64_t externalBytes_ = 0;
+  int inputFd_ = -1;
+  std::optional<PixelSplice> splice_;
 };
+
+// The file stays open in the document: the splice copies from it at apply time.
+Napi::Value OpenDicomFile(const Napi::CallbackInfo& info, Napi::FunctionReference& ctor) {
+  if (info.Length() < 1 || !info[0].IsString()) Fail(kNotDicom, "openDicomFile expects a path");
+  const std::string path = info[0].As<Napi::String>().Utf8Value();
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) Fail(kWriteFailed, std::string("cannot open the input: ") + std::strerror(errno));
+  try {
+    struct stat st {};
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) Fail(kNotDicom, "the input is not a regular file");
+    SplitInput input = ReadForSplice(fd, static_cast<uint64_t>(st.st_size), "the input");
+    Parsed parsed = ParseDicomBytes(input.bytes.data(), input.bytes.size());
+    Napi::Object doc = ctor.New({});
+    doc.TypeTag(&kDocumentTag);
+    DicomDocument::Unwrap(doc)->AdoptFile(info.Env(), std::move(parsed), input.bytes.size(), fd, std::move(input.splice));
+    return doc;
+  } catch (...) {
+    close(fd);
+    throw;
+  }
+}
 
 Napi::Value ShiftDicomDate(const Napi::CallbackInfo& info) {
   return Guard(info.Env(), [&]() -> Napi::Value {
@@ -120,6 +193,9 @@ void RegisterDicom(Napi::Env env, Napi::Object exports) {
       return doc;
     });
   }, "parseDicom"));
+  exports.Set("openDicomFile", Napi::Function::New(env, [ctor](const Napi::CallbackInfo& info) -> Napi::Value {
+    return Guard(info.Env(), [&]() -> Napi::Value { return OpenDicomFile(info, *ctor); });
+  }, "openDicomFile"));
   exports.Set("shiftDicomDate", Napi::Function::New(env, ShiftDicomDate, "shiftDicomDate"));
 }
 

@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <pthread.h>
 #include <mutex>
 #include <ostream>
@@ -201,7 +202,8 @@ Parsed ParseDicomBytes(const uint8_t* data, size_t length) {
   return p;
 }
 
-Napi::Value WritePart10(Napi::Env env, DcmFileFormat& file, E_TransferSyntax xfer) {
+size_t EncodePart10(DcmFileFormat& file, E_TransferSyntax xfer, const std::function<uint8_t*(size_t)>& allocate,
+                    uint8_t*& data) {
   E_TransferSyntax oxfer = DcmXfer(xfer).isEncapsulated() ? xfer : EXS_LittleEndianExplicit;
   // A fresh file format: new meta header from the (already mapped) dataset, zero preamble
   // (the input's preamble may carry anything).
@@ -211,8 +213,8 @@ Napi::Value WritePart10(Napi::Env env, DcmFileFormat& file, E_TransferSyntax xfe
   if (!ds->canWriteXfer(oxfer, xfer)) Fail(kWriteFailed, "the dataset cannot be written in the output transfer syntax");
   if (out.validateMetaInfo(oxfer).bad()) Fail(kWriteFailed, "cannot build the file meta information");
   const size_t estimate = (static_cast<size_t>(out.calcElementLength(oxfer, EET_ExplicitLength)) + 132 + 4096 + 1) & ~size_t{1};
-  Napi::Buffer<uint8_t> buffer = Napi::Buffer<uint8_t>::New(env, estimate);
-  DcmOutputBufferStream os(buffer.Data(), static_cast<offile_off_t>(estimate));
+  data = allocate(estimate);
+  DcmOutputBufferStream os(data, static_cast<offile_off_t>(estimate));
   out.transferInit();
   OFCondition cond = out.write(os, oxfer, EET_ExplicitLength, nullptr, EGL_withoutGL, EPD_withoutPadding, 0, 0, 0,
                                EWM_dontUpdateMeta);
@@ -222,7 +224,17 @@ Napi::Value WritePart10(Napi::Env env, DcmFileFormat& file, E_TransferSyntax xfe
   os.flushBuffer(written, length);
   if (cond == EC_StreamNotifyClient) Fail(kWriteFailed, "output larger than its computed length");
   if (cond.bad()) Fail(kWriteFailed, std::string("cannot encode the output: ") + cond.text());
-  if (static_cast<size_t>(length) == estimate) return buffer;
+  return static_cast<size_t>(length);
+}
+
+Napi::Value WritePart10(Napi::Env env, DcmFileFormat& file, E_TransferSyntax xfer) {
+  Napi::Buffer<uint8_t> buffer;
+  uint8_t* data = nullptr;
+  const size_t length = EncodePart10(file, xfer, [&](size_t size) {
+    buffer = Napi::Buffer<uint8_t>::New(env, size);
+    return buffer.Data();
+  }, data);
+  if (length == buffer.Length()) return buffer;
   Napi::Function subarray = buffer.Get("subarray").As<Napi::Function>();
   return subarray.Call(buffer, {Napi::Number::New(env, 0), Napi::Number::New(env, static_cast<double>(length))});
 }

@@ -3,6 +3,7 @@
 
 #include <napi.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -23,6 +24,11 @@ void PrepareDcmtk();
 /** Parses Part 10 (with or without preamble/meta header) or a bare dataset, checks nesting,
     converts all text to UTF-8. Throws DeidFailure (NOT_DICOM, TRUNCATED, UNSUPPORTED_CHARSET). */
 Parsed ParseDicomBytes(const uint8_t* data, size_t length);
+
+/** Encodes the dataset of `file` as Part 10 (as WritePart10) into memory from `allocate(estimate)`;
+    `data` is that memory, the return value the encoded length. Takes the dataset out of `file`. */
+size_t EncodePart10(DcmFileFormat& file, E_TransferSyntax xfer, const std::function<uint8_t*(size_t)>& allocate,
+                    uint8_t*& data);
 
 /** Writes `dataset` as Part 10 with a new meta header (Explicit VR LE, or `xfer` when the pixel
     data is encapsulated). Takes the dataset out of `file`. Throws DeidFailure(WRITE_FAILED). */

@@ -131,18 +131,20 @@ interface Run {
   readonly lock: KeyedLock;
 }
 
-async function deidentifyOnce(run: Run, input: DeidInput, header: RoutingHeader, bytes: Buffer): Promise<DeidResult> {
+async function deidentifyOnce(run: Run, input: DeidInput, header: RoutingHeader): Promise<DeidResult> {
+  // The worker reads the file itself: only its header is parsed, the pixel data is copied file to file.
   const request = {
     instanceId: input.display,
+    inputPath: input.absolute,
     sopInstanceUid: header.sopInstanceUid,
     seriesInstanceUid: header.seriesInstanceUid,
     studyInstanceUid: header.studyInstanceUid,
   };
   try {
-    return await run.pool.deidentify(request, bytes);
+    return await run.pool.deidentify(request);
   } catch (e) {
     // A worker that died mid-instance is replaced by the pool: one more try on a fresh one.
-    if (e instanceof AiBridgeError && e.code === 'AIB_DEID_WORKER_LOST') return run.pool.deidentify(request, bytes);
+    if (e instanceof AiBridgeError && e.code === 'AIB_DEID_WORKER_LOST') return run.pool.deidentify(request);
     throw e;
   }
 }
@@ -150,17 +152,15 @@ async function deidentifyOnce(run: Run, input: DeidInput, header: RoutingHeader,
 /** One input through the sealed pool: read, route header, worker, vault, move into place. undefined on success. */
 async function processFile(run: Run, input: DeidInput): Promise<Failure | undefined> {
   const fail = (error: unknown): Failure => ({ ...input, ...reason(error), quarantine: true });
-  let bytes: Buffer;
   let header: RoutingHeader;
   try {
-    bytes = await fs.promises.readFile(input.absolute);
-    header = readRoutingHeader(bytes, input.display);
+    header = readRoutingHeader(await fs.promises.readFile(input.absolute), input.display);
   } catch (e) {
     return fail(e);
   }
   try {
     return await run.lock.run(header.sopInstanceUid, async () => {
-      const result = await deidentifyOnce(run, input, header, bytes);
+      const result = await deidentifyOnce(run, input, header);
       if (!result.ok) return { ...input, code: result.code, message: result.message, quarantine: true };
       const staged = path.resolve(run.staging, result.outputPath);
       if (!staged.startsWith(`${run.staging}${path.sep}`)) {

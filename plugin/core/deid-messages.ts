@@ -27,10 +27,17 @@ export interface DeidReady {
   readonly profile: string;
 }
 
-/** Gateway → worker, per instance: body = the original Part 10 bytes. */
+/**
+ * Gateway → worker, per instance: the original either as the frame's body
+ * (Part 10 bytes) or, when it is already on disk, as `inputPath` with an empty
+ * body; a file is parsed only up to its pixel data, which is copied file to
+ * file.
+ */
 export interface DeidRequest {
   readonly k: 'deid';
   readonly instanceId: string;
+  /** Absolute path of the original Part 10 file (e.g. in phi/spool); absent: the body is the original. */
+  readonly inputPath?: string;
   /** The originals the vault links on, as the gateway read them. */
   readonly sopInstanceUid: string;
   readonly seriesInstanceUid: string;

@@ -1,7 +1,7 @@
 import { deidUid } from '../core/uid';
 import type { VaultEntry } from '../core/deid-messages';
 import type { DeidEngine } from './deid-engine';
-import { DeidNativeError, parseDicom } from './native-dicom';
+import { DeidNativeError, openDicomFile, parseDicom, type ApplyPlan, type DicomDocument } from './native-dicom';
 import { base32, dateShiftDays, keyedDigest, patientPseudonyms, pseudonymFor, type SiteKey } from './pseudonyms';
 import { scrubText } from './text';
 
@@ -14,8 +14,23 @@ export interface OriginalReferences {
   readonly studyInstanceUid: string;
 }
 
+/** The decisions for one instance: what the native rewrite applies, what the vault records. */
+interface InstancePlan {
+  readonly plan: ApplyPlan;
+  readonly vault: VaultEntry;
+  readonly textHits: Readonly<Record<string, number>>;
+}
+
 export interface DeidentifiedInstance {
   readonly bytes: Buffer;
+  readonly vault: VaultEntry;
+  readonly textHits: Readonly<Record<string, number>>;
+}
+
+export interface DeidentifiedFile {
+  readonly sizeBytes: number;
+  /** true when the pixel data went file to file without being parsed */
+  readonly pixelDataSpliced: boolean;
   readonly vault: VaultEntry;
   readonly textHits: Readonly<Record<string, number>>;
 }
@@ -24,68 +39,93 @@ export interface DeidentifiedInstance {
 export const UID_NAMESPACE = 'dicom-uid';
 
 /**
- * One instance through the engine: native parse and inspection, policy
- * decisions here (pseudonyms, per-patient date shift, keyed UIDs, the text
- * second pass), native rewrite. Pure: no file system, no network.
+ * One instance through the engine, bytes in and bytes out: native parse and
+ * inspection, policy decisions here (pseudonyms, per-patient date shift,
+ * keyed UIDs, the text second pass), native rewrite. Pure: no file system,
+ * no network.
  */
 export function deidentifyInstance(engine: DeidEngine, original: Buffer, references: OriginalReferences): DeidentifiedInstance {
   const document = parseDicom(original);
   try {
-    const found = document.inspect(engine.compiled);
-    const key = engine.key;
-    const patientId = found.patient.id;
-    const pseudonyms = patientPseudonyms(key, { id: patientId, name: found.patient.name });
-    const accession = found.accessionNumber === '' ? '' : pseudonymFor(key, 'accession', found.accessionNumber);
-    const shift = engine.policy.shiftDates ? dateShiftDays(key, patientId === '' ? found.patient.name : patientId) : 0;
-
-    const uidMap: Record<string, string> = {};
-    for (const uid of found.uids) uidMap[uid] = deidUid(key.bytes(), UID_NAMESPACE, uid);
-    for (const uid of [references.sopInstanceUid, references.seriesInstanceUid, references.studyInstanceUid]) {
-      uidMap[uid] ??= deidUid(key.bytes(), UID_NAMESPACE, uid);
-    }
-
-    const terms = engine.termSets.termSetsFor(found);
-    const texts: Record<string, string> = {};
-    const textHits: Record<string, number> = {};
-    for (const text of found.texts) {
-      const scrubbed = scrubText(text.value, terms);
-      texts[text.path] = scrubbed.text;
-      for (const hit of scrubbed.hits) textHits[hit.kind] = (textHits[hit.kind] ?? 0) + 1;
-    }
-
-    const bytes = document.apply(engine.compiled, {
-      replacements: { patientId: pseudonyms.patientId, patientName: pseudonyms.patientName, accessionNumber: accession },
-      dateShiftDays: shift,
-      uidMap,
-      texts,
-      markers: {
-        patientIdentityRemoved: 'YES',
-        deidentificationMethod: engine.policy.deidentificationMethod,
-        methodCodes: engine.policy.methodCodes,
-        longitudinalTemporalInformationModified: engine.policy.longitudinalTemporalInformationModified,
-      },
-    });
-    const mapped = (uid: string): string => {
-      const value = uidMap[uid];
-      if (value === undefined) throw new DeidNativeError('AIB_DEID_BAD_PLAN', 'a reference UID has no mapping');
-      return value;
-    };
-    return {
-      bytes,
-      textHits,
-      vault: {
-        linkToken: linkToken(key, references.sopInstanceUid),
-        patient: { id: patientId, pseudonymId: pseudonyms.patientId, pseudonymName: pseudonyms.patientName, dateShiftDays: shift },
-        accession: { original: found.accessionNumber, pseudonym: accession },
-        uids: uidMap,
-        sopInstanceUid: { original: references.sopInstanceUid, deid: mapped(references.sopInstanceUid) },
-        seriesInstanceUid: { original: references.seriesInstanceUid, deid: mapped(references.seriesInstanceUid) },
-        studyInstanceUid: { original: references.studyInstanceUid, deid: mapped(references.studyInstanceUid) },
-      },
-    };
+    const decided = planInstance(engine, document, references);
+    return { bytes: document.apply(engine.compiled, decided.plan), vault: decided.vault, textHits: decided.textHits };
   } finally {
     document.dispose();
   }
+}
+
+/**
+ * The same decisions, file to file: only the header of `inputPath` is parsed and
+ * rewritten; its pixel data is copied into the output by the kernel (see
+ * native-dicom.ts openDicomFile). `outputPath` names the output once the
+ * de-identified UIDs are known; the output appears complete or not at all.
+ */
+export function deidentifyFile(
+  engine: DeidEngine, inputPath: string, references: OriginalReferences, outputPath: (vault: VaultEntry) => string,
+): DeidentifiedFile {
+  const document = openDicomFile(inputPath);
+  try {
+    const decided = planInstance(engine, document, references);
+    const written = document.applyToFile(engine.compiled, decided.plan, outputPath(decided.vault));
+    return { ...written, vault: decided.vault, textHits: decided.textHits };
+  } finally {
+    document.dispose();
+  }
+}
+
+function planInstance(engine: DeidEngine, document: DicomDocument, references: OriginalReferences): InstancePlan {
+  const found = document.inspect(engine.compiled);
+  const key = engine.key;
+  const patientId = found.patient.id;
+  const pseudonyms = patientPseudonyms(key, { id: patientId, name: found.patient.name });
+  const accession = found.accessionNumber === '' ? '' : pseudonymFor(key, 'accession', found.accessionNumber);
+  const shift = engine.policy.shiftDates ? dateShiftDays(key, patientId === '' ? found.patient.name : patientId) : 0;
+
+  const uidMap: Record<string, string> = {};
+  for (const uid of found.uids) uidMap[uid] = deidUid(key.bytes(), UID_NAMESPACE, uid);
+  for (const uid of [references.sopInstanceUid, references.seriesInstanceUid, references.studyInstanceUid]) {
+    uidMap[uid] ??= deidUid(key.bytes(), UID_NAMESPACE, uid);
+  }
+
+  const terms = engine.termSets.termSetsFor(found);
+  const texts: Record<string, string> = {};
+  const textHits: Record<string, number> = {};
+  for (const text of found.texts) {
+    const scrubbed = scrubText(text.value, terms);
+    texts[text.path] = scrubbed.text;
+    for (const hit of scrubbed.hits) textHits[hit.kind] = (textHits[hit.kind] ?? 0) + 1;
+  }
+
+  const plan: ApplyPlan = {
+    replacements: { patientId: pseudonyms.patientId, patientName: pseudonyms.patientName, accessionNumber: accession },
+    dateShiftDays: shift,
+    uidMap,
+    texts,
+    markers: {
+      patientIdentityRemoved: 'YES',
+      deidentificationMethod: engine.policy.deidentificationMethod,
+      methodCodes: engine.policy.methodCodes,
+      longitudinalTemporalInformationModified: engine.policy.longitudinalTemporalInformationModified,
+    },
+  };
+  const mapped = (uid: string): string => {
+    const value = uidMap[uid];
+    if (value === undefined) throw new DeidNativeError('AIB_DEID_BAD_PLAN', 'a reference UID has no mapping');
+    return value;
+  };
+  return {
+    plan,
+    textHits,
+    vault: {
+      linkToken: linkToken(key, references.sopInstanceUid),
+      patient: { id: patientId, pseudonymId: pseudonyms.patientId, pseudonymName: pseudonyms.patientName, dateShiftDays: shift },
+      accession: { original: found.accessionNumber, pseudonym: accession },
+      uids: uidMap,
+      sopInstanceUid: { original: references.sopInstanceUid, deid: mapped(references.sopInstanceUid) },
+      seriesInstanceUid: { original: references.seriesInstanceUid, deid: mapped(references.seriesInstanceUid) },
+      studyInstanceUid: { original: references.studyInstanceUid, deid: mapped(references.studyInstanceUid) },
+    },
+  };
 }
 
 /**

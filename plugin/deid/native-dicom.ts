@@ -2,8 +2,9 @@
  * Typed wrapper of the DICOM byte work in build/Release/aibridge_addon.node
  * (native/addon/dicom-*.cpp, DCMTK dcmdata). Interfaces: docs/deid-engine.md.
  *
- * Per instance: `parseDicom(bytes)` → `doc.inspect(policy)` → TS builds the plan →
- * `doc.apply(policy, plan)` → Part 10 bytes (UTF-8, ISO_IR 192). A document is
+ * Per instance: `parseDicom(bytes)` (or `openDicomFile(path)`) → `doc.inspect(policy)` →
+ * TS builds the plan → `doc.apply(policy, plan)` → Part 10 bytes (UTF-8, ISO_IR 192), or
+ * `doc.applyToFile(policy, plan, path)` → the same written to a file. A document is
  * single use: `apply` rewrites the parsed dataset in place (the pixel data is never
  * copied or decoded) and frees it; `inspect` or `apply` afterwards throws
  * `AIB_DEID_BAD_PLAN`. Call `dispose()` on a document that is not applied to free
@@ -86,16 +87,24 @@ export interface ApplyPlan {
   };
 }
 
+export interface WrittenFile {
+  readonly sizeBytes: number;
+  /** true when the pixel data went file to file without being parsed */
+  readonly pixelDataSpliced: boolean;
+}
+
 /** What the addon exports for this module (the seal part is typed in seal.ts). */
 interface NativeDocument {
   inspect(policy: object): unknown;
   apply(policy: object, plan: ApplyPlan): unknown;
+  applyToFile(policy: object, plan: ApplyPlan, path: string): unknown;
   dispose(): void;
 }
 
 interface DicomAddon {
   compilePolicy(table: PolicyTable): object;
   parseDicom(bytes: Buffer): NativeDocument;
+  openDicomFile(path: string): NativeDocument;
   shiftDicomDate(value: string, vr: 'DA' | 'DT', days: number): unknown;
 }
 
@@ -108,6 +117,7 @@ function isAddon(value: unknown): value is DicomAddon {
     isRecord(value) &&
     typeof value.compilePolicy === 'function' &&
     typeof value.parseDicom === 'function' &&
+    typeof value.openDicomFile === 'function' &&
     typeof value.shiftDicomDate === 'function'
   );
 }
@@ -204,6 +214,19 @@ export class DicomDocument {
     return out;
   }
 
+  /**
+   * Like apply, but writes the output to `path` (through a temporary name in the same
+   * folder, renamed when complete). For a document from openDicomFile whose pixel data the
+   * profile keeps, the pixel bytes are copied file to file by the kernel, never parsed.
+   */
+  applyToFile(policy: CompiledPolicy, plan: ApplyPlan, path: string): WrittenFile {
+    const out = native(() => this.#doc.applyToFile(policy.handle, plan, path));
+    if (!isRecord(out) || typeof out.sizeBytes !== 'number' || typeof out.pixelDataSpliced !== 'boolean') {
+      throw new DeidNativeError('AIB_DEID_WRITE_FAILED', 'the addon answered a malformed write result');
+    }
+    return { sizeBytes: out.sizeBytes, pixelDataSpliced: out.pixelDataSpliced };
+  }
+
   /** Frees the parsed dataset now instead of at garbage collection. Idempotent. */
   dispose(): void {
     this.#doc.dispose();
@@ -218,6 +241,17 @@ export class DicomDocument {
 export function parseDicom(bytes: Buffer): DicomDocument {
   const lib = loadAddon();
   return new DicomDocument(native(() => lib.parseDicom(bytes)));
+}
+
+/**
+ * Opens a Part 10 file for de-identification: when it is Little Endian with the pixel data
+ * as its last element, only the header is read and parsed and the file is kept open for
+ * applyToFile to splice the pixel data; otherwise the whole file is parsed as parseDicom
+ * does. Same errors as parseDicom, plus AIB_DEID_WRITE_FAILED when the file cannot be read.
+ */
+export function openDicomFile(path: string): DicomDocument {
+  const lib = loadAddon();
+  return new DicomDocument(native(() => lib.openDicomFile(path)));
 }
 
 /**

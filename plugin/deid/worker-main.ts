@@ -1,13 +1,13 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 
 import { AiBridgeError } from '../core/ai-bridge-error';
 import type { Frame } from '../core/frame-codec';
 import { FrameChannel } from '../core/frame-channel';
-import type { DeidFailure, DeidInitRequest, DeidReady, DeidSuccess } from '../core/deid-messages';
+import type { DeidFailure, DeidInitRequest, DeidReady, DeidSuccess, VaultEntry } from '../core/deid-messages';
 import { createDeidEngine, type DeidEngine } from './deid-engine';
-import { deidentifyInstance } from './deidentify-instance';
+import { deidentifyFile, deidentifyInstance } from './deidentify-instance';
 import { SiteKey } from './pseudonyms';
 import { sealProcess } from './seal';
 
@@ -58,11 +58,21 @@ function handle(frame: Frame): void {
     studyInstanceUid: String(request['studyInstanceUid']),
   };
   try {
-    const result = deidentifyInstance(engine, frame.body, references);
-    const vault = result.vault;
-    const relative = join(vault.studyInstanceUid.deid, vault.seriesInstanceUid.deid, `${vault.sopInstanceUid.deid}.dcm`);
-    writeAtomically(join(deidDirectory, relative), result.bytes);
-    const reply: DeidSuccess = { k: 'deidResult', ok: true, outputPath: relative, sizeBytes: result.bytes.length, vault, textHits: result.textHits };
+    const inputPath = request['inputPath'];
+    let reply: DeidSuccess;
+    if (typeof inputPath === 'string') {
+      let relative = '';
+      const result = deidentifyFile(engine, inputPath, references, (vault) => {
+        relative = outputPathFor(vault);
+        return join(deidDirectory, relative);
+      });
+      reply = { k: 'deidResult', ok: true, outputPath: relative, sizeBytes: result.sizeBytes, vault: result.vault, textHits: result.textHits };
+    } else {
+      const result = deidentifyInstance(engine, frame.body, references);
+      const relative = outputPathFor(result.vault);
+      writeAtomically(join(deidDirectory, relative), result.bytes);
+      reply = { k: 'deidResult', ok: true, outputPath: relative, sizeBytes: result.bytes.length, vault: result.vault, textHits: result.textHits };
+    }
     channel.reply(frame, { ...reply });
   } catch (error) {
     if (error instanceof AiBridgeError) channel.reply(frame, failure(error.code, error.message, error.transient));
@@ -70,9 +80,21 @@ function handle(frame: Frame): void {
   }
 }
 
+const madeFolders = new Set<string>();
+
+/** deid/<study>/<series>/<sop>.dcm, all de-identified UIDs; the folders are created here. */
+function outputPathFor(vault: VaultEntry): string {
+  const folder = join(vault.studyInstanceUid.deid, vault.seriesInstanceUid.deid);
+  if (!madeFolders.has(folder)) {
+    mkdirSync(join(deidDirectory, folder), { recursive: true, mode: 0o700 });
+    if (madeFolders.size > 10_000) madeFolders.clear();
+    madeFolders.add(folder);
+  }
+  return join(folder, `${vault.sopInstanceUid.deid}.dcm`);
+}
+
 /** A reader of deid/ never sees half a file: write beside it, then rename. */
 function writeAtomically(path: string, bytes: Buffer): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const temporary = `${path}.${process.pid}.tmp`;
   try {
     writeFileSync(temporary, bytes, { mode: 0o600 });

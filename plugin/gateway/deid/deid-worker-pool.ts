@@ -63,7 +63,8 @@ export class DeidWorkerPool {
     return [...this.#workers.values()].flatMap((w) => (w.ready === undefined ? [] : [w.ready]));
   }
 
-  async deidentify(request: Omit<DeidRequest, 'k'>, original: Buffer): Promise<DeidResult> {
+  /** `original`: the Part 10 bytes, or empty when `request.inputPath` names the file. */
+  async deidentify(request: Omit<DeidRequest, 'k'>, original: Buffer = Buffer.alloc(0)): Promise<DeidResult> {
     const { instanceId } = request;
     const worker = await this.#acquire();
     try {
