@@ -80,16 +80,13 @@ function handle(frame: Frame): void {
   }
 }
 
-const madeFolders = new Set<string>();
-
-/** deid/<study>/<series>/<sop>.dcm, all de-identified UIDs; the folders are created here. */
+/**
+ * deid/<study>/<series>/<sop>.dcm, all de-identified UIDs. The folders are made
+ * every time (cheap when they exist): a retention job may remove them at any moment.
+ */
 function outputPathFor(vault: VaultEntry): string {
   const folder = join(vault.studyInstanceUid.deid, vault.seriesInstanceUid.deid);
-  if (!madeFolders.has(folder)) {
-    mkdirSync(join(deidDirectory, folder), { recursive: true, mode: 0o700 });
-    if (madeFolders.size > 10_000) madeFolders.clear();
-    madeFolders.add(folder);
-  }
+  mkdirSync(join(deidDirectory, folder), { recursive: true, mode: 0o700 });
   return join(folder, `${vault.sopInstanceUid.deid}.dcm`);
 }
 
