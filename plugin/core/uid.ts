@@ -23,3 +23,17 @@ export function deidUid(key: Buffer, namespace: string, original: string): strin
   const value = BigInt(`0x${digest.subarray(0, 16).toString('hex')}`);
   return `2.25.${value.toString(10)}`;
 }
+
+/** The fixed, public key of resultUid: its UIDs are stable across sites and restarts, and carry nothing secret. */
+const RESULT_KEY = Buffer.from('orthanc-ai-bridge result objects', 'utf8');
+
+/**
+ * A deterministic UID for an object the bridge makes (a GSPS, an SR, a
+ * tracking identifier): the same parts give the same UID, so a retry or a
+ * re-run never duplicates a result. Unkeyed: use it only on values that may
+ * be seen wherever the UID goes (original UIDs in the PHI zone, de-identified
+ * ones in the de-identified zone).
+ */
+export function resultUid(namespace: string, ...parts: readonly string[]): string {
+  return deidUid(RESULT_KEY, namespace, parts.join('\0'));
+}

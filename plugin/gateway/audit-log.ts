@@ -4,6 +4,7 @@ export interface AuditEntry {
   readonly event: string;
   readonly jobId?: number;
   readonly instanceId?: string;
+  readonly annotationId?: number;
   readonly detail?: string;
 }
 

@@ -31,6 +31,9 @@ export class ChangeFollower {
   #stopped = false;
   #soon: NodeJS.Timeout | undefined;
 
+  /** Orthanc series ids of StableSeries changes, in log order, after their page is recorded. */
+  onStableSeries: (orthancSeriesIds: readonly string[]) => void = () => undefined;
+
   constructor(orthanc: OrthancRest, store: JobStore, options: ChangeFollowerOptions, log: Logger, onNewJobs: () => void) {
     this.#orthanc = orthanc;
     this.#store = store;
@@ -110,6 +113,8 @@ export class ChangeFollower {
         const created = this.#store.recordChanges(fresh, cursor);
         if (created > 0) this.#onNewJobs();
       }
+      const stable = page.Changes.filter((c) => c.ChangeType === 'StableSeries' && c.Seq > since).map((c) => c.ID);
+      if (stable.length > 0) this.onStableSeries(stable);
       if (page.Done || page.Changes.length === 0) return;
     }
   }

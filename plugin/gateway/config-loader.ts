@@ -22,6 +22,11 @@ export interface AiBridgeConfig {
   readonly DeidWorkers: number;
   readonly ChangesBatchSize: number;
   readonly ChangesPollSeconds: number;
+  readonly Annotate: boolean;
+  readonly AnnotatorProcesses: number;
+  readonly DicomWebUrl: string;
+  readonly DicomWebAuthorization: string;
+  readonly SeriesQuietSeconds: number;
 }
 
 export const SCHEMA_PATH = join(__dirname, '..', '..', '..', 'config', 'aibridge.schema.json');

@@ -11,12 +11,19 @@ import { dataLayout, prepareDataDirectory } from './data-directory';
 import { OrthancLogger } from './logger';
 import { MetricsPublisher } from './metrics-publisher';
 import { Pipeline } from './pipeline';
+import type { JobWork } from './stages/stage';
 import { SqliteJobStore } from './sqlite-job-store';
 import { DeidentifyStage } from './stages/deidentify-stage';
 import { FetchInstanceStage } from './stages/fetch-instance-stage';
 import { IngestYield } from './ingest-yield';
 import { DeidWorkerPool } from './deid/deid-worker-pool';
 import { PhiVault } from './vault/phi-vault';
+import { AnnotationStore, type Annotation } from './annotation/annotation-store';
+import { AnnotatorPool } from './annotation/annotator-pool';
+import { AnnotateStage, DeliverStage, RelinkStage, type AnnotationWork } from './annotation/annotation-stages';
+import { SeriesWatch } from './annotation/series-watch';
+import { StowClient, type StowTarget } from './delivery/stow-rs';
+import { QueueAnnotationStage } from './stages/queue-annotation-stage';
 
 /** sysexits.h EX_CONFIG: the native supervisor does not restart on it. */
 const EXIT_CONFIG = 78;
@@ -35,8 +42,11 @@ async function main(): Promise<void> {
 
   let config;
   let layout;
+  let orthancConfiguration: unknown;
   try {
-    config = loadAiBridgeConfig(await sdk.getConfiguration());
+    const configuration = await sdk.getConfiguration();
+    orthancConfiguration = JSON.parse(configuration);
+    config = loadAiBridgeConfig(configuration);
     layout = dataLayout(config.DataDirectory);
     prepareDataDirectory(layout);
   } catch (error) {
@@ -53,7 +63,7 @@ async function main(): Promise<void> {
   setPriority(config.Niceness);
   const store = new SqliteJobStore(layout.stateDb);
   const audit = new AuditLog(layout.auditLog);
-  const orthanc = new OrthancRest(sdk);
+  const orthanc = new OrthancRest(sdk, connection);
   const metrics = new MetricsPublisher(sdk, store);
   const recovered = store.recoverInterrupted();
   if (recovered > 0) log.info(`${recovered} job(s) interrupted by the last stop are queued again`);
@@ -69,12 +79,44 @@ async function main(): Promise<void> {
   }, log);
   deidPool.start();
 
+  const annotations = new AnnotationStore(layout.stateDb);
+  const recoveredAnnotations = annotations.recoverInterrupted();
+  if (recoveredAnnotations > 0) log.info(`${recoveredAnnotations} annotation(s) interrupted by the last stop are queued again`);
+  const annotator = new AnnotatorPool({
+    processes: config.AnnotatorProcesses,
+    // Started by path, never imported: the annotator is the de-identified zone.
+    script: join(__dirname, '..', 'annotate', 'annotator-main.js'),
+    deidDirectory: layout.deid,
+    outboxDirectory: layout.outbox,
+    modelsDirectory: layout.models,
+  }, log);
+  if (config.Annotate) annotator.start();
+
   const ingestYield = new IngestYield(config.YieldToIngestMilliseconds, config.MaxYieldSeconds * 1000);
-  const pipeline = new Pipeline(store, [new FetchInstanceStage(orthanc), new DeidentifyStage(orthanc, deidPool, vault)], {
+  const stow = new StowClient(stowTarget(config.DicomWebUrl, config.DicomWebAuthorization, orthancConfiguration), orthanc);
+  const annotationPipeline = new Pipeline<Annotation, AnnotationWork, object>(annotations, [
+    new AnnotateStage(annotator, annotations),
+    new RelinkStage(orthanc, vault, annotations, layout.outbox),
+    new DeliverStage(stow, layout.outbox),
+  ], {
+    concurrency: config.AnnotatorProcesses,
+    maxAttempts: config.MaxAttempts,
+    retryBackoffMs: config.RetryBackoffSeconds * 1000,
+    auditPrefix: 'annotation',
+  }, log, audit, ingestYield, () => { metrics.publishSoon(); }, (): AnnotationWork => ({}),
+  (a) => ({ label: `annotation ${a.id} (${a.unit} ${a.modelId}@${a.modelVersion})`, audit: { annotationId: a.id } }));
+  const seriesWatch = new SeriesWatch(orthanc, annotations, config.SeriesQuietSeconds * 1000, log, () => { annotationPipeline.kick(); });
+
+  const instanceStages = [new FetchInstanceStage(orthanc), new DeidentifyStage(orthanc, deidPool, vault)];
+  const pipeline = new Pipeline(store, config.Annotate
+    ? [...instanceStages, new QueueAnnotationStage(orthanc, annotator, annotations, () => { annotationPipeline.kick(); })]
+    : instanceStages, {
     concurrency: config.Concurrency,
     maxAttempts: config.MaxAttempts,
     retryBackoffMs: config.RetryBackoffSeconds * 1000,
-  }, log, audit, ingestYield, () => { metrics.publishSoon(); });
+    auditPrefix: 'job',
+  }, log, audit, ingestYield, () => { metrics.publishSoon(); }, (): JobWork => ({}),
+  (job) => ({ label: `job ${job.id} (instance ${job.instanceId})`, audit: { jobId: job.id, instanceId: job.instanceId } }));
 
   const follower = new ChangeFollower(orthanc, store, {
     batchSize: config.ChangesBatchSize,
@@ -82,17 +124,22 @@ async function main(): Promise<void> {
     processExistingInstances: config.ProcessExistingInstances,
     pluginLoadedAt: (await helloReceived).pluginLoadedAt,
   }, log, () => { pipeline.kick(); metrics.publishSoon(); });
+  follower.onStableSeries = (ids) => { void seriesWatch.stable(ids); };
 
   const dataDirectory = layout.root;
   const router = new ApiRouter({
     store,
+    annotations,
     onRequeued: () => { pipeline.kick(); },
+    onAnnotationRequeued: () => { annotationPipeline.kick(); },
     health: () => {
       const jobs = store.countsByState();
       return {
         status: 'ok', version: VERSION, gatewayPid: process.pid, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
         orthancVersion: hello?.orthancVersion ?? 'unknown', pluginVersion: hello?.pluginVersion ?? VERSION,
         dataDirectory, changeCursor: store.changeCursor() ?? null, queueDepth: jobs.queued + jobs.running + jobs.retrying, jobs,
+        annotations: annotations.countsByState(),
+        models: annotator.models().map((m) => ({ id: m.id, version: m.version, name: m.name, unit: m.unit })),
         deid: { profile: config.DeidProfile, workers: config.DeidWorkers, readyWorkers: deidPool.readyWorkers, seals: deidPool.sealReports().map((r) => r.seal) },
       };
     },
@@ -112,10 +159,14 @@ async function main(): Promise<void> {
     stopping = true;
     log.info(`gateway stopping (${why})`);
     await follower.stop();
+    seriesWatch.stop();
     await pipeline.stop();
+    await annotationPipeline.stop();
     await deidPool.stop();
+    await annotator.stop();
     metrics.stop();
     vault.close();
+    annotations.close();
     store.close();
     connection.close();
     process.exit(0);
@@ -127,7 +178,20 @@ async function main(): Promise<void> {
 
   await follower.start();
   pipeline.kick();
+  if (config.Annotate) {
+    seriesWatch.start();
+    annotationPipeline.kick();
+  }
   log.info(`gateway ${VERSION} ready (pid ${process.pid}, data ${layout.root}, concurrency ${config.Concurrency})`);
+}
+
+/** Empty DicomWebUrl: this Orthanc's DICOMweb plugin at its configured root, called in process. */
+function stowTarget(url: string, authorization: string, orthancConfiguration: unknown): StowTarget {
+  if (url !== '') return authorization === '' ? { kind: 'http', url } : { kind: 'http', url, authorization };
+  const dicomWeb = typeof orthancConfiguration === 'object' && orthancConfiguration !== null
+    ? (orthancConfiguration as Record<string, unknown>)['DicomWeb'] : undefined;
+  const root = typeof dicomWeb === 'object' && dicomWeb !== null ? (dicomWeb as Record<string, unknown>)['Root'] : undefined;
+  return { kind: 'this-orthanc', root: typeof root === 'string' && root !== '' ? root : '/dicom-web/' };
 }
 
 main().catch((error: unknown) => {

@@ -1,27 +1,73 @@
 import { AiBridgeError } from '../core/ai-bridge-error';
-import type { AuditLog } from './audit-log';
+import type { AuditEntry, AuditLog } from './audit-log';
 import type { IngestYield } from './ingest-yield';
-import type { Job, JobStore } from './job';
 import type { Logger } from './logger';
-import type { JobWork, Stage } from './stages/stage';
+import type { InstanceFacts } from './job';
+
+/** What a stage hands on: facts to keep on the job, and an outcome when the job ends here. */
+export interface StageResult<Facts = InstanceFacts> {
+  readonly facts?: Facts;
+  /** Set by the last stage that ran: the job's outcome. */
+  readonly outcome?: string;
+  /** The job ends here, done (e.g. the instance was deleted from Orthanc meanwhile). */
+  readonly final?: boolean;
+}
+
+/** One unit of queued work (an instance job, an annotation), as a store hands it out. */
+export interface QueuedWork<Id> {
+  readonly id: Id;
+  readonly attempts: number;
+}
+
+/** The durable queue a pipeline drains: the job store, the annotation store. */
+export interface WorkQueue<T extends QueuedWork<T['id']>, Facts> {
+  claimNext(now: number): T | undefined;
+  setStage(id: T['id'], stage: string): void;
+  recordFacts(id: T['id'], facts: Facts): void;
+  complete(id: T['id'], outcome: string): void;
+  scheduleRetry(id: T['id'], at: number, errorCode: string, message: string): void;
+  quarantine(id: T['id'], errorCode: string, message: string): void;
+  nextRetryAt(): number | undefined;
+}
+
+/**
+ * One step of a unit's way through a pipeline. A stage is idempotent: after a
+ * crash or a retry it runs again from the start. It throws AiBridgeError
+ * (transient or not) to fail; anything else counts as transient, since a bug
+ * fixed by a restart should not quarantine data.
+ */
+export interface PipelineStage<T, Work, Facts> {
+  readonly name: string;
+  run(item: T, work: Work): Promise<StageResult<Facts>>;
+}
+
+/** How logs and the audit log name a unit of work. */
+export interface WorkSubject {
+  readonly label: string;
+  readonly audit: Omit<AuditEntry, 'event' | 'detail'>;
+}
 
 export interface PipelineOptions {
   readonly concurrency: number;
   readonly maxAttempts: number;
   readonly retryBackoffMs: number;
+  /** Prefix of the audit events: "job" gives job-done / job-quarantined. */
+  readonly auditPrefix: string;
 }
 
 const MAX_BACKOFF_MS = 60 * 60 * 1000;
 
 /**
- * Runs due jobs through the stages, `concurrency` at a time. Transient
+ * Runs due work through the stages, `concurrency` at a time. Transient
  * failures are retried with exponential backoff; permanent ones, and
  * transient ones past MaxAttempts, end in quarantine with the reason. No
  * outcome is silent: each lands in the job record and the audit log.
  */
-export class Pipeline {
-  readonly #store: JobStore;
-  readonly #stages: readonly Stage[];
+export class Pipeline<T extends QueuedWork<T['id']>, Work, Facts> {
+  readonly #store: WorkQueue<T, Facts>;
+  readonly #stages: readonly PipelineStage<T, Work, Facts>[];
+  readonly #newWork: () => Work;
+  readonly #subject: (item: T) => WorkSubject;
   readonly #options: PipelineOptions;
   readonly #log: Logger;
   readonly #audit: AuditLog;
@@ -33,9 +79,11 @@ export class Pipeline {
   readonly #running = new Set<Promise<void>>();
 
   constructor(
-    store: JobStore, stages: readonly Stage[], options: PipelineOptions, log: Logger, audit: AuditLog,
-    ingestYield: IngestYield, onSettled: () => void,
+    store: WorkQueue<T, Facts>, stages: readonly PipelineStage<T, Work, Facts>[], options: PipelineOptions, log: Logger, audit: AuditLog,
+    ingestYield: IngestYield, onSettled: () => void, newWork: () => Work, subject: (item: T) => WorkSubject,
   ) {
+    this.#newWork = newWork;
+    this.#subject = subject;
     this.#yield = ingestYield;
     this.#store = store;
     this.#stages = stages;
@@ -79,9 +127,9 @@ export class Pipeline {
     await Promise.allSettled([...this.#running]);
   }
 
-  async #process(job: Job): Promise<void> {
+  async #process(job: T): Promise<void> {
     let outcome = 'no stage ran';
-    const work: JobWork = {};
+    const work = this.#newWork();
     try {
       for (const stage of this.#stages) {
         this.#store.setStage(job.id, stage.name);
@@ -91,13 +139,14 @@ export class Pipeline {
         if (result.final === true) break;
       }
       this.#store.complete(job.id, outcome);
-      this.#audit.append({ event: 'job-done', jobId: job.id, instanceId: job.instanceId, detail: outcome });
+      this.#audit.append({ event: `${this.#options.auditPrefix}-done`, ...this.#subject(job).audit, detail: outcome });
     } catch (error) {
       this.#fail(job, error);
     }
   }
 
-  #fail(job: Job, error: unknown): void {
+  #fail(job: T, error: unknown): void {
+    const subject = this.#subject(job);
     const known = error instanceof AiBridgeError;
     const code = known ? error.code : 'AIB_JOB_UNEXPECTED';
     const message = error instanceof Error ? error.message : String(error);
@@ -106,14 +155,14 @@ export class Pipeline {
     if (transient && job.attempts < this.#options.maxAttempts) {
       const delay = Math.min(this.#options.retryBackoffMs * 2 ** (job.attempts - 1), MAX_BACKOFF_MS);
       this.#store.scheduleRetry(job.id, Date.now() + delay, code, message);
-      this.#log.warn(`job ${job.id} (instance ${job.instanceId}) attempt ${job.attempts} failed, retry in ${Math.round(delay / 1000)} s: ${code}: ${message}`);
+      this.#log.warn(`${subject.label} attempt ${job.attempts} failed, retry in ${Math.round(delay / 1000)} s: ${code}: ${message}`);
       return;
     }
     const finalCode = transient ? 'AIB_JOB_ATTEMPTS_EXHAUSTED' : code;
     const finalMessage = transient ? `${job.attempts} attempts failed; last: ${code}: ${message}` : message;
     this.#store.quarantine(job.id, finalCode, finalMessage);
-    this.#audit.append({ event: 'job-quarantined', jobId: job.id, instanceId: job.instanceId, detail: `${finalCode}: ${finalMessage}` });
-    this.#log.error(`job ${job.id} (instance ${job.instanceId}) quarantined: ${finalCode}: ${finalMessage}`);
+    this.#audit.append({ event: `${this.#options.auditPrefix}-quarantined`, ...subject.audit, detail: `${finalCode}: ${finalMessage}` });
+    this.#log.error(`${subject.label} quarantined: ${finalCode}: ${finalMessage}`);
   }
 
   #armRetryTimer(): void {

@@ -2,14 +2,20 @@ import { AiBridgeError } from '../../core/ai-bridge-error';
 import { jobId } from '../../core/branded-ids';
 import { jsonReply, type HttpReply, type HttpRequestFrame } from '../../sdk';
 import { GatewayError } from '../gateway-errors';
+import { ANNOTATION_STATES, type Annotation, type AnnotationState, type AnnotationStore } from '../annotation/annotation-store';
 import { isJobState, JOB_STATES, type Job, type JobStore } from '../job';
-import type { HealthResponse, JobDetailResponse, JobListResponse, JobView } from './api-types';
+import type {
+  AnnotationDetailResponse, AnnotationListResponse, AnnotationView, EventView, HealthResponse, JobDetailResponse, JobListResponse, JobView,
+} from './api-types';
 
 export interface ApiContext {
   readonly store: JobStore;
+  readonly annotations: AnnotationStore;
   readonly health: () => HealthResponse;
   /** Called after a job was put back in the queue. */
   readonly onRequeued: () => void;
+  /** Called after an annotation was put back in the queue. */
+  readonly onAnnotationRequeued: () => void;
 }
 
 const PREFIX = '/ai-bridge/';
@@ -30,6 +36,9 @@ export class ApiRouter {
       { method: 'GET', pattern: /^jobs$/, handler: (request) => this.#listJobs(request) },
       { method: 'GET', pattern: /^jobs\/([^/]+)$/, handler: (_request, params) => this.#getJob(params[0] ?? '') },
       { method: 'POST', pattern: /^jobs\/([^/]+)\/retry$/, handler: (_request, params) => this.#retryJob(params[0] ?? '') },
+      { method: 'GET', pattern: /^annotations$/, handler: (request) => this.#listAnnotations(request) },
+      { method: 'GET', pattern: /^annotations\/([^/]+)$/, handler: (_request, params) => this.#getAnnotation(params[0] ?? '') },
+      { method: 'POST', pattern: /^annotations\/([^/]+)\/retry$/, handler: (_request, params) => this.#retryAnnotation(params[0] ?? '') },
     ];
   }
 
@@ -74,9 +83,37 @@ export class ApiRouter {
     if (job === undefined) throw new GatewayError('AIB_API_NOT_FOUND', `job ${raw} does not exist`, { jobId: raw });
     const body: JobDetailResponse = {
       ...toJobView(job),
-      events: this.#context.store.events(id).map((e) => ({ at: new Date(e.at).toISOString(), event: e.event, stage: e.stage, detail: e.detail })),
+      events: this.#context.store.events(id).map(toEventView),
+      annotations: this.#context.annotations.forJob(id).map(toAnnotationView),
     };
     return jsonReply(200, body);
+  }
+
+  #listAnnotations(request: HttpRequestFrame): HttpReply {
+    const state = request.query['state'];
+    if (state !== undefined && !(ANNOTATION_STATES as readonly string[]).includes(state)) {
+      throw new GatewayError('AIB_API_BAD_PARAMETER', `state must be one of ${ANNOTATION_STATES.join(', ')}`, { parameter: 'state' });
+    }
+    const limit = integerParameter(request.query['limit'], 'limit', 100, 1, MAX_LIMIT);
+    const offset = integerParameter(request.query['offset'], 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
+    const { annotations, total } = this.#context.annotations.list(
+      state === undefined ? { limit, offset } : { state: state as AnnotationState, limit, offset });
+    const body: AnnotationListResponse = { annotations: annotations.map(toAnnotationView), total, limit, offset };
+    return jsonReply(200, body);
+  }
+
+  #getAnnotation(raw: string): HttpReply {
+    const id = parsePositive(raw, 'annotation id');
+    const annotation = this.#context.annotations.get(id);
+    if (annotation === undefined) throw new GatewayError('AIB_API_NOT_FOUND', `annotation ${raw} does not exist`, { annotationId: raw });
+    const body: AnnotationDetailResponse = { ...toAnnotationView(annotation), events: this.#context.annotations.events(id).map(toEventView) };
+    return jsonReply(200, body);
+  }
+
+  #retryAnnotation(raw: string): HttpReply {
+    const annotation = this.#context.annotations.requeue(parsePositive(raw, 'annotation id'));
+    this.#context.onAnnotationRequeued();
+    return jsonReply(202, toAnnotationView(annotation));
   }
 
   #retryJob(raw: string): HttpReply {
@@ -87,7 +124,6 @@ export class ApiRouter {
 }
 
 export function toJobView(job: Job): JobView {
-  const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
   return {
     id: job.id, instanceId: job.instanceId, sopInstanceUid: job.sopInstanceUid, seriesInstanceUid: job.seriesInstanceUid,
     modality: job.modality, sopClassUid: job.sopClassUid, transferSyntaxUid: job.transferSyntaxUid,
@@ -98,11 +134,33 @@ export function toJobView(job: Job): JobView {
   };
 }
 
-function parseJobId(raw: string): ReturnType<typeof jobId> {
+function parsePositive(raw: string, what: string): number {
   if (!/^[1-9][0-9]{0,15}$/.test(raw)) {
-    throw new GatewayError('AIB_API_BAD_PARAMETER', `job id must be a positive integer, got ${JSON.stringify(raw.slice(0, 40))}`, { parameter: 'id' });
+    throw new GatewayError('AIB_API_BAD_PARAMETER', `${what} must be a positive integer, got ${JSON.stringify(raw.slice(0, 40))}`, { parameter: 'id' });
   }
-  return jobId(Number(raw));
+  return Number(raw);
+}
+
+function parseJobId(raw: string): ReturnType<typeof jobId> {
+  return jobId(parsePositive(raw, 'job id'));
+}
+
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+function toEventView(e: { at: number; event: string; stage: string; detail: string | null }): EventView {
+  return { at: new Date(e.at).toISOString(), event: e.event, stage: e.stage, detail: e.detail };
+}
+
+export function toAnnotationView(a: Annotation): AnnotationView {
+  return {
+    id: a.id, unit: a.unit, studyInstanceUid: a.studyInstanceUid, seriesInstanceUid: a.seriesInstanceUid,
+    model: { id: a.modelId, version: a.modelVersion }, members: a.members, expectedInstances: a.expectedInstances,
+    state: a.state, stage: a.stage, attempts: a.attempts, nextAttemptAt: a.state === 'retrying' ? iso(a.nextAttemptAt) : null,
+    outcome: a.outcome, error: a.errorCode === null ? null : { code: a.errorCode, message: a.errorMessage ?? '' }, results: a.results,
+    createdAt: new Date(a.createdAt).toISOString(), updatedAt: new Date(a.updatedAt).toISOString(), finishedAt: iso(a.finishedAt),
+  };
 }
 
 function integerParameter(raw: string | undefined, name: string, fallback: number, min: number, max: number): number {

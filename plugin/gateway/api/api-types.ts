@@ -1,5 +1,6 @@
 // JSON shapes of the /ai-bridge/ REST API, shared with the web UI and tests.
 import type { SealSummary } from '../../core/deid-messages';
+import type { AnnotationState } from '../annotation/annotation-store';
 import type { JobState } from '../job';
 
 export interface ApiError {
@@ -18,6 +19,9 @@ export interface HealthResponse {
   /** Jobs not yet finished: queued + running + retrying. */
   readonly queueDepth: number;
   readonly jobs: Readonly<Record<JobState, number>>;
+  readonly annotations: Readonly<Record<AnnotationState, number>>;
+  /** Models the annotator serves (empty when annotation is off or the annotator is not ready). */
+  readonly models: readonly { readonly id: string; readonly version: string; readonly name: string; readonly unit: string }[];
   readonly deid: {
     readonly profile: string;
     readonly workers: number;
@@ -58,6 +62,48 @@ export interface JobListResponse {
   readonly offset: number;
 }
 
+export interface EventView {
+  readonly at: string;
+  readonly event: string;
+  readonly stage: string;
+  readonly detail: string | null;
+}
+
 export interface JobDetailResponse extends JobView {
-  readonly events: readonly { readonly at: string; readonly event: string; readonly stage: string; readonly detail: string | null }[];
+  readonly events: readonly EventView[];
+  /** The annotations this instance's de-identified copy is part of. */
+  readonly annotations: readonly AnnotationView[];
+}
+
+/** One run of one model over an image or a series, and where its results went. */
+export interface AnnotationView {
+  readonly id: number;
+  readonly unit: 'instance' | 'series';
+  readonly studyInstanceUid: string;
+  readonly seriesInstanceUid: string;
+  readonly model: { readonly id: string; readonly version: string };
+  readonly members: number;
+  readonly expectedInstances: number | null;
+  readonly state: AnnotationState;
+  readonly stage: string;
+  readonly attempts: number;
+  readonly nextAttemptAt: string | null;
+  readonly outcome: string | null;
+  readonly error: { readonly code: string; readonly message: string } | null;
+  /** SOP Instance UIDs of the delivered SR/GSPS in the original study. */
+  readonly results: readonly string[];
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly finishedAt: string | null;
+}
+
+export interface AnnotationListResponse {
+  readonly annotations: readonly AnnotationView[];
+  readonly total: number;
+  readonly limit: number;
+  readonly offset: number;
+}
+
+export interface AnnotationDetailResponse extends AnnotationView {
+  readonly events: readonly EventView[];
 }

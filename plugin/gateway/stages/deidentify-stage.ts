@@ -35,6 +35,7 @@ export class DeidentifyStage implements Stage {
         { instanceId: job.instanceId, workerCode: result.code }, result.transient);
     }
     this.#vault.record(job.instanceId, result.vault);
+    work.deid = { path: result.outputPath, linkToken: result.vault.linkToken };
     const hits = Object.entries(result.textHits).map(([kind, n]) => `${n} ${kind}`).join(', ');
     return {
       facts: { deidPath: result.outputPath, linkToken: result.vault.linkToken },

@@ -83,6 +83,12 @@ export class PhiVault {
     };
   }
 
+  /** The original of a UID the de-identification made, or undefined if it never made it. */
+  originalUid(deidUid: string): string | undefined {
+    const row = this.#db.prepare(`SELECT original FROM uids WHERE deid = ?`).get(deidUid) as { original: string } | undefined;
+    return row?.original;
+  }
+
   counts(): { patients: number; uids: number; linkTokens: number } {
     const count = (table: string): number => (this.#db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
     return { patients: count('patients'), uids: count('uids'), linkTokens: count('link_tokens') };

@@ -1,0 +1,141 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
+
+import type { AnnotationOutput } from '../../core/annotate-messages';
+import { AiBridgeError } from '../../core/ai-bridge-error';
+import { resultUid } from '../../core/uid';
+import { originalStudyFromTags, relinkResult, type OriginalStudy } from '../../relink/relink-result';
+import type { OrthancRest } from '../../sdk';
+import type { StowClient } from '../delivery/stow-rs';
+import { GatewayError } from '../gateway-errors';
+import type { PipelineStage, StageResult } from '../pipeline';
+import type { PhiVault } from '../vault/phi-vault';
+import type { Annotation, AnnotationFacts, AnnotationStore } from './annotation-store';
+import type { AnnotatorPool } from './annotator-pool';
+
+/** Carried from stage to stage within one attempt of one annotation (in memory only). */
+export interface AnnotationWork {
+  outputs?: readonly AnnotationOutput[];
+  findings?: number;
+  relinked?: { readonly kind: 'sr' | 'gsps'; readonly bytes: Buffer; readonly sopInstanceUid: string }[];
+}
+
+export type AnnotationStage = PipelineStage<Annotation, AnnotationWork, AnnotationFacts>;
+
+/** outbox/<key>: one folder per annotation; the key is made of the unit key, so it is stable across retries. */
+export function outboxKey(annotation: Annotation): string {
+  return `A${annotation.id}`;
+}
+
+/** Runs the model in the annotator (de-identified zone); the results land in outbox/. */
+export class AnnotateStage implements AnnotationStage {
+  readonly name = 'annotate';
+  readonly #annotator: AnnotatorPool;
+  readonly #store: AnnotationStore;
+
+  constructor(annotator: AnnotatorPool, store: AnnotationStore) {
+    this.#annotator = annotator;
+    this.#store = store;
+  }
+
+  async run(annotation: Annotation, work: AnnotationWork): Promise<StageResult<AnnotationFacts>> {
+    const members = this.#store.members(annotation.id).map((m) => ({ deidPath: m.deidPath, linkToken: m.linkToken }));
+    const reply = await this.#annotator.annotate({
+      key: outboxKey(annotation), model: { id: annotation.modelId, version: annotation.modelVersion }, members,
+    });
+    if (!reply.ok) {
+      throw new GatewayError('AIB_ANNOTATE_FAILED', `annotation ${annotation.id}: ${reply.code}: ${reply.message}`, { annotationId: annotation.id }, reply.transient);
+    }
+    work.outputs = reply.outputs;
+    work.findings = reply.findings;
+    return { outcome: `${reply.findings} finding(s): ${reply.summary}` };
+  }
+}
+
+/**
+ * Puts each result back on the original study (PHI zone): de-identified
+ * references become originals through the vault, the patient and study
+ * modules are copied from the original in Orthanc, and the result gets UIDs
+ * derived from the original series, the model version and its kind.
+ */
+export class RelinkStage implements AnnotationStage {
+  readonly name = 'relink';
+  readonly #orthanc: OrthancRest;
+  readonly #vault: PhiVault;
+  readonly #store: AnnotationStore;
+  readonly #outbox: string;
+
+  constructor(orthanc: OrthancRest, vault: PhiVault, store: AnnotationStore, outboxDirectory: string) {
+    this.#orthanc = orthanc;
+    this.#vault = vault;
+    this.#store = store;
+    this.#outbox = resolve(outboxDirectory);
+  }
+
+  async run(annotation: Annotation, work: AnnotationWork): Promise<StageResult<AnnotationFacts>> {
+    const outputs = work.outputs ?? [];
+    const study = await this.#originalStudy(annotation);
+    const relinked: NonNullable<AnnotationWork['relinked']> = [];
+    for (const output of outputs) {
+      const path = resolve(this.#outbox, output.path);
+      if (!path.startsWith(`${this.#outbox}${sep}`)) {
+        throw new GatewayError('AIB_ANNOTATOR_PROTOCOL', `annotation ${annotation.id}: the annotator named a result outside outbox/`, { annotationId: annotation.id }, false);
+      }
+      const model = `${annotation.modelId}@${annotation.modelVersion}`;
+      const source = annotation.unit === 'series' ? annotation.seriesInstanceUid : annotation.unitKey;
+      try {
+        const result = relinkResult(readFileSync(path), {
+          originalUid: (uid) => this.#vault.originalUid(uid),
+          study,
+          seriesInstanceUid: resultUid('result-series', study.studyInstanceUid, model, output.kind),
+          sopInstanceUid: resultUid('result-instance', source, model, output.kind),
+        });
+        if (result.referencesRelinked === 0) {
+          throw new GatewayError('AIB_RELINK_FAILED', `annotation ${annotation.id}: the ${output.kind.toUpperCase()} references no de-identified instance the vault knows`,
+            { annotationId: annotation.id }, false);
+        }
+        relinked.push({ kind: output.kind, bytes: result.bytes, sopInstanceUid: result.sopInstanceUid });
+      } catch (error) {
+        if (error instanceof AiBridgeError) throw error;
+        throw new GatewayError('AIB_RELINK_FAILED', `annotation ${annotation.id}: ${error instanceof Error ? error.message : String(error)}`, { annotationId: annotation.id }, false);
+      }
+    }
+    work.relinked = relinked;
+    return {};
+  }
+
+  async #originalStudy(annotation: Annotation): Promise<OriginalStudy> {
+    for (const member of this.#store.members(annotation.id)) {
+      const link = this.#vault.resolve(member.linkToken);
+      if (link === undefined) continue;
+      const tags = await this.#orthanc.getJson(`/instances/${link.instanceId}/tags?short`);
+      if (typeof tags === 'object' && tags !== null) return originalStudyFromTags(tags as Record<string, unknown>);
+    }
+    throw new GatewayError('AIB_RELINK_FAILED', `annotation ${annotation.id}: none of its instances has a vault entry`, { annotationId: annotation.id }, false);
+  }
+}
+
+/** STOW-RS of the relinked results into the original study; then the outbox folder goes. */
+export class DeliverStage implements AnnotationStage {
+  readonly name = 'deliver';
+  readonly #stow: StowClient;
+  readonly #outbox: string;
+
+  constructor(stow: StowClient, outboxDirectory: string) {
+    this.#stow = stow;
+    this.#outbox = outboxDirectory;
+  }
+
+  async run(annotation: Annotation, work: AnnotationWork): Promise<StageResult<AnnotationFacts>> {
+    const relinked = work.relinked ?? [];
+    if (relinked.length === 0) return { outcome: `${work.findings ?? 0} finding(s); nothing to deliver` };
+    const outcome = await this.#stow.store(annotation.studyInstanceUid, relinked);
+    rmSync(join(this.#outbox, outboxKey(annotation)), { recursive: true, force: true });
+    const kinds = relinked.map((r) => r.kind.toUpperCase()).join(' + ');
+    const warned = outcome.warnings.length > 0 ? ` (${outcome.warnings.length} stored with warnings)` : '';
+    return {
+      facts: { results: relinked.map((r) => r.sopInstanceUid) },
+      outcome: `${work.findings ?? 0} finding(s) by ${annotation.modelId}@${annotation.modelVersion}: ${kinds} delivered to ${this.#stow.describe()}${warned}`,
+    };
+  }
+}

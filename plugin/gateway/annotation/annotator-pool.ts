@@ -1,0 +1,77 @@
+import {
+  isAnnotateReply, isAnnotatorReady, isClassifyReply,
+  type AnnotateReply, type AnnotateRequest, type AnnotatorReady, type ClassifyReply,
+} from '../../core/annotate-messages';
+import { GatewayError } from '../gateway-errors';
+import type { Logger } from '../logger';
+import { ProcessLostError, ProcessPool } from '../workers/process-pool';
+
+export interface AnnotatorPoolOptions {
+  readonly processes: number;
+  /** dist/plugin/annotate/annotator-main.js, started by path: the gateway never imports plugin/annotate. */
+  readonly script: string;
+  readonly deidDirectory: string;
+  readonly outboxDirectory: string;
+  readonly modelsDirectory: string;
+}
+
+/**
+ * The annotator processes (de-identified zone). The gateway hands them only
+ * paths inside deid/ and link tokens; they answer with paths inside outbox/.
+ */
+export class AnnotatorPool {
+  readonly #pool: ProcessPool<AnnotatorReady>;
+
+  constructor(options: AnnotatorPoolOptions, log: Logger) {
+    this.#pool = new ProcessPool<AnnotatorReady>({
+      name: 'annotator',
+      processes: options.processes,
+      script: options.script,
+      init: { k: 'init', deidDirectory: options.deidDirectory, outboxDirectory: options.outboxDirectory, modelsDirectory: options.modelsDirectory },
+      acceptReady: (header) => {
+        if (!isAnnotatorReady(header)) return typeof header['message'] === 'string' ? header['message'] : 'no ready message';
+        log.info(`annotator ready with ${header.models.length} model(s): ${header.models.map((m) => `${m.id}@${m.version}`).join(', ') || 'none'}`);
+        return header;
+      },
+      // Loading ONNX sessions and verifying packages takes a while on a busy machine.
+      readyTimeoutMs: 120_000,
+    }, log);
+  }
+
+  start(): void {
+    this.#pool.start();
+  }
+
+  get readyCount(): number {
+    return this.#pool.readyCount;
+  }
+
+  models(): AnnotatorReady['models'] {
+    return this.#pool.readyReports()[0]?.models ?? [];
+  }
+
+  async classify(deidPath: string): Promise<ClassifyReply> {
+    const header = await this.#call({ k: 'classify', deidPath }, `classifying ${deidPath}`);
+    if (!isClassifyReply(header)) throw new GatewayError('AIB_ANNOTATOR_PROTOCOL', `the annotator sent an invalid classify reply for ${deidPath}`, {}, true);
+    return header;
+  }
+
+  async annotate(request: Omit<AnnotateRequest, 'k'>): Promise<AnnotateReply> {
+    const header = await this.#call({ ...request, k: 'annotate' }, `annotating ${request.key}`);
+    if (!isAnnotateReply(header)) throw new GatewayError('AIB_ANNOTATOR_PROTOCOL', `the annotator sent an invalid reply for ${request.key}`, {}, true);
+    return header;
+  }
+
+  stop(): Promise<void> {
+    return this.#pool.stop();
+  }
+
+  async #call(header: { readonly k: string; readonly [field: string]: unknown }, what: string): Promise<Readonly<Record<string, unknown>>> {
+    try {
+      return (await this.#pool.request(header)).frame.header;
+    } catch (error) {
+      if (error instanceof ProcessLostError) throw new GatewayError('AIB_ANNOTATOR_LOST', `the annotator stopped while ${what}`, {}, true);
+      throw error;
+    }
+  }
+}
