@@ -91,7 +91,7 @@ export const ctChestLungFields: ModelDefinition = {
   reference: (values, rows, columns, spacing) => enclosedAir(values, rows, columns, spacing, -400, 1000),
   referenceDescription: 'a conventional threshold segmentation at full 512x512 resolution: pixels below -400 HU not 8-connected to the image edge, in components of at least 1000 mm2 (tools/build-models/reference-segmentation.ts); not an expert contour',
   statement: (m) =>
-    `Measured on the ${String(m.slices)} held-out slices of TCIA Lung-PET-CT-Dx Lung_Dx-A0002 (one patient, one scanner, B40f kernel, 8 mm spacing) against ${'a conventional full-resolution threshold segmentation'}: ` +
+    `Measured on the ${String(m.slices)} held-out slices of TCIA Lung-PET-CT-Dx Lung_Dx-A0002 (one patient, one scanner, B40f kernel, 8 mm spacing) against a conventional full-resolution threshold segmentation: ` +
     `mean Dice ${String(m.meanDice)} (lowest ${String(m.minDice)}) on the ${String(m.slicesWithRegion)} slices where the reference has lung. ` +
     `Lung volume over the series: ${String(m.volumeMl)} mL (right ${String(m.rightMl)} mL, left ${String(m.leftMl)} mL; the series covers the chest at 8 mm spacing). ` +
     'It reproduces thresholding; it has not been compared with expert contours, and dense lung disease (consolidation, effusion, tumour above -400 HU) is left outside the lung field by design.',
