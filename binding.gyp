@@ -19,7 +19,7 @@
       "target_name": "aibridge_addon",
       "sources": [ "<!@(ls -1 native/addon/*.cpp)" ],
       "include_dirs": [ "<!(node -p \"require('node-addon-api').include_dir\")", "native/addon" ],
-      "libraries": [ "-ldcmdata", "-loflog", "-lofstd" ],
+      "libraries": [ "-ldcmimage", "-ldcmimgle", "-ldcmjpeg", "-ldcmjpls", "-ldcmdata", "-loflog", "-lofstd" ],
       "defines": [ "NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS" ],
       "cflags!": [ "-fno-exceptions" ],
       "cflags_cc!": [ "-fno-exceptions", "-fno-rtti" ],

@@ -53,3 +53,11 @@ if [ -f ../shared/reference/ps3.15-table-e.1-1.json ]; then
 else
   echo "generate-check: ../shared/reference is absent; de-identification table not re-derived." >&2
 fi
+
+# 5. model-packages/ is what tools/build-models builds (graphs, manifests with measured figures, commissioning inputs).
+if [ -d ../shared/data ]; then
+  node dist/tools/build-models/main.js --check >/dev/null || fail "model-packages/ differs from tools/build-models' output; run 'node dist/tools/build-models/main.js' and commit."
+  echo "generate-check: model packages are up to date."
+else
+  echo "generate-check: ../shared/data is absent; model packages not rebuilt." >&2
+fi

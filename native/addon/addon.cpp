@@ -1,15 +1,17 @@
-// Entry point of aibridge_addon.node, loaded only by the sealed de-identification
-// worker (plugin/deid). Each concern registers its own functions.
+// Entry point of aibridge_addon.node, loaded by the sealed de-identification worker
+// (plugin/deid) and by the annotator (plugin/pixels). Each concern registers its own functions.
 #include <napi.h>
 
 #include "seal.h"
 #include "dicom-document.h"
+#include "dicom-pixels.h"
 
 namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   aibridge::RegisterSeal(env, exports);
   aibridge::RegisterDicom(env, exports);
+  aibridge::pixels::RegisterPixels(env, exports);
   return exports;
 }
 
