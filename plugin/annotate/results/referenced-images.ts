@@ -9,11 +9,16 @@ export function annotatedImages(result: AnnotationResult): ImageReference[] {
   return result.series.images.filter((image) => used.has(imageKey(image)));
 }
 
-/** PS3.3 C.17.2.1 / C.11.11: Referenced Series Sequence items for images of one series. */
-export function referencedSeriesItem(seriesInstanceUid: string, images: readonly ImageReference[]): NaturalDataset {
+/**
+ * A Referenced Series Sequence item for images of one series. The two macros
+ * name the inner sequence differently: Referenced SOP Sequence in the SR's
+ * Hierarchical SOP Instance Reference (PS3.3 C.17-3), Referenced Image
+ * Sequence in the presentation state's Relationship module (C.11.11).
+ */
+export function referencedSeriesItem(seriesInstanceUid: string, images: readonly ImageReference[], inner: 'ReferencedSOPSequence' | 'ReferencedImageSequence'): NaturalDataset {
   return {
     SeriesInstanceUID: seriesInstanceUid,
-    ReferencedSOPSequence: images.map(referencedSopItem),
+    [inner]: images.map(referencedSopItem),
   };
 }
 
@@ -28,6 +33,6 @@ export function hierarchicalReference(studyInstanceUid: string, seriesInstanceUi
   }
   return {
     StudyInstanceUID: studyInstanceUid,
-    ReferencedSeriesSequence: [referencedSeriesItem(seriesInstanceUid, [...instances.values()])],
+    ReferencedSeriesSequence: [referencedSeriesItem(seriesInstanceUid, [...instances.values()], 'ReferencedSOPSequence')],
   };
 }
