@@ -148,12 +148,14 @@ export function checkTid1500Structure(dataset: NaturalDataset, images: readonly 
 
   // Every content item: relationship type present below the root; every SCOORD and IMAGE checked wherever it is.
   const walk = (path: string, item: Item): void => {
+    const parentIsScoord = text(item, 'ValueType') === 'SCOORD';
     sequence(item, 'ContentSequence').forEach((child, i) => {
       const valueType = text(child, 'ValueType') ?? '';
       const childPath = `${path}[${i}:${valueType}]`;
       if (text(child, 'RelationshipType') === undefined) report(childPath, 'has no RelationshipType');
       if (valueType === 'SCOORD') checkScoord(childPath, child);
-      else if (valueType === 'IMAGE') checkImageItem(childPath, child);
+      // A SCOORD's own image was checked with its coordinates.
+      else if (valueType === 'IMAGE' && !parentIsScoord) checkImageItem(childPath, child);
       walk(childPath, child);
     });
   };
