@@ -51,4 +51,23 @@ describe('OHIF v3 draws our TID 1500 Measurement Report', function () {
     assert.ok(existsSync(drawn.screenshot) && statSync(drawn.screenshot).size > 10_000, drawn.screenshot);
     assert.ok(readFileSync(drawn.screenshot).subarray(1, 4).toString('latin1') === 'PNG');
   });
+
+  it('opens a report with an ellipse of two measurements and a bare point without a page error', async function () {
+    const running = orthanc ?? assert.fail('no Orthanc');
+    const slices = lungCtSlices(5);
+    // The CT is stored by the test before; storing again is idempotent in Orthanc.
+    for (const slice of slices) assert.equal((await uploadFile(running, slice.path)).status, 200);
+    const source = sourceStudyOf(slices[0] ?? assert.fail());
+    const seriesNumber = 9902;
+    const report = new Tid1500MeasurementReport({
+      result: lungAnnotationResult(slices),
+      source,
+      instance: resultIdentity({ seriesNumber, seriesInstanceUid: '2.25.99020', sopInstanceUid: '2.25.99021' }),
+    });
+    const stored = await stowRs(running.httpPort, '/dicom-web', [report.toPart10()]);
+    assert.equal(stored.status, 200, stored.body);
+    // OHIF opens an SR at its first measurement: the polygon on slice 3.
+    const drawn = await (viewer ?? assert.fail('no viewer')).expectSrDrawn(source.StudyInstanceUID, seriesNumber, report.trackingUids[0] ?? assert.fail());
+    assert.match(drawn.overlay, /I:3 \(3\/5\)/);
+  });
 });

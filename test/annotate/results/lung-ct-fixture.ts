@@ -27,13 +27,13 @@ function firstNumber(value: unknown): number | undefined {
 function text(value: unknown): string {
   if (typeof value === 'string') return value;
   if (Array.isArray(value)) return value.length === 0 ? '' : text(value[0]);
-  if (typeof value === 'object' && value !== null && 'Alphabetic' in value) return String((value as { Alphabetic: unknown }).Alphabetic);
+  if (typeof value === 'object' && value !== null && 'Alphabetic' in value) return String(value.Alphabetic);
   return '';
 }
 
 export function readCtSlice(path: string): CtSlice {
   const bytes = readFileSync(path);
-  const dict = dcmjsData.DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, { untilTag: '7FE00010' });
+  const dict = dcmjsData.DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), { untilTag: '7FE00010' });
   const header = dcmjsData.DicomMetaDictionary.naturalizeDataset(dict.dict);
   const intercept = firstNumber(header['RescaleIntercept']);
   const slope = firstNumber(header['RescaleSlope']);
