@@ -3,6 +3,7 @@ import { checkAnnotationResult, imageKey } from './annotation-result-check';
 import { decimalString, requireText } from './dicom-value-format';
 import { AI_GRAPHIC_LAYER, graphicAnnotationItems } from './graphic-annotation';
 import { InvalidResultObjectError } from './invalid-result-object-error';
+import { OverlayBitmap } from './overlay-bitmap';
 import { writePart10, type NaturalDataset } from './part10-writer';
 import { annotatedImages, referencedSeriesItem } from './referenced-images';
 import { checkInstanceIdentity, checkSourceStudy, patientAndStudyAttributes, type ResultInstanceIdentity, type SourceStudy } from './source-study';
@@ -129,6 +130,35 @@ export class GrayscaleSoftcopyPresentationState {
         })),
       }),
       PresentationLUTShape: 'IDENTITY',
+      ...this.#outlineOverlay(),
+    };
+  }
+
+  /**
+   * The outlines again as an Overlay Plane activated on layer AI, for viewers
+   * that show overlays but not graphic objects (dcmp2pgm is one). An overlay in
+   * a presentation state applies to every image it references (PS3.3 C.9.2,
+   * C.11.7), so it is written only when the state annotates a single image
+   * (a CR/DX, or one slice); otherwise different slices' outlines would mix.
+   */
+  #outlineOverlay(): NaturalDataset {
+    const image = this.#images[0];
+    if (image === undefined || this.#images.length !== 1) return {};
+    const bitmap = new OverlayBitmap(image.rows, image.columns);
+    for (const finding of this.options.result.findings) bitmap.draw(finding.region);
+    return {
+      OverlayRows: image.rows,
+      OverlayColumns: image.columns,
+      OverlayType: 'G',
+      OverlayOrigin: [1, 1],
+      OverlayBitsAllocated: 1,
+      OverlayBitPosition: 0,
+      OverlayDescription: 'AI finding outlines',
+      OverlayLabel: 'AI',
+      OverlayActivationLayer: AI_GRAPHIC_LAYER,
+      OverlayData: [bitmap.toOverlayData()],
+      // OverlayData may be OB or OW (PS3.6); in a presentation state it is OW.
+      _vrMap: { OverlayData: 'OW' },
     };
   }
 
