@@ -183,6 +183,7 @@ async function withPage<T>(browser: Browser, run: (page: Page, log: string[], er
 }
 
 export async function startOhifViewer(options: OhifViewerOptions): Promise<OhifViewer> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install the Debian package chromium (never a downloaded browser)`);
   const dist = ohifDist();
   mkdirSync(options.outputDir, { recursive: true });
   const proxy = await startProxy(dist, options.orthancPort);
