@@ -150,8 +150,17 @@ export interface OhifViewer {
    * OHIF's annotation UID) into the viewport's SVG layer. Throws on a page
    * error or when it never appears, with the page's console in the message.
    */
-  expectSrDrawn(studyInstanceUid: string, srSeriesNumber: number, trackingUid: string): Promise<SrDrawn>;
+  expectSrDrawn(studyInstanceUid: string, srSeriesNumber: number, trackingUid: string, options?: SrDrawnOptions): Promise<SrDrawn>;
   close(): Promise<void>;
+}
+
+export interface SrDrawnOptions {
+  /**
+   * OHIF opens an SR at the image of its first measurement; a measurement on
+   * another image is drawn once the viewport shows that image. Images to
+   * scroll from there first: positive is down the stack (ArrowDown).
+   */
+  readonly scrollImages?: number;
 }
 
 export interface OhifViewerOptions {
@@ -200,7 +209,7 @@ export async function startOhifViewer(options: OhifViewerOptions): Promise<OhifV
     throw error;
   }
 
-  const expectSrDrawn = (studyInstanceUid: string, srSeriesNumber: number, trackingUid: string): Promise<SrDrawn> => withPage(browser, async (page, log, errors) => {
+  const expectSrDrawn = (studyInstanceUid: string, srSeriesNumber: number, trackingUid: string, drawn: SrDrawnOptions = {}): Promise<SrDrawn> => withPage(browser, async (page, log, errors) => {
     const failWith = (what: string): Error => new Error(`${what}\npage errors:\n${errors.join('\n')}\nconsole (last 40):\n${log.slice(-40).join('\n')}`);
     const overlay = page.locator('[data-cy="viewport-overlay-bottom-right"]').first();
     try {
@@ -208,6 +217,13 @@ export async function startOhifViewer(options: OhifViewerOptions): Promise<OhifV
       // The first image is on screen when the overlay reads "I:<n> (<n>/<total>)".
       await overlay.filter({ hasText: /I:\d+ \(\d+\/\d+\)/ }).waitFor({ timeout: STEP_TIMEOUT_MS });
       await page.locator(`#ohif-thumbnail-list [data-series="${srSeriesNumber}"]`).first().dblclick({ timeout: STEP_TIMEOUT_MS });
+      const scroll = drawn.scrollImages ?? 0;
+      if (scroll !== 0) {
+        // Scroll only once the SR viewport has jumped to its first measurement's image.
+        await page.locator('[data-cy="viewport-notification"]').first().waitFor({ timeout: STEP_TIMEOUT_MS });
+        await page.locator('[data-cy="viewport-pane"]').first().hover();
+        for (let i = 0; i < Math.abs(scroll); i++) await page.keyboard.press(scroll > 0 ? 'ArrowDown' : 'ArrowUp');
+      }
       const annotation = page.locator(`svg.svg-layer [data-annotation-uid="${trackingUid}"]`);
       // Headless OHIF leaves an opened SR's annotations out of the SVG until the viewport
       // re-renders; a window resize makes it re-render. Alternate sizes until it is there.
@@ -223,11 +239,11 @@ export async function startOhifViewer(options: OhifViewerOptions): Promise<OhifV
         }
       }
       if (errors.length > 0) throw failWith('the page raised an error');
-      const screenshot = join(options.outputDir, `sr-series-${srSeriesNumber}.png`);
+      const screenshot = join(options.outputDir, `sr-series-${srSeriesNumber}-${trackingUid}.png`);
       await page.screenshot({ path: screenshot, fullPage: true });
       return { screenshot, overlay: (await overlay.textContent()) ?? '', console: [...log] };
     } catch (error) {
-      await page.screenshot({ path: join(options.outputDir, `sr-series-${srSeriesNumber}-failed.png`), fullPage: true }).catch(() => undefined);
+      await page.screenshot({ path: join(options.outputDir, `sr-series-${srSeriesNumber}-${trackingUid}-failed.png`), fullPage: true }).catch(() => undefined);
       if (error instanceof Error && error.message.includes('console (last 40)')) throw error;
       throw failWith(error instanceof Error ? error.message : String(error));
     }

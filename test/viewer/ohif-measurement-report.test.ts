@@ -52,10 +52,10 @@ describe('OHIF v3 draws our TID 1500 Measurement Report', function () {
     assert.ok(readFileSync(drawn.screenshot).subarray(1, 4).toString('latin1') === 'PNG');
   });
 
-  it('opens a report with an ellipse of two measurements and a bare point without a page error', async function () {
+  it('draws an ellipse with two measurements on slice 4 and a bare point on slice 2', async function () {
     const running = orthanc ?? assert.fail('no Orthanc');
     const slices = lungCtSlices(5);
-    // The CT is stored by the test before; storing again is idempotent in Orthanc.
+    // Storing the CT again is a no-op in Orthanc; it keeps this test independent of the one before.
     for (const slice of slices) assert.equal((await uploadFile(running, slice.path)).status, 200);
     const source = sourceStudyOf(slices[0] ?? assert.fail());
     const seriesNumber = 9902;
@@ -66,8 +66,11 @@ describe('OHIF v3 draws our TID 1500 Measurement Report', function () {
     });
     const stored = await stowRs(running.httpPort, '/dicom-web', [report.toPart10()]);
     assert.equal(stored.status, 200, stored.body);
+    const [polygon, ellipse, point] = report.trackingUids;
+    const open = viewer ?? assert.fail('no viewer');
     // OHIF opens an SR at its first measurement: the polygon on slice 3.
-    const drawn = await (viewer ?? assert.fail('no viewer')).expectSrDrawn(source.StudyInstanceUID, seriesNumber, report.trackingUids[0] ?? assert.fail());
-    assert.match(drawn.overlay, /I:3 \(3\/5\)/);
+    assert.match((await open.expectSrDrawn(source.StudyInstanceUID, seriesNumber, polygon ?? assert.fail())).overlay, /I:3 \(3\/5\)/);
+    assert.match((await open.expectSrDrawn(source.StudyInstanceUID, seriesNumber, ellipse ?? assert.fail(), { scrollImages: 1 })).overlay, /I:4 \(4\/5\)/);
+    assert.match((await open.expectSrDrawn(source.StudyInstanceUID, seriesNumber, point ?? assert.fail(), { scrollImages: -1 })).overlay, /I:2 \(2\/5\)/);
   });
 });

@@ -83,7 +83,7 @@ describe('GrayscaleSoftcopyPresentationState', function () {
     const annotations = items(dataset, 'GraphicAnnotationSequence');
     assert.deepEqual(annotations.map((a) => items(a, 'ReferencedImageSequence')[0]?.['ReferencedSOPInstanceUID']), [s2, s3, s4]);
     assert.deepEqual(annotations.map((a) => items(a, 'GraphicObjectSequence')[0]?.['GraphicType']), ['POINT', 'POLYLINE', 'ELLIPSE']);
-    assert.deepEqual(annotations.map((a) => items(a, 'TextObjectSequence')[0]?.['UnformattedTextValue']), ['Carina', 'Right lung 847 mm2 (91%)', 'Left lung 762 mm2']);
+    assert.deepEqual(annotations.map((a) => items(a, 'TextObjectSequence')[0]?.['UnformattedTextValue']), ['Trachea', 'Right lung 847 mm2 (91%)', 'Left lung 762 mm2']);
     const polygon = items(annotations[1] ?? {}, 'GraphicObjectSequence')[0] ?? assert.fail();
     assert.deepEqual(polygon['GraphicData'], [...RIGHT_APEX_POLYGON, RIGHT_APEX_POLYGON[0]].flatMap((point) => [...(point ?? [])]));
     // The source's Modality LUT and first window, so the state shows the image as the source does.

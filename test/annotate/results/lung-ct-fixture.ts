@@ -101,7 +101,7 @@ export const RIGHT_APEX_POLYGON: readonly (readonly [number, number])[] = [[175,
 /**
  * A result as the CT lung model would give it: a polygon with its area on
  * slice 3, and (unless `polygonOnly`) an ellipse with two measurements on
- * slice 4 and a point without measurements on slice 2.
+ * slice 4 and a point without measurements (the trachea) on slice 2.
  */
 export function lungAnnotationResult(slices: readonly CtSlice[], polygonOnly = false): AnnotationResult {
   const [s1, s2, s3, s4] = [slices[0], slices[1], slices[2], slices[3]];
@@ -129,12 +129,13 @@ export function lungAnnotationResult(slices: readonly CtSlice[], polygonOnly = f
     label: 'Left lung',
   };
   const point: Finding = {
-    trackingIdentifier: 'carina landmark',
-    finding: SCT('53534000', 'Structure of carina of trachea'),
+    trackingIdentifier: 'trachea landmark',
+    finding: SCT('44567001', 'Trachea structure'),
     image: s2.image,
-    region: { kind: 'point', point: [256.5, 300.25] },
+    // The middle of the tracheal lumen on slice 2 (air from rows 243 to 260, columns 241 to 255).
+    region: { kind: 'point', point: [248.5, 252.25] },
     measurements: [],
-    label: 'Carina',
+    label: 'Trachea',
   };
   return {
     model: { id: 'ct-lung-fields', version: '1.2.0', name: 'CT lung field segmentation', manufacturer: 'orthanc-ai-bridge' },
@@ -145,7 +146,7 @@ export function lungAnnotationResult(slices: readonly CtSlice[], polygonOnly = f
       images: slices.map((slice) => slice.image),
     },
     findings: polygonOnly ? [polygon] : [polygon, ellipse, point],
-    summary: polygonOnly ? 'Right lung apex outlined.' : 'Both lung apices outlined; carina marked. Ünïcödé check: 肺.',
+    summary: polygonOnly ? 'Right lung apex outlined.' : 'Both lung apices outlined; trachea marked. Ünïcödé check: 肺.',
   };
 }
 
