@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { AnnotationResult } from '../../../plugin/core/findings';
+import type { AnnotationResult, ImageReference } from '../../../plugin/core/findings';
 import { trackingUniqueIdentifier } from '../../../plugin/annotate/results/derived-uids';
 import { InvalidResultObjectError } from '../../../plugin/annotate/results/invalid-result-object-error';
 import { EXPLICIT_VR_LITTLE_ENDIAN, readPart10, type NaturalDataset } from '../../../plugin/annotate/results/part10-writer';
@@ -136,6 +136,29 @@ describe('Tid1500MeasurementReport', function () {
     const { dataset } = readPart10(bytes);
     assert.deepEqual(checkTid1500Structure(dataset, slices.map((slice) => slice.image)), []);
     assert.equal(items(dataset, 'ContentSequence').some((entry) => conceptValue(entry) === '126010'), false);
+  });
+
+  it('names the frame of a multi-frame image, in the SCOORD and not in the evidence', function () {
+    // An Enhanced CT with two frames: each frame is its own entry of the series, with its frame number.
+    const enhancedCt = '1.2.840.10008.5.1.4.1.1.2.1';
+    const frame = (frameNumber: number): ImageReference => ({ sopClassUid: enhancedCt, sopInstanceUid: '2.25.4242', frameNumber, rows: 512, columns: 512 });
+    const base = options.result.findings[0] ?? assert.fail();
+    const result: AnnotationResult = {
+      ...options.result,
+      series: { ...options.result.series, images: [frame(1), frame(2)] },
+      findings: [{ ...base, image: frame(2) }],
+    };
+    const bytes = new Tid1500MeasurementReport({ ...options, result }).toPart10();
+    assert.deepEqual(dciodvfy(write('multiframe.dcm', bytes)).errors, []);
+    const { dataset } = readPart10(bytes);
+    assert.deepEqual(checkTid1500Structure(dataset, [frame(1), frame(2)]), []);
+    assert.ok(checkTid1500Structure(dataset, [frame(1)]).some((p) => /frame 2 of 2\.25\.4242 is not among the series images/.test(p.problem)));
+    const group = items(child(dataset, '126010'), 'ContentSequence')[0] ?? assert.fail();
+    const scoord = items(child(group, '42798000'), 'ContentSequence')[0] ?? assert.fail();
+    const ref = items(items(scoord, 'ContentSequence')[0] ?? {}, 'ReferencedSOPSequence')[0] ?? assert.fail();
+    assert.equal(Number(ref['ReferencedFrameNumber']), 2);
+    const evidence = items(items(items(dataset, 'CurrentRequestedProcedureEvidenceSequence')[0] ?? {}, 'ReferencedSeriesSequence')[0] ?? {}, 'ReferencedSOPSequence');
+    assert.deepEqual(evidence.map((sop) => [sop['ReferencedSOPInstanceUID'], sop['ReferencedFrameNumber']]), [['2.25.4242', undefined]]);
   });
 
   describe('refuses invalid input, naming the field', function () {
