@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'build/**', 'node_modules/**', 'web-ui/**', 'bin/**', '*.cjs', '*.mjs'] },
+  { ignores: ['.cache/**', 'dist/**', 'build/**', 'node_modules/**', 'web-ui/**', 'bin/**', '*.cjs', '*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -4,6 +4,7 @@ declare module 'dcmjs' {
     interface DicomElement { vr: string; Value?: unknown[] }
     type DicomDataset = Record<string, DicomElement>;
     interface DicomDict { meta: DicomDataset; dict: DicomDataset; write(options?: Record<string, unknown>): ArrayBuffer }
+    const DicomDict: new (meta: DicomDataset) => DicomDict;
     interface ReadOptions { ignoreErrors?: boolean; untilTag?: string; includeUntilTagValue?: boolean; forceStoreRaw?: boolean }
     const DicomMessage: { readFile(buffer: ArrayBuffer, options?: ReadOptions): DicomDict };
     const DicomMetaDictionary: {

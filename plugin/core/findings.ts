@@ -19,6 +19,22 @@ export interface ImageReference {
   readonly frameNumber?: number;
   readonly rows: number;
   readonly columns: number;
+  /** Modality LUT of the image (Rescale Intercept/Slope/Type), when it has one: the GSPS must repeat it. */
+  readonly rescale?: RescaleValues;
+  /** The image's first VOI window, when it has one: the GSPS presents the image with it. */
+  readonly window?: WindowValues;
+}
+
+export interface RescaleValues {
+  readonly intercept: number;
+  readonly slope: number;
+  /** e.g. "HU"; "US" (unspecified) when the image does not say. */
+  readonly type: string;
+}
+
+export interface WindowValues {
+  readonly center: number;
+  readonly width: number;
 }
 
 /** Where on the image: closed polygon, open polyline, ellipse (four axis end points) or one point. */
