@@ -9,7 +9,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 step() { printf 'bootstrap: %s\n' "$*"; }
 
 # 1. Debian packages ---------------------------------------------------------
-PACKAGES=(orthanc orthanc-dicomweb orthanc-dev dcmtk dicom3tools libdcmtk-dev libjsoncpp-dev clang)
+# chromium: the OHIF viewer test (headless, Debian's build; no browser is downloaded).
+PACKAGES=(orthanc orthanc-dicomweb orthanc-dev dcmtk dicom3tools libdcmtk-dev libjsoncpp-dev clang chromium)
 missing=()
 for p in "${PACKAGES[@]}"; do
   if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]; then
@@ -84,4 +85,9 @@ if [ ! -f "$stamp" ] || newer_than "$stamp" plugin tools test bench tsconfig.jso
   npm run --silent build
   touch "$stamp"
 fi
+# 5. OHIF viewer for the viewer test -----------------------------------------
+# npm pack of @ohif/app (its built dist/, checked against the registry's sha512)
+# into .cache/ohif; a no-op once there.
+bash scripts/fetch-ohif.sh >/dev/null
+
 step "ready"

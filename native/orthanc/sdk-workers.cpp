@@ -1,7 +1,6 @@
 #include "sdk-workers.h"
 
 #include "log.h"
-#include "rest-call.h"
 #include "sdk-dispatch.h"
 
 namespace aibridge {
@@ -95,8 +94,7 @@ void SdkWorkers::Execute(Job& job) {
 
   SdkCallResult result;
   try {
-    if (fn == kCallRestApi) CallRestApi(context_, args, job.call.body, result);  // hand-written (custom.json)
-    else DispatchSdkCall(context_, fn, args, job.call.body, result);
+    DispatchSdkCall(context_, fn, args, job.call.body, result);
   } catch (const std::exception& e) {  // the dispatcher promises not to throw; belt and braces
     result = SdkCallResult();
     result.ok = false;

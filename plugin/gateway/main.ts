@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   setPriority(config.Niceness);
   const store = new SqliteJobStore(layout.stateDb);
   const audit = new AuditLog(layout.auditLog);
-  const orthanc = new OrthancRest(sdk, connection);
+  const orthanc = new OrthancRest(sdk);
   const metrics = new MetricsPublisher(sdk, store);
   const recovered = store.recoverInterrupted();
   if (recovered > 0) log.info(`${recovered} job(s) interrupted by the last stop are queued again`);
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
   if (config.Annotate) annotator.start();
 
   const ingestYield = new IngestYield(config.YieldToIngestMilliseconds, config.MaxYieldSeconds * 1000);
-  const stow = new StowClient(stowTarget(config.DicomWebUrl, config.DicomWebAuthorization, orthancConfiguration), orthanc);
+  const stow = new StowClient(stowTarget(config.DicomWebUrl, config.DicomWebAuthorization, orthancConfiguration));
   const annotationPipeline = new Pipeline<Annotation, AnnotationWork, object>(annotations, [
     new AnnotateStage(annotator, annotations),
     new RelinkStage(orthanc, vault, annotations, layout.outbox),
@@ -185,13 +185,28 @@ async function main(): Promise<void> {
   log.info(`gateway ${VERSION} ready (pid ${process.pid}, data ${layout.root}, concurrency ${config.Concurrency})`);
 }
 
-/** Empty DicomWebUrl: this Orthanc's DICOMweb plugin at its configured root, called in process. */
+/**
+ * Empty DicomWebUrl: this Orthanc's DICOMweb plugin over loopback HTTP. Its
+ * STOW-RS route is a chunked-stream handler, which Orthanc's in-process REST
+ * calls cannot reach, so the gateway is an HTTP client of its own Orthanc,
+ * with DicomWebAuthorization or else, when Orthanc asks for credentials, its
+ * first registered user.
+ */
 function stowTarget(url: string, authorization: string, orthancConfiguration: unknown): StowTarget {
-  if (url !== '') return authorization === '' ? { kind: 'http', url } : { kind: 'http', url, authorization };
-  const dicomWeb = typeof orthancConfiguration === 'object' && orthancConfiguration !== null
-    ? (orthancConfiguration as Record<string, unknown>)['DicomWeb'] : undefined;
-  const root = typeof dicomWeb === 'object' && dicomWeb !== null ? (dicomWeb as Record<string, unknown>)['Root'] : undefined;
-  return { kind: 'this-orthanc', root: typeof root === 'string' && root !== '' ? root : '/dicom-web/' };
+  const withAuthorization = (value: string): { authorization?: string } => (value === '' ? {} : { authorization: value });
+  if (url !== '') return { url, ...withAuthorization(authorization) };
+  const config = typeof orthancConfiguration === 'object' && orthancConfiguration !== null ? orthancConfiguration as Record<string, unknown> : {};
+  const dicomWeb = typeof config['DicomWeb'] === 'object' && config['DicomWeb'] !== null ? config['DicomWeb'] as Record<string, unknown> : {};
+  const root = typeof dicomWeb['Root'] === 'string' && dicomWeb['Root'] !== '' ? dicomWeb['Root'] : '/dicom-web/';
+  const port = typeof config['HttpPort'] === 'number' ? config['HttpPort'] : 8042;
+  const scheme = config['SslEnabled'] === true ? 'https' : 'http';
+  // Orthanc's own rule: authentication is on when asked for, or by default when remote access is allowed.
+  const authenticated = config['AuthenticationEnabled'] === true || (config['AuthenticationEnabled'] === undefined && config['RemoteAccessAllowed'] === true);
+  const users = typeof config['RegisteredUsers'] === 'object' && config['RegisteredUsers'] !== null ? Object.entries(config['RegisteredUsers'] as Record<string, unknown>) : [];
+  const firstUser = users.find((entry): entry is [string, string] => typeof entry[1] === 'string');
+  const basic = authenticated && authorization === '' && firstUser !== undefined
+    ? `Basic ${Buffer.from(`${firstUser[0]}:${firstUser[1]}`).toString('base64')}` : authorization;
+  return { url: `${scheme}://127.0.0.1:${port}${root.replace(/\/$/, '')}`, ...withAuthorization(basic) };
 }
 
 main().catch((error: unknown) => {

@@ -65,6 +65,28 @@ function value(vr: string, text: string): Element {
   return { vr, Value: [vr === 'PN' ? { Alphabetic: text } : text] };
 }
 
+const TEXT_VRS = new Set(['AE', 'AS', 'CS', 'DA', 'DS', 'DT', 'IS', 'LO', 'LT', 'PN', 'SH', 'ST', 'TM', 'UC', 'UR', 'UT']);
+
+/**
+ * dcmjs 0.51 decodes text inside sequence items as Latin-1 whatever the
+ * Specific Character Set says, so a read and write would encode UTF-8 twice
+ * (e.g. "mm²" in an SR TEXT item). Our results are ISO_IR 192: such a string is
+ * the UTF-8 bytes seen as Latin-1, and turning it back is exact.
+ */
+function utf8FromLatin1Misread(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (/^[\x00-\x7f]*$/.test(text) || /[^\x00-\xff]/.test(text)) return text;
+  return Buffer.from(text, 'latin1').toString('utf8');
+}
+
+function repairText(value: unknown): unknown {
+  if (typeof value === 'string') return utf8FromLatin1Misread(value);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, typeof v === 'string' ? utf8FromLatin1Misread(v) : v]));
+  }
+  return value;
+}
+
 /** Rewrites every UI value found in the vault, at any depth; returns how many. */
 function relinkUids(dict: Dict, originalUid: (uid: string) => string | undefined, depth: number): number {
   if (depth > 64) throw new AiBridgeError('AIB_RELINK_FAILED', 'result nests sequences deeper than 64 levels', {}, false);
@@ -72,6 +94,7 @@ function relinkUids(dict: Dict, originalUid: (uid: string) => string | undefined
   for (const element of Object.values(dict)) {
     const values = element.Value;
     if (values === undefined) continue;
+    if (depth > 0 && TEXT_VRS.has(element.vr)) element.Value = values.map(repairText);
     if (element.vr === 'SQ') {
       for (const item of values) count += relinkUids(item as Dict, originalUid, depth + 1);
     } else if (element.vr === 'UI') {

@@ -1,5 +1,4 @@
 import { OrthancSdkError } from './orthanc-sdk-error';
-import type { SdkCallTransport } from './call-transport';
 import type { SdkClient } from './generated/functions';
 
 /** One row of Orthanc's GET /changes. */
@@ -18,12 +17,6 @@ export interface ChangesPage {
   readonly Last: number;
 }
 
-/** What Orthanc's REST API (with its plugins) answered to CallRestApi. */
-export interface RestAnswer {
-  readonly status: number;
-  readonly body: Buffer;
-}
-
 export interface OrthancSystem {
   readonly Version: string;
   readonly DicomAet: string;
@@ -38,24 +31,9 @@ export interface OrthancSystem {
  */
 export class OrthancRest {
   readonly #sdk: SdkClient;
-  readonly #transport: SdkCallTransport | undefined;
 
-  /** `transport`: the one the SdkClient uses, for the hand-written CallRestApi (native/orthanc/rest-call.cpp). */
-  constructor(sdk: SdkClient, transport?: SdkCallTransport) {
+  constructor(sdk: SdkClient) {
     this.#sdk = sdk;
-    this.#transport = transport;
-  }
-
-  /**
-   * Any route of Orthanc's REST API including the plugins' (e.g. the DICOMweb
-   * plugin's STOW-RS), with request headers, in process: no HTTP, no
-   * credentials. An HTTP error status is returned, not thrown.
-   */
-  async callRestApi(method: 'GET' | 'POST' | 'PUT' | 'DELETE', uri: string, headers: Readonly<Record<string, string>>, body?: Buffer): Promise<RestAnswer> {
-    if (this.#transport === undefined) throw new OrthancSdkError('CallRestApi', -1, 'OrthancRest was built without a call transport');
-    const reply = await this.#transport.call('CallRestApi', { method, uri, headers: JSON.stringify(headers), afterPlugins: 1 }, body);
-    if (typeof reply.value !== 'number') throw new OrthancSdkError('CallRestApi', -1, `${method} ${uri}: the plugin answered no HTTP status`);
-    return { status: reply.value, body: reply.body ?? Buffer.alloc(0) };
   }
 
   async system(): Promise<OrthancSystem> {

@@ -108,7 +108,7 @@ describe('a de-identification worker killed mid-file', function () {
 
   it('loses nothing: the instance is retried on a fresh sealed worker', async () => {
     // No yield to ingest: the kill must land while instances are being de-identified.
-    const orthanc = await startBridgeOrthanc({ aiBridge: { ChangesPollSeconds: 2, RetryBackoffSeconds: 0.2, YieldToIngestMilliseconds: 0 } });
+    const orthanc = await startBridgeOrthanc({ aiBridge: { ChangesPollSeconds: 2, RetryBackoffSeconds: 0.2, YieldToIngestMilliseconds: 0, Annotate: false } });
     try {
       const files = Array.from({ length: 30 }, (_, i) => sharedFile(`tcia-lung-pet-ct-dx/Lung_Dx-A0002_B40f/1-${String(i + 1).padStart(2, '0')}.dcm`));
       const gatewayPid = (await health(orthanc)).gatewayPid;

@@ -131,7 +131,7 @@ describe('first start of the plugin', function () {
   it('processes instances stored while the gateway was still starting', async () => {
     const data = tempDir('first-start');
     // No waiting for health: storescu races the gateway's start.
-    const orthanc = await startOrthanc({ dataDir: data.path, aiBridge: { ChangesPollSeconds: 2 } });
+    const orthanc = await startOrthanc({ dataDir: data.path, aiBridge: { ChangesPollSeconds: 2, Annotate: false } });
     try {
       const sent = await storescu({ port: orthanc.dicomPort, files: MR_SERIES });
       assert.equal(sent.failed, 0, sent.stderr);

@@ -13,7 +13,7 @@ describe('bad input: quarantined with its reason, never lost, never a crash', fu
   let orthanc: RunningOrthanc & { cleanup: () => Promise<void> };
   const work = tempDir('bad-input');
 
-  before(async () => { orthanc = await startBridgeOrthanc({ aiBridge: { ChangesPollSeconds: 2, RetryBackoffSeconds: 0.2 } }); });
+  before(async () => { orthanc = await startBridgeOrthanc({ aiBridge: { ChangesPollSeconds: 2, RetryBackoffSeconds: 0.2, Annotate: false } }); });
   after(async () => {
     await orthanc.cleanup();
     work.remove();

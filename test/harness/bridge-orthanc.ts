@@ -25,7 +25,8 @@ export type BridgeOptions = Omit<OrthancLaunchOptions, 'dataDir'> & { readonly d
 export async function startBridgeOrthanc(options: BridgeOptions = {}): Promise<RunningOrthanc & { cleanup: () => Promise<void> }> {
   const temp = options.dataDir === undefined ? tempDir('orthanc') : undefined;
   const dataDir = options.dataDir ?? temp?.path ?? '';
-  const orthanc = await startOrthanc({ ...options, dataDir, aiBridge: options.aiBridge ?? { ChangesPollSeconds: 2 } });
+  // Annotation is on by default in the product; tests of other parts leave the annotator out (CPU), annotation tests turn it on.
+  const orthanc = await startOrthanc({ ...options, dataDir, aiBridge: options.aiBridge ?? { ChangesPollSeconds: 2, Annotate: false } });
   if (options.aiBridge !== false) await waitForHealth(orthanc);
   return Object.assign(orthanc, {
     cleanup: async () => {

@@ -28,14 +28,23 @@ function framesToRun(manifest: ModelManifest, count: number): number[] {
   return Array.from({ length: count }, (_, i) => i);
 }
 
+/** The image as results reference it, with the Modality LUT and window a presentation state must repeat. */
 function reference(image: DecodedImage, frame: number): ImageReference {
   const { sopClassUid, sopInstanceUid } = image.header;
+  const geometry = image.frameGeometry[frame] ?? image.frameGeometry[0];
+  const slope = geometry?.rescaleSlope ?? image.rescaleSlope;
+  const intercept = geometry?.rescaleIntercept ?? image.rescaleIntercept;
+  const center = geometry?.windowCenter ?? image.windowCenter;
+  const width = geometry?.windowWidth ?? image.windowWidth;
+  const hasRescale = image.pixels.kind === 'grayscale' && (slope !== 1 || intercept !== 0);
   return {
     sopClassUid,
     sopInstanceUid,
     rows: image.rows,
     columns: image.columns,
     ...(image.numberOfFrames > 1 ? { frameNumber: frame + 1 } : {}),
+    ...(hasRescale ? { rescale: { intercept, slope, type: image.header.modality === 'CT' ? 'HU' : 'US' } } : {}),
+    ...(center !== undefined && width !== undefined && width > 0 ? { window: { center, width } } : {}),
   };
 }
 

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 
-import type { OrthancRest } from '../../sdk';
 import { GatewayError } from '../gateway-errors';
 
-/** Where results go: this Orthanc's DICOMweb plugin (in process), or any STOW-RS endpoint over HTTP. */
-export type StowTarget =
-  | { readonly kind: 'this-orthanc'; readonly root: string }
-  | { readonly kind: 'http'; readonly url: string; readonly authorization?: string };
+/** Where results go: the base of a STOW-RS service (this Orthanc's DICOMweb plugin by default). */
+export interface StowTarget {
+  readonly url: string;
+  readonly authorization?: string;
+}
 
 export interface StowOutcome {
   readonly stored: readonly string[];
@@ -84,40 +84,27 @@ export function readStowAnswer(status: number, body: Buffer, expected: readonly 
 /** STOW-RS of one annotation's results into one study. */
 export class StowClient {
   readonly #target: StowTarget;
-  readonly #orthanc: OrthancRest;
 
-  constructor(target: StowTarget, orthanc: OrthancRest) {
+  constructor(target: StowTarget) {
     this.#target = target;
-    this.#orthanc = orthanc;
   }
 
   describe(): string {
-    return this.#target.kind === 'this-orthanc' ? `this Orthanc's DICOMweb (${this.#target.root})` : this.#target.url;
+    return this.#target.url;
   }
 
   async store(studyInstanceUid: string, objects: readonly { readonly bytes: Buffer; readonly sopInstanceUid: string }[]): Promise<StowOutcome> {
     const { body, contentType } = multipartRelated(objects.map((o) => o.bytes));
     const expected = objects.map((o) => o.sopInstanceUid);
-    const headers = { 'Content-Type': contentType, Accept: 'application/dicom+json' };
-    if (this.#target.kind === 'this-orthanc') {
-      const uri = `${this.#target.root.replace(/\/$/, '')}/studies/${studyInstanceUid}`;
-      let answer;
-      try {
-        answer = await this.#orthanc.callRestApi('POST', uri, headers, body);
-      } catch (error) {
-        throw new GatewayError('AIB_STOW_UNAVAILABLE', `${this.describe()}: ${error instanceof Error ? error.message : String(error)}`, {}, true);
-      }
-      return readStowAnswer(answer.status, answer.body, expected, this.describe());
-    }
+    const headers: Record<string, string> = { 'Content-Type': contentType, Accept: 'application/dicom+json' };
+    if (this.#target.authorization !== undefined) headers['Authorization'] = this.#target.authorization;
     const url = `${this.#target.url.replace(/\/$/, '')}/studies/${studyInstanceUid}`;
     let response: Response;
     try {
-      response = await fetch(url, {
-        method: 'POST', body,
-        headers: this.#target.authorization === undefined ? headers : { ...headers, Authorization: this.#target.authorization },
-      });
+      response = await fetch(url, { method: 'POST', body, headers });
     } catch (error) {
-      throw new GatewayError('AIB_STOW_UNAVAILABLE', `${this.describe()}: ${error instanceof Error ? error.message : String(error)}`, {}, true);
+      const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+      throw new GatewayError('AIB_STOW_UNAVAILABLE', `${this.describe()}: ${error instanceof Error ? error.message : String(error)}${cause}`, {}, true);
     }
     return readStowAnswer(response.status, Buffer.from(await response.arrayBuffer()), expected, this.describe());
   }

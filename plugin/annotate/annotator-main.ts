@@ -1,0 +1,191 @@
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { join, resolve, sep } from 'node:path';
+
+import type {
+  AnnotateFailure, AnnotateRequest, AnnotateSuccess, AnnotationOutput, AnnotatorInitRequest, AnnotatorReady, ClassifyReply, ModelSummary,
+} from '../core/annotate-messages';
+import { AiBridgeError } from '../core/ai-bridge-error';
+import type { Frame } from '../core/frame-codec';
+import { FrameChannel } from '../core/frame-channel';
+import type { AnnotationResult } from '../core/findings';
+import { resultUid } from '../core/uid';
+import { decodeImage, type DecodedImage } from '../pixels';
+import { readDeidHeader, type DeidHeader } from './deid-header';
+import { runInference } from './inference/run-inference';
+import { ModelRegistry } from './models/model-registry';
+import {
+  COMPREHENSIVE_SR_STORAGE, GRAYSCALE_SOFTCOPY_PRESENTATION_STATE_STORAGE, GrayscaleSoftcopyPresentationState, Tid1500MeasurementReport,
+  type ResultInstanceIdentity, type SourceStudy,
+} from './results';
+
+/**
+ * The annotator (de-identified zone). It reads de-identified copies from
+ * deid/, runs the model the registry selects for their scan category, and
+ * writes the GSPS and the TID 1500 SR it builds to outbox/<key>/. It never
+ * sees an original byte or UID: the gateway relinks its results.
+ */
+
+/** Packages built from this repository, installed (signed by the site key) on first start. */
+const BUNDLED_PACKAGES = join(__dirname, '..', '..', '..', 'model-packages');
+/** Series numbers of the result series (one SR series, one GSPS series per study and model). */
+const SR_SERIES_NUMBER = 9901;
+const GSPS_SERIES_NUMBER = 9902;
+
+const channel = new FrameChannel(new Socket({ fd: 3, readable: true, writable: true }));
+let registry: ModelRegistry | undefined;
+let deidDirectory = '';
+let outboxDirectory = '';
+let queue: Promise<void> = Promise.resolve();
+
+channel.on('request', (frame) => {
+  // One request at a time: inference is CPU work and the gateway sends one per process anyway.
+  queue = queue.then(() => handle(frame)).catch(() => undefined);
+});
+channel.on('closed', () => { process.exit(0); });
+
+async function handle(frame: Frame): Promise<void> {
+  const kind = frame.header.k;
+  try {
+    if (kind === 'init') channel.reply(frame, { ...(await initialise(frame.header as unknown as AnnotatorInitRequest)) });
+    else if (kind === 'classify') channel.reply(frame, { ...classify(String(frame.header['deidPath'])) });
+    else if (kind === 'annotate') channel.reply(frame, { ...(await annotate(frame.header as unknown as AnnotateRequest)) });
+    else channel.reply(frame, { k: 'error', message: `unknown request ${kind}` });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (kind === 'annotate') channel.reply(frame, { ...failure(error) });
+    else channel.reply(frame, { k: 'error', message });
+  }
+}
+
+async function initialise(init: AnnotatorInitRequest): Promise<AnnotatorReady> {
+  if (registry !== undefined) throw new Error('already initialised');
+  deidDirectory = resolve(init.deidDirectory);
+  outboxDirectory = resolve(init.outboxDirectory);
+  mkdirSync(init.modelsDirectory, { recursive: true, mode: 0o700 });
+  mkdirSync(outboxDirectory, { recursive: true, mode: 0o700 });
+  const models = new ModelRegistry(init.modelsDirectory);
+  const installed = new Set(models.list().flatMap((m) => m.versions.map((v) => `${m.id}@${v}`)));
+  for (const entry of readdirSync(BUNDLED_PACKAGES, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const dir = join(BUNDLED_PACKAGES, entry.name);
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { id: string; version: string };
+    // A site that rolled back or installed another version keeps its choice: bundled versions install once.
+    if (!installed.has(`${manifest.id}@${manifest.version}`)) await models.installBuilt(dir);
+  }
+  registry = models;
+  return { k: 'ready', models: activeModels(models) };
+}
+
+function activeModels(models: ModelRegistry): ModelSummary[] {
+  return models.list().flatMap((listing) => {
+    if (listing.active === undefined) return [];
+    const { manifest } = models.load(listing.id);
+    return [{
+      id: manifest.id, version: manifest.version, name: manifest.name, unit: manifest.category.seriesLevel ? 'series' : 'instance',
+      modalities: manifest.category.modalities, bodyParts: manifest.category.bodyParts,
+    }];
+  });
+}
+
+/** A path the gateway names must stay inside the de-identified store. */
+function deidFile(relative: string): string {
+  const path = resolve(deidDirectory, relative);
+  if (!path.startsWith(`${deidDirectory}${sep}`)) throw new AiBridgeError('AIB_ANNOTATE_BAD_REQUEST', 'a path outside the de-identified store', {}, false);
+  return path;
+}
+
+function classify(relative: string): ClassifyReply {
+  if (registry === undefined) throw new Error('not initialised');
+  const header = readDeidHeader(deidFile(relative));
+  const category = { modality: header.modality, bodyPart: header.bodyPartExamined ?? '' };
+  const selected = registry.select(header);
+  const expected = header.expectedInstances === undefined ? {} : { expectedInstances: header.expectedInstances };
+  if (selected === undefined) return { k: 'classified', category, ...expected };
+  const { manifest } = selected;
+  return {
+    k: 'classified', category, ...expected,
+    model: { id: manifest.id, version: manifest.version, unit: manifest.category.seriesLevel ? 'series' : 'instance' },
+  };
+}
+
+async function annotate(request: AnnotateRequest): Promise<AnnotateSuccess> {
+  if (registry === undefined) throw new Error('not initialised');
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(request.key)) throw new AiBridgeError('AIB_ANNOTATE_BAD_REQUEST', 'the annotation key is not a plain name', {}, false);
+  const model = registry.load(request.model.id);
+  if (model.manifest.version !== request.model.version) {
+    // The active version changed since the instance was classified: the result says which version made it.
+    process.stderr.write(`[annotator] ${request.model.id}: ${request.model.version} requested, ${model.manifest.version} is active; using it\n`);
+  }
+  const headers: DeidHeader[] = [];
+  const images: DecodedImage[] = [];
+  const tokenBySop = new Map<string, string>();
+  for (const member of request.members) {
+    const path = deidFile(member.deidPath);
+    const header = readDeidHeader(path);
+    headers.push(header);
+    images.push(decodeImage(readFileSync(path)));
+    tokenBySop.set(header.sopInstanceUid, member.linkToken);
+  }
+  const first = headers[0];
+  if (first === undefined) throw new AiBridgeError('AIB_ANNOTATE_BAD_REQUEST', 'no instances to annotate', {}, false);
+  const result = await runInference(model, images);
+  const folder = join(outboxDirectory, request.key);
+  rmSync(folder, { recursive: true, force: true });
+  mkdirSync(folder, { recursive: true, mode: 0o700 });
+  const outputs: AnnotationOutput[] = [];
+  if (result.findings.length > 0) {
+    const source = sourceStudy(first);
+    const modelKey = `${result.model.id}@${result.model.version}`;
+    const identity = (kind: 'sr' | 'gsps', seriesNumber: number): ResultInstanceIdentity => {
+      const now = new Date().toISOString();
+      return {
+        seriesInstanceUid: resultUid('deid-result-series', first.studyInstanceUid, modelKey, kind),
+        sopInstanceUid: resultUid('deid-result-instance', first.seriesInstanceUid, request.key, modelKey, kind),
+        seriesNumber, instanceNumber: 1,
+        contentDate: now.slice(0, 10).replace(/-/g, ''), contentTime: now.slice(11, 19).replace(/:/g, ''),
+      };
+    };
+    const sr = new Tid1500MeasurementReport({ result, source, instance: identity('sr', SR_SERIES_NUMBER) });
+    outputs.push(writeOutput(request.key, 'sr.dcm', sr.toPart10(), 'sr', COMPREHENSIVE_SR_STORAGE));
+    const gsps = new GrayscaleSoftcopyPresentationState({ result, source, instance: identity('gsps', GSPS_SERIES_NUMBER) });
+    outputs.push(writeOutput(request.key, 'gsps.dcm', gsps.toPart10(), 'gsps', GRAYSCALE_SOFTCOPY_PRESENTATION_STATE_STORAGE));
+  }
+  return {
+    k: 'annotated', ok: true, outputs, findings: result.findings.length, summary: result.summary,
+    referencedTokens: referencedTokens(result, tokenBySop),
+  };
+}
+
+function referencedTokens(result: AnnotationResult, tokenBySop: ReadonlyMap<string, string>): string[] {
+  const tokens = new Set<string>();
+  for (const finding of result.findings) {
+    const token = tokenBySop.get(finding.image.sopInstanceUid);
+    if (token !== undefined) tokens.add(token);
+  }
+  return [...tokens];
+}
+
+/** The de-identified study as the copy states it; the gateway swaps in the original when it relinks. */
+function sourceStudy(header: DeidHeader): SourceStudy {
+  const sex = header.patientSex.toUpperCase();
+  return {
+    PatientName: header.patientName, PatientID: header.patientId, PatientBirthDate: header.patientBirthDate,
+    PatientSex: sex === 'M' || sex === 'F' || sex === 'O' ? sex : '',
+    StudyInstanceUID: header.studyInstanceUid, StudyDate: header.studyDate, StudyTime: header.studyTime,
+    StudyID: header.studyId.slice(0, 16), AccessionNumber: header.accessionNumber.slice(0, 16), ReferringPhysicianName: header.referringPhysicianName,
+  };
+}
+
+function writeOutput(key: string, name: string, bytes: Buffer, kind: 'sr' | 'gsps', sopClassUid: string): AnnotationOutput {
+  const relative = join(key, name);
+  const path = join(outboxDirectory, relative);
+  writeFileSync(`${path}.tmp`, bytes, { mode: 0o600 });
+  renameSync(`${path}.tmp`, path);
+  return { kind, path: relative, sopClassUid };
+}
+
+function failure(error: unknown): AnnotateFailure {
+  if (error instanceof AiBridgeError) return { k: 'annotated', ok: false, code: error.code, message: error.message, transient: error.transient };
+  return { k: 'annotated', ok: false, code: 'AIB_ANNOTATE_FAILED', message: error instanceof Error ? error.message : String(error), transient: false };
+}
