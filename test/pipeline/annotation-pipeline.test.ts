@@ -67,7 +67,7 @@ describe('annotation: a stored CT series comes back with its SR and GSPS', funct
   let orthanc: Bridge | undefined;
   const temp = tempDir('annotation');
   const slices = chestSlices(8);
-  const studyUid = String((slices[0]?.header['StudyInstanceUID'] as string | undefined) ?? '');
+  const studyUid = (slices[0]?.header['StudyInstanceUID'] as string | undefined) ?? '';
 
   before(async function () {
     // StableAge far away: only the header count (Images in Acquisition) can release the series.
@@ -230,7 +230,7 @@ describe('annotation: series without a count, categories without a model, refusa
     const settled = await settledAnnotation(running, 'the refused annotation');
     assert.equal(settled.state, 'quarantined', JSON.stringify(settled));
     assert.equal(settled.error?.code, 'AIB_STOW_REFUSED');
-    assert.match(settled.error?.message ?? '', /HTTP 409.*failure reason 42752/);
+    assert.match(settled.error.message, /HTTP 409.*failure reason 42752/);
     assert.equal(refusals, 1, 'a refusal is not retried');
     const detail = await running.json<{ events: { event: string; detail: string | null }[] }>('GET', `/ai-bridge/annotations/${settled.id}`);
     assert.ok(detail.events.some((e) => e.event === 'series-stable' && /4 instance/.test(e.detail ?? '')), JSON.stringify(detail.events));
