@@ -1,10 +1,12 @@
 import { runDeidBench } from './deid.js';
+import { runE2eBench } from './e2e.js';
 import { runIngestBench } from './ingest.js';
 
 /** `npm run bench -- NAME [options]`; no name runs every bench. */
 const BENCHES: Readonly<Record<string, (args: readonly string[]) => Promise<void>>> = {
   ingest: runIngestBench,
   deid: runDeidBench,
+  e2e: runE2eBench,
 };
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -12,7 +14,8 @@ async function main(argv: readonly string[]): Promise<number> {
   if (first === '--help' || first === '-h') {
     process.stdout.write(`Usage: npm run bench -- [${Object.keys(BENCHES).join('|')}] [options]\n` +
       'ingest options: --data-dir DIR (default ../shared/data) --rounds N (default 5) --no-rest --without-plugin\n' +
-      'deid options: --data-dir DIR --count N (default 400) --rounds N (default 3) --workers N (default CPUs) --profile NAME (default research) --cpu-prof DIR\n');
+      'deid options: --data-dir DIR --count N (default 400) --rounds N (default 3) --workers N (default CPUs) --profile NAME (default research) --cpu-prof DIR\n' +
+      'e2e options: --data-dir DIR --runs N (default 20) --series-runs N (default 5) --no-anchor\n');
     return 0;
   }
   const named = first !== undefined && !first.startsWith('-');

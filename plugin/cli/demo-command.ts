@@ -4,6 +4,7 @@ import { readDicomFileIdentities } from './dicom-file-identity.js';
 import type { RunningOrthanc } from './orthanc-launcher.js';
 import { repoRoot } from './repo-root.js';
 import { storescu } from './storescu.js';
+import type { AnnotationView } from '../gateway/api/api-types.js';
 
 interface JobRow {
   readonly id: string | number;
@@ -104,6 +105,29 @@ export async function runDemo(orthanc: RunningOrthanc): Promise<void> {
   process.stdout.write('Waiting for the AI bridge jobs (GET /ai-bridge/jobs)...\n');
   const jobs = await waitForJobs(orthanc, uids);
   process.stdout.write(`\n${jobs.length > 0 ? table(jobs) : '(no jobs for the samples)'}\n\n`);
-  process.stdout.write(`Details of one job: ${orthanc.baseUrl}/ai-bridge/jobs/<job>; ` +
+  process.stdout.write('Waiting for the annotations (GET /ai-bridge/annotations): the chest CT series goes to the lung-field model...\n');
+  const annotations = await waitForAnnotations(orthanc);
+  for (const a of annotations) {
+    process.stdout.write(`  annotation ${a.id} (${a.unit}, ${a.model.id}@${a.model.version}, ${a.members} instance(s)): ${a.state}: ` +
+      `${a.error === null ? a.outcome ?? '' : `${a.error.code}: ${a.error.message}`}\n`);
+    if (a.results.length > 0) {
+      process.stdout.write(`    results in the original study: ${orthanc.baseUrl}/dicom-web/studies/${a.studyInstanceUid}/series ` +
+        `(SR and GSPS; Orthanc Explorer: ${orthanc.baseUrl}/app/explorer.html)\n`);
+    }
+  }
+  process.stdout.write(`\nDetails of one job: ${orthanc.baseUrl}/ai-bridge/jobs/<job>; of an annotation: ${orthanc.baseUrl}/ai-bridge/annotations/<id>; ` +
     `plugin messages are in ${orthanc.logPath} (lines with "ai-bridge:").\n`);
+}
+
+/** Polls GET /ai-bridge/annotations until one exists and none is still on its way, for at most 60 s. */
+async function waitForAnnotations(orthanc: RunningOrthanc): Promise<AnnotationView[]> {
+  const list = (body: unknown): AnnotationView[] => {
+    const annotations = typeof body === 'object' && body !== null ? (body as { annotations?: unknown }).annotations : undefined;
+    return Array.isArray(annotations) ? (annotations as AnnotationView[]) : [];
+  };
+  const body = await pollUntil200(orthanc, '/ai-bridge/annotations', (b) => {
+    const annotations = list(b);
+    return annotations.length > 0 && annotations.every((a) => TERMINAL.has(a.state));
+  });
+  return list(body);
 }

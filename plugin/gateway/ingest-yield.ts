@@ -3,6 +3,8 @@
  * reads of Orthanc's database and disk would otherwise stretch every store.
  * Work starts once the burst has been quiet for `quietMs`, or after
  * `maxDeferMs` of continuous ingest at the latest, so results never starve.
+ * A lone instance (the first after a quiet period) is not a burst: it goes
+ * at once, so a single image gets its result without waiting `quietMs`.
  */
 export class IngestYield {
   readonly #quietMs: number;
@@ -10,6 +12,7 @@ export class IngestYield {
   readonly #now: () => number;
   #lastStoreAt = Number.NEGATIVE_INFINITY;
   #burstStartedAt = Number.NEGATIVE_INFINITY;
+  #storesInBurst = 0;
 
   constructor(quietMs: number, maxDeferMs: number, now: () => number = Date.now) {
     this.#quietMs = quietMs;
@@ -20,13 +23,17 @@ export class IngestYield {
   /** A new instance arrived in Orthanc. */
   noteStore(): void {
     const now = this.#now();
-    if (now - this.#lastStoreAt >= this.#quietMs) this.#burstStartedAt = now;
+    if (now - this.#lastStoreAt >= this.#quietMs) {
+      this.#burstStartedAt = now;
+      this.#storesInBurst = 0;
+    }
+    this.#storesInBurst++;
     this.#lastStoreAt = now;
   }
 
   /** Milliseconds to hold new work back; 0 means start now. */
   delay(): number {
-    if (this.#quietMs === 0) return 0;
+    if (this.#quietMs === 0 || this.#storesInBurst < 2) return 0;
     const now = this.#now();
     const untilQuiet = this.#lastStoreAt + this.#quietMs - now;
     const untilCap = this.#burstStartedAt + this.#maxDeferMs - now;

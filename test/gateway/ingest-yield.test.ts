@@ -8,12 +8,18 @@ describe('IngestYield', () => {
     const y = new IngestYield(1000, 30_000, () => now);
     assert.equal(y.delay(), 0, 'nothing stored yet');
     y.noteStore();
-    assert.equal(y.delay(), 1000);
+    assert.equal(y.delay(), 0, 'a lone store is not a burst: its work starts at once');
+    now += 100;
+    y.noteStore();
+    assert.equal(y.delay(), 1000, 'a second store within the quiet period makes a burst');
     now += 400;
     y.noteStore();
     assert.equal(y.delay(), 1000, 'a new store restarts the quiet period');
     now += 1000;
     assert.equal(y.delay(), 0);
+    now += 5000;
+    y.noteStore();
+    assert.equal(y.delay(), 0, 'after a quiet period, a lone store again goes at once');
   });
 
   it('lets work start after the cap during continuous ingest', () => {
