@@ -70,7 +70,7 @@ async function untilResultsVisible(orthanc: RunningOrthanc, studyUid: string, si
     const response = await orthanc.request('GET', `/dicom-web/studies/${studyUid}/series`);
     if (response.status === 200) {
       const series = JSON.parse(response.body.toString('utf8')) as Record<string, { Value?: unknown[] }>[];
-      const modalities = new Set(series.map((s) => String(s['00080060']?.Value?.[0] ?? '')));
+      const modalities = new Set(series.map((s) => s['00080060']?.Value?.[0]).filter((m): m is string => typeof m === 'string'));
       if (modalities.has('SR') && modalities.has('PR')) return Number(process.hrtime.bigint() - since) / 1e9;
     }
     const elapsed = Number(process.hrtime.bigint() - since) / 1e9;
