@@ -14,7 +14,8 @@ import { machine, round, textTable } from './report.js';
  * the GSPS are visible by QIDO-RS in the same Orthanc, product defaults
  * except the cases' own settings:
  *  - one image: a single chest CT slice whose header says its series has one
- *    image (no CR/DX model ships, so a one-slice CT series stands in);
+ *    image (no CR/DX model ships, so a one-slice CT series stands in), the
+ *    images 1.5 s apart so that each arrives alone;
  *  - a 30-slice chest CT series whose headers give its size (Images in Acquisition);
  *  - the anchor: the same series without that header, released by Orthanc's
  *    StableSeries after its default StableAge of 60 s, which is what tools that
@@ -26,6 +27,8 @@ const SERIES_DIR = path.join('tcia-lung-pet-ct-dx', 'Lung_Dx-A0002_B40f');
 const GOAL_SINGLE_P50_S = 1;
 const GOAL_SERIES_S = 3;
 const ORTHANC_DEFAULT_STABLE_AGE_S = 60;
+/** Longer than the default YieldToIngestMilliseconds (1 s), so single images are not a burst. */
+const SINGLE_SPACING_MS = 1500;
 
 interface Options { readonly dataDir: string; readonly runs: number; readonly seriesRuns: number; readonly anchor: boolean }
 
@@ -110,6 +113,8 @@ export async function runE2eBench(args: readonly string[]): Promise<void> {
       const files = freshSeries([middle], path.join(root, id), id, true);
       const seconds = await oneRun(orthanc, files, resultUid('bench-study', id), 120);
       if (run >= 0) single.push(seconds);
+      // Each image arrives alone: images less than YieldToIngestMilliseconds apart are a burst the pipeline yields to.
+      await new Promise((resolve) => setTimeout(resolve, SINGLE_SPACING_MS));
       process.stderr.write(`  single image run ${run + 1}/${options.runs}: ${seconds.toFixed(3)} s${run < 0 ? ' (warm-up)' : ''}\n`);
     }
     for (let run = 0; run < options.seriesRuns; run++) {

@@ -13,6 +13,8 @@ export class IngestYield {
   #lastStoreAt = Number.NEGATIVE_INFINITY;
   #burstStartedAt = Number.NEGATIVE_INFINITY;
   #storesInBurst = 0;
+  #ownStoresExpected = 0;
+  #ownStoresUntil = Number.NEGATIVE_INFINITY;
 
   constructor(quietMs: number, maxDeferMs: number, now: () => number = Date.now) {
     this.#quietMs = quietMs;
@@ -20,15 +22,34 @@ export class IngestYield {
     this.#now = now;
   }
 
+  /**
+   * The bridge is about to store `count` instances itself (its results): they
+   * are not ingest, so the next `count` stores within `windowMs` do not count.
+   */
+  expectOwnStores(count: number, windowMs = 10_000): void {
+    this.#ownStoresExpected += count;
+    this.#ownStoresUntil = this.#now() + windowMs;
+  }
+
   /** A new instance arrived in Orthanc. */
   noteStore(): void {
     const now = this.#now();
+    if (this.#ownStoresExpected > 0 && now <= this.#ownStoresUntil) {
+      this.#ownStoresExpected--;
+      return;
+    }
+    this.#ownStoresExpected = 0;
     if (now - this.#lastStoreAt >= this.#quietMs) {
       this.#burstStartedAt = now;
       this.#storesInBurst = 0;
     }
     this.#storesInBurst++;
     this.#lastStoreAt = now;
+  }
+
+  /** Whether instances are arriving in a burst now (two or more within the quiet period). */
+  inBurst(): boolean {
+    return this.#quietMs > 0 && this.#storesInBurst >= 2 && this.#now() - this.#lastStoreAt < this.#quietMs;
   }
 
   /** Milliseconds to hold new work back; 0 means start now. */

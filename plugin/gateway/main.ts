@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   const annotationPipeline = new Pipeline<Annotation, AnnotationWork, object>(annotations, [
     new AnnotateStage(annotator, annotations),
     new RelinkStage(orthanc, vault, annotations, layout.outbox),
-    new DeliverStage(stow, layout.outbox),
+    new DeliverStage(stow, layout.outbox, (count) => { ingestYield.expectOwnStores(count); }),
   ], {
     concurrency: config.AnnotatorProcesses,
     maxAttempts: config.MaxAttempts,
@@ -149,7 +149,9 @@ async function main(): Promise<void> {
   connection.on('change', (change) => {
     if (change.changeType === ChangeType.NewInstance) {
       ingestYield.noteStore();
-      follower.pokeSoon();
+      // A lone instance is read at once; during a burst one read of /changes covers many.
+      if (ingestYield.inBurst()) follower.pokeSoon();
+      else void follower.poke();
     }
   });
 

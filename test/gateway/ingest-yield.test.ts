@@ -22,6 +22,23 @@ describe('IngestYield', () => {
     assert.equal(y.delay(), 0, 'after a quiet period, a lone store again goes at once');
   });
 
+  it('does not count the bridge\'s own result stores as ingest', () => {
+    let now = 0;
+    const y = new IngestYield(1000, 30_000, () => now);
+    y.expectOwnStores(2);
+    y.noteStore();
+    now += 50;
+    y.noteStore();
+    now += 50;
+    y.noteStore();
+    assert.equal(y.inBurst(), false, 'two own stores and one foreign store are no burst');
+    assert.equal(y.delay(), 0);
+    now += 50;
+    y.noteStore();
+    assert.equal(y.inBurst(), true);
+    assert.equal(y.delay(), 1000);
+  });
+
   it('lets work start after the cap during continuous ingest', () => {
     let now = 0;
     const y = new IngestYield(1000, 5000, () => now);

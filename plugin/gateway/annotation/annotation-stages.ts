@@ -120,15 +120,19 @@ export class DeliverStage implements AnnotationStage {
   readonly name = 'deliver';
   readonly #stow: StowClient;
   readonly #outbox: string;
+  readonly #beforeStore: (count: number) => void;
 
-  constructor(stow: StowClient, outboxDirectory: string) {
+  /** `beforeStore`: told how many objects are about to be stored (they are not ingest to yield to). */
+  constructor(stow: StowClient, outboxDirectory: string, beforeStore: (count: number) => void) {
     this.#stow = stow;
     this.#outbox = outboxDirectory;
+    this.#beforeStore = beforeStore;
   }
 
   async run(annotation: Annotation, work: AnnotationWork): Promise<StageResult<AnnotationFacts>> {
     const relinked = work.relinked ?? [];
     if (relinked.length === 0) return { outcome: `${work.findings ?? 0} finding(s); nothing to deliver` };
+    this.#beforeStore(relinked.length);
     const outcome = await this.#stow.store(annotation.studyInstanceUid, relinked);
     rmSync(join(this.#outbox, outboxKey(annotation)), { recursive: true, force: true });
     const kinds = relinked.map((r) => r.kind.toUpperCase()).join(' + ');
