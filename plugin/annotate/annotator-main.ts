@@ -71,7 +71,13 @@ async function initialise(init: AnnotatorInitRequest): Promise<AnnotatorReady> {
     const dir = join(BUNDLED_PACKAGES, entry.name);
     const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { id: string; version: string };
     // A site that rolled back or installed another version keeps its choice: bundled versions install once.
-    if (!installed.has(`${manifest.id}@${manifest.version}`)) await models.installBuilt(dir);
+    if (installed.has(`${manifest.id}@${manifest.version}`)) continue;
+    try {
+      await models.installBuilt(dir);
+    } catch (error) {
+      // One package that fails its checks must not stop the others, nor the annotator: its category gets "no applicable model".
+      process.stderr.write(`[annotator] bundled model ${manifest.id} ${manifest.version} not installed: ${error instanceof Error ? error.message : String(error)}\n`);
+    }
   }
   registry = models;
   return { k: 'ready', models: activeModels(models) };
