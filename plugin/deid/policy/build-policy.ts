@@ -39,7 +39,7 @@ export function buildPolicy(table: DeidTableFile, profile: DeidProfile, lists: P
   for (const [list, attributes, action] of listed) {
     for (const attr of attributes) {
       if (attr.tag in actions) {
-        throw new DeidPolicyError('AIB_DEID_POLICY_INVALID', `${list} attribute ${attr.keyword} (${attr.tag}) is also in Table E.1-1 or in the other list; the table decides`, {
+        throw new DeidPolicyError('AIB_DEID_POLICY_INVALID', `${list}.${attr.keyword} (${attr.tag}) is also in Table E.1-1 or in the other list; the table decides`, {
           key: `${list}.${attr.keyword}`,
         });
       }
