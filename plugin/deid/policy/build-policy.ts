@@ -3,7 +3,7 @@
  * markers). Pure; load-policy.ts reads and validates the files.
  */
 import { DeidentificationMethod, type CodedConcept } from '../../core/codes';
-import type { DeidPolicy, DeidProfile, PublicAttributeLists } from './deid-policy';
+import type { DeidPolicy, DeidProfile, PublicAttributeLists, SafePublicAttribute } from './deid-policy';
 import { OPTION_CODES } from './option-codes';
 import { DeidPolicyError } from './policy-error';
 import type { PolicyMask, ResolvedAction } from './policy-table';
@@ -32,7 +32,8 @@ export function buildPolicy(table: DeidTableFile, profile: DeidProfile, lists: P
   // Descriptors (e.g. Series Description, Derivation Description); the cleaned
   // list extends that rule to the free text of IODs the table does not name.
   const cleanedAction: ResolvedAction = opts.has('cleanDescriptors') ? 'C' : 'X';
-  const listed: [string, readonly { tag: string; keyword: string }[], ResolvedAction][] = [
+  const identifyingItems: Record<string, ResolvedAction> = {};
+  const listed: [string, readonly SafePublicAttribute[], ResolvedAction][] = [
     ['safePublicAttributes', lists.safePublic, 'K'],
     ['cleanedPublicAttributes', lists.cleanedPublic, cleanedAction],
   ];
@@ -44,6 +45,7 @@ export function buildPolicy(table: DeidTableFile, profile: DeidProfile, lists: P
         });
       }
       actions[attr.tag] = action;
+      if (attr.insideIdentifyingSequences !== undefined) identifyingItems[attr.tag] = attr.insideIdentifyingSequences;
     }
   }
   const sorted: Record<string, ResolvedAction> = {};
@@ -62,6 +64,7 @@ export function buildPolicy(table: DeidTableFile, profile: DeidProfile, lists: P
       maxAgeYears: profile.maxAgeYears,
       // Without Clean Structured Content the Content Sequence is removed (Table E.1-1), so there is no tree to keep.
       structuredContent: opts.has('cleanStructuredContent') ? Object.freeze({ ...lists.structuredContent }) : {},
+      identifyingItems: Object.freeze(identifyingItems),
     },
     deidentificationMethod: method.length <= 64 ? method : method.slice(0, 64),
     methodCodes: expectedMethodCodes(profile),

@@ -7,6 +7,8 @@ export interface SafePublicAttribute {
   readonly tag: string;
   readonly keyword: string;
   readonly why: string;
+  /** action inside the items of a D or Z sequence, where a code names a person or an institution; absent: as elsewhere */
+  readonly insideIdentifyingSequences?: 'X' | 'D';
 }
 
 /**

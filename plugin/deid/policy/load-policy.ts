@@ -88,6 +88,7 @@ export function parseDeidTable(json: unknown, file: string): DeidTableFile {
 
 interface AttributeGroup {
   why: string;
+  insideIdentifyingSequences?: 'X' | 'D';
   attributes: { tag: string; keyword: string }[];
 }
 
@@ -123,7 +124,8 @@ export function parseProfiles(json: unknown, schema: unknown, file: string): Dei
         const where = seen.get(a.tag);
         if (where !== undefined) throw bad(`${list}.${a.keyword}`, where === list ? 'listed twice' : `also listed in ${where}`);
         seen.set(a.tag, list);
-        out.push({ tag: a.tag, keyword: a.keyword, why: group.why });
+        const inside = group.insideIdentifyingSequences;
+        out.push({ tag: a.tag, keyword: a.keyword, why: group.why, ...(inside === undefined ? {} : { insideIdentifyingSequences: inside }) });
       }
     }
     return out;

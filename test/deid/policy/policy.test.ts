@@ -170,6 +170,20 @@ describe('de-identification policy', () => {
     }
   });
 
+  it('code items are kept or cleaned, but removed inside the items of a D or Z sequence (identifyingItems)', () => {
+    for (const policy of [basic, research]) {
+      assert.equal(policy.table.actions['00080100'], 'K', 'CodeValue kept');
+      assert.equal(policy.table.identifyingItems['00080100'], 'D', 'CodeValue inside an identifying sequence');
+      assert.equal(policy.table.identifyingItems['00080104'], 'D', 'CodeMeaning inside an identifying sequence');
+      assert.equal(policy.table.identifyingItems['00080103'], 'X', 'CodingSchemeVersion inside an identifying sequence');
+      // Only the flagged groups: the reference structure of a Z sequence (ReferencedStudySequence) stays valid.
+      assert.equal(policy.table.identifyingItems['00081150'], undefined, 'ReferencedSOPClassUID');
+      assert.equal(policy.table.identifyingItems['00620004'], undefined, 'SegmentNumber');
+    }
+    assert.equal(research.table.actions['00080104'], 'C');
+    assert.equal(basic.table.actions['00080104'], 'X');
+  });
+
   describe('the loader refuses', () => {
     let dir: string;
     beforeEach(() => {
