@@ -72,8 +72,10 @@ class Applier {
     if (key == 0x00080005) return depth == 0;             // SpecificCharacterSet: rewritten at top level
     if (IsMarker(key)) return false;                      // written fresh after the walk
     const DcmEVR vr = elem->ident();
-    const Action action = policy_.PublicAction(group, element, structured_);
+    const Action action = policy_.PublicAction(group, element, structured_, identifying_);
     const StructuredScope scope(structured_, key == kContentSequence);
+    // D and Z keep a sequence's items as the dummy value; what identifies inside them (codes of a person or institution) must not follow.
+    const StructuredScope identifyingScope(identifying_, vr == EVR_SQ && (action == Action::Dummy || action == Action::Empty));
     switch (action) {
       case Action::Remove:
         return false;
@@ -207,6 +209,7 @@ class Applier {
   const CompiledPolicy& policy_;
   const ApplyPlan& plan_;
   bool structured_;
+  bool identifying_ = false;
   std::string scratch_;
   std::vector<std::vector<DcmObject*>> removals_;
 };

@@ -59,6 +59,7 @@ class Walker {
     const DcmEVR vr = elem->ident();
     const bool isPrivate = (tag.getGroup() & 1) != 0;
     bool childReachable = false;
+    bool childIdentifying = false;
     if (isPrivate) {
       if (tag.getElement() <= 0xFF) return;  // creator / illegal: never values of interest
       const char* creator = tag.getPrivateCreator();
@@ -66,7 +67,9 @@ class Walker {
                        policy_.PrivateElementKept(tag.getGroup(), tag.getElement(), creator);
       if (vr == EVR_PN) Identifiers(elem, path, vr);
     } else {
-      const Action action = policy_.PublicAction(tag.getGroup(), tag.getElement(), structured_);
+      const Action action = policy_.PublicAction(tag.getGroup(), tag.getElement(), structured_, identifying_);
+      // Mirrors dicom-apply.cpp: the items of a D or Z sequence are walked with PolicyTable.identifyingItems first.
+      childIdentifying = vr == EVR_SQ && (action == Action::Dummy || action == Action::Empty);
       const bool removedOrDummy = action == Action::Remove || action == Action::Empty || action == Action::Dummy;
       if (vr == EVR_PN || (removedOrDummy && IsIdentifierVr(vr))) Identifiers(elem, path, vr);
       if (reachable) {
@@ -82,6 +85,7 @@ class Walker {
     }
     if (vr == EVR_SQ) {
       const StructuredScope scope(structured_, !isPrivate && TagKey(tag) == kContentSequence);
+      const StructuredScope identifyingScope(identifying_, childIdentifying);
       ForEachItem(*static_cast<DcmSequenceOfItems*>(elem), path,
                   [&](DcmItem& item) { Item(item, path, depth + 1, childReachable); });
     }
@@ -102,6 +106,7 @@ class Walker {
   const CompiledPolicy& policy_;
   Collected& out_;
   bool structured_;
+  bool identifying_ = false;
 };
 
 Napi::String Str(Napi::Env env, std::string_view v) { return Napi::String::New(env, v.data(), v.size()); }

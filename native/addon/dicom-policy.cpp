@@ -65,7 +65,11 @@ class PolicyHandle : public Napi::ObjectWrap<PolicyHandle> {
 
 }  // namespace
 
-Action CompiledPolicy::PublicAction(uint16_t group, uint16_t element, bool structured) const {
+Action CompiledPolicy::PublicAction(uint16_t group, uint16_t element, bool structured, bool identifying) const {
+  if (identifying) {
+    auto s = identifyingActions.find((static_cast<uint32_t>(group) << 16) | element);
+    if (s != identifyingActions.end()) return s->second;
+  }
   if (structured) {
     auto s = structuredActions.find((static_cast<uint32_t>(group) << 16) | element);
     if (s != structuredActions.end()) return s->second;
@@ -116,6 +120,9 @@ CompiledPolicy CompilePolicy(const Napi::Object& table) {
   CompileActions(table, "actions", p.actions);
   if (table.Has("structuredContent") && !table.Get("structuredContent").IsUndefined()) {
     CompileActions(table, "structuredContent", p.structuredActions);
+  }
+  if (table.Has("identifyingItems") && !table.Get("identifyingItems").IsUndefined()) {
+    CompileActions(table, "identifyingItems", p.identifyingActions);
   }
   Action d;
   if (!ParseAction(table.Get("defaultPublic"), d) || (d != Action::Remove && d != Action::Keep))

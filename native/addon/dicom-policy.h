@@ -23,6 +23,8 @@ struct CompiledPolicy {
   std::unordered_map<uint32_t, Action> actions;
   /** Overrides inside SR content (the root of an SR document and ContentSequence items): PolicyTable.structuredContent. */
   std::unordered_map<uint32_t, Action> structuredActions;
+  /** Overrides inside the items of a sequence the table gives D or Z (an identifying sequence): PolicyTable.identifyingItems. */
+  std::unordered_map<uint32_t, Action> identifyingActions;
   Action defaultPublic = Action::Remove;
   std::vector<std::string> creatorsKept;
   /** key: (group << 8 | element low byte), value: creators whose element is kept */
@@ -30,12 +32,15 @@ struct CompiledPolicy {
   int maxAgeYears = 89;
 
   /** Action of a public data element; repeating groups 50xx/60xx fall back to 5000/6000. */
-  Action PublicAction(uint16_t group, uint16_t element, bool structured = false) const;
+  Action PublicAction(uint16_t group, uint16_t element, bool structured = false, bool identifying = false) const;
   bool CreatorKept(std::string_view creator) const;
   bool PrivateElementKept(uint16_t group, uint16_t element, std::string_view creator) const;
 };
 
-/** Marks the walk as inside SR content while a Content Sequence is walked, restored on scope exit. */
+/**
+ * Sets a walk flag while a sequence is walked, restored on scope exit: inside
+ * SR content (a Content Sequence), or inside an identifying sequence (D or Z).
+ */
 class StructuredScope {
  public:
   StructuredScope(bool& flag, bool enter) : flag_(flag), saved_(flag) {

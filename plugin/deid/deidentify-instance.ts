@@ -3,7 +3,7 @@ import type { VaultEntry } from '../core/deid-messages';
 import type { DeidEngine } from './deid-engine';
 import { DeidNativeError, openDicomFile, parseDicom, type ApplyPlan, type DicomDocument } from './native-dicom';
 import { base32, dateShiftDays, keyedDigest, patientPseudonyms, pseudonymFor, type SiteKey } from './pseudonyms';
-import { scrubText } from './text';
+import { fitToVr, scrubText } from './text';
 
 export type { DeidEngine } from './deid-engine';
 
@@ -92,7 +92,8 @@ function planInstance(engine: DeidEngine, document: DicomDocument, references: O
   const textHits: Record<string, number> = {};
   for (const text of found.texts) {
     const scrubbed = scrubText(text.value, terms);
-    texts[text.path] = scrubbed.text;
+    // Unchanged values are written back as they came; only a changed one must be refitted to its VR.
+    texts[text.path] = scrubbed.hits.length === 0 ? scrubbed.text : fitToVr(scrubbed.text, text.vr);
     for (const hit of scrubbed.hits) textHits[hit.kind] = (textHits[hit.kind] ?? 0) + 1;
   }
 

@@ -60,6 +60,8 @@ export interface PolicyTable {
   readonly maxAgeYears: number;
   /** Overrides inside SR content (document root and Content Sequence items). */
   readonly structuredContent?: Readonly<Record<string, ResolvedAction>>;
+  /** Overrides inside the items of a sequence whose own action is D or Z (Institution Code Sequence, Person Identification Code Sequence, …). */
+  readonly identifyingItems?: Readonly<Record<string, ResolvedAction>>;
 }
 
 export interface InspectResult {

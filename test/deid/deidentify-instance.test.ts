@@ -240,6 +240,14 @@ describe('deidentifyInstance on the planted-identifier corpus', function () {
         assert.equal(value(dict, '00081070'), 'ANONYMIZED', profile);
         assert.equal(result.vault.patient.id, PATIENT_1.id, 'the vault holds the original (PHI zone only)');
       }
+      // Code items are kept by the safe list elsewhere, but inside a D sequence they would name the institution or the operator.
+      for (const profile of PROFILES) {
+        const { dict } = out(profile, 'ct-a1');
+        for (const path of ['00080082[0]', '00081072[0].00401101[0]']) {
+          assert.ok(element(dict, path.replace(/\[0\]$/, '')) !== undefined, `${profile} keeps the dummy sequence ${path}`);
+          for (const tag of ['00080100', '00080102', '00080104']) assert.equal(value(dict, `${path}.${tag}`), 'ANONYMIZED', `${profile} ${path}.${tag}`);
+        }
+      }
       // Basic: DA elements whose action is D get the dummy date.
       const basic = out('basic', 'ct-a1').dict;
       assert.equal(value(basic, '00080021'), '19000101', 'SeriesDate');

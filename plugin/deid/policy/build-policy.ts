@@ -3,7 +3,7 @@
  * markers). Pure; load-policy.ts reads and validates the files.
  */
 import { DeidentificationMethod, type CodedConcept } from '../../core/codes';
-import type { DeidPolicy, DeidProfile, SafePublicAttribute } from './deid-policy';
+import type { DeidPolicy, DeidProfile, PublicAttributeLists, SafePublicAttribute } from './deid-policy';
 import { OPTION_CODES } from './option-codes';
 import { DeidPolicyError } from './policy-error';
 import type { PolicyMask, ResolvedAction } from './policy-table';
@@ -17,12 +17,7 @@ export function expectedMethodCodes(profile: Pick<DeidProfile, 'options'>): Code
   return [DeidentificationMethod.BasicApplicationConfidentialityProfile, ...profile.options.map((o) => OPTION_CODES[o])];
 }
 
-export function buildPolicy(
-  table: DeidTableFile,
-  profile: DeidProfile,
-  safePublic: readonly SafePublicAttribute[],
-  structuredContent: Readonly<Record<string, ResolvedAction>> = {},
-): DeidPolicy {
+export function buildPolicy(table: DeidTableFile, profile: DeidProfile, lists: PublicAttributeLists): DeidPolicy {
   const actions: Record<string, ResolvedAction> = {};
   const masks: PolicyMask[] = [];
   for (const row of table.rows) {
@@ -32,18 +27,30 @@ export function buildPolicy(
     if (EXACT_TAG.test(row.tag)) actions[row.tag] = action;
     else masks.push({ mask: row.tag, action });
   }
-  for (const attr of safePublic) {
-    if (attr.tag in actions) {
-      throw new DeidPolicyError('AIB_DEID_POLICY_INVALID', `safe public attribute ${attr.keyword} (${attr.tag}) is also in Table E.1-1; the table decides`, {
-        key: `safePublicAttributes.${attr.keyword}`,
-      });
+  const opts = new Set(profile.options);
+  // Table E.1-1 gives descriptors X in the Basic Profile and C under Clean
+  // Descriptors (e.g. Series Description, Derivation Description); the cleaned
+  // list extends that rule to the free text of IODs the table does not name.
+  const cleanedAction: ResolvedAction = opts.has('cleanDescriptors') ? 'C' : 'X';
+  const identifyingItems: Record<string, ResolvedAction> = {};
+  const listed: [string, readonly SafePublicAttribute[], ResolvedAction][] = [
+    ['safePublicAttributes', lists.safePublic, 'K'],
+    ['cleanedPublicAttributes', lists.cleanedPublic, cleanedAction],
+  ];
+  for (const [list, attributes, action] of listed) {
+    for (const attr of attributes) {
+      if (attr.tag in actions) {
+        throw new DeidPolicyError('AIB_DEID_POLICY_INVALID', `${list}.${attr.keyword} (${attr.tag}) is also in Table E.1-1 or in the other list; the table decides`, {
+          key: `${list}.${attr.keyword}`,
+        });
+      }
+      actions[attr.tag] = action;
+      if (attr.insideIdentifyingSequences !== undefined) identifyingItems[attr.tag] = attr.insideIdentifyingSequences;
     }
-    actions[attr.tag] = 'K';
   }
   const sorted: Record<string, ResolvedAction> = {};
   for (const key of Object.keys(actions).sort()) sorted[key] = actions[key] ?? 'X';
 
-  const opts = new Set(profile.options);
   const shiftDates = opts.has('retainLongitudinalModifiedDates');
   const method = `orthanc-ai-bridge ${profile.name}: PS3.15 E.1 + ${profile.options.length} options`;
   return {
@@ -56,7 +63,8 @@ export function buildPolicy(
       privateKept: opts.has('retainSafePrivate') ? profile.privateKept : [],
       maxAgeYears: profile.maxAgeYears,
       // Without Clean Structured Content the Content Sequence is removed (Table E.1-1), so there is no tree to keep.
-      structuredContent: opts.has('cleanStructuredContent') ? Object.freeze({ ...structuredContent }) : {},
+      structuredContent: opts.has('cleanStructuredContent') ? Object.freeze({ ...lists.structuredContent }) : {},
+      identifyingItems: Object.freeze(identifyingItems),
     },
     deidentificationMethod: method.length <= 64 ? method : method.slice(0, 64),
     methodCodes: expectedMethodCodes(profile),

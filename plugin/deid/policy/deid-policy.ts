@@ -1,5 +1,5 @@
 import type { CodedConcept } from '../../core/codes';
-import type { PolicyTable } from './policy-table';
+import type { PolicyTable, ResolvedAction } from './policy-table';
 import type { OptionField } from './table-format';
 
 /** A public attribute outside Table E.1-1 that the profiles keep, with the reason of its group. */
@@ -7,6 +7,24 @@ export interface SafePublicAttribute {
   readonly tag: string;
   readonly keyword: string;
   readonly why: string;
+  /** action inside the items of a D or Z sequence, where a code names a person or an institution; absent: as elsewhere */
+  readonly insideIdentifyingSequences?: 'X' | 'D';
+}
+
+/**
+ * A public attribute outside Table E.1-1 that holds free text an IOD requires
+ * (Content Description, Segment Label, …): cleaned (C, the text second pass)
+ * under the Clean Descriptors option, removed (X) otherwise, the way Table
+ * E.1-1 itself treats descriptors.
+ */
+export type CleanedPublicAttribute = SafePublicAttribute;
+
+/** The lists of profiles.json that add to Table E.1-1, as buildPolicy takes them. */
+export interface PublicAttributeLists {
+  readonly safePublic: readonly SafePublicAttribute[];
+  readonly cleanedPublic: readonly CleanedPublicAttribute[];
+  /** Overrides inside SR content trees, for profiles with Clean Structured Content. */
+  readonly structuredContent: Readonly<Record<string, ResolvedAction>>;
 }
 
 /** One entry of config/deid/profiles.json, validated. */

@@ -1,5 +1,5 @@
 export { buildPolicy, expectedMethodCodes } from './build-policy';
-export type { DeidPolicy, DeidProfile, SafePublicAttribute } from './deid-policy';
+export type { CleanedPublicAttribute, DeidPolicy, DeidProfile, PublicAttributeLists, SafePublicAttribute } from './deid-policy';
 export {
   defaultDeidConfigDir,
   loadDeidConfig,

@@ -12,7 +12,7 @@ import Ajv from 'ajv';
 
 import { DEIDENTIFICATION_METHOD_CODES } from '../../core/codes';
 import { buildPolicy, expectedMethodCodes } from './build-policy';
-import type { DeidPolicy, DeidProfile, SafePublicAttribute } from './deid-policy';
+import type { CleanedPublicAttribute, DeidPolicy, DeidProfile, PublicAttributeLists, SafePublicAttribute } from './deid-policy';
 import type { ResolvedAction } from './policy-table';
 import { DeidPolicyError } from './policy-error';
 import { OPTION_COLUMNS, TABLE_ACTIONS, type DeidTableFile, type DeidTableRow, type OptionField } from './table-format';
@@ -86,16 +86,20 @@ export function parseDeidTable(json: unknown, file: string): DeidTableFile {
   return { header: json.header as unknown as DeidTableFile['header'], rows };
 }
 
+interface AttributeGroup {
+  why: string;
+  insideIdentifyingSequences?: 'X' | 'D';
+  attributes: { tag: string; keyword: string }[];
+}
+
 interface ProfilesFileShape {
-  safePublicAttributes: { why: string; attributes: { tag: string; keyword: string }[] }[];
+  safePublicAttributes: AttributeGroup[];
+  cleanedPublicAttributes: AttributeGroup[];
   structuredContent: { why: string; attributes: { tag: string; keyword: string; action: ResolvedAction }[] };
   profiles: Record<string, Omit<DeidProfile, 'name'> & { privateWhy?: string }>;
 }
 
-export interface DeidProfiles {
-  readonly safePublic: readonly SafePublicAttribute[];
-  /** Overrides inside SR content trees, for profiles with Clean Structured Content. */
-  readonly structuredContent: Readonly<Record<string, ResolvedAction>>;
+export interface DeidProfiles extends PublicAttributeLists {
   readonly profiles: ReadonlyMap<string, DeidProfile>;
 }
 
@@ -111,15 +115,23 @@ export function parseProfiles(json: unknown, schema: unknown, file: string): Dei
   const data = json as ProfilesFileShape;
   const bad = (key: string, what: string): DeidPolicyError => new DeidPolicyError('AIB_DEID_POLICY_INVALID', `${file}: ${key}: ${what}`, { file, key });
 
-  const safePublic: SafePublicAttribute[] = [];
-  const seen = new Set<string>();
-  for (const group of data.safePublicAttributes) {
-    for (const a of group.attributes) {
-      if (seen.has(a.tag)) throw bad(`safePublicAttributes.${a.keyword}`, 'listed twice');
-      seen.add(a.tag);
-      safePublic.push({ tag: a.tag, keyword: a.keyword, why: group.why });
+  // One tag, one list: an attribute both kept and cleaned would leave the action to the order of the lists.
+  const seen = new Map<string, string>();
+  const flatten = (list: 'safePublicAttributes' | 'cleanedPublicAttributes'): SafePublicAttribute[] => {
+    const out: SafePublicAttribute[] = [];
+    for (const group of data[list]) {
+      for (const a of group.attributes) {
+        const where = seen.get(a.tag);
+        if (where !== undefined) throw bad(`${list}.${a.keyword}`, where === list ? 'listed twice' : `also listed in ${where}`);
+        seen.set(a.tag, list);
+        const inside = group.insideIdentifyingSequences;
+        out.push({ tag: a.tag, keyword: a.keyword, why: group.why, ...(inside === undefined ? {} : { insideIdentifyingSequences: inside }) });
+      }
     }
-  }
+    return out;
+  };
+  const safePublic = flatten('safePublicAttributes');
+  const cleanedPublic: CleanedPublicAttribute[] = flatten('cleanedPublicAttributes');
 
   const structuredContent: Record<string, ResolvedAction> = {};
   for (const a of data.structuredContent.attributes) {
@@ -156,7 +168,7 @@ export function parseProfiles(json: unknown, schema: unknown, file: string): Dei
       privateKept: [...p.privateKept],
     });
   }
-  return { safePublic, structuredContent, profiles };
+  return { safePublic, cleanedPublic, structuredContent, profiles };
 }
 
 export interface LoadedDeidConfig {
@@ -182,7 +194,7 @@ export function policyFor(config: LoadedDeidConfig, profileName: string): DeidPo
       key: profileName,
     });
   }
-  return buildPolicy(config.table, profile, config.profiles.safePublic, config.profiles.structuredContent);
+  return buildPolicy(config.table, profile, config.profiles);
 }
 
 /** loadDeidConfig + policyFor in one call: what a worker does at start. */

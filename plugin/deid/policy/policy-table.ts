@@ -33,4 +33,12 @@ export interface PolicyTable {
   readonly maxAgeYears: number;
   /** "ggggeeee" → action inside SR content (document root and Content Sequence items); overrides `actions` there */
   readonly structuredContent: Readonly<Record<string, ResolvedAction>>;
+  /**
+   * "ggggeeee" → action inside the items of a sequence whose own action is D
+   * or Z (the dummy value of an identifying sequence: Institution Code
+   * Sequence, Person Identification Code Sequence, …), at any depth; overrides
+   * `structuredContent` and `actions` there. Carries the
+   * `insideIdentifyingSequences` action of the groups that set it.
+   */
+  readonly identifyingItems: Readonly<Record<string, ResolvedAction>>;
 }

@@ -1,4 +1,5 @@
 export { FIDUCIAL_KINDS, fiducial, type FiducialKind } from './fiducial';
+export { fitToVr } from './fit-to-vr';
 export type { InspectIdentifiers } from './inspect-identifiers';
 export { normalizeTerm } from './normalize';
 export { personNameParts, type PersonNameParts } from './person-name';

@@ -164,7 +164,7 @@ function patient1Strings(study: { date: string; accession: string; studyId: stri
     p.referring, 'Thistlewaite', 'Bartholomew', p.performing, 'Okonkwo', 'Villanueva', 'Idris', p.operator, 'Pemberton', 'Gwendolyn',
     p.reading, 'Castellanos', 'Rufina', p.scheduled, 'Vandersloot', 'Marisol', p.observer, 'Featherstonehaugh', 'Cuthbert',
     study.date, `${study.date.slice(0, 4)}-${study.date.slice(4, 6)}-${study.date.slice(6)}`, study.accession, study.studyId,
-    'RPID-99812', 'SPS-4471-9', 'P-QUACK-1',
+    'RPID-99812', 'SPS-4471-9', 'P-QUACK-1', 'GP-77', '99LOCAL', 'RMH-7731', '99RAVEN',
   ];
 }
 
@@ -218,6 +218,8 @@ function plantPatient1(ds: Dataset, study: { date: string; accession: string; st
       '00081155': text('UI', PLANTED_UIDS.referencedPps),
       '00082112': sq({ '00081150': text('UI', '1.2.840.10008.5.1.4.1.1.2'), '00081155': text('UI', PLANTED_UIDS.sourceImage) }),
     }),
+    // Institution Code Sequence (X/Z/D → D): its item is the dummy value, the institution's code must not survive in it.
+    '00080082': sq({ '00080100': text('SH', 'RMH-7731'), '00080102': text('SH', '99RAVEN'), '00080104': text('LO', 'Local site code') }),
     // Operator identification: D on the sequences, so their items are walked; two levels deep.
     '00081072': sq({
       '00080080': text('LO', p.institution),

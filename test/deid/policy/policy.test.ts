@@ -153,6 +153,37 @@ describe('de-identification policy', () => {
     }
   });
 
+  it('cleaned public attributes are C under Clean Descriptors (research) and X without it (basic), in neither the table nor the safe list', () => {
+    const nameMap = (dcmjs.data.DicomMetaDictionary as unknown as { nameMap: Record<string, { tag: string; vr: string } | undefined> }).nameMap;
+    const tableTags = new Set(config.table.rows.map((r) => r.tag));
+    const safeTags = new Set(config.profiles.safePublic.map((s) => s.tag));
+    assert.ok(config.profiles.cleanedPublic.some((c) => c.keyword === 'SegmentDescription'));
+    for (const c of config.profiles.cleanedPublic) {
+      const entry = nameMap[c.keyword];
+      assert.ok(entry !== undefined, c.keyword);
+      assert.equal(entry.tag.replace(/[(),]/g, '').toLowerCase(), c.tag, c.keyword);
+      // The text pass only sees text VRs (native IsTextVr); a C on anything else would be kept unscrubbed.
+      assert.ok(['CS', 'SH', 'LO', 'ST', 'LT', 'UT', 'UC'].includes(entry.vr), `${c.keyword} is ${entry.vr}`);
+      assert.ok(!tableTags.has(c.tag) && !safeTags.has(c.tag), c.keyword);
+      assert.equal(research.table.actions[c.tag], 'C', c.keyword);
+      assert.equal(basic.table.actions[c.tag], 'X', c.keyword);
+    }
+  });
+
+  it('code items are kept or cleaned, but removed inside the items of a D or Z sequence (identifyingItems)', () => {
+    for (const policy of [basic, research]) {
+      assert.equal(policy.table.actions['00080100'], 'K', 'CodeValue kept');
+      assert.equal(policy.table.identifyingItems['00080100'], 'D', 'CodeValue inside an identifying sequence');
+      assert.equal(policy.table.identifyingItems['00080104'], 'D', 'CodeMeaning inside an identifying sequence');
+      assert.equal(policy.table.identifyingItems['00080103'], 'X', 'CodingSchemeVersion inside an identifying sequence');
+      // Only the flagged groups: the reference structure of a Z sequence (ReferencedStudySequence) stays valid.
+      assert.equal(policy.table.identifyingItems['00081150'], undefined, 'ReferencedSOPClassUID');
+      assert.equal(policy.table.identifyingItems['00620004'], undefined, 'SegmentNumber');
+    }
+    assert.equal(research.table.actions['00080104'], 'C');
+    assert.equal(basic.table.actions['00080104'], 'X');
+  });
+
   describe('the loader refuses', () => {
     let dir: string;
     beforeEach(() => {
@@ -199,6 +230,28 @@ describe('de-identification policy', () => {
         b.privateCreatorsKept = ['SIEMENS MR HEADER'];
       });
       refuses('AIB_DEID_POLICY_INVALID', 'basic');
+    });
+    type Groups = Record<'safePublicAttributes' | 'cleanedPublicAttributes', { why: string; attributes: { tag: string; keyword: string }[] }[]>;
+    const refusesNaming = (key: string): void => {
+      assert.throws(() => loadPolicy('research', dir), (e: unknown) => e instanceof DeidPolicyError && e.code === 'AIB_DEID_POLICY_INVALID' && e.message.includes(key));
+    };
+    it('an attribute both kept and cleaned, naming it', () => {
+      edit('profiles.json', (j) => (j as unknown as Groups).cleanedPublicAttributes.push({ why: 'test', attributes: [{ tag: '00620004', keyword: 'SegmentNumber' }] }));
+      refusesNaming('cleanedPublicAttributes.SegmentNumber');
+    });
+    it('a cleaned attribute listed twice, naming it', () => {
+      edit('profiles.json', (j) => (j as unknown as Groups).cleanedPublicAttributes.push({ why: 'test', attributes: [{ tag: '00620006', keyword: 'SegmentDescription' }] }));
+      refusesNaming('cleanedPublicAttributes.SegmentDescription');
+    });
+    it('a cleaned attribute that Table E.1-1 already decides, naming it', () => {
+      edit('profiles.json', (j) => (j as unknown as Groups).cleanedPublicAttributes.push({ why: 'test', attributes: [{ tag: '0008103e', keyword: 'SeriesDescription' }] }));
+      refusesNaming('cleanedPublicAttributes.SeriesDescription');
+    });
+    it('a profiles.json without the cleaned list', () => {
+      edit('profiles.json', (j) => {
+        delete (j as Partial<Groups>).cleanedPublicAttributes;
+      });
+      refusesNaming('cleanedPublicAttributes');
     });
     it('a table row with an unknown action', () => {
       edit('ps3.15-e1-1.json', (j) => {
