@@ -123,18 +123,18 @@ async function annotate(request: AnnotateRequest): Promise<AnnotateSuccess> {
     // The active version changed since the instance was classified: the result says which version made it.
     process.stderr.write(`[annotator] ${request.model.id}: ${request.model.version} requested, ${model.manifest.version} is active; using it\n`);
   }
-  const headers: DeidHeader[] = [];
+  const firstMember = request.members[0];
+  if (firstMember === undefined) throw new AiBridgeError('AIB_ANNOTATE_BAD_REQUEST', 'no instances to annotate', {}, false);
+  // Each file is read and parsed once (decodeImage carries the header inference needs);
+  // the patient and study attributes the results repeat come from the first member alone.
+  const first = readDeidHeader(deidFile(firstMember.deidPath));
   const images: DecodedImage[] = [];
   const tokenBySop = new Map<string, string>();
   for (const member of request.members) {
-    const path = deidFile(member.deidPath);
-    const header = readDeidHeader(path);
-    headers.push(header);
-    images.push(decodeImage(readFileSync(path)));
-    tokenBySop.set(header.sopInstanceUid, member.linkToken);
+    const image = decodeImage(readFileSync(deidFile(member.deidPath)));
+    images.push(image);
+    tokenBySop.set(image.header.sopInstanceUid, member.linkToken);
   }
-  const first = headers[0];
-  if (first === undefined) throw new AiBridgeError('AIB_ANNOTATE_BAD_REQUEST', 'no instances to annotate', {}, false);
   const result = await runInference(model, images);
   const folder = join(outboxDirectory, request.key);
   rmSync(folder, { recursive: true, force: true });
