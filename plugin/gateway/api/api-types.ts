@@ -107,3 +107,51 @@ export interface AnnotationListResponse {
 export interface AnnotationDetailResponse extends AnnotationView {
   readonly events: readonly EventView[];
 }
+
+/**
+ * GET /ai-bridge/models: the installed versions per model, which one serves,
+ * how each was verified and commissioned. POST /ai-bridge/models/{id}/rollback
+ * and POST /ai-bridge/models/{id}/activate ({"version": "..."}) answer with
+ * the model's ModelView after the change.
+ */
+export interface ModelVersionView {
+  readonly version: string;
+  readonly installedAt: string | null;
+  /** Where the package came from: built into this repository, the central registry, or installed by hand. */
+  readonly source: 'bundled' | 'central' | 'manual';
+  readonly signature: { readonly keyId: string; readonly verified: boolean };
+  readonly commissioning: { readonly passed: boolean; readonly fraction: number; readonly passMark: number } | null;
+}
+
+export interface ModelView {
+  readonly id: string;
+  readonly name: string;
+  readonly unit: 'instance' | 'series';
+  readonly modalities: readonly string[];
+  readonly bodyParts: readonly string[];
+  /** The version serving now (null: installed but none active). */
+  readonly active: string | null;
+  /** The version a rollback would return to. */
+  readonly rollbackTo: string | null;
+  readonly versions: readonly ModelVersionView[];
+}
+
+export interface ModelListResponse {
+  readonly models: readonly ModelView[];
+  /** The link to the central registry, when configured. */
+  readonly central: {
+    readonly url: string;
+    readonly lastPollAt: string | null;
+    readonly catalogueSerial: number | null;
+    readonly lastError: string | null;
+  } | null;
+}
+
+/** GET /ai-bridge/categories: the scan categories this site serves, for PACS routing rules. */
+export interface CategoriesResponse {
+  readonly categories: readonly {
+    readonly modality: string;
+    readonly bodyParts: readonly string[];
+    readonly model: { readonly id: string; readonly version: string };
+  }[];
+}

@@ -1,0 +1,179 @@
+// The HTTP contract between a site's annotator (de-identified zone, the only
+// part of a site that talks to the central server) and the central server
+// (central/, Koa). Both sides import these shapes; nothing else crosses.
+//
+// Authentication: every request carries `Authorization: Bearer <token>`.
+// Admin routes take the admin token (DIR/admin.token on the central server);
+// site routes take the token the admin issued to that site. Errors are
+// CentralError JSON with a stable CENTRAL_* code.
+
+import type { ModelSummary } from './annotate-messages';
+
+export const CENTRAL_API_PREFIX = '/api/v1';
+
+/** Paths relative to the central server's origin. */
+export const centralPaths = {
+  /** GET (site): SignedCatalogue, with ETag; If-None-Match → 304. */
+  catalogue: `${CENTRAL_API_PREFIX}/catalogue`,
+  /** GET (any): the registry public key (PEM), for humans; sites are configured with it out of band. */
+  registryKey: `${CENTRAL_API_PREFIX}/registry-key`,
+  /** GET (site, entitled): PackageArchive of one model version. */
+  modelPackage: (id: string, version: string) => `${CENTRAL_API_PREFIX}/models/${encodeURIComponent(id)}/${encodeURIComponent(version)}/package`,
+  /** POST (site): one de-identified instance, body application/dicom → 201 UploadReceipt, 422 CentralError naming every reason. */
+  uploads: `${CENTRAL_API_PREFIX}/uploads`,
+  /** GET (site): CategoryRequest[] open for this site. */
+  requests: `${CENTRAL_API_PREFIX}/requests`,
+  /** POST (site): CategoryRequestProgress for one request. */
+  requestProgress: (requestId: string) => `${CENTRAL_API_PREFIX}/requests/${encodeURIComponent(requestId)}/progress`,
+  /** POST (admin): PackageArchive → 201 PublishReceipt; refused (4xx CentralError) when the author signature does not verify. */
+  adminModels: `${CENTRAL_API_PREFIX}/admin/models`,
+  /** POST (admin): NewSite → 201 IssuedSite (token shown once). GET: SiteView[]. */
+  adminSites: `${CENTRAL_API_PREFIX}/admin/sites`,
+  /** POST (admin): NewCategoryRequest → 201 CategoryRequest. GET: CategoryRequest[] with progress per site. */
+  adminRequests: `${CENTRAL_API_PREFIX}/admin/requests`,
+  /** POST (admin): NewTrainingJob → 202 TrainingJobView. GET /:id → TrainingJobView. */
+  adminTraining: `${CENTRAL_API_PREFIX}/admin/training`,
+  /** GET (admin): the audit log, JSON lines. */
+  adminAudit: `${CENTRAL_API_PREFIX}/admin/audit`,
+} as const;
+
+/** Header a site sets on uploads made to answer a category request. */
+export const CATEGORY_REQUEST_HEADER = 'x-aib-category-request';
+
+export interface CentralError {
+  readonly error: { readonly code: string; readonly message: string; readonly reasons?: readonly string[] };
+}
+
+export interface ScanCategoryRef {
+  readonly modality: string;
+  /** Upper-case DICOM Body Part Examined terms (e.g. CHEST, HEAD). */
+  readonly bodyPart: string;
+}
+
+/**
+ * One package file, base64. A package is a folder (manifest.json, model.onnx,
+ * signature.ed25519, commissioning/...); paths are relative, '/'-separated,
+ * never absolute or containing '..'.
+ */
+export interface PackageFile {
+  readonly path: string;
+  readonly sha256: string;
+  readonly base64: string;
+}
+
+export interface PackageArchive {
+  readonly files: readonly PackageFile[];
+}
+
+export interface CatalogueEntry extends ModelSummary {
+  /** sha256 of the package's manifest.json and model.onnx, as signed by the author. */
+  readonly manifestSha256: string;
+  readonly modelSha256: string;
+  /** The author key that signed the package (keyId as in signature.ed25519) and its public key (PEM). */
+  readonly author: { readonly keyId: string; readonly publicKeyPem: string };
+  readonly publishedAt: string;
+  /** Where the version came from: a person's upload, or a training job. */
+  readonly origin: { readonly kind: 'published' } | { readonly kind: 'trained'; readonly trainingJobId: string };
+}
+
+export interface Catalogue {
+  readonly format: 'orthanc-ai-bridge catalogue v1';
+  /** Increases with every change; a site never accepts a lower one than it has seen (replay). */
+  readonly serial: number;
+  readonly issuedAt: string;
+  /** The site this copy was issued to: a catalogue is filtered by entitlement. */
+  readonly siteId: string;
+  readonly models: readonly CatalogueEntry[];
+}
+
+/**
+ * The catalogue as served. `payload` is the exact JSON text that was signed
+ * (ed25519, registry key), so verification never depends on re-serialising.
+ */
+export interface SignedCatalogue {
+  readonly payload: string;
+  readonly keyId: string;
+  readonly signature: string;
+}
+
+export interface PublishReceipt {
+  readonly id: string;
+  readonly version: string;
+  readonly serial: number;
+}
+
+export interface NewSite {
+  readonly siteId: string;
+  readonly name: string;
+  /** Model ids this site may receive; absent = all. */
+  readonly models?: readonly string[];
+}
+
+export interface IssuedSite {
+  readonly siteId: string;
+  readonly token: string;
+}
+
+export interface SiteView {
+  readonly siteId: string;
+  readonly name: string;
+  readonly models: readonly string[] | null;
+  readonly createdAt: string;
+  readonly lastSeenAt: string | null;
+  readonly uploads: number;
+}
+
+export interface UploadReceipt {
+  readonly uploadId: string;
+  readonly sopInstanceUid: string;
+  readonly category: ScanCategoryRef;
+}
+
+export interface NewCategoryRequest {
+  readonly category: ScanCategoryRef;
+  /** Studies wanted from each site. */
+  readonly studiesPerSite: number;
+  readonly reason: string;
+}
+
+export interface CategoryRequest extends NewCategoryRequest {
+  readonly id: string;
+  readonly createdAt: string;
+  readonly state: 'open' | 'closed';
+  /** Per site (admin view) or this site only (site view). */
+  readonly progress: readonly CategoryRequestProgress[];
+}
+
+export interface CategoryRequestProgress {
+  readonly siteId: string;
+  /** Studies the site's PACS query matched. */
+  readonly studiesFound: number;
+  /** Studies whose instances were de-identified and uploaded. */
+  readonly studiesUploaded: number;
+  readonly instancesUploaded: number;
+  readonly state: 'searching' | 'uploading' | 'done' | 'failed';
+  readonly detail?: string;
+  readonly updatedAt?: string;
+}
+
+export interface NewTrainingJob {
+  /** The model to produce a new version of (a shipped id or a new one). */
+  readonly modelId: string;
+  readonly category: ScanCategoryRef;
+  /** Sites whose uploads train; the held-out evaluation uses the others' only. */
+  readonly trainSites: readonly string[];
+  readonly evaluationSites: readonly string[];
+}
+
+export interface TrainingJobView extends NewTrainingJob {
+  readonly id: string;
+  readonly state: 'queued' | 'running' | 'succeeded' | 'failed';
+  readonly createdAt: string;
+  readonly finishedAt: string | null;
+  readonly trainingInstances: number;
+  readonly evaluationInstances: number;
+  /** Held-out metrics (named, e.g. dice, accuracy) and the published version when it succeeded. */
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly published: PublishReceipt | null;
+  readonly error: string | null;
+}
