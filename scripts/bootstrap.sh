@@ -10,7 +10,8 @@ step() { printf 'bootstrap: %s\n' "$*"; }
 
 # 1. Debian packages ---------------------------------------------------------
 # chromium: the OHIF viewer test (headless, Debian's build; no browser is downloaded).
-PACKAGES=(orthanc orthanc-dicomweb orthanc-dev dcmtk dicom3tools libdcmtk-dev libjsoncpp-dev clang chromium)
+# fonts-dejavu-core, fonts-noto-mono: real fonts the burned-in text recall tests render identifiers with.
+PACKAGES=(orthanc orthanc-dicomweb orthanc-dev dcmtk dicom3tools libdcmtk-dev libjsoncpp-dev clang chromium fonts-dejavu-core fonts-noto-mono)
 missing=()
 for p in "${PACKAGES[@]}"; do
   if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]; then
