@@ -97,7 +97,10 @@ async function main(): Promise<void> {
   const annotationPipeline = new Pipeline<Annotation, AnnotationWork, object>(annotations, [
     new AnnotateStage(annotator, annotations),
     new RelinkStage(orthanc, vault, annotations, layout.outbox),
-    new DeliverStage(stow, layout.outbox, (count) => { ingestYield.expectOwnStores(count); }),
+    new DeliverStage(stow, layout.outbox, (annotation, uids) => {
+      annotations.recordDeliveries(annotation.id, uids);
+      ingestYield.expectOwnStores(uids.length);
+    }),
   ], {
     concurrency: config.AnnotatorProcesses,
     maxAttempts: config.MaxAttempts,
@@ -107,7 +110,7 @@ async function main(): Promise<void> {
   (a) => ({ label: `annotation ${a.id} (${a.unit} ${a.modelId}@${a.modelVersion})`, audit: { annotationId: a.id } }));
   const seriesWatch = new SeriesWatch(orthanc, annotations, config.SeriesQuietSeconds * 1000, log, () => { annotationPipeline.kick(); });
 
-  const instanceStages = [new FetchInstanceStage(orthanc), new DeidentifyStage(orthanc, deidPool, vault)];
+  const instanceStages = [new FetchInstanceStage(orthanc, (uid) => annotations.ownResult(uid)), new DeidentifyStage(orthanc, deidPool, vault)];
   const pipeline = new Pipeline(store, config.Annotate
     ? [...instanceStages, new QueueAnnotationStage(orthanc, annotator, annotations, () => { annotationPipeline.kick(); })]
     : instanceStages, {

@@ -102,6 +102,19 @@ describe('annotation: a stored CT series comes back with its SR and GSPS', funct
     assert.deepEqual(results.map((r) => r.sopClassUid).sort(), [GSPS, COMPREHENSIVE_SR].sort());
   });
 
+  it('recognises its own delivered results when Orthanc reports them: their jobs end done without a de-identified copy', async function () {
+    const running = orthanc ?? assert.fail();
+    const done = await settledAnnotation(running, 'the series annotation');
+    const resultJobs = await eventually(async () => {
+      const jobs = (await allJobs(running)).filter((j) => j.sopInstanceUid !== null && done.results.includes(j.sopInstanceUid));
+      return jobs.length === done.results.length && jobs.every((j) => j.state === 'done') ? jobs : undefined;
+    }, 'jobs of the delivered results');
+    for (const job of resultJobs) {
+      assert.match(job.outcome ?? '', new RegExp(`result of annotation ${String(done.id)} stored by this bridge; not de-identified again`));
+      assert.equal(job.deidPath, null, 'a result of the bridge went into the de-identified store');
+    }
+  });
+
   it('puts the results on the original study: original UIDs, the original patient, references that exist in Orthanc', async function () {
     const running = orthanc ?? assert.fail();
     const done = await settledAnnotation(running, 'the series annotation');

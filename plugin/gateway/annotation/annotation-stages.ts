@@ -120,10 +120,14 @@ export class DeliverStage implements AnnotationStage {
   readonly name = 'deliver';
   readonly #stow: StowClient;
   readonly #outbox: string;
-  readonly #beforeStore: (count: number) => void;
+  readonly #beforeStore: (annotation: Annotation, sopInstanceUids: readonly string[]) => void;
 
-  /** `beforeStore`: told how many objects are about to be stored (they are not ingest to yield to). */
-  constructor(stow: StowClient, outboxDirectory: string, beforeStore: (count: number) => void) {
+  /**
+   * `beforeStore`: told which objects are about to be stored, so that they are
+   * recognised when Orthanc reports them (not ingest to yield to, not
+   * instances to de-identify).
+   */
+  constructor(stow: StowClient, outboxDirectory: string, beforeStore: (annotation: Annotation, sopInstanceUids: readonly string[]) => void) {
     this.#stow = stow;
     this.#outbox = outboxDirectory;
     this.#beforeStore = beforeStore;
@@ -132,7 +136,7 @@ export class DeliverStage implements AnnotationStage {
   async run(annotation: Annotation, work: AnnotationWork): Promise<StageResult<AnnotationFacts>> {
     const relinked = work.relinked ?? [];
     if (relinked.length === 0) return { outcome: `${work.findings ?? 0} finding(s); nothing to deliver` };
-    this.#beforeStore(relinked.length);
+    this.#beforeStore(annotation, relinked.map((r) => r.sopInstanceUid));
     const outcome = await this.#stow.store(annotation.studyInstanceUid, relinked);
     rmSync(join(this.#outbox, outboxKey(annotation)), { recursive: true, force: true });
     const kinds = relinked.map((r) => r.kind.toUpperCase()).join(' + ');

@@ -88,6 +88,11 @@ CREATE TABLE IF NOT EXISTS annotation_events (
   at INTEGER NOT NULL, event TEXT NOT NULL, stage TEXT NOT NULL, detail TEXT
 );
 CREATE INDEX IF NOT EXISTS annotation_events_annotation ON annotation_events (annotation_id, at);
+CREATE TABLE IF NOT EXISTS delivered_results (
+  sop_instance_uid TEXT PRIMARY KEY,
+  annotation_id INTEGER NOT NULL REFERENCES annotations(id),
+  recorded_at INTEGER NOT NULL
+);
 `;
 
 interface Row {
@@ -342,5 +347,22 @@ export class AnnotationStore {
 
   #event(id: number, event: string, stage: string, detail: string | null): void {
     this.#db.prepare(`INSERT INTO annotation_events (annotation_id, at, event, stage, detail) VALUES (?, ?, ?, ?, ?)`).run(id, this.#now(), event, stage, detail);
+  }
+
+  /**
+   * Records the SOP Instance UIDs of results about to be stored, before the
+   * STOW-RS: Orthanc reports them as new instances, and the instance pipeline
+   * must recognise them (ownResult) however soon the change arrives.
+   */
+  recordDeliveries(annotationId: number, sopInstanceUids: readonly string[]): void {
+    const insert = this.#db.prepare(`INSERT OR IGNORE INTO delivered_results (sop_instance_uid, annotation_id, recorded_at) VALUES (?, ?, ?)`);
+    const now = this.#now();
+    this.#db.transaction(() => { for (const uid of sopInstanceUids) insert.run(uid, annotationId, now); })();
+  }
+
+  /** The annotation whose result this SOP Instance UID is, if the bridge stored it. */
+  ownResult(sopInstanceUid: string): number | undefined {
+    const row = this.#db.prepare(`SELECT annotation_id FROM delivered_results WHERE sop_instance_uid = ?`).get(sopInstanceUid) as { annotation_id: number } | undefined;
+    return row?.annotation_id;
   }
 }

@@ -12,14 +12,19 @@ const UNKNOWN_RESOURCE = 17;
 
 /**
  * Takes the instance's stored bytes from Orthanc, fingerprints them and reads
- * the header the later stages route on (modality, series, SOP class).
+ * the header the later stages route on (modality, series, SOP class). The
+ * bridge's own results (SR/GSPS it stored) end here: they already carry the
+ * original identifiers and are not images to annotate.
  */
 export class FetchInstanceStage implements Stage {
   readonly name = 'fetch';
   readonly #orthanc: OrthancRest;
+  readonly #ownResult: (sopInstanceUid: string) => number | undefined;
 
-  constructor(orthanc: OrthancRest) {
+  /** `ownResult`: the annotation a SOP Instance UID is a delivered result of, if any. */
+  constructor(orthanc: OrthancRest, ownResult: (sopInstanceUid: string) => number | undefined = () => undefined) {
     this.#orthanc = orthanc;
+    this.#ownResult = ownResult;
   }
 
   async run(job: Job, work: JobWork): Promise<StageResult> {
@@ -39,15 +44,16 @@ export class FetchInstanceStage implements Stage {
     }
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const header = readRoutingHeader(bytes, job.instanceId);
+    const facts = {
+      sha256, sizeBytes: bytes.length,
+      sopInstanceUid: header.sopInstanceUid, seriesInstanceUid: header.seriesInstanceUid,
+      sopClassUid: header.sopClassUid, modality: header.modality, transferSyntaxUid: header.transferSyntaxUid,
+    };
+    const annotationId = this.#ownResult(header.sopInstanceUid);
+    if (annotationId !== undefined)
+      return { facts, outcome: `result of annotation ${String(annotationId)} stored by this bridge; not de-identified again`, final: true };
     work.original = bytes;
     work.header = header;
-    return {
-      facts: {
-        sha256, sizeBytes: bytes.length,
-        sopInstanceUid: header.sopInstanceUid, seriesInstanceUid: header.seriesInstanceUid,
-        sopClassUid: header.sopClassUid, modality: header.modality, transferSyntaxUid: header.transferSyntaxUid,
-      },
-      outcome: 'fetched and checksummed',
-    };
+    return { facts, outcome: 'fetched and checksummed' };
   }
 }
