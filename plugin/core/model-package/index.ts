@@ -3,3 +3,4 @@ export * from './model-error';
 export type * from './model-manifest';
 export * from './package-archive';
 export * from './package-signature';
+export * from './catalogue-signature';
