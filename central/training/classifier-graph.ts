@@ -1,14 +1,14 @@
 /**
  * The trained classifier as an ONNX graph (opset 13, onnx-proto), shaped as a
  * segmentation so a site runs it through its ordinary pipeline: the scan-level
- * probability p (logistic regression over the block-mean features of
+ * probability p (logistic regression over the Hounsfield band fractions of
  * scan-features.ts) multiplies a soft body mask (smoothed HU above -500), so
  * the output is the body outline where p > 0.5 and empty otherwise.
  */
 import { onnx } from 'onnx-proto';
 
-import { GRID, HU_CLIP, INPUT_SIZE } from './scan-features';
 import type { LogisticModel } from './logistic-regression';
+import { BAND_SOFTNESS, HU_BANDS, INPUT_SIZE } from './scan-features';
 
 export const INPUT_TENSOR = 'hu';
 export const OUTPUT_TENSOR = 'probabilities';
@@ -20,39 +20,61 @@ const INT64 = onnx.TensorProto.DataType.INT64;
 const INTS = onnx.AttributeProto.AttributeType.INTS;
 const INT = onnx.AttributeProto.AttributeType.INT;
 
+class GraphBuilder {
+  readonly nodes: onnx.INodeProto[] = [];
+  readonly initializers: onnx.ITensorProto[] = [];
+  #counter = 0;
+
+  #name(prefix: string): string {
+    this.#counter++;
+    return `${prefix}_${String(this.#counter)}`;
+  }
+
+  constant(values: readonly number[], dims: readonly number[] = []): string {
+    const name = this.#name('c');
+    this.initializers.push({ name, dataType: FLOAT, dims: [...dims], floatData: [...values] });
+    return name;
+  }
+
+  shape(values: readonly number[]): string {
+    const name = this.#name('shape');
+    this.initializers.push({ name, dataType: INT64, dims: [values.length], int64Data: [...values] });
+    return name;
+  }
+
+  op(opType: string, input: readonly string[], attribute: readonly onnx.IAttributeProto[] = [], output?: string): string {
+    const name = output ?? this.#name(opType.toLowerCase());
+    this.nodes.push({ opType, input: [...input], output: [name], name, attribute: [...attribute] });
+    return name;
+  }
+
+  /** sigmoid((x - at) / softness) */
+  step(x: string, at: number, softness: number): string {
+    return this.op('Sigmoid', [this.op('Mul', [this.op('Sub', [x, this.constant([at])]), this.constant([1 / softness])])]);
+  }
+}
+
 export function classifierGraph(model: LogisticModel, docString: string): Uint8Array {
-  const nodes: onnx.INodeProto[] = [];
-  const initializers: onnx.ITensorProto[] = [
-    { name: 'hu_clip_min', dataType: FLOAT, dims: [], floatData: [-HU_CLIP] },
-    { name: 'hu_clip_max', dataType: FLOAT, dims: [], floatData: [HU_CLIP] },
-    { name: 'hu_scale', dataType: FLOAT, dims: [], floatData: [1 / HU_CLIP] },
-    { name: 'flat_shape', dataType: INT64, dims: [2], int64Data: [1, GRID * GRID] },
-    { name: 'map_shape', dataType: INT64, dims: [4], int64Data: [1, 1, 1, 1] },
-    { name: 'weights', dataType: FLOAT, dims: [GRID * GRID, 1], floatData: Array.from(model.weights) },
-    { name: 'bias', dataType: FLOAT, dims: [1], floatData: [model.bias] },
-    { name: 'body_at', dataType: FLOAT, dims: [], floatData: [BODY_HU] },
-    { name: 'body_gain', dataType: FLOAT, dims: [], floatData: [1 / BODY_SOFTNESS] },
-  ];
-  const node = (opType: string, input: string[], output: string, attribute: onnx.IAttributeProto[] = []): void => {
-    nodes.push({ opType, input, output: [output], name: output, attribute });
-  };
-  const block = INPUT_SIZE / GRID;
-  node('AveragePool', [INPUT_TENSOR], 'block_mean', [
-    { name: 'kernel_shape', type: INTS, ints: [block, block] }, { name: 'strides', type: INTS, ints: [block, block] }]);
-  node('Clip', ['block_mean', 'hu_clip_min', 'hu_clip_max'], 'clipped');
-  node('Mul', ['clipped', 'hu_scale'], 'features_grid');
-  node('Reshape', ['features_grid', 'flat_shape'], 'features');
-  node('MatMul', ['features', 'weights'], 'weighted');
-  node('Add', ['weighted', 'bias'], 'logit');
-  node('Sigmoid', ['logit'], 'p');
-  node('Reshape', ['p', 'map_shape'], 'p_map');
-  node('AveragePool', [INPUT_TENSOR], 'smoothed', [
+  const g = new GraphBuilder();
+  const fractions = HU_BANDS.map(([lower, upper]) => {
+    const above = lower === -Infinity ? undefined : g.step(INPUT_TENSOR, lower, BAND_SOFTNESS);
+    const belowUpper = upper === Infinity ? undefined : g.step(INPUT_TENSOR, upper, BAND_SOFTNESS);
+    let band: string;
+    if (above !== undefined && belowUpper !== undefined) band = g.op('Sub', [above, belowUpper]);
+    else if (above !== undefined) band = above;
+    else if (belowUpper !== undefined) band = g.op('Sub', [g.constant([1]), belowUpper]);
+    else throw new Error('a band needs one finite edge');
+    return g.op('ReduceMean', [band], [{ name: 'axes', type: INTS, ints: [2, 3] }, { name: 'keepdims', type: INT, i: 0 }]);
+  });
+  const d = HU_BANDS.length;
+  const features = g.op('Concat', fractions, [{ name: 'axis', type: INT, i: 1 }]);
+  const z = g.op('Mul', [g.op('Sub', [features, g.constant(Array.from(model.mean), [1, d])]), g.constant(Array.from(model.scale), [1, d])]);
+  const logit = g.op('Add', [g.op('MatMul', [z, g.constant(Array.from(model.weights), [d, 1])]), g.constant([model.bias], [1])]);
+  const pMap = g.op('Reshape', [g.op('Sigmoid', [logit]), g.shape([1, 1, 1, 1])]);
+  const smoothed = g.op('AveragePool', [INPUT_TENSOR], [
     { name: 'kernel_shape', type: INTS, ints: [5, 5] }, { name: 'pads', type: INTS, ints: [2, 2, 2, 2] },
     { name: 'strides', type: INTS, ints: [1, 1] }, { name: 'count_include_pad', type: INT, i: 0 }]);
-  node('Sub', ['smoothed', 'body_at'], 'above_air');
-  node('Mul', ['above_air', 'body_gain'], 'body_logit');
-  node('Sigmoid', ['body_logit'], 'body');
-  node('Mul', ['body', 'p_map'], OUTPUT_TENSOR);
+  g.op('Mul', [g.step(smoothed, BODY_HU, BODY_SOFTNESS), pMap], [], OUTPUT_TENSOR);
   const tensorType = (dims: readonly number[]): onnx.ITypeProto => ({
     tensorType: { elemType: FLOAT, shape: { dim: dims.map((dimValue) => ({ dimValue })) } },
   });
@@ -64,8 +86,8 @@ export function classifierGraph(model: LogisticModel, docString: string): Uint8A
     docString,
     graph: {
       name: OUTPUT_TENSOR,
-      node: nodes,
-      initializer: initializers,
+      node: g.nodes,
+      initializer: g.initializers,
       input: [{ name: INPUT_TENSOR, type: tensorType([1, 1, INPUT_SIZE, INPUT_SIZE]) }],
       output: [{ name: OUTPUT_TENSOR, type: tensorType([1, 1, INPUT_SIZE, INPUT_SIZE]) }],
     },

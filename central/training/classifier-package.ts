@@ -43,7 +43,7 @@ export function classifierManifest(t: TrainedClassifier): ModelManifest {
     version: t.version,
     name: `${label} scan classifier`.slice(0, 64),
     manufacturer: 'orthanc-ai-bridge central training',
-    description: `Tells ${label} scans from other ${modality} scans by logistic regression over ${String(INPUT_SIZE)}x${String(INPUT_SIZE)} block means of Hounsfield units, trained by training job ${t.jobId} on de-identified uploads of sites ${t.trainSites.join(', ')}; outlines the body where the scan is classified ${label}. It is a scan-category classifier, not a diagnostic model.`,
+    description: `Tells ${label} scans from other ${modality} scans by logistic regression over the fractions of the image in six Hounsfield bands (${String(INPUT_SIZE)}x${String(INPUT_SIZE)} input), trained by training job ${t.jobId} on de-identified uploads of sites ${t.trainSites.join(', ')}; outlines the body where the scan is classified ${label}. It is a scan-category classifier, not a diagnostic model.`,
     performance: {
       statement: `Held-out evaluation on ${String(m.evaluationInstances ?? 0)} de-identified instances from sites ${t.evaluationSites.join(', ')} only (no training data from them): accuracy ${pct(m.accuracy)}, sensitivity ${pct(m.sensitivity)}, specificity ${pct(m.specificity)}. Labels are the body part the instances' headers state; few subjects and scanners, so this says little about other sites.`,
       reference: 'Body Part Examined (or the Study/Series Description) of each de-identified instance, as read by the central server',

@@ -1,14 +1,11 @@
 /**
  * What the trained classifier sees, computed exactly as its ONNX graph does
  * from the site's prepared input (manifest input: INPUT_SIZE², area resize,
- * no normalisation): block means of Hounsfield units over a GRID x GRID
- * grid, clipped to ±HU_CLIP and scaled to ±1.
+ * no normalisation): the fraction of the plane in each Hounsfield band.
  */
 import { decodeImage } from '../../plugin/pixels';
 
 export const INPUT_SIZE = 128;
-export const GRID = 8;
-export const HU_CLIP = 1000;
 
 export interface ScanPlane {
   /** INPUT_SIZE x INPUT_SIZE modality values, row-major. */
@@ -43,17 +40,30 @@ export function scanPlane(bytes: Buffer): ScanPlane {
   return s === undefined ? { plane } : { plane, spacing: [(s[0] * image.rows) / INPUT_SIZE, (s[1] * image.columns) / INPUT_SIZE] };
 }
 
-/** GRID² features in [-1, 1]: the graph's AveragePool (kernel = stride = INPUT_SIZE / GRID), Clip, Mul. */
+/**
+ * Hounsfield bands (lower, upper; open ends at ±∞): the fraction of the plane
+ * in each is a feature. Fractions do not depend on where the anatomy sits in
+ * the field of view, so two sites' framings do not matter the way raw pixel
+ * positions would: head slices have a bone ring and no lung, chest slices a
+ * large lung field.
+ */
+export const HU_BANDS: readonly (readonly [number, number])[] = [
+  [-Infinity, -900], [-900, -500], [-500, -30], [-30, 100], [100, 400], [400, Infinity],
+];
+/** Width of the soft band edges (HU): the graph uses sigmoid steps, and so does this. */
+export const BAND_SOFTNESS = 10;
+
+function step(x: number, at: number): number {
+  if (at === Infinity) return 0;
+  if (at === -Infinity) return 1;
+  return 1 / (1 + Math.exp(-(x - at) / BAND_SOFTNESS));
+}
+
+/** One fraction per band: mean over the plane of step(lower) − step(upper), as the graph's Sigmoid/Sub/ReduceMean. */
 export function features(plane: Float32Array): Float64Array {
-  const block = INPUT_SIZE / GRID;
-  const out = new Float64Array(GRID * GRID);
-  for (let gr = 0; gr < GRID; gr++) {
-    for (let gc = 0; gc < GRID; gc++) {
-      let sum = 0;
-      for (let r = gr * block; r < (gr + 1) * block; r++) for (let c = gc * block; c < (gc + 1) * block; c++) sum += plane[r * INPUT_SIZE + c] ?? 0;
-      const mean = sum / (block * block);
-      out[gr * GRID + gc] = Math.max(-HU_CLIP, Math.min(HU_CLIP, mean)) / HU_CLIP;
-    }
+  const out = new Float64Array(HU_BANDS.length);
+  for (const v of plane) {
+    HU_BANDS.forEach(([lower, upper], i) => { out[i] = (out[i] ?? 0) + step(v, lower) - step(v, upper); });
   }
-  return out;
+  return out.map((sum) => sum / plane.length);
 }

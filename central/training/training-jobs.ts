@@ -126,7 +126,7 @@ export class TrainingJobs {
     const version = nextVersion(this.registry.versions(view.modelId));
     const onnxBytes = classifierGraph(model, `${view.category.modality} ${view.category.bodyPart} classifier, training job ${view.id}`);
     // The exported graph, not the TypeScript model, is what sites run: measure that.
-    const session = await ort.InferenceSession.create(onnxBytes);
+    const session = await ort.InferenceSession.create(onnxBytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
     let tp = 0, tn = 0, fp = 0, fn = 0;
     let best: { example: Example; score: number; areaMm2: number } | undefined;
     for (const example of evaluation) {

@@ -2,6 +2,8 @@ import { strict as assert } from 'node:assert';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import dcmjs from 'dcmjs';
+
 import { runCommissioning } from '../../plugin/annotate/models/commissioning';
 import {
   CATEGORY_REQUEST_HEADER, centralPaths, type CategoryRequest, type CentralError, type IssuedSite, type PackageArchive, type SignedCatalogue,
@@ -15,6 +17,12 @@ import { SHARED, startHarness, type Harness } from './central-harness';
 
 const HEAD = (n: number): string => join(SHARED, 'dcm_qa_ct/GE_head', `${String(n).padStart(2, '0')}.dcm`);
 const CHEST = (n: number): string => join(SHARED, 'tcia-lung-pet-ct-dx/Lung_Dx-A0002_B40f', `1-${String(n).padStart(2, '0')}.dcm`);
+
+function readDict(bytes: Buffer): dcmjs.data.DicomDict {
+  const copy = new ArrayBuffer(bytes.length);
+  new Uint8Array(copy).set(bytes);
+  return dcmjs.data.DicomMessage.readFile(copy);
+}
 
 /** Each site de-identifies with its own key, as two hospitals would. */
 function deidentified(engine: DeidEngine, file: string, n: number): Buffer {
@@ -52,7 +60,8 @@ describe('central server: training intake, category requests, training job', fun
     const reasons = error.reasons ?? [];
     for (const expected of [/^SOPInstanceUID is not a 2\.25\. UID$/, /^StudyInstanceUID is not a 2\.25\. UID$/, /^SeriesInstanceUID is not a 2\.25\. UID$/,
       /^FrameOfReferenceUID is not a 2\.25\. UID$/, /^MediaStorageSOPInstanceUID is not a 2\.25\. UID$/, /^PatientName is a name that is not a pseudonym/,
-      /^PatientID is not a pseudonym/, /^DeidentificationMethod .* missing$/, /^private tag \(\w{4},\w{4}\) left/]) {
+      /^ReferencedImageSequence\[0\]\.ReferencedSOPInstanceUID is not a 2\.25\. UID$/,
+      /^PatientID is not a pseudonym/, /^private tag \(\w{4},\w{4}\) left/]) {
       assert.ok(reasons.some((r) => expected.test(r)), `${String(expected)} in ${JSON.stringify(reasons)}`);
     }
     // The refusal names attributes, never their values.
@@ -63,6 +72,16 @@ describe('central server: training intake, category requests, training job', fun
     assert.deepEqual(storedFiles(), []);
     const sites = await (await h.call('GET', centralPaths.adminSites, h.adminToken)).json() as { uploads: number }[];
     assert.deepEqual(sites.map((s) => s.uploads), [0, 0]);
+  });
+
+  it('refuses a de-identified instance whose DeidentificationMethod was removed, with that one reason', async () => {
+    const dict = readDict(deidentified(engines.a, HEAD(3), 3));
+    delete dict.dict['00120063'];
+    delete dict.dict['00120064'];
+    const response = await upload(siteA.token, Buffer.from(dict.write()));
+    const error = (await response.json() as CentralError).error;
+    assert.deepEqual([response.status, error.code, error.reasons], [422, 'CENTRAL_NOT_DEIDENTIFIED', ['DeidentificationMethod (0012,0063) and its code sequence (0012,0064) are missing']]);
+    assert.deepEqual(storedFiles(), []);
   });
 
   it('refuses what is not DICOM or not application/dicom', async () => {
@@ -107,12 +126,12 @@ describe('central server: training intake, category requests, training job', fun
   });
 
   it('trains a new model version on site A, measures it on site B only, and publishes it signed and commissioned', async () => {
-    // Site A: head 2–10 and chest 2–10; site B: head 16–26 and chest 16–26 (site A also has head 1 and chest 1).
-    for (let n = 2; n <= 10; n++) {
+    // Both sites hold slices along the whole head and chest: site A the odd ones (1 of each is in already), site B the even ones.
+    for (let n = 3; n <= 25; n += 2) {
       assert.equal((await upload(siteA.token, deidentified(engines.a, HEAD(n), n))).status, 201);
       assert.equal((await upload(siteA.token, deidentified(engines.a, CHEST(n), 100 + n))).status, 201);
     }
-    for (let n = 16; n <= 26; n++) {
+    for (let n = 2; n <= 26; n += 2) {
       assert.equal((await upload(siteB.token, deidentified(engines.b, HEAD(n), 200 + n))).status, 201);
       assert.equal((await upload(siteB.token, deidentified(engines.b, CHEST(n), 300 + n))).status, 201);
     }
@@ -123,8 +142,8 @@ describe('central server: training intake, category requests, training job', fun
     await h.central.services.training.idle();
     job = await (await h.call('GET', `${centralPaths.adminTraining}/${job.id}`, h.adminToken)).json() as TrainingJobView;
     assert.equal(job.state, 'succeeded', job.error ?? '');
-    assert.equal(job.trainingInstances, 20);
-    assert.equal(job.evaluationInstances, 22);
+    assert.equal(job.trainingInstances, 26);
+    assert.equal(job.evaluationInstances, 26);
     assert.ok((job.metrics.accuracy ?? 0) >= 0.9, JSON.stringify(job.metrics));
     assert.deepEqual(job.published && [job.published.id, job.published.version], ['ct-head-classifier', '1.0.0']);
 
@@ -138,7 +157,7 @@ describe('central server: training intake, category requests, training job', fun
     writePackageFiles(dir, unpackArchive(archive, 'trained'));
     const verified = verifyPackage(dir, [entry?.author.publicKeyPem ?? '']);
     const heldOut = verified.manifest.performance.heldOut;
-    assert.equal(heldOut.length, 22);
+    assert.equal(heldOut.length, 26);
     assert.ok(heldOut.every((e) => e.includes('site site-b')), 'metrics come from the other site only');
     assert.match(verified.manifest.commissioning.cases[0]?.source ?? '', /site site-b/);
     const report = await runCommissioning(dir, verified);
