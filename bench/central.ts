@@ -32,7 +32,7 @@ async function startCentralProcess(dir: string, trust: string): Promise<{ child:
   const child = spawn(process.execPath, [join(REPO, 'bin', 'orthanc-ai-bridge.js'), 'central', '--data', dir, '--port', '0', '--trust', trust], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const match = /central server at (\S+)/.exec(out);
       if (match?.[1] !== undefined) resolve(match[1]);

@@ -155,7 +155,8 @@ describe('central server: training intake, category requests, training job', fun
     const dir = join(h.work, 'trained');
     mkdirSync(dir);
     writePackageFiles(dir, unpackArchive(archive, 'trained'));
-    const verified = verifyPackage(dir, [entry?.author.publicKeyPem ?? '']);
+    assert.ok(entry);
+    const verified = verifyPackage(dir, [entry.author.publicKeyPem]);
     const heldOut = verified.manifest.performance.heldOut;
     assert.equal(heldOut.length, 26);
     assert.ok(heldOut.every((e) => e.includes('site site-b')), 'metrics come from the other site only');
