@@ -52,6 +52,7 @@ export async function startCentral(options: CentralOptions): Promise<RunningCent
       server.closeAllConnections();
       await new Promise<void>((resolve) => { server.close(() => { resolve(); }); });
       await services.training.idle();
+      services.audit.close();
       store.db.close();
     },
   };
