@@ -133,7 +133,11 @@ function adminRoutes(router: Router, s: CentralServices): void {
   router.post(`${centralPaths.adminRequests}/:id/close`, (ctx) => { admin(ctx); json(ctx, 200, s.requests.close(param(ctx, 'id'))); });
   router.post(centralPaths.adminTraining, async (ctx) => {
     admin(ctx);
-    json(ctx, 202, s.training.start(parseTrainingJob(await readJson(ctx, JSON_LIMIT))));
+    const job = parseTrainingJob(await readJson(ctx, JSON_LIMIT));
+    const known = new Set(s.sites.list().map((site) => site.siteId));
+    const unknown = [...job.trainSites, ...job.evaluationSites].filter((id) => !known.has(id));
+    if (unknown.length > 0) throw new CentralError('CENTRAL_BAD_REQUEST', 400, `unknown sites: ${unknown.join(', ')}`);
+    json(ctx, 202, s.training.start(job));
   });
   router.get(centralPaths.adminTraining, (ctx) => { admin(ctx); json(ctx, 200, s.training.list()); });
   router.get(`${centralPaths.adminTraining}/:id`, (ctx) => { admin(ctx); json(ctx, 200, s.training.get(param(ctx, 'id'))); });

@@ -75,6 +75,12 @@ describe('central server: model registry, sites, audit', function () {
     assert.deepEqual([response.status, error.code], [422, 'CENTRAL_PACKAGE_INVALID']);
     assert.match(error.message, /notes\.txt/);
 
+    const escaping = { files: [{ path: '../outside.txt', sha256: '0'.repeat(64), base64: '' }] };
+    response = await h.call('POST', centralPaths.adminModels, h.adminToken, JSON.stringify(escaping));
+    error = await errorOf(response);
+    assert.deepEqual([response.status, error.code], [400, 'CENTRAL_PACKAGE_INVALID']);
+    assert.match(error.message, /not a relative package path/);
+
     assert.deepEqual(await publishedVersions(), ['ct-head-brain@1.0.0']);
     assert.deepEqual(readdirSync(join(h.dir, 'packages', 'ct-head-brain')), ['1.0.0.json']);
   });
