@@ -140,7 +140,7 @@ describe('central server: training intake, category requests, training job', fun
     assert.equal(started.status, 202);
     let job = await started.json() as TrainingJobView;
     await h.central.services.training.idle();
-    job = await (await h.call('GET', `${centralPaths.adminTraining}/${job.id}`, h.adminToken)).json() as TrainingJobView;
+    job = await (await h.call('GET', centralPaths.adminTrainingJob(job.id), h.adminToken)).json() as TrainingJobView;
     assert.equal(job.state, 'succeeded', job.error ?? '');
     assert.equal(job.trainingInstances, 26);
     assert.equal(job.evaluationInstances, 26);
@@ -172,7 +172,7 @@ describe('central server: training intake, category requests, training job', fun
       JSON.stringify({ modelId: 'ct-head-classifier', category: { modality: 'CT', bodyPart: 'HEAD' }, trainSites: ['site-b'], evaluationSites: ['site-a'] }));
     job = await second.json() as TrainingJobView;
     await h.central.services.training.idle();
-    job = await (await h.call('GET', `${centralPaths.adminTraining}/${job.id}`, h.adminToken)).json() as TrainingJobView;
+    job = await (await h.call('GET', centralPaths.adminTrainingJob(job.id), h.adminToken)).json() as TrainingJobView;
     assert.equal(job.state, 'succeeded', job.error ?? '');
     assert.equal(job.published?.version, '1.1.0');
   });
