@@ -123,6 +123,12 @@ describe('central server: training intake, category requests, training job', fun
     assert.equal(linked.status, 201);
     const unknown = await upload(siteA.token, deidentified(engines.a, CHEST(2), 102), { [CATEGORY_REQUEST_HEADER]: 'req-000000000000' });
     assert.equal(unknown.status, 404);
+    // Closed: sites no longer see it, and progress is refused.
+    assert.equal((await h.call('POST', centralPaths.adminRequestClose(request.id), h.adminToken)).status, 200);
+    assert.deepEqual(await (await h.call('GET', centralPaths.requests, siteA.token)).json(), []);
+    const late = await h.call('POST', centralPaths.requestProgress(request.id), siteA.token,
+      JSON.stringify({ studiesFound: 3, studiesUploaded: 3, instancesUploaded: 30, state: 'done' }));
+    assert.equal(late.status, 400);
   });
 
   it('trains a new model version on site A, measures it on site B only, and publishes it signed and commissioned', async () => {
