@@ -36,8 +36,7 @@ const UI_PREFIX = '/ai-bridge/ui/';
 /** The routes behind the admin UI: static files, dashboard numbers, quarantine, audit, settings, bulk runs. */
 export function adminRoutes(context: AdminContext): Route[] {
   return [
-    { method: 'GET', pattern: /^ui$/, handler: (request) => uiRoot(context, request) },
-    { method: 'GET', pattern: /^ui\/.*$/, handler: (request) => context.ui.serve(request.path.slice(UI_PREFIX.length), request.headers['if-none-match']) },
+    { method: 'GET', pattern: /^ui(\/.*)?$/, handler: (request) => context.ui.serve(request.path.slice(UI_PREFIX.length), request.headers) },
     { method: 'GET', pattern: /^stats$/, handler: (request) => stats(context, request) },
     { method: 'GET', pattern: /^quarantine$/, handler: (request) => quarantine(context, request) },
     { method: 'DELETE', pattern: /^jobs\/([^/]+)$/, handler: (request, params) => deleteJob(context, request, params[0] ?? '') },
@@ -48,12 +47,6 @@ export function adminRoutes(context: AdminContext): Route[] {
     { method: 'GET', pattern: /^bulk$/, handler: () => jsonReply(200, { runs: context.bulk.list(50).map(toBulkView) } satisfies BulkListResponse) },
     { method: 'GET', pattern: /^bulk\/([^/]+)$/, handler: (_request, params) => jsonReply(200, toBulkView(context.bulk.get(parsePositive(params[0] ?? '', 'bulk id')))) },
   ];
-}
-
-function uiRoot(context: AdminContext, request: HttpRequestFrame): HttpReply {
-  // /ai-bridge/ui (no slash): relative asset URLs need the slash.
-  if (request.path.endsWith('/')) return context.ui.serve('', request.headers['if-none-match']);
-  return { status: 301, contentType: '', headers: { location: 'ui/' }, body: Buffer.alloc(0) };
 }
 
 function stats(context: AdminContext, request: HttpRequestFrame): HttpReply {
@@ -102,13 +95,12 @@ async function identifiers(orthanc: OrthancRest, job: Job): Promise<QuarantineId
 
 function deleteJob(context: AdminContext, request: HttpRequestFrame, raw: string): HttpReply {
   const id = parseJobId(raw);
-  const reason = request.query['reason'] ?? '';
   const job = context.store.remove(id);
   const user = basicUser(request.headers['authorization']);
   // The entry names the instance (Orthanc's opaque id), never a patient attribute.
   const line = context.audit.append({
     event: 'job-deleted', jobId: job.id, instanceId: job.instanceId,
-    detail: `was ${job.state}${job.errorCode === null ? '' : ` (${job.errorCode})`}${reason === '' ? '' : `: ${reason.slice(0, 500)}`}`,
+    detail: `was ${job.state}${job.errorCode === null ? '' : ` (${job.errorCode})`}`,
     ...(user === null ? {} : { user }),
   });
   const body: JobDeletedResponse = { deleted: job.id, audit: line };

@@ -25,8 +25,10 @@ interface CachedFile { readonly body: Buffer; readonly etag: string; readonly mt
  * /ai-bridge/ui/. Vite names assets by content hash, so they are cached for
  * a year; index.html is revalidated each time (ETag), so a new build shows
  * at the next load. A path without a file extension is a client-side route
- * and gets index.html, with a <base> that points back at the UI root from
- * however deep the route is, so it also works behind a proxy prefix.
+ * and gets index.html. Orthanc hands plugins the URI without a trailing
+ * slash, so the depth of the browser's URL is unknown here: index.html gets
+ * an absolute <base> (behind a reverse proxy that adds a prefix, the proxy's
+ * X-Forwarded-Prefix is put in front).
  */
 export class StaticUi {
   readonly #root: string;
@@ -37,13 +39,14 @@ export class StaticUi {
   }
 
   /** `relative`: the path below /ai-bridge/ui/, '' for the root. */
-  serve(relative: string, ifNoneMatch: string | undefined): HttpReply {
+  serve(relative: string, requestHeaders: Readonly<Record<string, string>>): HttpReply {
+    const ifNoneMatch = requestHeaders['if-none-match'];
     const index = join(this.#root, 'index.html');
     if (!existsSync(index)) {
       throw new GatewayError('AIB_UI_NOT_BUILT', `the admin UI is not built (${index} is missing): run scripts/bootstrap.sh`, { path: index });
     }
     const clean = decodeURIComponent(relative).replace(/^\/+/, '');
-    if (extname(clean) === '') return this.#index(index, clean, ifNoneMatch);
+    if (extname(clean) === '') return this.#index(index, forwardedPrefix(requestHeaders['x-forwarded-prefix']), ifNoneMatch);
     const file = normalize(join(this.#root, clean));
     if (!file.startsWith(this.#root + sep) || !existsSync(file) || !statSync(file).isFile()) {
       throw new GatewayError('AIB_API_NOT_FOUND', `no file ${clean} in the admin UI`, { path: clean });
@@ -55,11 +58,10 @@ export class StaticUi {
     return { status: 200, contentType: CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', headers, body: cached.body };
   }
 
-  #index(index: string, route: string, ifNoneMatch: string | undefined): HttpReply {
-    const depth = route.split('/').filter((s) => s !== '').length - (route.endsWith('/') || route === '' ? 0 : 1);
-    const base = depth <= 0 ? './' : '../'.repeat(depth);
+  #index(index: string, prefix: string, ifNoneMatch: string | undefined): HttpReply {
+    const base = `${prefix}/ai-bridge/ui/`;
     const cached = this.#read(index);
-    const etag = `"${cached.etag.slice(1, -1)}-${depth}"`;
+    const etag = `"${cached.etag.slice(1, -1)}-${createHash('sha256').update(base).digest('base64url').slice(0, 8)}"`;
     const headers = {
       etag, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff',
       // Everything the UI loads comes from this origin: no CDN, works offline.
@@ -79,4 +81,9 @@ export class StaticUi {
     this.#cache.set(file, entry);
     return entry;
   }
+}
+
+/** A path prefix such as /pacs (no trailing slash); anything else is ignored. */
+function forwardedPrefix(value: string | undefined): string {
+  return value !== undefined && /^(\/[A-Za-z0-9._~-]+)+$/.test(value) ? value : '';
 }
