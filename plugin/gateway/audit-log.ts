@@ -56,7 +56,7 @@ export class AuditLog {
 /** RFC 4180 CSV of audit lines, with a header row. */
 export function auditCsv(lines: readonly AuditLine[]): string {
   const cell = (value: unknown): string => {
-    const text = value === undefined || value === null ? '' : String(value as string | number);
+    const text = typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
     return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
   };
   const rows = lines.map((line) => AUDIT_COLUMNS.map((c) => cell((line as unknown as Record<string, unknown>)[c])).join(','));

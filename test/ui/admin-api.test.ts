@@ -32,6 +32,7 @@ describe('admin API behind the UI (real Orthanc + plugin)', function () {
     work.remove();
   });
 
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the JSON shape it expects
   const get = async <T>(path: string): Promise<{ status: number; headers: Record<string, string>; body: T }> => {
     const response = await orthanc.request('GET', path);
     return { status: response.status, headers: response.headers, body: JSON.parse(response.body.toString('utf8')) as T };

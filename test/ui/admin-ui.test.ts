@@ -7,7 +7,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 
 import type { RunningOrthanc } from '../../plugin/cli/orthanc-launcher';
 import { repoRoot } from '../../plugin/cli/repo-root';
-import type { JobDetailResponse, JobListResponse, QuarantineResponse } from '../../plugin/gateway/api/api-types';
+import type { AuditResponse, JobDetailResponse, JobListResponse, QuarantineResponse } from '../../plugin/gateway/api/api-types';
 import { eventually, sharedFile, startBridgeOrthanc, tempDir, uploadFile, waitForSettledJobs } from '../harness/bridge-orthanc';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -193,6 +193,12 @@ describe('admin UI in Chromium (real Orthanc + plugin)', function () {
     assert.ok(detail.events.some((e) => e.event === 'requeued'));
     // Still broken after the retry: back in the list.
     await row.waitFor({ timeout: STEP_MS });
+
+    await page.getByRole('button', { name: `Delete job ${entry.job.id}` }).click();
+    await page.getByRole('status').filter({ hasText: `Job ${entry.job.id} deleted` }).waitFor({ timeout: STEP_MS });
+    await row.waitFor({ state: 'detached', timeout: STEP_MS });
+    const audit = await orthanc.json<AuditResponse>('GET', '/ai-bridge/audit');
+    assert.ok(audit.entries.some((e) => e.event === 'job-deleted' && e.jobId === entry.job.id), 'the deletion is in the audit log');
   });
 
   it('bulk run: an Orthanc query is processed again, with progress', async () => {

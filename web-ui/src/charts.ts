@@ -7,9 +7,9 @@ export interface Series {
   readonly values: readonly number[];
 }
 
-const WIDTH = 600;
-const HEIGHT = 160;
-const PAD = { left: 32, right: 8, top: 8, bottom: 20 };
+const WIDTH = 1000;
+const HEIGHT = 200;
+const PAD = { left: 36, right: 8, top: 10, bottom: 22 };
 
 /** Lines over per-minute buckets, with a y axis from 0 to the largest value. */
 export function lineChart(label: string, series: readonly Series[], xLabels: readonly string[]): TemplateResult {
@@ -46,7 +46,7 @@ export function barChart(label: string, bars: readonly { readonly label: string;
       aria-label="${label}: ${bars.length === 0 ? 'empty' : bars.map((b) => `${b.label} ${b.value}`).join(', ')}">
       ${bars.map((b, i) => svg`
         <text class="tick" x="0" y=${i * row + 15}>${b.label}</text>
-        <rect class="bar" x="220" y=${i * row + 4} width=${Math.max(2, (b.value / max) * (WIDTH - 280))} height="14"></rect>
-        <text class="tick" x=${226 + (b.value / max) * (WIDTH - 280)} y=${i * row + 15}>${b.value}</text>`)}
+        <rect class="bar" x="220" y=${i * row + 4} width=${Math.max(2, (b.value / max) * (WIDTH - 300))} height="14"></rect>
+        <text class="tick" x=${226 + (b.value / max) * (WIDTH - 300)} y=${i * row + 15}>${b.value}</text>`)}
     </svg>`;
 }
