@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 
-import { basicUser, orthancAuthenticates, phiAccess } from '../../plugin/gateway/admin/phi-access';
+import { basicUser, orthancAuthenticates, phiAccess } from '../../../plugin/gateway/admin/phi-access';
 
 const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
