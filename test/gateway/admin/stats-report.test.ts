@@ -66,8 +66,10 @@ describe('dashboard statistics from the stores (state.sqlite)', () => {
     assert.deepEqual(series && [series.done, series.total], [1, 3]);
     const bulkRun = stats.running.find((r) => r.kind === 'bulk');
     assert.deepEqual(bulkRun && [bulkRun.done, bulkRun.total], [0, 1]);
-    assert.equal(stats.recentErrors[0]?.event, 'quarantined');
-    assert.match(stats.recentErrors[0]?.detail ?? '', /AIB_DEID_TRUNCATED/);
+    const newest = stats.recentErrors[0];
+    assert.ok(newest);
+    assert.equal(newest.event, 'quarantined');
+    assert.match(newest.detail ?? '', /AIB_DEID_TRUNCATED/);
     bulk.close();
     annotations.close();
     jobs.close();
