@@ -99,9 +99,12 @@ export class ApiRouter {
 
   async #getJob(raw: string): Promise<HttpReply> {
     const id = parseJobId(raw);
+    const before = this.#context.store.get(id);
+    if (before === undefined) throw new GatewayError('AIB_API_NOT_FOUND', `job ${raw} does not exist`, { jobId: raw });
+    const study = await this.#context.studyOf?.(before.instanceId);
+    // Read the job and its events together after the await, so state and events agree.
     const job = this.#context.store.get(id);
     if (job === undefined) throw new GatewayError('AIB_API_NOT_FOUND', `job ${raw} does not exist`, { jobId: raw });
-    const study = await this.#context.studyOf?.(job.instanceId);
     const viewerUrl = this.#context.viewerUrl ?? '';
     const body: JobDetailResponse = {
       ...toJobView(job),
