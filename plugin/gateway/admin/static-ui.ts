@@ -45,7 +45,12 @@ export class StaticUi {
     if (!existsSync(index)) {
       throw new GatewayError('AIB_UI_NOT_BUILT', `the admin UI is not built (${index} is missing): run scripts/bootstrap.sh`, { path: index });
     }
-    const clean = decodeURIComponent(relative).replace(/^\/+/, '');
+    let clean: string;
+    try {
+      clean = decodeURIComponent(relative).replace(/^\/+/, '');
+    } catch {
+      throw new GatewayError('AIB_API_BAD_PARAMETER', 'the UI path is not valid percent-encoding', { parameter: 'path' });
+    }
     if (extname(clean) === '') return this.#index(index, forwardedPrefix(requestHeaders['x-forwarded-prefix']), ifNoneMatch);
     const file = normalize(join(this.#root, clean));
     if (!file.startsWith(this.#root + sep) || !existsSync(file) || !statSync(file).isFile()) {
