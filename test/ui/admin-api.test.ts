@@ -66,6 +66,11 @@ describe('admin API behind the UI (real Orthanc + plugin)', function () {
       }, reject);
     });
     assert.equal(again, 304);
+    for (const escape of ['/ai-bridge/ui/%2e%2e/%2e%2e/%2e%2e/package.json', '/ai-bridge/ui/..%2F..%2F..%2Fpackage.json', '/ai-bridge/ui/%E0%A4%A.js']) {
+      const answer = await orthanc.request('GET', escape);
+      assert.ok(answer.status >= 400 && answer.status < 500, `${escape}: ${answer.status}`);
+      assert.doesNotMatch(answer.body.toString('utf8'), /orthanc-ai-bridge/, `${escape} leaves the UI folder`);
+    }
     const missing = await orthanc.request('GET', '/ai-bridge/ui/assets/nope.js');
     assert.equal(missing.status, 404);
     assert.match(missing.body.toString('utf8'), /AIB_API_NOT_FOUND/);
