@@ -58,7 +58,12 @@ newer_than() {
 }
 
 # 2. npm dependencies --------------------------------------------------------
-if [ -f package-lock.json ]; then
+# A node_modules that is a symlink is shared (git worktrees of one clone):
+# npm ci would empty the shared folder under every other checkout, so it is
+# never reinstalled from here.
+if [ -L node_modules ]; then
+  step "node_modules is a shared symlink ($(readlink node_modules)); not reinstalling"
+elif [ -f package-lock.json ]; then
   # npm writes node_modules/.package-lock.json on every install: older than the lockfile = stale.
   if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     step "npm ci"
@@ -86,7 +91,17 @@ if [ ! -f "$stamp" ] || newer_than "$stamp" plugin tools test bench tsconfig.jso
   npm run --silent build
   touch "$stamp"
 fi
-# 5. OHIF viewer for the viewer test -----------------------------------------
+# 5. Admin UI ----------------------------------------------------------------
+# Vite (Rolldown) bundles web-ui/ into dist/web-ui, served at /ai-bridge/ui/;
+# about a second, and skipped when the bundle is newer than its sources
+# (web-ui/ and the API types it shares with the gateway).
+ui_index=dist/web-ui/index.html
+if [ ! -f "$ui_index" ] || newer_than "$ui_index" web-ui plugin/gateway/api/api-types.ts; then
+  step "npm run build:ui (vite)"
+  npm run --silent build:ui
+fi
+
+# 6. OHIF viewer for the viewer test -----------------------------------------
 # npm pack of @ohif/app (its built dist/, checked against the registry's sha512)
 # into .cache/ohif; a no-op once there.
 bash scripts/fetch-ohif.sh >/dev/null

@@ -22,9 +22,10 @@ export function orthancRequest(
   urlPath: string,
   body?: Buffer | string | object,
   timeoutMs = 120_000,
+  extraHeaders: Readonly<Record<string, string>> = {},
 ): Promise<OrthancResponse> {
   const { data, type } = encodeBody(body);
-  const headers: Record<string, string | number> = {};
+  const headers: Record<string, string | number> = { ...extraHeaders };
   if (data !== undefined) {
     headers['Content-Length'] = data.length;
     if (type !== undefined) headers['Content-Type'] = type;

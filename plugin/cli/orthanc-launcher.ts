@@ -28,6 +28,8 @@ export interface OrthancLaunchOptions {
   readonly configFile?: string;
   /** Extra environment for Orthanc (and so for the gateway it spawns). */
   readonly env?: Readonly<Record<string, string>>;
+  /** Authorization header sent with every request (an Orthanc with AuthenticationEnabled). */
+  readonly authorization?: string;
 }
 
 export interface RunningOrthanc {
@@ -140,6 +142,7 @@ class OrthancProcess implements RunningOrthanc {
     readonly aet: string,
     private readonly verbose: boolean,
     private readonly env: Readonly<Record<string, string>>,
+    private readonly headers: Readonly<Record<string, string>> = {},
   ) {
     this.baseUrl = `http://127.0.0.1:${httpPort}`;
     this.configPath = path.join(dataDir, 'orthanc.json');
@@ -187,7 +190,7 @@ class OrthancProcess implements RunningOrthanc {
           { logPath: this.logPath });
       }
       try {
-        const res = await orthancRequest(this.httpPort, 'GET', '/system', undefined, 2_000);
+        const res = await orthancRequest(this.httpPort, 'GET', '/system', undefined, 2_000, this.headers);
         if (res.status === 200) return;
       } catch {
         // not listening yet
@@ -203,7 +206,7 @@ class OrthancProcess implements RunningOrthanc {
   }
 
   request(method: HttpMethod, urlPath: string, body?: Buffer | string | object): Promise<OrthancResponse> {
-    return orthancRequest(this.httpPort, method, urlPath, body);
+    return orthancRequest(this.httpPort, method, urlPath, body, undefined, this.headers);
   }
 
   async json<T>(method: HttpMethod, urlPath: string, body?: Buffer | string | object): Promise<T> {
@@ -299,7 +302,8 @@ export async function startOrthanc(opts: OrthancLaunchOptions): Promise<RunningO
       fs.mkdirSync(aiBridgeSection['DataDirectory'], { recursive: true });
     }
     const orthanc = new OrthancProcess(dataDir, Number(config['HttpPort']), Number(config['DicomPort']),
-      String(config['DicomAet']), opts.verbose ?? false, orthancEnv(opts.env));
+      String(config['DicomAet']), opts.verbose ?? false, orthancEnv(opts.env),
+      opts.authorization === undefined ? {} : { authorization: opts.authorization });
     fs.writeFileSync(orthanc.configPath, JSON.stringify(config, null, 2) + '\n');
     try {
       await orthanc.start();

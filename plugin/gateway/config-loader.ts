@@ -27,6 +27,8 @@ export interface AiBridgeConfig {
   readonly DicomWebUrl: string;
   readonly DicomWebAuthorization: string;
   readonly SeriesQuietSeconds: number;
+  readonly PhiViewers: readonly string[];
+  readonly ViewerUrl: string;
 }
 
 export const SCHEMA_PATH = join(__dirname, '..', '..', '..', 'config', 'aibridge.schema.json');

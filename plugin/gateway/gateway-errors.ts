@@ -27,6 +27,8 @@ export const GATEWAY_ERROR_CODES = {
   AIB_API_BAD_PARAMETER: 'a query parameter or path segment is invalid',
   AIB_API_METHOD_NOT_ALLOWED: 'the route exists but not for this method',
   AIB_API_CONFLICT: 'the job is not in a state that allows the action',
+  AIB_UI_NOT_BUILT: 'the admin UI bundle (dist/web-ui) is missing: the build did not run',
+  AIB_BULK_QUERY_FAILED: 'Orthanc refused the bulk action\'s /tools/find query; its answer is in the message',
 } as const;
 
 export type GatewayErrorCode = keyof typeof GATEWAY_ERROR_CODES;

@@ -60,8 +60,36 @@ export interface InstanceFacts {
 
 export interface JobQuery {
   readonly state?: JobState;
+  readonly modality?: string;
+  /** Jobs that fed an annotation by this model id. */
+  readonly model?: string;
+  /** created_at bounds, epoch ms: from inclusive, to exclusive. */
+  readonly createdFrom?: number;
+  readonly createdTo?: number;
+  /** Substring of the instance id, SOP Instance UID, error code or error message. */
+  readonly text?: string;
   readonly limit: number;
   readonly offset: number;
+}
+
+/** Events counted per minute for the dashboard. */
+export interface MinuteCount {
+  readonly minute: number;
+  readonly event: string;
+  readonly count: number;
+}
+
+export interface StageDepth {
+  readonly state: string;
+  readonly stage: string;
+  readonly count: number;
+}
+
+export interface ErrorEvent {
+  readonly at: number;
+  readonly id: number;
+  readonly event: string;
+  readonly detail: string | null;
 }
 
 export interface NewInstanceChange {
@@ -93,6 +121,22 @@ export interface JobStore {
   events(id: JobId): JobEvent[];
   list(query: JobQuery): { jobs: Job[]; total: number };
   countsByState(): Record<JobState, number>;
+  /** Forgets a settled job and its events (the instance stays in Orthanc); the job as it was. */
+  remove(id: JobId): Job;
+  /**
+   * Puts instances (an Orthanc query's answer) through the pipeline again: a
+   * new job for an instance never seen, a settled job queued again; jobs
+   * under way are left as they are. Returns every instance's job id.
+   */
+  enqueueInstances(instanceIds: readonly OrthancInstanceId[], why: string): JobId[];
+  /** 'done', 'quarantined' and 'retry-scheduled' events per minute since `since` (epoch ms). */
+  eventsPerMinute(since: number): MinuteCount[];
+  /** Unfinished jobs per state and stage. */
+  depths(): StageDepth[];
+  /** created → finished, in ms, of the jobs done since `since`. */
+  durations(since: number): number[];
+  /** The newest quarantine and retry events. */
+  recentErrors(limit: number): ErrorEvent[];
   /** Epoch ms of the earliest retry still waiting, if any. */
   nextRetryAt(): number | undefined;
   close(): void;

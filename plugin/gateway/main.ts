@@ -24,6 +24,10 @@ import { AnnotateStage, DeliverStage, RelinkStage, type AnnotationWork } from '.
 import { SeriesWatch } from './annotation/series-watch';
 import { StowClient, type StowTarget } from './delivery/stow-rs';
 import { QueueAnnotationStage } from './stages/queue-annotation-stage';
+import { adminRoutes } from './admin/admin-routes';
+import { orthancAuthenticates } from './admin/phi-access';
+import { StaticUi } from './admin/static-ui';
+import { BulkStore } from './bulk/bulk-store';
 
 /** sysexits.h EX_CONFIG: the native supervisor does not restart on it. */
 const EXIT_CONFIG = 78;
@@ -130,9 +134,29 @@ async function main(): Promise<void> {
   follower.onStableSeries = (ids) => { void seriesWatch.stable(ids); };
 
   const dataDirectory = layout.root;
+  const bulk = new BulkStore(layout.stateDb);
+  const rawSection = (orthancConfiguration as Record<string, unknown>)['AiBridge'];
+  const admin = adminRoutes({
+    store, annotations, bulk, audit, orthanc, config,
+    // Built by Vite beside the compiled gateway (scripts/bootstrap.sh).
+    ui: new StaticUi(join(__dirname, '..', '..', 'web-ui')),
+    rawConfig: typeof rawSection === 'object' && rawSection !== null ? rawSection as Record<string, unknown> : {},
+    phi: { viewers: config.PhiViewers, orthancAuthenticates: orthancAuthenticates(orthancConfiguration) },
+    onQueued: () => { pipeline.kick(); metrics.publishSoon(); },
+  });
   const router = new ApiRouter({
     store,
     annotations,
+    viewerUrl: config.ViewerUrl,
+    studyOf: async (instanceId) => {
+      try {
+        const study = await orthanc.getJson(`/instances/${instanceId}/study`) as { ID?: unknown; MainDicomTags?: Record<string, unknown> };
+        const uid = study.MainDicomTags?.['StudyInstanceUID'];
+        return typeof study.ID === 'string' ? { orthancId: study.ID, studyInstanceUid: typeof uid === 'string' ? uid : null } : undefined;
+      } catch {
+        return undefined;
+      }
+    },
     onRequeued: () => { pipeline.kick(); },
     onAnnotationRequeued: () => { annotationPipeline.kick(); },
     health: () => {
@@ -146,7 +170,7 @@ async function main(): Promise<void> {
         deid: { profile: config.DeidProfile, workers: config.DeidWorkers, readyWorkers: deidPool.readyWorkers, seals: deidPool.sealReports().map((r) => r.seal) },
       };
     },
-  });
+  }, admin);
   connection.onHttp((request) => router.handle(request));
 
   connection.on('change', (change) => {
@@ -172,6 +196,7 @@ async function main(): Promise<void> {
     metrics.stop();
     vault.close();
     annotations.close();
+    bulk.close();
     store.close();
     connection.close();
     process.exit(0);

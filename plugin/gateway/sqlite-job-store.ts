@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 
-import { jobId, orthancInstanceId, type JobId } from '../core/branded-ids';
+import { jobId, orthancInstanceId, type JobId, type OrthancInstanceId } from '../core/branded-ids';
 import { GatewayError } from './gateway-errors';
-import { JOB_STATES, type InstanceFacts, type Job, type JobEvent, type JobQuery, type JobState, type JobStore, type NewInstanceChange } from './job';
+import { JOB_STATES, type ErrorEvent, type InstanceFacts, type Job, type JobEvent, type JobQuery, type JobState, type JobStore, type MinuteCount, type NewInstanceChange, type StageDepth } from './job';
 
 const SCHEMA_VERSION = 2;
 
@@ -193,11 +193,72 @@ export class SqliteJobStore implements JobStore {
   }
 
   list(query: JobQuery): { jobs: Job[]; total: number } {
-    const where = query.state === undefined ? '' : 'WHERE state = @state';
-    const params = { state: query.state ?? null, limit: query.limit, offset: query.offset };
-    const rows = this.#db.prepare(`SELECT * FROM jobs ${where} ORDER BY id DESC LIMIT @limit OFFSET @offset`).all(params) as JobRow[];
+    const { where, params } = jobFilter(query);
+    const rows = this.#db.prepare(`SELECT * FROM jobs ${where} ORDER BY id DESC LIMIT @limit OFFSET @offset`)
+      .all({ ...params, limit: query.limit, offset: query.offset }) as JobRow[];
     const total = (this.#db.prepare(`SELECT COUNT(*) AS n FROM jobs ${where}`).get(params) as { n: number }).n;
     return { jobs: rows.map(toJob), total };
+  }
+
+  remove(id: JobId): Job {
+    const job = this.get(id);
+    if (job === undefined) throw new GatewayError('AIB_API_NOT_FOUND', `job ${id} does not exist`, { jobId: id });
+    if (job.state === 'queued' || job.state === 'running') {
+      throw new GatewayError('AIB_API_CONFLICT', `job ${id} is ${job.state}; only settled jobs can be deleted`, { jobId: id, state: job.state });
+    }
+    this.#db.transaction(() => {
+      this.#db.prepare(`DELETE FROM job_events WHERE job_id=?`).run(id);
+      this.#db.prepare(`DELETE FROM jobs WHERE id=?`).run(id);
+    })();
+    return job;
+  }
+
+  enqueueInstances(instanceIds: readonly OrthancInstanceId[], why: string): JobId[] {
+    const now = this.#now();
+    const find = this.#db.prepare(`SELECT id, state, stage FROM jobs WHERE instance_id=?`);
+    // change_seq 0: the job did not come from the change log.
+    const insert = this.#db.prepare(
+      `INSERT INTO jobs (instance_id, change_seq, state, stage, created_at, updated_at) VALUES (?, 0, 'queued', 'received', ?, ?)`);
+    const requeue = this.#db.prepare(
+      `UPDATE jobs SET state='queued', attempts=0, next_attempt_at=0, outcome=NULL, error_code=NULL, error_message=NULL,
+         created_at=?, updated_at=?, finished_at=NULL WHERE id=?`);
+    return this.#db.transaction(() => instanceIds.map((instanceId) => {
+      const row = find.get(instanceId) as { id: number; state: JobState; stage: string } | undefined;
+      if (row === undefined) {
+        const id = Number(insert.run(instanceId, now, now).lastInsertRowid);
+        this.#event(id, 'received', 'received', why);
+        return jobId(id);
+      }
+      if (row.state === 'done' || row.state === 'quarantined' || row.state === 'retrying') {
+        // created_at restarts: latency is measured from this run, not the first store.
+        requeue.run(now, now, row.id);
+        this.#event(row.id, 'requeued', row.stage, `${why}, was ${row.state}`);
+      }
+      return jobId(row.id);
+    }))();
+  }
+
+  eventsPerMinute(since: number): MinuteCount[] {
+    return this.#db.prepare(
+      `SELECT (at / 60000) * 60000 AS minute, event, COUNT(*) AS count FROM job_events
+       WHERE at >= ? AND event IN ('done','quarantined','retry-scheduled') GROUP BY minute, event`).all(since) as MinuteCount[];
+  }
+
+  depths(): StageDepth[] {
+    return this.#db.prepare(
+      `SELECT state, stage, COUNT(*) AS count FROM jobs WHERE state IN ('queued','running','retrying') GROUP BY state, stage ORDER BY state, stage`,
+    ).all() as StageDepth[];
+  }
+
+  durations(since: number): number[] {
+    return (this.#db.prepare(`SELECT finished_at - created_at AS ms FROM jobs WHERE state='done' AND finished_at >= ?`)
+      .all(since) as { ms: number }[]).map((r) => r.ms);
+  }
+
+  recentErrors(limit: number): ErrorEvent[] {
+    return this.#db.prepare(
+      `SELECT at, job_id AS id, event, detail FROM job_events WHERE event IN ('quarantined','retry-scheduled') ORDER BY at DESC, rowid DESC LIMIT ?`,
+    ).all(limit) as ErrorEvent[];
   }
 
   countsByState(): Record<JobState, number> {
@@ -233,4 +294,26 @@ export class SqliteJobStore implements JobStore {
   #setMeta(key: string, value: string): void {
     this.#db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value`).run(key, value);
   }
+}
+
+/** WHERE clause and parameters for a job query's filters. */
+function jobFilter(query: JobQuery): { where: string; params: Record<string, string | number> } {
+  const clauses: string[] = [];
+  const params: Record<string, string | number> = {};
+  if (query.state !== undefined) { clauses.push('state = @state'); params['state'] = query.state; }
+  if (query.modality !== undefined) { clauses.push('modality = @modality'); params['modality'] = query.modality; }
+  if (query.createdFrom !== undefined) { clauses.push('created_at >= @createdFrom'); params['createdFrom'] = query.createdFrom; }
+  if (query.createdTo !== undefined) { clauses.push('created_at < @createdTo'); params['createdTo'] = query.createdTo; }
+  if (query.text !== undefined) {
+    clauses.push(`(instance_id LIKE @text ESCAPE '\\' OR sop_instance_uid LIKE @text ESCAPE '\\'
+      OR error_code LIKE @text ESCAPE '\\' OR error_message LIKE @text ESCAPE '\\')`);
+    params['text'] = `%${query.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  }
+  if (query.model !== undefined) {
+    // The annotation tables share state.sqlite (annotation-store.ts).
+    clauses.push(`EXISTS (SELECT 1 FROM annotation_members m JOIN annotations a ON a.id = m.annotation_id
+      WHERE m.job_id = jobs.id AND a.model_id = @model)`);
+    params['model'] = query.model;
+  }
+  return { where: clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`, params };
 }

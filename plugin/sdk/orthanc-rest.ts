@@ -61,6 +61,16 @@ export class OrthancRest {
     return this.#sdk.getDicomForInstance(instanceId);
   }
 
+  /** POST a JSON body to Orthanc's REST API (e.g. /tools/find) and parse the JSON answer. */
+  async postJson(uri: string, body: unknown): Promise<unknown> {
+    const bytes = await this.#sdk.restApiPost(uri, Buffer.from(JSON.stringify(body), 'utf8'));
+    try {
+      return JSON.parse(bytes.toString('utf8')) as unknown;
+    } catch {
+      throw new OrthancSdkError('RestApiPost', -1, `POST ${uri} did not answer JSON`);
+    }
+  }
+
   async getJson(uri: string): Promise<unknown> {
     const bytes = await this.#sdk.restApiGet(uri);
     try {

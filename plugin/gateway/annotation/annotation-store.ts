@@ -311,6 +311,41 @@ export class AnnotationStore {
     return counts;
   }
 
+  /** 'stage' (annotated: the model ran, relink starts), 'done' (delivered) and error events per minute since `since`. */
+  eventsPerMinute(since: number): { minute: number; event: string; count: number }[] {
+    return this.#db.prepare(
+      `SELECT (at / 60000) * 60000 AS minute, CASE WHEN event = 'stage' THEN 'annotated' ELSE event END AS event, COUNT(*) AS count
+       FROM annotation_events WHERE at >= ? AND (event IN ('done','quarantined','retry-scheduled') OR (event = 'stage' AND stage = 'relink'))
+       GROUP BY minute, 2`).all(since) as { minute: number; event: string; count: number }[];
+  }
+
+  /** Unfinished annotations per state and stage. */
+  depths(): { state: string; stage: string; count: number }[] {
+    return this.#db.prepare(
+      `SELECT state, stage, COUNT(*) AS count FROM annotations WHERE state IN ('collecting','queued','running','retrying')
+       GROUP BY state, stage ORDER BY state, stage`).all() as { state: string; stage: string; count: number }[];
+  }
+
+  /** Store → result in ms for annotations delivered since `since`: from the first member's job creation (jobs share this file). */
+  deliveryDurations(since: number): number[] {
+    return (this.#db.prepare(
+      `SELECT a.finished_at - MIN(j.created_at) AS ms FROM annotations a
+       JOIN annotation_members m ON m.annotation_id = a.id JOIN jobs j ON j.id = m.job_id
+       WHERE a.state = 'done' AND a.finished_at >= ? GROUP BY a.id`).all(since) as { ms: number }[]).map((r) => r.ms);
+  }
+
+  /** Unfinished annotations, oldest first: what the dashboard shows as progress. */
+  unfinished(limit: number): Annotation[] {
+    return (this.#db.prepare(`${SELECT} WHERE a.state IN ('collecting','queued','running','retrying') ORDER BY a.id LIMIT ?`).all(limit) as Row[])
+      .map(toAnnotation);
+  }
+
+  recentErrors(limit: number): { at: number; id: number; event: string; detail: string | null }[] {
+    return this.#db.prepare(
+      `SELECT at, annotation_id AS id, event, detail FROM annotation_events WHERE event IN ('quarantined','retry-scheduled')
+       ORDER BY at DESC, rowid DESC LIMIT ?`).all(limit) as { at: number; id: number; event: string; detail: string | null }[];
+  }
+
   nextRetryAt(): number | undefined {
     const row = this.#db.prepare(`SELECT MIN(next_attempt_at) AS at FROM annotations WHERE state IN ('queued','retrying')`).get() as { at: number | null };
     return row.at ?? undefined;

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 import { AiBridgeError } from '../../core/ai-bridge-error';
 import { jobId } from '../../core/branded-ids';
 import { jsonReply, type HttpReply, type HttpRequestFrame } from '../../sdk';
@@ -16,41 +18,47 @@ export interface ApiContext {
   readonly onRequeued: () => void;
   /** Called after an annotation was put back in the queue. */
   readonly onAnnotationRequeued: () => void;
+  /** The study an instance belongs to, from Orthanc's index (undefined when the instance is gone). */
+  readonly studyOf?: (instanceId: string) => Promise<{ orthancId: string; studyInstanceUid: string | null } | undefined>;
+  /** AiBridge.ViewerUrl: {StudyInstanceUID} is replaced. */
+  readonly viewerUrl?: string;
 }
 
 const PREFIX = '/ai-bridge/';
 const MAX_LIMIT = 1000;
 
-type Handler = (request: HttpRequestFrame, params: readonly string[]) => HttpReply;
-interface Route { readonly method: string; readonly pattern: RegExp; readonly handler: Handler }
+export type Handler = (request: HttpRequestFrame, params: readonly string[]) => HttpReply | Promise<HttpReply>;
+export interface Route { readonly method: string; readonly pattern: RegExp; readonly handler: Handler }
 
 /** The /ai-bridge/ REST API. Every error answers JSON with a stable code. */
 export class ApiRouter {
   readonly #context: ApiContext;
   readonly #routes: readonly Route[];
 
-  constructor(context: ApiContext) {
+  /** `extra`: further routes (the admin UI's), matched after these. */
+  constructor(context: ApiContext, extra: readonly Route[] = []) {
     this.#context = context;
     this.#routes = [
       { method: 'GET', pattern: /^health$/, handler: () => jsonReply(200, this.#context.health()) },
       { method: 'GET', pattern: /^jobs$/, handler: (request) => this.#listJobs(request) },
-      { method: 'GET', pattern: /^jobs\/([^/]+)$/, handler: (_request, params) => this.#getJob(params[0] ?? '') },
+      { method: 'GET', pattern: /^jobs\/([^/]+)$/, handler: async (_request, params) => this.#getJob(params[0] ?? '') },
       { method: 'POST', pattern: /^jobs\/([^/]+)\/retry$/, handler: (_request, params) => this.#retryJob(params[0] ?? '') },
       { method: 'GET', pattern: /^annotations$/, handler: (request) => this.#listAnnotations(request) },
       { method: 'GET', pattern: /^annotations\/([^/]+)$/, handler: (_request, params) => this.#getAnnotation(params[0] ?? '') },
       { method: 'POST', pattern: /^annotations\/([^/]+)\/retry$/, handler: (_request, params) => this.#retryAnnotation(params[0] ?? '') },
+      ...extra,
     ];
   }
 
-  handle(request: HttpRequestFrame): Promise<HttpReply> {
+  async handle(request: HttpRequestFrame): Promise<HttpReply> {
     try {
-      return Promise.resolve(this.#route(request));
+      return withEtag(request, await this.#route(request));
     } catch (error) {
-      return Promise.resolve(errorReply(error));
+      return errorReply(error);
     }
   }
 
-  #route(request: HttpRequestFrame): HttpReply {
+  #route(request: HttpRequestFrame): HttpReply | Promise<HttpReply> {
     const path = request.path.startsWith(PREFIX) ? request.path.slice(PREFIX.length).replace(/\/$/, '') : request.path;
     const matching = this.#routes.map((route) => ({ route, match: route.pattern.exec(path) })).filter((m) => m.match !== null);
     if (matching.length === 0) {
@@ -66,24 +74,46 @@ export class ApiRouter {
   }
 
   #listJobs(request: HttpRequestFrame): HttpReply {
-    const state = request.query['state'];
-    if (state !== undefined && !isJobState(state)) {
+    const query = request.query;
+    const state = query['state'];
+    if (state !== undefined && state !== '' && !isJobState(state)) {
       throw new GatewayError('AIB_API_BAD_PARAMETER', `state must be one of ${JOB_STATES.join(', ')}`, { parameter: 'state' });
     }
-    const limit = integerParameter(request.query['limit'], 'limit', 100, 1, MAX_LIMIT);
-    const offset = integerParameter(request.query['offset'], 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
-    const { jobs, total } = this.#context.store.list(state === undefined ? { limit, offset } : { state, limit, offset });
+    const limit = integerParameter(query['limit'], 'limit', 100, 1, MAX_LIMIT);
+    const offset = integerParameter(query['offset'], 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
+    const text = (name: string): { [key: string]: string } => {
+      const value = query[name];
+      return value === undefined || value === '' ? {} : { [name]: value };
+    };
+    const createdFrom = dateParameter(query['from'], 'from');
+    const createdTo = dateParameter(query['to'], 'to', true);
+    const { jobs, total } = this.#context.store.list({
+      ...(state === undefined || state === '' ? {} : { state }), ...text('modality'), ...text('model'),
+      ...(query['q'] === undefined || query['q'] === '' ? {} : { text: query['q'] }),
+      ...(createdFrom === undefined ? {} : { createdFrom }), ...(createdTo === undefined ? {} : { createdTo }),
+      limit, offset,
+    });
     const body: JobListResponse = { jobs: jobs.map(toJobView), total, limit, offset };
     return jsonReply(200, body);
   }
 
-  #getJob(raw: string): HttpReply {
+  async #getJob(raw: string): Promise<HttpReply> {
     const id = parseJobId(raw);
+    const before = this.#context.store.get(id);
+    if (before === undefined) throw new GatewayError('AIB_API_NOT_FOUND', `job ${raw} does not exist`, { jobId: raw });
+    const study = await this.#context.studyOf?.(before.instanceId);
+    // Read the job and its events together after the await, so state and events agree.
     const job = this.#context.store.get(id);
     if (job === undefined) throw new GatewayError('AIB_API_NOT_FOUND', `job ${raw} does not exist`, { jobId: raw });
+    const viewerUrl = this.#context.viewerUrl ?? '';
     const body: JobDetailResponse = {
       ...toJobView(job),
       events: this.#context.store.events(id).map(toEventView),
+      study: study === undefined ? null : {
+        ...study,
+        explorerPath: `/app/explorer.html#study?uuid=${encodeURIComponent(study.orthancId)}`,
+        viewerUrl: viewerUrl === '' || study.studyInstanceUid === null ? null : viewerUrl.replace(/\{StudyInstanceUID\}/g, encodeURIComponent(study.studyInstanceUid)),
+      },
       annotations: this.#context.annotations.forJob(id).map(toAnnotationView),
     };
     return jsonReply(200, body);
@@ -134,14 +164,14 @@ export function toJobView(job: Job): JobView {
   };
 }
 
-function parsePositive(raw: string, what: string): number {
+export function parsePositive(raw: string, what: string): number {
   if (!/^[1-9][0-9]{0,15}$/.test(raw)) {
     throw new GatewayError('AIB_API_BAD_PARAMETER', `${what} must be a positive integer, got ${JSON.stringify(raw.slice(0, 40))}`, { parameter: 'id' });
   }
   return Number(raw);
 }
 
-function parseJobId(raw: string): ReturnType<typeof jobId> {
+export function parseJobId(raw: string): ReturnType<typeof jobId> {
   return jobId(parsePositive(raw, 'job id'));
 }
 
@@ -163,7 +193,7 @@ export function toAnnotationView(a: Annotation): AnnotationView {
   };
 }
 
-function integerParameter(raw: string | undefined, name: string, fallback: number, min: number, max: number): number {
+export function integerParameter(raw: string | undefined, name: string, fallback: number, min: number, max: number): number {
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
@@ -172,11 +202,36 @@ function integerParameter(raw: string | undefined, name: string, fallback: numbe
   return value;
 }
 
+/**
+ * A date (YYYY-MM-DD, UTC) or ISO 8601 date-time, as epoch ms. An end bound
+ * given as a date includes that whole day.
+ */
+function dateParameter(raw: string | undefined, name: string, endOfDay = false): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(raw);
+  const ms = Date.parse(dateOnly ? `${raw}T00:00:00Z` : raw);
+  if (Number.isNaN(ms)) throw new GatewayError('AIB_API_BAD_PARAMETER', `${name} must be a date (YYYY-MM-DD) or an ISO 8601 date-time`, { parameter: name });
+  return dateOnly && endOfDay ? ms + 86_400_000 : ms;
+}
+
+/**
+ * GET answers carry a strong ETag; a poll with the same If-None-Match gets
+ * 304 and no body (the dashboard polls; nothing changed, nothing re-sent).
+ */
+function withEtag(request: HttpRequestFrame, reply: HttpReply): HttpReply {
+  if (request.method !== 'GET' || reply.status !== 200 || reply.headers?.['etag'] !== undefined) return reply;
+  const etag = `"${createHash('sha256').update(reply.body).digest('base64url').slice(0, 22)}"`;
+  const headers = { ...reply.headers, etag, 'cache-control': 'no-cache' };
+  if (request.headers['if-none-match'] === etag) return { status: 304, contentType: '', headers, body: Buffer.alloc(0) };
+  return { ...reply, headers };
+}
+
 const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   AIB_API_NOT_FOUND: 404, AIB_API_BAD_PARAMETER: 400, AIB_API_METHOD_NOT_ALLOWED: 405, AIB_API_CONFLICT: 409,
+  AIB_UI_NOT_BUILT: 503, AIB_BULK_QUERY_FAILED: 502,
 };
 
-function errorReply(error: unknown): HttpReply {
+export function errorReply(error: unknown): HttpReply {
   if (error instanceof AiBridgeError) {
     const reply = jsonReply(STATUS_BY_CODE[error.code] ?? 500, { error: error.toJSON() });
     const allowed = error.details['allowed'];

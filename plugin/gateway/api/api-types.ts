@@ -71,6 +71,15 @@ export interface EventView {
 
 export interface JobDetailResponse extends JobView {
   readonly events: readonly EventView[];
+  /** The instance's study in Orthanc (null when the instance is gone) and where to open it. */
+  readonly study: {
+    readonly orthancId: string;
+    readonly studyInstanceUid: string | null;
+    /** Orthanc Explorer, relative to Orthanc's root. */
+    readonly explorerPath: string;
+    /** AiBridge.ViewerUrl filled in; null when not configured. */
+    readonly viewerUrl: string | null;
+  } | null;
   /** The annotations this instance's de-identified copy is part of. */
   readonly annotations: readonly AnnotationView[];
 }
@@ -154,4 +163,166 @@ export interface CategoriesResponse {
     readonly bodyParts: readonly string[];
     readonly model: { readonly id: string; readonly version: string };
   }[];
+}
+
+// ---- Admin UI (/ai-bridge/ui/) -------------------------------------------------------------
+
+/** GET /ai-bridge/jobs filters besides state/limit/offset (all optional, combined with AND). */
+export interface JobSearchParameters {
+  readonly state?: JobState;
+  readonly modality?: string;
+  /** Jobs whose de-identified copy fed an annotation by this model id. */
+  readonly model?: string;
+  /** Created at or after / before (ISO 8601 date or date-time). */
+  readonly from?: string;
+  readonly to?: string;
+  /** Substring of the Orthanc instance id, SOP Instance UID, error code or message. */
+  readonly q?: string;
+}
+
+/** One minute of work finished, oldest bucket first. */
+export interface ThroughputBucket {
+  /** Start of the minute. */
+  readonly at: string;
+  readonly deidentified: number;
+  readonly annotated: number;
+  readonly delivered: number;
+  /** Quarantines and scheduled retries. */
+  readonly errors: number;
+}
+
+export interface LatencySummary {
+  readonly count: number;
+  readonly p50Ms: number | null;
+  readonly p95Ms: number | null;
+}
+
+/** Work that is under way, with how far it got. */
+export interface RunningWork {
+  readonly kind: 'series-annotation' | 'instance-annotation' | 'bulk';
+  readonly id: number;
+  readonly label: string;
+  readonly state: string;
+  readonly done: number;
+  /** null: the total is not known yet (a series of unknown size). */
+  readonly total: number | null;
+}
+
+/** GET /ai-bridge/stats?minutes=30: what the dashboard polls (ETag / If-None-Match answer 304 when unchanged). */
+export interface StatsResponse {
+  readonly minutes: number;
+  readonly throughput: readonly ThroughputBucket[];
+  /** Unfinished work per stage, e.g. {"jobs:queued:received": 3, "annotations:collecting:collecting": 1}. */
+  readonly depths: readonly { readonly pipeline: 'jobs' | 'annotations'; readonly state: string; readonly stage: string; readonly count: number }[];
+  readonly latency: {
+    /** Stored (job created) → de-identified copy written (job done). */
+    readonly storeToDeidentified: LatencySummary;
+    /** Stored (first member's job created) → results delivered by STOW-RS. */
+    readonly storeToResult: LatencySummary;
+  };
+  readonly jobs: Readonly<Record<JobState, number>>;
+  readonly annotations: Readonly<Record<AnnotationState, number>>;
+  readonly running: readonly RunningWork[];
+  /** The newest errors (quarantines, retries), newest first. */
+  readonly recentErrors: readonly { readonly at: string; readonly pipeline: 'jobs' | 'annotations'; readonly id: number; readonly event: string; readonly detail: string | null }[];
+}
+
+/** Identifying attributes of a quarantined instance, present only for a PHI viewer. */
+export interface QuarantineIdentifiers {
+  readonly patientName: string | null;
+  readonly patientId: string | null;
+  readonly studyDescription: string | null;
+  readonly accessionNumber: string | null;
+}
+
+export interface QuarantineEntry {
+  readonly job: JobView;
+  /** The error message: why it stopped. */
+  readonly reason: string;
+  /** The rule (error code) that stopped it. */
+  readonly rule: string;
+  /** What the instance is called on disk: the de-identified copy if written, else the Orthanc attachment. */
+  readonly fileName: string;
+  /** null unless the caller may see identifiers (AiBridge.PhiViewers). */
+  readonly identifiers: QuarantineIdentifiers | null;
+}
+
+/** GET /ai-bridge/quarantine?limit=&offset= */
+export interface QuarantineResponse {
+  readonly entries: readonly QuarantineEntry[];
+  readonly total: number;
+  /** Whether identifiers are shown to this caller, and as whom. */
+  readonly phiView: { readonly allowed: boolean; readonly user: string | null; readonly reason: string };
+}
+
+/** DELETE /ai-bridge/jobs/{id}: the job is forgotten (the instance stays in Orthanc); the audit log says who and why. */
+export interface JobDeletedResponse {
+  readonly deleted: number;
+  readonly audit: AuditRecord;
+}
+
+/** One line of audit.jsonl. */
+export interface AuditRecord {
+  readonly at: string;
+  readonly event: string;
+  readonly jobId?: number;
+  readonly instanceId?: string;
+  readonly annotationId?: number;
+  readonly detail?: string;
+  readonly user?: string;
+}
+
+/** GET /ai-bridge/audit?limit= (JSON, newest last); ?format=csv|jsonl downloads the whole log. */
+export interface AuditResponse {
+  readonly entries: readonly AuditRecord[];
+  readonly total: number;
+}
+
+/** GET /ai-bridge/config: the effective AiBridge section, defaults applied, secrets masked. */
+export interface ConfigResponse {
+  readonly keys: readonly {
+    readonly key: string;
+    readonly value: unknown;
+    readonly isDefault: boolean;
+    readonly secret: boolean;
+    readonly description: string;
+  }[];
+}
+
+/**
+ * GET /ai-bridge/privacy. `central` counts what this site sent to the central
+ * server: read from DataDirectory/central-traffic.json ({"bytesSent", "requests",
+ * "lastAt"}), which the central link keeps; zeros while it has sent nothing.
+ */
+export interface PrivacyResponse {
+  readonly profile: { readonly name: string; readonly description: string; readonly options: readonly string[]; readonly maxAgeYears: number | null };
+  readonly termLists: readonly { readonly name: string; readonly terms: number }[];
+  readonly audit: { readonly entries: number; readonly bytes: number };
+  readonly central: { readonly bytesSent: number; readonly requests: number; readonly lastAt: string | null; readonly source: string };
+}
+
+/**
+ * POST /ai-bridge/bulk body: an Orthanc /tools/find "Query" run at instance
+ * level (it matches patient, study and series tags too), e.g.
+ * {"query": {"Modality": "CT", "StudyDate": "20240101-"}}. Every matching
+ * instance is processed again; answers 202 with the BulkView.
+ */
+export interface BulkRequest {
+  readonly query: Readonly<Record<string, string>>;
+}
+
+export interface BulkView {
+  readonly id: number;
+  readonly query: Readonly<Record<string, string>>;
+  readonly createdAt: string;
+  readonly user: string | null;
+  readonly instances: number;
+  /** Jobs of the run per state now. */
+  readonly jobs: Readonly<Record<JobState, number>>;
+  readonly finished: boolean;
+}
+
+/** GET /ai-bridge/bulk: the runs, newest first. */
+export interface BulkListResponse {
+  readonly runs: readonly BulkView[];
 }

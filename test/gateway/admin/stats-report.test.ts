@@ -1,0 +1,82 @@
+import { strict as assert } from 'node:assert';
+import { join } from 'node:path';
+
+import { orthancInstanceId } from '../../../plugin/core/branded-ids';
+import { statsReport, summarize } from '../../../plugin/gateway/admin/stats-report';
+import { AnnotationStore, type Enrolment } from '../../../plugin/gateway/annotation/annotation-store';
+import { BulkStore } from '../../../plugin/gateway/bulk/bulk-store';
+import { SqliteJobStore } from '../../../plugin/gateway/sqlite-job-store';
+import { tempDir } from '../../harness/bridge-orthanc';
+
+const MINUTE = 60_000;
+
+describe('dashboard statistics from the stores (state.sqlite)', () => {
+  const dir = tempDir('stats');
+  after(() => { dir.remove(); });
+
+  it('counts per minute, depth per stage, store → result latency and progress of running work', () => {
+    let clock = Date.UTC(2026, 0, 1, 12, 0, 0);
+    const now = (): number => clock;
+    const db = join(dir.path, 'state.sqlite');
+    const jobs = new SqliteJobStore(db, now);
+    const annotations = new AnnotationStore(db, now);
+    const bulk = new BulkStore(db, now);
+
+    jobs.recordChanges([1, 2, 3].map((n) => ({ seq: n, instanceId: orthancInstanceId(`0000000${n}-00000000-00000000-00000000-00000000`) })), 3);
+    const first = jobs.claimNext(clock);
+    assert.ok(first);
+    clock += 2_000;
+    jobs.complete(first.id, 'de-identified');
+    const second = jobs.claimNext(clock);
+    assert.ok(second);
+    jobs.setStage(second.id, 'deidentify');
+    jobs.quarantine(second.id, 'AIB_DEID_TRUNCATED', 'ends inside an element');
+
+    const enrol = (jobId: number, series: string, expected: number | undefined): Enrolment => ({
+      unit: 'series', studyInstanceUid: '1.2.3', seriesInstanceUid: series, sopInstanceUid: `${series}.${jobId}`, orthancSeriesId: `s-${series}`,
+      model: { id: 'lung', version: '1.0.0' }, expectedInstances: expected, member: { jobId, linkToken: `t${jobId}`, deidPath: `d/${jobId}.dcm` },
+    });
+    // A one-instance series runs through annotate → relink → deliver.
+    assert.equal(annotations.enrol(enrol(first.id, '9.1', 1)).due, true);
+    clock += MINUTE;
+    const run = annotations.claimNext(clock);
+    assert.ok(run);
+    annotations.setStage(run.id, 'annotate');
+    clock += 3_000;
+    annotations.setStage(run.id, 'relink');
+    annotations.setStage(run.id, 'deliver');
+    annotations.complete(run.id, 'delivered 2 result(s)');
+    // A series still collecting: 1 of 3 instances in.
+    annotations.enrol(enrol(3, '9.2', 3));
+    bulk.create({ Modality: 'CT' }, null, [3]);
+
+    const stats = statsReport(jobs, annotations, bulk, 5, clock);
+    assert.equal(stats.throughput.length, 5);
+    const sum = (key: 'deidentified' | 'annotated' | 'delivered' | 'errors'): number => stats.throughput.reduce((n, b) => n + b[key], 0);
+    assert.deepEqual([sum('deidentified'), sum('annotated'), sum('delivered'), sum('errors')], [1, 1, 1, 1]);
+    assert.equal(stats.throughput[3]?.deidentified, 1, 'in the minute it happened');
+    assert.equal(stats.throughput[4]?.delivered, 1);
+    assert.deepEqual(stats.latency.storeToDeidentified, { count: 1, p50Ms: 2_000, p95Ms: 2_000 });
+    assert.deepEqual(stats.latency.storeToResult, { count: 1, p50Ms: 2_000 + MINUTE + 3_000, p95Ms: 2_000 + MINUTE + 3_000 });
+    assert.deepEqual(stats.depths, [
+      { pipeline: 'jobs', state: 'queued', stage: 'received', count: 1 },
+      { pipeline: 'annotations', state: 'collecting', stage: 'collecting', count: 1 },
+    ]);
+    const series = stats.running.find((r) => r.kind === 'series-annotation');
+    assert.deepEqual(series && [series.done, series.total], [1, 3]);
+    const bulkRun = stats.running.find((r) => r.kind === 'bulk');
+    assert.deepEqual(bulkRun && [bulkRun.done, bulkRun.total], [0, 1]);
+    const newest = stats.recentErrors[0];
+    assert.ok(newest);
+    assert.equal(newest.event, 'quarantined');
+    assert.match(newest.detail ?? '', /AIB_DEID_TRUNCATED/);
+    bulk.close();
+    annotations.close();
+    jobs.close();
+  });
+
+  it('takes nearest-rank percentiles', () => {
+    assert.deepEqual(summarize([]), { count: 0, p50Ms: null, p95Ms: null });
+    assert.deepEqual(summarize(Array.from({ length: 100 }, (_, i) => 100 - i)), { count: 100, p50Ms: 50, p95Ms: 95 });
+  });
+});

@@ -1,0 +1,72 @@
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import type { RunningOrthanc } from '../../plugin/cli/orthanc-launcher';
+import { orthancRequest } from '../../plugin/cli/orthanc-http';
+import type { AuditResponse, QuarantineResponse } from '../../plugin/gateway/api/api-types';
+import { eventually, sharedFile, startBridgeOrthanc, tempDir, uploadFile } from '../harness/bridge-orthanc';
+
+const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+describe('PHI view with Orthanc authentication on (AiBridge.PhiViewers)', function () {
+  this.timeout(240_000);
+  let orthanc: RunningOrthanc & { cleanup: () => Promise<void> };
+  const work = tempDir('phi-view');
+
+  before(async () => {
+    orthanc = await startBridgeOrthanc({
+      aiBridge: { ChangesPollSeconds: 2, Annotate: false, PhiViewers: ['alice'] },
+      extraConfig: { AuthenticationEnabled: true, RegisteredUsers: { alice: 'alice-pw', bob: 'bob-pw' } },
+      authorization: basic('alice', 'alice-pw'),
+    });
+    const file = join(work.path, 'no-modality.dcm');
+    copyFileSync(sharedFile('pydicom/test_files/MR_small.dcm'), file);
+    execFileSync('dcmodify', ['-nb', '-ea', '(0008,0060)', file]);
+    assert.ok((await uploadFile(orthanc, file)).id);
+  });
+  after(async () => {
+    await orthanc.cleanup();
+    work.remove();
+  });
+
+  const quarantineAs = async (authorization: string): Promise<{ status: number; body: QuarantineResponse }> => {
+    const response = await orthancRequest(orthanc.httpPort, 'GET', '/ai-bridge/quarantine', undefined, undefined, { authorization });
+    const text = response.body.toString('utf8');
+    // Orthanc's own 401 has no body.
+    return { status: response.status, body: (text === '' ? { entries: [], total: 0, phiView: { allowed: false, user: null, reason: '' } } : JSON.parse(text)) as QuarantineResponse };
+  };
+
+  it('shows identifiers to a listed user Orthanc authenticated, masks them for another', async () => {
+    const alice = await eventually(async () => {
+      const q = await quarantineAs(basic('alice', 'alice-pw'));
+      return q.body.entries.length === 1 ? q.body : undefined;
+    }, 'the instance without Modality in quarantine');
+    assert.deepEqual(alice.phiView, { allowed: true, user: 'alice', reason: 'user alice is in AiBridge.PhiViewers' });
+    const entry = alice.entries[0];
+    assert.ok(entry?.identifiers);
+    const patient = await orthanc.json<{ MainDicomTags: { PatientName: string; PatientID: string } }>('GET', `/instances/${entry.job.instanceId}/patient`);
+    assert.equal(entry.identifiers.patientName, patient.MainDicomTags.PatientName);
+    assert.equal(entry.identifiers.patientId, patient.MainDicomTags.PatientID);
+
+    const bob = await quarantineAs(basic('bob', 'bob-pw'));
+    assert.equal(bob.status, 200);
+    assert.equal(bob.body.phiView.allowed, false);
+    assert.equal(bob.body.phiView.reason, 'user bob is not in AiBridge.PhiViewers');
+    assert.equal(bob.body.entries[0]?.identifiers, null);
+    assert.doesNotMatch(JSON.stringify(bob.body), new RegExp(patient.MainDicomTags.PatientName.replace(/\^/g, '\\^')));
+
+    // A forged user with a wrong password never reaches the gateway: Orthanc refuses it.
+    assert.equal((await quarantineAs(basic('alice', 'wrong'))).status, 401);
+  });
+
+  it('records the authenticated user of a deletion in the audit log', async () => {
+    const id = (await quarantineAs(basic('bob', 'bob-pw'))).body.entries[0]?.job.id;
+    assert.ok(id);
+    const deleted = await orthancRequest(orthanc.httpPort, 'DELETE', `/ai-bridge/jobs/${id}`, undefined, undefined, { authorization: basic('bob', 'bob-pw') });
+    assert.equal(deleted.status, 200);
+    const audit = await orthanc.json<AuditResponse>('GET', '/ai-bridge/audit');
+    assert.ok(audit.entries.some((e) => e.event === 'job-deleted' && e.jobId === id && e.user === 'bob'), JSON.stringify(audit.entries));
+  });
+});

@@ -1,0 +1,85 @@
+import { html, nothing, type TemplateResult } from 'lit';
+
+import type { ModelListResponse, ModelView } from '../../../plugin/gateway/api/api-types';
+import { formatTime, getJson, RequestError, send } from '../api';
+import { Page } from '../page';
+
+type State = { readonly kind: 'loading' } | { readonly kind: 'unavailable'; readonly why: string } | { readonly kind: 'ready'; readonly data: ModelListResponse };
+
+export class ModelsPage extends Page {
+  static override properties = { state: { state: true }, error: { state: true }, message: { state: true } };
+  declare state: State;
+  declare error: string;
+  declare message: string;
+
+  constructor() {
+    super();
+    this.state = { kind: 'loading' };
+    this.error = '';
+    this.message = '';
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.#load();
+  }
+
+  async #load(): Promise<void> {
+    try {
+      this.state = { kind: 'ready', data: await getJson<ModelListResponse>('models') };
+    } catch (error) {
+      // A gateway without the model registry answers 404: say so rather than show an error.
+      if (error instanceof RequestError && error.status === 404) this.state = { kind: 'unavailable', why: error.message };
+      else this.error = error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  async #rollback(model: ModelView): Promise<void> {
+    if (!window.confirm(`Roll ${model.name} back from ${model.active ?? '—'} to ${model.rollbackTo ?? '—'}?`)) return;
+    try {
+      const after = await send<ModelView>('POST', `models/${encodeURIComponent(model.id)}/rollback`);
+      this.message = `${after.name} now serves ${after.active ?? 'nothing'}.`;
+      await this.#load();
+    } catch (error) {
+      this.error = error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  override render(): TemplateResult {
+    return html`
+      <h1 tabindex="-1">Models</h1>
+      ${this.error === '' ? nothing : html`<p class="error" role="alert">${this.error}</p>`}
+      ${this.message === '' ? nothing : html`<p class="notice" role="status">${this.message}</p>`}
+      ${this.#body()}`;
+  }
+
+  #body(): TemplateResult {
+    const state = this.state;
+    if (state.kind === 'loading') return html`<p aria-busy="true">Loading…</p>`;
+    if (state.kind === 'unavailable') {
+      return html`<p class="notice" data-testid="models-unavailable">The model registry is not available on this gateway
+        (<code>GET /ai-bridge/models</code> answered 404). Installed models that serve now are listed on the dashboard.</p>`;
+    }
+    const data = state.data;
+    return html`
+      ${data.central === null ? html`<p>No central registry configured.</p>` : html`<dl class="facts">
+        <dt>Central registry</dt><dd>${data.central.url}</dd>
+        <dt>Last poll</dt><dd>${formatTime(data.central.lastPollAt)}${data.central.catalogueSerial === null ? '' : `, catalogue ${data.central.catalogueSerial}`}</dd>
+        ${data.central.lastError === null ? nothing : html`<dt>Last error</dt><dd class="wrap">${data.central.lastError}</dd>`}</dl>`}
+      ${data.models.length === 0 ? html`<p>No model installed.</p>` : data.models.map((m) => html`
+        <section class="model" data-testid="model" aria-label="Model ${m.name}">
+          <h2>${m.name} <small class="mono">${m.id}</small></h2>
+          <p>${m.unit} · ${m.modalities.join(', ')} · ${m.bodyParts.join(', ') || 'any body part'} · serving <strong>${m.active ?? 'none'}</strong></p>
+          <table>
+            <thead><tr><th scope="col">Version</th><th scope="col">Source</th><th scope="col">Installed</th><th scope="col">Signature</th><th scope="col">Commissioning</th></tr></thead>
+            <tbody>${m.versions.map((v) => html`<tr class=${v.version === m.active ? 'active' : ''}>
+              <td>${v.version}${v.version === m.active ? ' (serving)' : ''}</td><td>${v.source}</td><td>${formatTime(v.installedAt)}</td>
+              <td>${v.signature.verified ? 'verified' : 'NOT verified'} (${v.signature.keyId})</td>
+              <td>${v.commissioning === null ? '—' : `${v.commissioning.passed ? 'passed' : 'failed'} ${(v.commissioning.fraction * 100).toFixed(0)}% (mark ${(v.commissioning.passMark * 100).toFixed(0)}%)`}</td>
+            </tr>`)}</tbody>
+          </table>
+          ${m.rollbackTo === null ? nothing : html`<button type="button" @click=${() => { void this.#rollback(m); }}>Roll ${m.name} back to ${m.rollbackTo}</button>`}
+        </section>`)}`;
+  }
+}
+customElements.define('aib-models-page', ModelsPage);
