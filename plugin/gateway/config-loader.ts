@@ -27,6 +27,31 @@ export interface AiBridgeConfig {
   readonly DicomWebUrl: string;
   readonly DicomWebAuthorization: string;
   readonly SeriesQuietSeconds: number;
+  readonly Central?: CentralConfig;
+}
+
+export interface DimsePeerConfig {
+  readonly Aet: string;
+  readonly Host: string;
+  readonly Port: number;
+  readonly CallingAet: string;
+  readonly MoveDestination: string;
+}
+
+/** AiBridge.Central: read by the gateway, used by the annotator (the only part that connects to the central server). */
+export interface CentralConfig {
+  readonly Url: string;
+  readonly SiteTokenFile: string;
+  readonly RegistryPublicKeyFile: string;
+  readonly PollSeconds: number;
+  readonly UploadForTraining: boolean;
+  readonly AnswerCategoryRequests: boolean;
+  readonly UploadAttempts: number;
+  readonly CategorySearch: {
+    readonly DicomWebUrl: string;
+    readonly DicomWebAuthorization: string;
+    readonly DimsePeer?: DimsePeerConfig;
+  };
 }
 
 export const SCHEMA_PATH = join(__dirname, '..', '..', '..', 'config', 'aibridge.schema.json');
@@ -73,6 +98,10 @@ export function loadAiBridgeConfig(orthancConfigJson: string, cwd: string = proc
     section['DataDirectory'] = join(dirname(resolve(cwd, storage)), 'ai-bridge');
   } else {
     section['DataDirectory'] = resolve(cwd, section['DataDirectory'] as string);
+  }
+  const central = section['Central'] as Record<string, unknown> | undefined;
+  if (central !== undefined) {
+    for (const key of ['SiteTokenFile', 'RegistryPublicKeyFile']) central[key] = resolve(cwd, central[key] as string);
   }
   return section as unknown as AiBridgeConfig;
 }

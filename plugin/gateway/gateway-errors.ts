@@ -27,6 +27,8 @@ export const GATEWAY_ERROR_CODES = {
   AIB_API_BAD_PARAMETER: 'a query parameter or path segment is invalid',
   AIB_API_METHOD_NOT_ALLOWED: 'the route exists but not for this method',
   AIB_API_CONFLICT: 'the job is not in a state that allows the action',
+  AIB_API_UNAVAILABLE: 'the annotator is off (Annotate false) or not ready yet: models and categories cannot be read or changed',
+  AIB_CATEGORY_SEARCH_FAILED: 'the search of the PACS for a category request failed (QIDO-RS, findscu or movescu); retried next poll',
 } as const;
 
 export type GatewayErrorCode = keyof typeof GATEWAY_ERROR_CODES;

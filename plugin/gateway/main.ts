@@ -24,6 +24,10 @@ import { AnnotateStage, DeliverStage, RelinkStage, type AnnotationWork } from '.
 import { SeriesWatch } from './annotation/series-watch';
 import { StowClient, type StowTarget } from './delivery/stow-rs';
 import { QueueAnnotationStage } from './stages/queue-annotation-stage';
+import { SiteModelsApi } from './api/site-models-api';
+import { CategoryRequestStore } from './category-requests/category-request-store';
+import { CategoryRequestWorker } from './category-requests/category-request-worker';
+import type { CentralLinkSettings } from '../core/annotate-messages';
 
 /** sysexits.h EX_CONFIG: the native supervisor does not restart on it. */
 const EXIT_CONFIG = 78;
@@ -79,6 +83,12 @@ async function main(): Promise<void> {
   }, log);
   deidPool.start();
 
+  const central = config.Central;
+  // The annotator connects to the central server; the gateway only passes the settings on (paths, never the token itself).
+  const centralSettings: CentralLinkSettings | undefined = central === undefined ? undefined : {
+    url: central.Url, siteTokenFile: central.SiteTokenFile, registryPublicKeyFile: central.RegistryPublicKeyFile, pollSeconds: central.PollSeconds,
+    uploadForTraining: central.UploadForTraining, answerCategoryRequests: central.AnswerCategoryRequests, uploadAttempts: central.UploadAttempts,
+  };
   const annotations = new AnnotationStore(layout.stateDb);
   const recoveredAnnotations = annotations.recoverInterrupted();
   if (recoveredAnnotations > 0) log.info(`${recoveredAnnotations} annotation(s) interrupted by the last stop are queued again`);
@@ -89,6 +99,8 @@ async function main(): Promise<void> {
     deidDirectory: layout.deid,
     outboxDirectory: layout.outbox,
     modelsDirectory: layout.models,
+    centralDirectory: layout.central,
+    ...(centralSettings === undefined ? {} : { central: centralSettings }),
   }, log);
   if (config.Annotate) annotator.start();
 
@@ -126,12 +138,24 @@ async function main(): Promise<void> {
   }, log, () => { pipeline.kick(); metrics.publishSoon(); });
   follower.onStableSeries = (ids) => { void seriesWatch.stable(ids); };
 
+  const answering = config.Annotate && central?.AnswerCategoryRequests === true;
+  const categoryRequests = answering ? new CategoryRequestStore(layout.stateDb) : undefined;
+  const searchTarget = central?.CategorySearch.DicomWebUrl === undefined || central.CategorySearch.DicomWebUrl === ''
+    ? stowTarget(config.DicomWebUrl === '' ? '' : '', config.DicomWebAuthorization, orthancConfiguration)
+    : { url: central.CategorySearch.DicomWebUrl, ...(central.CategorySearch.DicomWebAuthorization === '' ? {} : { authorization: central.CategorySearch.DicomWebAuthorization }) };
+  const requestWorker = categoryRequests === undefined || central === undefined ? undefined : new CategoryRequestWorker({
+    pollMs: central.PollSeconds * 1000,
+    dicomWeb: searchTarget,
+    ...(central.CategorySearch.DimsePeer === undefined ? {} : { dimsePeer: central.CategorySearch.DimsePeer }),
+  }, annotator, categoryRequests, store, orthanc, log, () => { pipeline.kick(); });
+
   const dataDirectory = layout.root;
   const router = new ApiRouter({
     store,
     annotations,
     onRequeued: () => { pipeline.kick(); },
     onAnnotationRequeued: () => { annotationPipeline.kick(); },
+    models: new SiteModelsApi(config.Annotate ? annotator : undefined, categoryRequests),
     health: () => {
       const jobs = store.countsByState();
       return {
@@ -162,6 +186,7 @@ async function main(): Promise<void> {
     log.info(`gateway stopping (${why})`);
     await follower.stop();
     seriesWatch.stop();
+    requestWorker?.stop();
     await pipeline.stop();
     await annotationPipeline.stop();
     await deidPool.stop();
@@ -169,6 +194,7 @@ async function main(): Promise<void> {
     metrics.stop();
     vault.close();
     annotations.close();
+    categoryRequests?.close();
     store.close();
     connection.close();
     process.exit(0);
@@ -183,6 +209,7 @@ async function main(): Promise<void> {
   if (config.Annotate) {
     seriesWatch.start();
     annotationPipeline.kick();
+    requestWorker?.start();
   }
   log.info(`gateway ${VERSION} ready (pid ${process.pid}, data ${layout.root}, concurrency ${config.Concurrency})`);
 }

@@ -61,6 +61,15 @@ export class OrthancRest {
     return this.#sdk.getDicomForInstance(instanceId);
   }
 
+  async postJson(uri: string, body: Buffer | string): Promise<unknown> {
+    const bytes = await this.#sdk.restApiPost(uri, Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'));
+    try {
+      return JSON.parse(bytes.toString('utf8')) as unknown;
+    } catch {
+      throw new OrthancSdkError('RestApiPost', -1, `POST ${uri} did not answer JSON`);
+    }
+  }
+
   async getJson(uri: string): Promise<unknown> {
     const bytes = await this.#sdk.restApiGet(uri);
     try {

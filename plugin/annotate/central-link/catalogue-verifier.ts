@@ -1,0 +1,69 @@
+/**
+ * Checks a SignedCatalogue: the registry signature over the exact payload
+ * text (ed25519, the registry public key configured out of band), its form,
+ * and that its serial is not lower than the highest one this site has
+ * accepted (a replayed old catalogue could otherwise bring back a withdrawn
+ * version).
+ */
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+
+import type { Catalogue, CatalogueEntry, SignedCatalogue } from '../../core/central-api';
+import { keyId } from '../models/package-signature';
+import { CentralLinkError } from './central-link-error';
+
+const FORMAT = 'orthanc-ai-bridge catalogue v1';
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function invalid(message: string): CentralLinkError {
+  return new CentralLinkError('AIB_CENTRAL_CATALOGUE_INVALID', `the central catalogue is refused: ${message}`);
+}
+
+function isEntry(value: unknown): value is CatalogueEntry {
+  if (!isRecord(value)) return false;
+  const author = value['author'];
+  return typeof value['id'] === 'string' && typeof value['version'] === 'string' && typeof value['manifestSha256'] === 'string' &&
+    typeof value['modelSha256'] === 'string' && isRecord(author) && typeof author['keyId'] === 'string' && typeof author['publicKeyPem'] === 'string';
+}
+
+export class CatalogueVerifier {
+  readonly #key: KeyObject;
+  readonly #keyId: string;
+
+  constructor(registryPublicKeyPem: string) {
+    this.#key = createPublicKey(registryPublicKeyPem);
+    if (this.#key.asymmetricKeyType !== 'ed25519') throw invalid('the configured registry key is not an ed25519 public key');
+    this.#keyId = keyId(this.#key);
+  }
+
+  /** The verified catalogue; throws CentralLinkError (INVALID or REPLAYED). */
+  verify(body: Buffer, highestSerialSeen: number | null): Catalogue {
+    let signed: unknown;
+    try {
+      signed = JSON.parse(body.toString('utf8'));
+    } catch {
+      throw invalid('the body is not JSON');
+    }
+    if (!isRecord(signed) || typeof signed['payload'] !== 'string' || typeof signed['keyId'] !== 'string' || typeof signed['signature'] !== 'string')
+      throw invalid('not a signed catalogue (payload, keyId, signature)');
+    const { payload, keyId: signedBy, signature } = signed as unknown as SignedCatalogue;
+    if (signedBy !== this.#keyId) throw invalid(`signed by key ${signedBy}, the configured registry key is ${this.#keyId}`);
+    if (!verify(null, Buffer.from(payload, 'utf8'), this.#key, Buffer.from(signature, 'base64'))) throw invalid('the signature does not verify');
+    let catalogue: unknown;
+    try {
+      catalogue = JSON.parse(payload);
+    } catch {
+      throw invalid('the signed payload is not JSON');
+    }
+    if (!isRecord(catalogue) || catalogue['format'] !== FORMAT || typeof catalogue['serial'] !== 'number' || !Number.isInteger(catalogue['serial']) ||
+      !Array.isArray(catalogue['models']) || !catalogue['models'].every(isEntry))
+      throw invalid(`the payload is not a "${FORMAT}"`);
+    const verified = catalogue as unknown as Catalogue;
+    if (highestSerialSeen !== null && verified.serial < highestSerialSeen)
+      throw new CentralLinkError('AIB_CENTRAL_CATALOGUE_REPLAYED',
+        `the central catalogue has serial ${verified.serial}, lower than ${highestSerialSeen} already accepted: refused as a replay`, { serial: verified.serial });
+    return verified;
+  }
+}
