@@ -56,7 +56,7 @@ export class RecordingProxy {
       const responseChunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => { responseChunks.push(chunk); });
       response.on('end', () => {
-        let responseBody = Buffer.concat(responseChunks);
+        let responseBody: Buffer = Buffer.concat(responseChunks);
         const rewritten = this.rewrite?.(incoming.method ?? 'GET', incoming.url ?? '/', responseBody);
         if (rewritten !== undefined) responseBody = rewritten;
         this.requests.push({ method: incoming.method ?? '', path: incoming.url ?? '', raw: Buffer.concat([Buffer.from(head, 'latin1'), body]), status: response.statusCode ?? 0 });

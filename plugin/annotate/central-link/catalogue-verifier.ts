@@ -5,10 +5,10 @@
  * accepted (a replayed old catalogue could otherwise bring back a withdrawn
  * version).
  */
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 
 import type { Catalogue, CatalogueEntry, SignedCatalogue } from '../../core/central-api';
-import { keyId } from '../models/package-signature';
+import { verifyCatalogue } from '../../core/model-package';
 import { CentralLinkError } from './central-link-error';
 
 const FORMAT = 'orthanc-ai-bridge catalogue v1';
@@ -29,13 +29,12 @@ function isEntry(value: unknown): value is CatalogueEntry {
 }
 
 export class CatalogueVerifier {
-  readonly #key: KeyObject;
-  readonly #keyId: string;
+  readonly #pem: string;
 
   constructor(registryPublicKeyPem: string) {
-    this.#key = createPublicKey(registryPublicKeyPem);
-    if (this.#key.asymmetricKeyType !== 'ed25519') throw invalid('the configured registry key is not an ed25519 public key');
-    this.#keyId = keyId(this.#key);
+    const key = createPublicKey(registryPublicKeyPem);
+    if (key.asymmetricKeyType !== 'ed25519') throw invalid('the configured registry key is not an ed25519 public key');
+    this.#pem = registryPublicKeyPem;
   }
 
   /** The verified catalogue; throws CentralLinkError (INVALID or REPLAYED). */
@@ -48,22 +47,17 @@ export class CatalogueVerifier {
     }
     if (!isRecord(signed) || typeof signed['payload'] !== 'string' || typeof signed['keyId'] !== 'string' || typeof signed['signature'] !== 'string')
       throw invalid('not a signed catalogue (payload, keyId, signature)');
-    const { payload, keyId: signedBy, signature } = signed as unknown as SignedCatalogue;
-    if (signedBy !== this.#keyId) throw invalid(`signed by key ${signedBy}, the configured registry key is ${this.#keyId}`);
-    if (!verify(null, Buffer.from(payload, 'utf8'), this.#key, Buffer.from(signature, 'base64'))) throw invalid('the signature does not verify');
-    let catalogue: unknown;
+    let catalogue: Catalogue;
     try {
-      catalogue = JSON.parse(payload);
-    } catch {
-      throw invalid('the signed payload is not JSON');
+      catalogue = verifyCatalogue(signed as unknown as SignedCatalogue, this.#pem);
+    } catch (error) {
+      throw invalid(error instanceof Error ? error.message : String(error));
     }
-    if (!isRecord(catalogue) || catalogue['format'] !== FORMAT || typeof catalogue['serial'] !== 'number' || !Number.isInteger(catalogue['serial']) ||
-      !Array.isArray(catalogue['models']) || !catalogue['models'].every(isEntry))
+    if (!Number.isInteger(catalogue.serial) || typeof catalogue.siteId !== 'string' || !catalogue.models.every(isEntry))
       throw invalid(`the payload is not a "${FORMAT}"`);
-    const verified = catalogue as unknown as Catalogue;
-    if (highestSerialSeen !== null && verified.serial < highestSerialSeen)
+    if (highestSerialSeen !== null && catalogue.serial < highestSerialSeen)
       throw new CentralLinkError('AIB_CENTRAL_CATALOGUE_REPLAYED',
-        `the central catalogue has serial ${verified.serial}, lower than ${highestSerialSeen} already accepted: refused as a replay`, { serial: verified.serial });
-    return verified;
+        `the central catalogue has serial ${String(catalogue.serial)}, lower than ${String(highestSerialSeen)} already accepted: refused as a replay`, { serial: catalogue.serial });
+    return catalogue;
   }
 }

@@ -221,8 +221,7 @@ export class CentralLink {
     for (const request of Object.values(state.requests)) {
       if (!request.open) continue;
       const progress = this.#progress(state, request);
-      const { updatedAt: _ignored, ...comparable } = progress;
-      const key = JSON.stringify(comparable);
+      const key = JSON.stringify({ ...progress, updatedAt: undefined });
       if (key === request.postedProgress) continue;
       const response = await this.#http.request('POST', centralPaths.requestProgress(request.id), {
         body: JSON.stringify(progress), headers: { 'content-type': 'application/json' },

@@ -41,6 +41,7 @@ export function writeJsonAtomic(path: string, value: unknown): void {
   renameSync(temp, path);
 }
 
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the shape it stored
 export function readJson<T>(path: string): T | undefined {
   if (!existsSync(path)) return undefined;
   try {

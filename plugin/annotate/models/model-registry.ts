@@ -173,8 +173,8 @@ export class ModelRegistry {
   /** What an installed version's folder records about it (undefined for a copy installed before provenance was kept). */
   provenance(id: string, version: string): { provenance: Provenance | undefined; commissioning: CommissioningReport | undefined } {
     const dir = join(this.modelsDir, id, version);
-    const read = <T>(name: string): T | undefined => (existsSync(join(dir, name)) ? JSON.parse(readFileSync(join(dir, name), 'utf8')) as T : undefined);
-    return { provenance: read<Provenance>(PROVENANCE), commissioning: read<CommissioningReport>(COMMISSIONING_REPORT) };
+    const read = (name: string): unknown => (existsSync(join(dir, name)) ? JSON.parse(readFileSync(join(dir, name), 'utf8')) : undefined);
+    return { provenance: read(PROVENANCE) as Provenance | undefined, commissioning: read(COMMISSIONING_REPORT) as CommissioningReport | undefined };
   }
 
   /** Verifies an installed version again (signature with a trusted key, manifest, inputs). */

@@ -49,7 +49,7 @@ export async function qidoSeries(base: string, authorization: string | undefined
   }
   if (response.status === 204) return [];
   if (response.status !== 200) throw searchFailed(`QIDO-RS ${base} answered ${response.status}`);
-  const items = await response.json() as unknown;
+  const items = await response.json();
   if (!Array.isArray(items)) throw searchFailed(`QIDO-RS ${base} did not answer a list`);
   return (items as Record<string, unknown>[]).flatMap((item) => {
     const study = jsonString(item, '0020000D');
@@ -94,8 +94,8 @@ export async function cfindSeries(peer: DimsePeerConfig, query: CategoryQuery): 
     if (result.status !== 0) throw toolError('findscu', result.status, result.output);
     return readdirSync(dir).filter((n) => n.endsWith('.dcm')).sort().flatMap((name) => {
       const bytes = readFileSync(join(dir, name));
-      const parsed = dcmjs.data.DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
-      const data = dcmjs.data.DicomMetaDictionary.naturalizeDataset(parsed.dict) as Record<string, unknown>;
+      const parsed = dcmjs.data.DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+      const data = dcmjs.data.DicomMetaDictionary.naturalizeDataset(parsed.dict);
       const study = data['StudyInstanceUID'];
       const series = data['SeriesInstanceUID'];
       const bodyPart = typeof data['BodyPartExamined'] === 'string' ? data['BodyPartExamined'].toUpperCase() : undefined;
