@@ -58,8 +58,8 @@ describe('central link (annotator) against a loopback server speaking the contra
     assert.equal(model.rollbackTo, '1.0.0');
     const installed = model.versions.find((v) => v.version === '1.0.1');
     assert.equal(installed?.source, 'central');
-    assert.equal(installed?.signature.verified, true);
-    assert.equal(installed?.commissioning?.passed, true);
+    assert.equal(installed.signature.verified, true);
+    assert.equal(installed.commissioning?.passed, true);
     assert.equal(model.versions.find((v) => v.version === '1.0.0')?.source, 'bundled');
     // Another process (a new registry object on the same folder) serves it from its next load on.
     assert.equal(new ModelRegistry(join(temp.path, 'models')).load(MODEL).manifest.version, '1.0.1');
@@ -133,7 +133,7 @@ describe('central link (annotator) against a loopback server speaking the contra
     await link.drainUploads();
     assert.equal(server.uploads.length, 1);
     assert.equal(server.uploads[0]?.requestId, 'req-1');
-    assert.deepEqual(server.uploads[0]?.body, readFileSync(copy));
+    assert.deepEqual(server.uploads[0].body, readFileSync(copy));
 
     server.uploadAnswers = [{ status: 422, body: { error: { code: 'CENTRAL_NOT_DEIDENTIFIED', message: 'refused', reasons: ['PatientIdentityRemoved is not YES'] } } }];
     queue.add('s1/b.dcm');
@@ -157,8 +157,8 @@ describe('central link (annotator) against a loopback server speaking the contra
     await link.pollOnce();
     const posted = server.progress.filter((p) => p.requestId === 'req-1').at(-1)?.body;
     assert.equal(posted?.instancesUploaded, 1);
-    assert.equal(posted?.studiesUploaded, 1);
-    assert.equal(posted?.siteId, 'site-a');
+    assert.equal(posted.studiesUploaded, 1);
+    assert.equal(posted.siteId, 'site-a');
     const records = [readFileSync(join(centralDir, 'link-state.json'), 'utf8'), readFileSync(join(centralDir, 'uploads', 'refused.jsonl'), 'utf8'), ...lines].join('\n');
     assert.ok(!records.includes(token));
   });
