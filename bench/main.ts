@@ -1,3 +1,4 @@
+import { runCentralBench } from './central.js';
 import { runDeidBench } from './deid.js';
 import { runE2eBench } from './e2e.js';
 import { runIngestBench } from './ingest.js';
@@ -7,6 +8,7 @@ const BENCHES: Readonly<Record<string, (args: readonly string[]) => Promise<void
   ingest: runIngestBench,
   deid: runDeidBench,
   e2e: runE2eBench,
+  central: runCentralBench,
 };
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -15,7 +17,8 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`Usage: npm run bench -- [${Object.keys(BENCHES).join('|')}] [options]\n` +
       'ingest options: --data-dir DIR (default ../shared/data) --rounds N (default 5) --no-rest --without-plugin\n' +
       'deid options: --data-dir DIR --count N (default 400) --rounds N (default 3) --workers N (default CPUs) --profile NAME (default research) --cpu-prof DIR\n' +
-      'e2e options: --data-dir DIR --runs N (default 20) --series-runs N (default 5) --no-anchor\n');
+      'e2e options: --data-dir DIR --runs N (default 20) --series-runs N (default 5) --no-anchor\n' +
+      'central options: --sites N (default 100) --seconds S per round (default 3) --rounds N (default 3)\n');
     return 0;
   }
   const named = first !== undefined && !first.startsWith('-');

@@ -10,6 +10,8 @@ declare module 'dcmjs' {
     const DicomMetaDictionary: {
       naturalizeDataset(dataset: DicomDataset): Record<string, unknown>;
       denaturalizeDataset(dataset: Record<string, unknown>): DicomDataset;
+      /** Keyed by "(gggg,eeee)". */
+      readonly dictionary: Readonly<Record<string, { readonly name?: string; readonly vr?: string } | undefined>>;
     };
   }
   const log: { setLevel(level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent'): void };

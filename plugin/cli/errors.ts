@@ -9,6 +9,8 @@ import { AiBridgeError, type ErrorDetails } from '../core/ai-bridge-error.js';
  * - AIB_CLI_ORTHANC_START_FAILED: Orthanc exited or did not answer GET /system in time.
  * - AIB_CLI_ORTHANC_HTTP: a REST call answered with a non-2xx status.
  * - AIB_CLI_LOG_TIMEOUT: waitForLog saw no matching line in time.
+ * - AIB_CLI_CENTRAL_REFUSED: the central server refused a request (its CENTRAL_* code and reasons follow).
+ * - AIB_CLI_CENTRAL_UNREACHABLE: no answer from the --central URL.
  */
 export type CliErrorCode =
   | 'AIB_CLI_UNKNOWN_OPTION'
@@ -18,7 +20,9 @@ export type CliErrorCode =
   | 'AIB_CLI_BAD_CONFIG_FILE'
   | 'AIB_CLI_ORTHANC_START_FAILED'
   | 'AIB_CLI_ORTHANC_HTTP'
-  | 'AIB_CLI_LOG_TIMEOUT';
+  | 'AIB_CLI_LOG_TIMEOUT'
+  | 'AIB_CLI_CENTRAL_REFUSED'
+  | 'AIB_CLI_CENTRAL_UNREACHABLE';
 
 export class CliError extends AiBridgeError {
   declare readonly code: CliErrorCode;

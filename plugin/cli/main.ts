@@ -1,10 +1,12 @@
 import { AiBridgeError } from '../core/ai-bridge-error.js';
+import { CENTRAL_USAGE, runCentral } from './central-command.js';
 import { parseServeOptions, USAGE, type CommandName } from './cli-options.js';
 import { runDeid } from './deid-command.js';
 import { DEID_USAGE } from './deid-options.js';
 import { runDemo } from './demo-command.js';
 import { CliError } from './errors.js';
 import { holdForeground } from './foreground.js';
+import { MODEL_USAGE, runModel } from './model-command.js';
 import { describeOrthanc } from './orthanc-urls.js';
 import { startForCli } from './start-for-cli.js';
 
@@ -32,15 +34,17 @@ async function serve(command: CommandName, args: readonly string[]): Promise<num
 async function dispatch(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(`${USAGE}\n${DEID_USAGE}`);
+    process.stdout.write(`${USAGE}\n${DEID_USAGE}\nCentral server and model packages:\n${CENTRAL_USAGE}${MODEL_USAGE}`);
     return command === undefined ? 2 : 0;
   }
   if (command === 'run' || command === 'demo') return serve(command, rest);
   if (command === 'deid') return runDeid(rest);
+  if (command === 'central') return runCentral(rest);
+  if (command === 'model') return runModel(rest);
   if (command.startsWith('-')) {
-    throw new CliError('AIB_CLI_UNKNOWN_OPTION', `unknown option ${command} (options follow the command: run, demo or deid)`, { option: command });
+    throw new CliError('AIB_CLI_UNKNOWN_OPTION', `unknown option ${command} (options follow the command: run, demo, deid, central or model)`, { option: command });
   }
-  throw new CliError('AIB_CLI_UNKNOWN_COMMAND', `unknown command "${command}" (expected run, demo or deid)`, { command });
+  throw new CliError('AIB_CLI_UNKNOWN_COMMAND', `unknown command "${command}" (expected run, demo, deid, central or model)`, { command });
 }
 
 /** Entry point of bin/orthanc-ai-bridge.js: exit 0 on success, 2 on a usage error, 1 otherwise. */
