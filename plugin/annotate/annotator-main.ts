@@ -118,7 +118,7 @@ function listModels(): ModelsReply {
 
 function changeModel(header: Readonly<Record<string, unknown>>): ModelChangeReply {
   if (registry === undefined) throw new Error('not initialised');
-  const id = String(header['id']);
+  const id = String(header['modelId']);
   try {
     if (header['k'] === 'rollback-model') registry.rollback(id);
     else registry.activate(id, String(header['version']));

@@ -193,8 +193,9 @@ export interface SiteCategoryRequest {
 
 /** Gateway → annotator. */
 export interface ListModelsRequest { readonly k: 'list-models' }
-export interface ActivateModelRequest { readonly k: 'activate-model'; readonly id: string; readonly version: string }
-export interface RollbackModelRequest { readonly k: 'rollback-model'; readonly id: string }
+// `modelId`, not `id`: a frame header's `id` is the request number (frame-channel.ts).
+export interface ActivateModelRequest { readonly k: 'activate-model'; readonly modelId: string; readonly version: string }
+export interface RollbackModelRequest { readonly k: 'rollback-model'; readonly modelId: string }
 export interface CentralStatusRequest { readonly k: 'central-status' }
 /** Upload one de-identified copy (queued on disk; the link's process uploads it). */
 export interface CentralUploadRequest { readonly k: 'central-upload'; readonly deidPath: string; readonly requestId?: string }

@@ -93,11 +93,20 @@ export class CentralLink {
     if (!this.#stopped) this.#pollTimer = setTimeout(() => { void this.#pollLoop(); }, this.#settings.pollSeconds * 1000);
   }
 
-  /** One round: catalogue, then requests and progress. Errors are recorded, never thrown. */
+  /**
+   * One round: catalogue, then requests and progress. Errors are recorded,
+   * never thrown. A refused package stays the last error until a later
+   * catalogue is handled without refusal (a 304 round changes nothing, so it
+   * keeps it); a failed poll is cleared by the next good one.
+   */
   async pollOnce(): Promise<void> {
     let error: string | null = null;
+    let refusal: string | null = null;
+    let catalogueHandled = false;
     try {
-      await this.#pollCatalogue();
+      const round = await this.#pollCatalogue();
+      catalogueHandled = round.handled;
+      refusal = round.refusal;
     } catch (e) {
       error = message(e);
     }
@@ -110,7 +119,10 @@ export class CentralLink {
       }
     }
     if (error !== null) this.#log(`central link: ${error}`);
-    this.#state.update((s) => ({ ...s, lastPollAt: new Date().toISOString(), lastError: error }));
+    this.#state.update((s) => {
+      const lastError = error ?? refusal ?? (s.lastErrorIsRefusal && !catalogueHandled ? s.lastError : null);
+      return { ...s, lastPollAt: new Date().toISOString(), lastError, lastErrorIsRefusal: error === null && lastError !== null };
+    });
   }
 
   #registryVerifier(): CatalogueVerifier {
@@ -129,24 +141,27 @@ export class CentralLink {
     return this.#verifier;
   }
 
-  async #pollCatalogue(): Promise<void> {
+  /** handled: a new catalogue was read and dealt with; refusal: the last package it refused, if any. */
+  async #pollCatalogue(): Promise<{ handled: boolean; refusal: string | null }> {
     const verifier = this.#registryVerifier();
     const before = this.#state.read();
     const response = await this.#http.request('GET', centralPaths.catalogue, before.etag === null ? {} : { headers: { 'if-none-match': before.etag } });
-    if (response.status === 304) return;
+    if (response.status === 304) return { handled: false, refusal: null };
     if (response.status !== 200) {
       throw new CentralLinkError(isTransientStatus(response.status) ? 'AIB_CENTRAL_UNREACHABLE' : 'AIB_CENTRAL_REFUSED',
         `catalogue: ${centralReason(response)}`, { status: response.status }, isTransientStatus(response.status));
     }
     const catalogue = verifier.verify(response.body, before.catalogueSerial);
     this.#state.update((s) => ({ ...s, catalogueSerial: catalogue.serial, siteId: catalogue.siteId }));
-    const complete = await this.#installNew(catalogue);
+    const { complete, refusal } = await this.#installNew(catalogue);
     // The ETag is kept only when every entry was dealt with: a download that failed for a transient reason is tried again next poll.
     if (complete) this.#state.update((s) => ({ ...s, etag: response.headers.get('etag') }));
+    return { handled: complete, refusal };
   }
 
-  async #installNew(catalogue: Catalogue): Promise<boolean> {
+  async #installNew(catalogue: Catalogue): Promise<{ complete: boolean; refusal: string | null }> {
     let complete = true;
+    let refusal: string | null = null;
     const entries = [...catalogue.models].sort((a, b) => a.id.localeCompare(b.id) || compareVersions(a.version, b.version));
     for (const entry of entries) {
       const listing = this.#registry.list().find((m) => m.id === entry.id);
@@ -154,7 +169,7 @@ export class CentralLink {
       if (this.#state.read().refused.some((r) => r.id === entry.id && r.version === entry.version)) continue;
       const newest = listing?.versions.reduce<string | undefined>((a, v) => (a === undefined || compareVersions(v, a) > 0 ? v : a), undefined);
       if (newest !== undefined && compareVersions(entry.version, newest) < 0) {
-        this.#refuse(entry, 'AIB_CENTRAL_PACKAGE_INVALID', `older than the installed ${newest}; not installed, so it cannot displace a newer version`);
+        refusal = this.#refuse(entry, 'AIB_CENTRAL_PACKAGE_INVALID', `older than the installed ${newest}; not installed, so it cannot displace a newer version`);
         continue;
       }
       try {
@@ -165,10 +180,10 @@ export class CentralLink {
           this.#log(`central link: package ${entry.id} ${entry.version} not fetched, tried again next poll: ${message(e)}`);
           continue;
         }
-        this.#refuse(entry, e instanceof AiBridgeError ? e.code : 'AIB_CENTRAL_PACKAGE_INVALID', e instanceof Error ? e.message : String(e));
+        refusal = this.#refuse(entry, e instanceof AiBridgeError ? e.code : 'AIB_CENTRAL_PACKAGE_INVALID', e instanceof Error ? e.message : String(e));
       }
     }
-    return complete;
+    return { complete, refusal };
   }
 
   async #install(entry: CatalogueEntry): Promise<void> {
@@ -186,10 +201,11 @@ export class CentralLink {
     }
   }
 
-  #refuse(entry: CatalogueEntry, code: string, reason: string): void {
+  #refuse(entry: CatalogueEntry, code: string, reason: string): string {
     this.#log(`central link: model ${entry.id} ${entry.version} refused, the active version keeps serving: ${code}: ${reason}`);
     const refused: RefusedPackage = { id: entry.id, version: entry.version, code, reason, at: new Date().toISOString() };
-    this.#state.update((s) => ({ ...s, refused: [...s.refused, refused].slice(-MAX_REFUSED_KEPT), lastError: `${code}: ${reason}` }));
+    this.#state.update((s) => ({ ...s, refused: [...s.refused, refused].slice(-MAX_REFUSED_KEPT) }));
+    return `${code}: ${reason}`;
   }
 
   async #pollRequests(): Promise<void> {

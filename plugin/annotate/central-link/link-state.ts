@@ -22,6 +22,8 @@ export interface LinkState {
   readonly etag: string | null;
   readonly catalogueSerial: number | null;
   readonly lastError: string | null;
+  /** lastError is a refused package (kept until a later catalogue is handled cleanly), not a failed poll. */
+  readonly lastErrorIsRefusal: boolean;
   /** The site id the last verified catalogue was issued to. */
   readonly siteId: string | null;
   readonly refused: readonly RefusedPackage[];
@@ -30,7 +32,7 @@ export interface LinkState {
 }
 
 const EMPTY: LinkState = {
-  lastPollAt: null, etag: null, catalogueSerial: null, lastError: null, siteId: null, refused: [],
+  lastPollAt: null, etag: null, catalogueSerial: null, lastError: null, lastErrorIsRefusal: false, siteId: null, refused: [],
   uploads: { uploaded: 0, refused: 0, lastError: null }, requests: {},
 };
 

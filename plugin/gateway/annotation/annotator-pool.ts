@@ -1,7 +1,7 @@
 import {
   isAckReply, isAnnotateReply, isAnnotatorReady, isCentralStatusReply, isClassifyReply, isModelChangeReply, isModelsReply,
   type AnnotateReply, type AnnotateRequest, type AnnotatorReady, type CategoryProgressRequest, type CentralLinkSettings, type CentralStatusReply,
-  type ClassifyReply, type InstalledModelInfo, type ModelChangeReply,
+  type ClassifyReply, type InstalledModelInfo, type ModelChangeReply, type ActivateModelRequest, type RollbackModelRequest,
 } from '../../core/annotate-messages';
 import { GatewayError } from '../gateway-errors';
 import type { Logger } from '../logger';
@@ -77,8 +77,9 @@ export class AnnotatorPool {
 
   /** Activates a version (or rolls back) on disk: every annotator process serves it from its next instance on. */
   async changeModel(change: { readonly id: string; readonly version?: string }): Promise<ModelChangeReply> {
-    const request = change.version === undefined ? { k: 'rollback-model', id: change.id } : { k: 'activate-model', id: change.id, version: change.version };
-    const header = await this.#call(request, `changing model ${change.id}`);
+    const request: RollbackModelRequest | ActivateModelRequest = change.version === undefined
+      ? { k: 'rollback-model', modelId: change.id } : { k: 'activate-model', modelId: change.id, version: change.version };
+    const header = await this.#call({ ...request }, `changing model ${change.id}`);
     if (!isModelChangeReply(header)) throw new GatewayError('AIB_ANNOTATOR_PROTOCOL', 'the annotator sent an invalid model change reply', {}, true);
     return header;
   }
