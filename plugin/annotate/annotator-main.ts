@@ -37,6 +37,8 @@ const BUNDLED_PACKAGES = join(__dirname, '..', '..', '..', 'model-packages');
 /** Series numbers of the result series (one SR series, one GSPS series per study and model). */
 const SR_SERIES_NUMBER = 9901;
 const GSPS_SERIES_NUMBER = 9902;
+/** Modalities that are not scans (PS3.3 C.7.3.1.1.1): never uploaded as training data. */
+const NOT_SCANS = new Set(['SR', 'PR', 'KO', 'DOC', 'REG', 'FID', 'RWV', 'PLAN']);
 
 const channel = new FrameChannel(new Socket({ fd: 3, readable: true, writable: true }));
 let registry: ModelRegistry | undefined;
@@ -175,8 +177,9 @@ function deidFile(relative: string): string {
 function classify(relative: string): ClassifyReply {
   if (registry === undefined) throw new Error('not initialised');
   const header = readDeidHeader(deidFile(relative));
-  // Training data: every de-identified copy, when the site agreed to send them (AiBridge.Central.UploadForTraining).
-  if (centralSettings?.uploadForTraining === true) uploads?.add(relative);
+  // Training data: every de-identified scan, when the site agreed to send them (AiBridge.Central.UploadForTraining).
+  // Not documents and presentation states: those are mostly this bridge's own results coming back through the pipeline.
+  if (centralSettings?.uploadForTraining === true && !NOT_SCANS.has(header.modality.toUpperCase())) uploads?.add(relative);
   const category = { modality: header.modality, bodyPart: header.bodyPartExamined ?? '' };
   const selected = registry.select(header);
   const expected = header.expectedInstances === undefined ? {} : { expectedInstances: header.expectedInstances };

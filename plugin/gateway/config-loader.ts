@@ -110,9 +110,12 @@ function toConfigError(errors: readonly ErrorObject[], knownKeys: readonly strin
   const unknown = errors.find((e) => e.keyword === 'additionalProperties');
   if (unknown !== undefined) {
     const key = (unknown.params as { additionalProperty: string }).additionalProperty;
-    const near = closest(key, knownKeys);
+    // Nested sections (AiBridge.Central...) are named by their path; the spelling hint covers top-level keys.
+    const parent = unknown.instancePath.replace(/^\//, '').replace(/\//g, '.');
+    const near = parent === '' ? closest(key, knownKeys) : undefined;
     const hint = near === undefined ? '' : ` (did you mean AiBridge.${near}?)`;
-    return new ConfigError('AIB_CONFIG_UNKNOWN_KEY', `unknown configuration key AiBridge.${key}${hint}`, { key: `AiBridge.${key}` });
+    const full = parent === '' ? `AiBridge.${key}` : `AiBridge.${parent}.${key}`;
+    return new ConfigError('AIB_CONFIG_UNKNOWN_KEY', `unknown configuration key ${full}${hint}`, { key: full });
   }
   const first = errors[0];
   const path = first === undefined ? '' : first.instancePath.replace(/^\//, '').replace(/\//g, '.');

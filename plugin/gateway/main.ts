@@ -140,9 +140,11 @@ async function main(): Promise<void> {
 
   const answering = config.Annotate && central?.AnswerCategoryRequests === true;
   const categoryRequests = answering ? new CategoryRequestStore(layout.stateDb) : undefined;
-  const searchTarget = central?.CategorySearch.DicomWebUrl === undefined || central.CategorySearch.DicomWebUrl === ''
-    ? stowTarget(config.DicomWebUrl === '' ? '' : '', config.DicomWebAuthorization, orthancConfiguration)
-    : { url: central.CategorySearch.DicomWebUrl, ...(central.CategorySearch.DicomWebAuthorization === '' ? {} : { authorization: central.CategorySearch.DicomWebAuthorization }) };
+  // QIDO-RS goes where CategorySearch says; empty: this Orthanc's DICOMweb, authenticated the way STOW-RS to it is.
+  const search = central?.CategorySearch;
+  const searchTarget = search === undefined || search.DicomWebUrl === ''
+    ? stowTarget('', search?.DicomWebAuthorization ?? '', orthancConfiguration)
+    : { url: search.DicomWebUrl, ...(search.DicomWebAuthorization === '' ? {} : { authorization: search.DicomWebAuthorization }) };
   const requestWorker = categoryRequests === undefined || central === undefined ? undefined : new CategoryRequestWorker({
     pollMs: central.PollSeconds * 1000,
     dicomWeb: searchTarget,
