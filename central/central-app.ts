@@ -3,6 +3,9 @@
  * plugin/core/central-api.ts. Each route states who may call it (admin or
  * site) before it reads anything.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import Router from '@koa/router';
 import Koa, { type Context } from 'koa';
 
@@ -17,8 +20,6 @@ import { readBody, readJson } from './request-body';
 import { SiteDirectory } from './site-directory';
 import { TrainingIntake } from './training-intake';
 import { parseTrainingJob, TrainingJobs } from './training/training-jobs';
-import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
 
 const PACKAGE_LIMIT = 512 * 1024 * 1024;
 const UPLOAD_LIMIT = 256 * 1024 * 1024;
@@ -74,7 +75,8 @@ function routes(s: CentralServices): Router {
     const catalogue = s.registry.catalogue(site.siteId, site.models);
     ctx.set('ETag', catalogue.etag);
     ctx.set('Cache-Control', 'no-cache');
-    if (ctx.get('if-none-match') === catalogue.etag) {
+    // RFC 9110 13.1.2: If-None-Match may list several tags, or be weak-prefixed by a proxy.
+    if (ctx.get('if-none-match').split(',').some((tag) => tag.trim().replace(/^W\//, '') === catalogue.etag)) {
       ctx.status = 304;
       return;
     }
@@ -131,7 +133,11 @@ function adminRoutes(router: Router, s: CentralServices): void {
   router.post(`${centralPaths.adminRequests}/:id/close`, (ctx) => { admin(ctx); json(ctx, 200, s.requests.close(param(ctx, 'id'))); });
   router.post(centralPaths.adminTraining, async (ctx) => {
     admin(ctx);
-    json(ctx, 202, s.training.start(parseTrainingJob(await readJson(ctx, JSON_LIMIT))));
+    const job = parseTrainingJob(await readJson(ctx, JSON_LIMIT));
+    const known = new Set(s.sites.list().map((site) => site.siteId));
+    const unknown = [...job.trainSites, ...job.evaluationSites].filter((id) => !known.has(id));
+    if (unknown.length > 0) throw new CentralError('CENTRAL_BAD_REQUEST', 400, `unknown sites: ${unknown.join(', ')}`);
+    json(ctx, 202, s.training.start(job));
   });
   router.get(centralPaths.adminTraining, (ctx) => { admin(ctx); json(ctx, 200, s.training.list()); });
   router.get(`${centralPaths.adminTraining}/:id`, (ctx) => { admin(ctx); json(ctx, 200, s.training.get(param(ctx, 'id'))); });

@@ -3,7 +3,7 @@
  * HTTP otherwise (then only on loopback, for the demo and tests).
  */
 import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
@@ -32,7 +32,8 @@ export async function startCentral(options: CentralOptions): Promise<RunningCent
     throw new Error(`plain HTTP is served on loopback only; give --cert and --key to listen on ${options.host}`);
   const store = openCentralStore(options.dataDir);
   const services = centralServices(store, options.trustedKeys);
-  const handler = centralApp(services).callback();
+  const callback = centralApp(services).callback();
+  const handler = (req: IncomingMessage, res: ServerResponse): void => { void callback(req, res); };
   const server: Server = options.tls === undefined
     ? createHttpServer(handler)
     : createHttpsServer({ cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) }, handler);
@@ -51,6 +52,7 @@ export async function startCentral(options: CentralOptions): Promise<RunningCent
       server.closeAllConnections();
       await new Promise<void>((resolve) => { server.close(() => { resolve(); }); });
       await services.training.idle();
+      services.audit.close();
       store.db.close();
     },
   };

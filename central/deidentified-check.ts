@@ -53,7 +53,7 @@ function walk(ds: Dataset, path: string, reasons: string[]): void {
       reasons.push(`private tag (${tag.slice(0, 4)},${tag.slice(4)}) left at ${path === '' ? 'top level' : path.slice(0, -1)}`);
       continue;
     }
-    const values = (element.Value ?? []) as unknown[];
+    const values = element.Value ?? [];
     if (element.vr === 'SQ') {
       values.forEach((item, i) => { walk(item as Dataset, `${where}[${String(i)}].`, reasons); });
       continue;

@@ -111,15 +111,19 @@ export class TrainingJobs {
     this.#save({ ...view, finishedAt: new Date().toISOString() });
   }
 
-  #examples(sites: readonly string[], job: NewTrainingJob): Example[] {
-    return this.intake.uploadsOf(sites, job.category.modality).map((upload) => ({
-      upload, scan: scanPlane(readFileSync(upload.path)), label: upload.category.bodyPart === job.category.bodyPart ? 1 : 0,
-    }));
+  async #examples(sites: readonly string[], job: NewTrainingJob): Promise<Example[]> {
+    const examples: Example[] = [];
+    for (const upload of this.intake.uploadsOf(sites, job.category.modality)) {
+      examples.push({ upload, scan: scanPlane(readFileSync(upload.path)), label: upload.category.bodyPart === job.category.bodyPart ? 1 : 0 });
+      // One decode at a time, then back to the event loop: sites polling during a job wait tens of ms, not the whole job.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return examples;
   }
 
   async #train(view: TrainingJobView): Promise<TrainingJobView> {
-    const training = this.#examples(view.trainSites, view);
-    const evaluation = this.#examples(view.evaluationSites, view);
+    const training = await this.#examples(view.trainSites, view);
+    const evaluation = await this.#examples(view.evaluationSites, view);
     requireBothClasses(training, `training sites ${view.trainSites.join(', ')}`, view);
     requireBothClasses(evaluation, `evaluation sites ${view.evaluationSites.join(', ')}`, view);
     const model = fitLogistic(training.map((e) => features(e.scan.plane)), training.map((e) => e.label));

@@ -97,7 +97,7 @@ async function train(args: readonly string[]): Promise<number> {
   }) as TrainingJobView;
   while (v.wait === true && (job.state === 'queued' || job.state === 'running')) {
     await new Promise((resolve) => setTimeout(resolve, 500));
-    job = await centralCall(t, 'GET', `${centralPaths.adminTraining}/${job.id}`) as TrainingJobView;
+    job = await centralCall(t, 'GET', centralPaths.adminTrainingJob(job.id)) as TrainingJobView;
   }
   process.stdout.write(`${JSON.stringify(job, null, 2)}\n`);
   return job.state === 'failed' ? 1 : 0;

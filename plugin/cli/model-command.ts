@@ -19,7 +19,7 @@ export const MODEL_USAGE = `  orthanc-ai-bridge model keygen --out KEY          
 function parse(args: readonly string[], options: Record<string, { type: 'string' }>): { values: Record<string, string | undefined>; positionals: string[] } {
   try {
     const { values, positionals } = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
-    return { values: values as Record<string, string | undefined>, positionals };
+    return { values, positionals };
   } catch (e) {
     throw new CliError('AIB_CLI_UNKNOWN_OPTION', e instanceof Error ? e.message : String(e));
   }

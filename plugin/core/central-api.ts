@@ -25,14 +25,21 @@ export const centralPaths = {
   requests: `${CENTRAL_API_PREFIX}/requests`,
   /** POST (site): CategoryRequestProgress for one request. */
   requestProgress: (requestId: string) => `${CENTRAL_API_PREFIX}/requests/${encodeURIComponent(requestId)}/progress`,
-  /** POST (admin): PackageArchive → 201 PublishReceipt; refused (4xx CentralError) when the author signature does not verify. */
+  /**
+   * POST (admin): PackageArchive → 201 PublishReceipt (200 when the same bytes are already published);
+   * refused (4xx CentralError) when the author signature does not verify. GET: the unfiltered SignedCatalogue.
+   */
   adminModels: `${CENTRAL_API_PREFIX}/admin/models`,
   /** POST (admin): NewSite → 201 IssuedSite (token shown once). GET: SiteView[]. */
   adminSites: `${CENTRAL_API_PREFIX}/admin/sites`,
   /** POST (admin): NewCategoryRequest → 201 CategoryRequest. GET: CategoryRequest[] with progress per site. */
   adminRequests: `${CENTRAL_API_PREFIX}/admin/requests`,
-  /** POST (admin): NewTrainingJob → 202 TrainingJobView. GET /:id → TrainingJobView. */
+  /** POST (admin): NewTrainingJob → 202 TrainingJobView. GET: TrainingJobView[]. */
   adminTraining: `${CENTRAL_API_PREFIX}/admin/training`,
+  /** GET (admin): one TrainingJobView. */
+  adminTrainingJob: (jobId: string) => `${CENTRAL_API_PREFIX}/admin/training/${encodeURIComponent(jobId)}`,
+  /** POST (admin): closes a CategoryRequest (sites stop seeing it) → CategoryRequest. */
+  adminRequestClose: (requestId: string) => `${CENTRAL_API_PREFIX}/admin/requests/${encodeURIComponent(requestId)}/close`,
   /** GET (admin): the audit log, JSON lines. */
   adminAudit: `${CENTRAL_API_PREFIX}/admin/audit`,
 } as const;

@@ -1,9 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { startCentral } from '../../central/central-server';
 import { centralPaths } from '../../plugin/core/central-api';
 import { REPO, startHarness, type Harness } from './central-harness';
 
@@ -80,6 +82,48 @@ describe('CLI: model keygen / sign / publish, central', function () {
     assert.equal(request.code, 0, request.stderr);
     const open = await (await h.call('GET', centralPaths.requests, issued.token)).json() as { category: { bodyPart: string } }[];
     assert.deepEqual(open.map((r) => r.category.bodyPart), ['CHEST']);
+  });
+
+  it('central train --wait exits 1 with the reason when a job cannot train', async () => {
+    await h.addSite('other-site');
+    const unknown = await cli(['central', 'train', '--central', h.central.url, '--token-file', tokenFile, '--model', 'ct-head-classifier',
+      '--modality', 'CT', '--body-part', 'HEAD', '--train-site', 'cli-site', '--eval-site', 'no-such-site']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /CENTRAL_BAD_REQUEST.*no-such-site/);
+    const run = await cli(['central', 'train', '--central', h.central.url, '--token-file', tokenFile, '--model', 'ct-head-classifier',
+      '--modality', 'CT', '--body-part', 'HEAD', '--train-site', 'cli-site', '--eval-site', 'other-site', '--wait']);
+    assert.equal(run.code, 1, run.stderr);
+    const job = JSON.parse(run.stdout) as { state: string; error: string };
+    assert.equal(job.state, 'failed');
+    assert.match(job.error, /needs CT HEAD instances and other CT instances; has 0 of 0/);
+  });
+
+  it('serves HTTPS when given --cert and --key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aib-central-tls-'));
+    try {
+      const key = join(dir, 'tls.key');
+      const cert = join(dir, 'tls.crt');
+      await new Promise<void>((resolve, reject) => {
+        execFile('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
+          '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], (error) => { if (error) reject(new Error(error.message)); else resolve(); });
+      });
+      const central = await startCentral({ dataDir: join(dir, 'c'), port: 0, host: '127.0.0.1', trustedKeys: [], tls: { certFile: cert, keyFile: key } });
+      try {
+        assert.match(central.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+        const body = await new Promise<string>((resolve, reject) => {
+          httpsGet(`${central.url}${centralPaths.registryKey}`, { ca: readFileSync(cert) }, (response) => {
+            let text = '';
+            response.on('data', (chunk: Buffer) => { text += chunk.toString(); });
+            response.once('end', () => { resolve(text); });
+          }).once('error', reject);
+        });
+        assert.equal(body, readFileSync(join(dir, 'c', 'registry.pub'), 'utf8'));
+      } finally {
+        await central.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('central --data DIR starts a server on loopback and stops on SIGTERM', async () => {

@@ -123,6 +123,12 @@ describe('central server: training intake, category requests, training job', fun
     assert.equal(linked.status, 201);
     const unknown = await upload(siteA.token, deidentified(engines.a, CHEST(2), 102), { [CATEGORY_REQUEST_HEADER]: 'req-000000000000' });
     assert.equal(unknown.status, 404);
+    // Closed: sites no longer see it, and progress is refused.
+    assert.equal((await h.call('POST', centralPaths.adminRequestClose(request.id), h.adminToken)).status, 200);
+    assert.deepEqual(await (await h.call('GET', centralPaths.requests, siteA.token)).json(), []);
+    const late = await h.call('POST', centralPaths.requestProgress(request.id), siteA.token,
+      JSON.stringify({ studiesFound: 3, studiesUploaded: 3, instancesUploaded: 30, state: 'done' }));
+    assert.equal(late.status, 400);
   });
 
   it('trains a new model version on site A, measures it on site B only, and publishes it signed and commissioned', async () => {
@@ -140,7 +146,7 @@ describe('central server: training intake, category requests, training job', fun
     assert.equal(started.status, 202);
     let job = await started.json() as TrainingJobView;
     await h.central.services.training.idle();
-    job = await (await h.call('GET', `${centralPaths.adminTraining}/${job.id}`, h.adminToken)).json() as TrainingJobView;
+    job = await (await h.call('GET', centralPaths.adminTrainingJob(job.id), h.adminToken)).json() as TrainingJobView;
     assert.equal(job.state, 'succeeded', job.error ?? '');
     assert.equal(job.trainingInstances, 26);
     assert.equal(job.evaluationInstances, 26);
@@ -155,7 +161,8 @@ describe('central server: training intake, category requests, training job', fun
     const dir = join(h.work, 'trained');
     mkdirSync(dir);
     writePackageFiles(dir, unpackArchive(archive, 'trained'));
-    const verified = verifyPackage(dir, [entry?.author.publicKeyPem ?? '']);
+    assert.ok(entry);
+    const verified = verifyPackage(dir, [entry.author.publicKeyPem]);
     const heldOut = verified.manifest.performance.heldOut;
     assert.equal(heldOut.length, 26);
     assert.ok(heldOut.every((e) => e.includes('site site-b')), 'metrics come from the other site only');
@@ -171,7 +178,7 @@ describe('central server: training intake, category requests, training job', fun
       JSON.stringify({ modelId: 'ct-head-classifier', category: { modality: 'CT', bodyPart: 'HEAD' }, trainSites: ['site-b'], evaluationSites: ['site-a'] }));
     job = await second.json() as TrainingJobView;
     await h.central.services.training.idle();
-    job = await (await h.call('GET', `${centralPaths.adminTraining}/${job.id}`, h.adminToken)).json() as TrainingJobView;
+    job = await (await h.call('GET', centralPaths.adminTrainingJob(job.id), h.adminToken)).json() as TrainingJobView;
     assert.equal(job.state, 'succeeded', job.error ?? '');
     assert.equal(job.published?.version, '1.1.0');
   });

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { centralPaths, type CentralError, type IssuedSite, type PackageArchive, type SignedCatalogue } from '../../plugin/core/central-api';
+import { centralPaths, type CentralError, type IssuedSite, type SignedCatalogue } from '../../plugin/core/central-api';
 import {
   archiveReader, keygen, packFolder, unpackArchive, verifyCatalogue, verifyPackageFiles,
 } from '../../plugin/core/model-package';
@@ -75,6 +75,12 @@ describe('central server: model registry, sites, audit', function () {
     assert.deepEqual([response.status, error.code], [422, 'CENTRAL_PACKAGE_INVALID']);
     assert.match(error.message, /notes\.txt/);
 
+    const escaping = { files: [{ path: '../outside.txt', sha256: '0'.repeat(64), base64: '' }] };
+    response = await h.call('POST', centralPaths.adminModels, h.adminToken, JSON.stringify(escaping));
+    error = await errorOf(response);
+    assert.deepEqual([response.status, error.code], [400, 'CENTRAL_PACKAGE_INVALID']);
+    assert.match(error.message, /not a relative package path/);
+
     assert.deepEqual(await publishedVersions(), ['ct-head-brain@1.0.0']);
     assert.deepEqual(readdirSync(join(h.dir, 'packages', 'ct-head-brain')), ['1.0.0.json']);
   });
@@ -123,7 +129,7 @@ describe('central server: model registry, sites, audit', function () {
     assert.ok(entry);
     const response = await h.call('GET', centralPaths.modelPackage(entry.id, entry.version), siteA.token);
     assert.equal(response.status, 200);
-    const files = unpackArchive(await response.json() as PackageArchive, 'download');
+    const files = unpackArchive(await response.json(), 'download');
     const verified = verifyPackageFiles('download', archiveReader(files, 'download'), [entry.author.publicKeyPem]);
     assert.equal(verified.keyId, entry.author.keyId);
     assert.equal(verified.manifest.version, entry.version);
