@@ -187,6 +187,15 @@ describe('two sites and a central server: models, rollback, category requests, e
     // And activate brings 1.1.0 back, again one call.
     const activated = await a.json<ModelView>('POST', `/ai-bridge/models/${MODEL}/activate`, { version: '1.1.0' });
     assert.equal(activated.active, '1.1.0');
+    // Refusals answer JSON with a code.
+    const notInstalled = await a.request('POST', `/ai-bridge/models/${MODEL}/activate`, { version: '9.9.9' });
+    assert.equal(notInstalled.status, 404);
+    assert.match(notInstalled.body.toString('utf8'), /AIB_API_NOT_FOUND/);
+    const badBody = await a.request('POST', `/ai-bridge/models/${MODEL}/activate`, 'not json');
+    assert.equal(badBody.status, 400);
+    const noHistory = await a.request('POST', '/ai-bridge/models/ct-head-brain/rollback');
+    assert.equal(noHistory.status, 409);
+    assert.match(noHistory.body.toString('utf8'), /AIB_API_CONFLICT/);
   });
 
   it('answers a new-category request from both sites: QIDO-RS at site A, C-FIND/C-MOVE from a DIMSE-only PACS at site B', async function () {
