@@ -184,6 +184,14 @@ describe('two sites and a central server: models, rollback, category requests, e
     const after = await settledSeriesAnnotations(a, 2);
     const newest = after.find((x) => x.studyInstanceUid !== first.studyInstanceUid) ?? assert.fail();
     assert.deepEqual(newest.model, { id: MODEL, version: '1.0.0' });
+    // The delivered SR names the version that made it (TID 4019 Algorithm Version).
+    assert.ok(newest.results.length > 0, 'no result delivered');
+    const texts = await Promise.all(newest.results.map(async (uid) => {
+      const hit = (await a.json<{ ID: string; Type: string }[]>('POST', '/tools/lookup', uid)).find((h) => h.Type === 'Instance') ?? assert.fail();
+      return (await a.request('GET', `/instances/${hit.ID}/file`)).body.toString('latin1');
+    }));
+    assert.ok(texts.some((t) => t.includes(MODEL) && t.includes('1.0.0')), 'a result names the model id and the version that made it');
+    assert.ok(texts.every((t) => !t.includes('1.1.0')), 'no result names the rolled-back-from version');
     // And activate brings 1.1.0 back, again one call.
     const activated = await a.json<ModelView>('POST', `/ai-bridge/models/${MODEL}/activate`, { version: '1.1.0' });
     assert.equal(activated.active, '1.1.0');

@@ -6,8 +6,7 @@ export type CentralLinkErrorCode =
   | 'AIB_CENTRAL_REFUSED'
   | 'AIB_CENTRAL_CATALOGUE_INVALID'
   | 'AIB_CENTRAL_CATALOGUE_REPLAYED'
-  | 'AIB_CENTRAL_PACKAGE_INVALID'
-  | 'AIB_CENTRAL_UPLOAD_REFUSED';
+  | 'AIB_CENTRAL_PACKAGE_INVALID';
 
 /**
  * The central link failed or refused something. Details name the URL path,
