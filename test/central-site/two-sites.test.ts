@@ -94,11 +94,12 @@ describe('two sites and a central server: models, rollback, category requests, e
       };
     };
     const configA = await siteConfig('site-a', {});
+    // Site B runs two annotator processes: one of them runs the link, both serve what it installs.
     const configB = await siteConfig('site-b', {
       CategorySearch: { DimsePeer: { Aet: 'PACSB', Host: '127.0.0.1', Port: pacsDicomPort, CallingAet: 'SITEB', MoveDestination: 'SITEB' } },
     });
     siteA = await startBridgeOrthanc({ aiBridge: configA, extraConfig: { StableAge: 3600 } });
-    siteB = await startBridgeOrthanc({ aiBridge: configB, dicomPort: siteBDicomPort, extraConfig: { StableAge: 3600, DicomAet: 'SITEB' } });
+    siteB = await startBridgeOrthanc({ aiBridge: { ...configB, AnnotatorProcesses: 2 }, dicomPort: siteBDicomPort, extraConfig: { StableAge: 3600, DicomAet: 'SITEB' } });
     pacs = await startOrthanc({
       dataDir: join(temp.path, 'pacs'), dicomPort: pacsDicomPort, aiBridge: false, dicomWeb: false,
       extraConfig: { DicomAet: 'PACSB', DicomModalities: { siteb: ['SITEB', '127.0.0.1', siteBDicomPort] } },
@@ -134,6 +135,10 @@ describe('two sites and a central server: models, rollback, category requests, e
       assert.ok(link.catalogueSerial !== null && link.lastPollAt !== null);
     }
     assert.equal(a.pid(), pidA, 'Orthanc was not restarted');
+    // With two annotator processes at site B, one link: the version was installed once, nobody tried twice.
+    const installs = b.logText().split('\n').filter((l) => /central link: model ct-chest-lung-fields 1\.1\.0 (installed|refused)/.test(l));
+    assert.equal(installs.length, 1, installs.join('\n'));
+    assert.match(installs[0] ?? '', /installed and active/);
     const categories = await a.json<CategoriesResponse>('GET', '/ai-bridge/categories');
     assert.ok(categories.categories.some((c) => c.modality === 'CT' && c.bodyParts.includes('CHEST') && c.model.version === '1.1.0'));
     const lua = (await a.request('GET', '/ai-bridge/categories/orthanc.lua?target=aibridge')).body.toString('utf8');
