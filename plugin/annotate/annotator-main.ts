@@ -1,9 +1,10 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { join, resolve, sep } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 
 import type {
-  AnnotateFailure, AnnotateRequest, AnnotateSuccess, AnnotationOutput, AnnotatorInitRequest, AnnotatorReady, ClassifyReply, ModelSummary,
+  AckReply, AnnotateFailure, AnnotateRequest, AnnotateSuccess, AnnotationOutput, AnnotatorInitRequest, AnnotatorReady, CategoryProgressRequest,
+  CentralStatusReply, CentralUploadRequest, ClassifyReply, ModelChangeReply, ModelSummary, ModelsReply,
 } from '../core/annotate-messages';
 import { AiBridgeError } from '../core/ai-bridge-error';
 import type { Frame } from '../core/frame-codec';
@@ -14,6 +15,11 @@ import { decodeImage, type DecodedImage } from '../pixels';
 import { readDeidHeader, type DeidHeader } from './deid-header';
 import { runInference } from './inference/run-inference';
 import { ModelRegistry } from './models/model-registry';
+import { describeInstalled, describeModel } from './models/installed-models';
+import { CentralLink } from './central-link/central-link';
+import { LinkStateFile, writeJsonAtomic } from './central-link/link-state';
+import { gatewayProgressFile, type GatewayProgress } from './central-link/request-progress';
+import { UploadQueue } from './central-link/upload-queue';
 import {
   COMPREHENSIVE_SR_STORAGE, GRAYSCALE_SOFTCOPY_PRESENTATION_STATE_STORAGE, GrayscaleSoftcopyPresentationState, Tid1500MeasurementReport,
   type ResultInstanceIdentity, type SourceStudy,
@@ -31,18 +37,24 @@ const BUNDLED_PACKAGES = join(__dirname, '..', '..', '..', 'model-packages');
 /** Series numbers of the result series (one SR series, one GSPS series per study and model). */
 const SR_SERIES_NUMBER = 9901;
 const GSPS_SERIES_NUMBER = 9902;
+/** Modalities that are not scans (PS3.3 C.7.3.1.1.1): never uploaded as training data. */
+const NOT_SCANS = new Set(['SR', 'PR', 'KO', 'DOC', 'REG', 'FID', 'RWV', 'PLAN']);
 
 const channel = new FrameChannel(new Socket({ fd: 3, readable: true, writable: true }));
 let registry: ModelRegistry | undefined;
 let deidDirectory = '';
 let outboxDirectory = '';
+let centralDirectory = '';
+let centralSettings: AnnotatorInitRequest['central'];
+let uploads: UploadQueue | undefined;
+let link: CentralLink | undefined;
 let queue: Promise<void> = Promise.resolve();
 
 channel.on('request', (frame) => {
   // One request at a time: inference is CPU work and the gateway sends one per process anyway.
   queue = queue.then(() => handle(frame)).catch(() => undefined);
 });
-channel.on('closed', () => { process.exit(0); });
+channel.on('closed', () => { link?.stop(); process.exit(0); });
 
 async function handle(frame: Frame): Promise<void> {
   const kind = frame.header.k;
@@ -50,6 +62,11 @@ async function handle(frame: Frame): Promise<void> {
     if (kind === 'init') channel.reply(frame, { ...(await initialise(frame.header as unknown as AnnotatorInitRequest)) });
     else if (kind === 'classify') channel.reply(frame, { ...classify(String(frame.header['deidPath'])) });
     else if (kind === 'annotate') channel.reply(frame, { ...(await annotate(frame.header as unknown as AnnotateRequest)) });
+    else if (kind === 'list-models') channel.reply(frame, { ...listModels() });
+    else if (kind === 'activate-model' || kind === 'rollback-model') channel.reply(frame, { ...changeModel(frame.header) });
+    else if (kind === 'central-status') channel.reply(frame, { ...centralStatus() });
+    else if (kind === 'central-upload') channel.reply(frame, { ...queueUpload(frame.header as unknown as CentralUploadRequest) });
+    else if (kind === 'category-progress') channel.reply(frame, { ...recordProgress(frame.header as unknown as CategoryProgressRequest) });
     else channel.reply(frame, { k: 'error', message: `unknown request ${kind}` });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -80,7 +97,63 @@ async function initialise(init: AnnotatorInitRequest): Promise<AnnotatorReady> {
     }
   }
   registry = models;
+  centralDirectory = resolve(init.centralDirectory);
+  mkdirSync(centralDirectory, { recursive: true, mode: 0o700 });
+  centralSettings = init.central;
+  if (centralSettings !== undefined) {
+    uploads = new UploadQueue(centralDirectory);
+    // One link per site: the annotator the pool numbers 0 runs it. The pool
+    // restarts a process under the same number, so there is always exactly
+    // one, and the others hand it work through files in central/.
+    if (process.env['AIBRIDGE_WORKER_INDEX'] === '0') {
+      link = new CentralLink(centralSettings, models, deidDirectory, centralDirectory, (line) => { process.stderr.write(`[annotator] ${line}\n`); });
+      link.start();
+    }
+  }
   return { k: 'ready', models: activeModels(models) };
+}
+
+function listModels(): ModelsReply {
+  if (registry === undefined) throw new Error('not initialised');
+  return { k: 'models', models: describeInstalled(registry) };
+}
+
+function changeModel(header: Readonly<Record<string, unknown>>): ModelChangeReply {
+  if (registry === undefined) throw new Error('not initialised');
+  const id = String(header['modelId']);
+  try {
+    if (header['k'] === 'rollback-model') registry.rollback(id);
+    else registry.activate(id, String(header['version']));
+    return { k: 'model-changed', ok: true, model: describeModel(registry, id) };
+  } catch (error) {
+    if (error instanceof AiBridgeError) return { k: 'model-changed', ok: false, code: error.code, message: error.message };
+    throw error;
+  }
+}
+
+function centralStatus(): CentralStatusReply {
+  if (centralSettings === undefined || uploads === undefined) return { k: 'central-status', link: null, requests: [] };
+  const state = new LinkStateFile(centralDirectory);
+  return { k: 'central-status', link: state.status(centralSettings.url, uploads.size), requests: state.requests() };
+}
+
+function queueUpload(request: CentralUploadRequest): AckReply {
+  if (uploads === undefined) return { k: 'ack', ok: false, message: 'no central server is configured' };
+  deidFile(request.deidPath);
+  uploads.add(request.deidPath, request.requestId);
+  return { k: 'ack', ok: true };
+}
+
+function recordProgress(request: CategoryProgressRequest): AckReply {
+  if (centralSettings === undefined) return { k: 'ack', ok: false, message: 'no central server is configured' };
+  const progress: GatewayProgress = {
+    studiesFound: request.studiesFound, instancesQueued: request.instancesQueued, searchComplete: request.searchComplete, failed: request.failed,
+    ...(request.detail === undefined ? {} : { detail: request.detail }),
+  };
+  const file = gatewayProgressFile(centralDirectory, request.requestId);
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  writeJsonAtomic(file, progress);
+  return { k: 'ack', ok: true };
 }
 
 function activeModels(models: ModelRegistry): ModelSummary[] {
@@ -104,6 +177,9 @@ function deidFile(relative: string): string {
 function classify(relative: string): ClassifyReply {
   if (registry === undefined) throw new Error('not initialised');
   const header = readDeidHeader(deidFile(relative));
+  // Training data: every de-identified scan, when the site agreed to send them (AiBridge.Central.UploadForTraining).
+  // Not documents and presentation states: those are mostly this bridge's own results coming back through the pipeline.
+  if (centralSettings?.uploadForTraining === true && !NOT_SCANS.has(header.modality.toUpperCase())) uploads?.add(relative);
   const category = { modality: header.modality, bodyPart: header.bodyPartExamined ?? '' };
   const selected = registry.select(header);
   const expected = header.expectedInstances === undefined ? {} : { expectedInstances: header.expectedInstances };

@@ -4,7 +4,7 @@
 // Checked on arrival: the annotator is another process, its frames are data.
 
 /** Gateway → annotator, once. */
-export interface AnnotatorInitRequest {
+export interface AnnotatorInitRequest extends AnnotatorCentralInit {
   readonly k: 'init';
   /** deid/: the de-identified store (read only for the annotator). */
   readonly deidDirectory: string;
@@ -106,4 +106,144 @@ export function isAnnotateReply(value: unknown): value is AnnotateReply {
       typeof value['findings'] === 'number' && typeof value['summary'] === 'string' && Array.isArray(value['referencedTokens']);
   }
   return value['ok'] === false && typeof value['code'] === 'string' && typeof value['message'] === 'string';
+}
+
+// ---------------------------------------------------------------------------
+// The central link (issue 7). The annotator is the only part of a site that
+// talks to the central server; the gateway asks it, through these messages,
+// what is installed and what the central server wants, and hands it the
+// de-identified copies to upload. Nothing in them names a patient: paths
+// inside deid/, model ids and versions, request ids, counts.
+
+/** AiBridge.Central as the annotator needs it (the gateway reads the config and passes it in init). */
+export interface CentralLinkSettings {
+  readonly url: string;
+  /** Read by the annotator on every request (so a rotated token needs no restart); never logged. */
+  readonly siteTokenFile: string;
+  readonly registryPublicKeyFile: string;
+  readonly pollSeconds: number;
+  readonly uploadForTraining: boolean;
+  readonly answerCategoryRequests: boolean;
+  readonly uploadAttempts: number;
+}
+
+/** init's optional part: where the link keeps its state (de-identified zone) and how it is configured. */
+export interface AnnotatorCentralInit {
+  readonly centralDirectory: string;
+  readonly central?: CentralLinkSettings;
+}
+
+export interface InstalledVersionInfo {
+  readonly version: string;
+  readonly installedAt: string | null;
+  readonly source: 'bundled' | 'central' | 'manual';
+  readonly signature: { readonly keyId: string; readonly verified: boolean };
+  readonly commissioning: { readonly passed: boolean; readonly fraction: number; readonly passMark: number } | null;
+}
+
+export interface InstalledModelInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly unit: 'instance' | 'series';
+  readonly modalities: readonly string[];
+  readonly bodyParts: readonly string[];
+  readonly active: string | null;
+  readonly rollbackTo: string | null;
+  readonly versions: readonly InstalledVersionInfo[];
+}
+
+/** A package the link refused, and why (kept so it is not fetched again every poll). */
+export interface RefusedPackage {
+  readonly id: string;
+  readonly version: string;
+  readonly code: string;
+  readonly reason: string;
+  readonly at: string;
+}
+
+export interface CentralLinkStatus {
+  readonly url: string;
+  readonly lastPollAt: string | null;
+  readonly catalogueSerial: number | null;
+  readonly lastError: string | null;
+  readonly refused: readonly RefusedPackage[];
+  readonly uploads: {
+    readonly pending: number;
+    readonly uploaded: number;
+    readonly refused: number;
+    /** The last refusal or failure, with the server's reason. */
+    readonly lastError: string | null;
+  };
+}
+
+/** One open central request for a new scan category, as this site sees it. */
+export interface SiteCategoryRequest {
+  readonly id: string;
+  readonly modality: string;
+  readonly bodyPart: string;
+  readonly studiesPerSite: number;
+  readonly reason: string;
+  /** false once the central server no longer lists it as open for this site. */
+  readonly open: boolean;
+  /** What this site's annotator uploaded for it so far. */
+  readonly instancesUploaded: number;
+  readonly studiesUploaded: number;
+  readonly instancesRefused: number;
+}
+
+/** Gateway → annotator. */
+export interface ListModelsRequest { readonly k: 'list-models' }
+// `modelId`, not `id`: a frame header's `id` is the request number (frame-channel.ts).
+export interface ActivateModelRequest { readonly k: 'activate-model'; readonly modelId: string; readonly version: string }
+export interface RollbackModelRequest { readonly k: 'rollback-model'; readonly modelId: string }
+export interface CentralStatusRequest { readonly k: 'central-status' }
+/** Upload one de-identified copy (queued on disk; the link's process uploads it). */
+export interface CentralUploadRequest { readonly k: 'central-upload'; readonly deidPath: string; readonly requestId?: string }
+/** What the PHI zone found for a request; the link adds its upload counts and posts the progress. */
+export interface CategoryProgressRequest {
+  readonly k: 'category-progress';
+  readonly requestId: string;
+  readonly studiesFound: number;
+  /** Instances handed over for upload so far. */
+  readonly instancesQueued: number;
+  /** true: the search is over and every instance found was handed over (or failed in the PHI zone). */
+  readonly searchComplete: boolean;
+  readonly failed: boolean;
+  /** No identifier: counts and error codes only. */
+  readonly detail?: string;
+}
+
+/** Annotator → gateway. */
+export interface ModelsReply { readonly k: 'models'; readonly models: readonly InstalledModelInfo[] }
+export interface ModelChangeReply {
+  readonly k: 'model-changed';
+  readonly ok: boolean;
+  readonly model?: InstalledModelInfo;
+  readonly code?: string;
+  readonly message?: string;
+}
+export interface CentralStatusReply {
+  readonly k: 'central-status';
+  readonly link: CentralLinkStatus | null;
+  readonly requests: readonly SiteCategoryRequest[];
+}
+export interface AckReply { readonly k: 'ack'; readonly ok: boolean; readonly message?: string }
+
+export function isModelsReply(value: unknown): value is ModelsReply {
+  return isRecord(value) && value['k'] === 'models' && Array.isArray(value['models']) &&
+    value['models'].every((m) => isRecord(m) && typeof m['id'] === 'string' && Array.isArray(m['versions']));
+}
+
+export function isModelChangeReply(value: unknown): value is ModelChangeReply {
+  return isRecord(value) && value['k'] === 'model-changed' && typeof value['ok'] === 'boolean';
+}
+
+export function isCentralStatusReply(value: unknown): value is CentralStatusReply {
+  return isRecord(value) && value['k'] === 'central-status' && (value['link'] === null || isRecord(value['link'])) &&
+    Array.isArray(value['requests']) && value['requests'].every((r) => isRecord(r) && typeof r['id'] === 'string' &&
+      typeof r['modality'] === 'string' && typeof r['bodyPart'] === 'string' && typeof r['studiesPerSite'] === 'number');
+}
+
+export function isAckReply(value: unknown): value is AckReply {
+  return isRecord(value) && value['k'] === 'ack' && typeof value['ok'] === 'boolean';
 }

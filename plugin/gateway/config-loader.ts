@@ -29,6 +29,31 @@ export interface AiBridgeConfig {
   readonly SeriesQuietSeconds: number;
   readonly PhiViewers: readonly string[];
   readonly ViewerUrl: string;
+  readonly Central?: CentralConfig;
+}
+
+export interface DimsePeerConfig {
+  readonly Aet: string;
+  readonly Host: string;
+  readonly Port: number;
+  readonly CallingAet: string;
+  readonly MoveDestination: string;
+}
+
+/** AiBridge.Central: read by the gateway, used by the annotator (the only part that connects to the central server). */
+export interface CentralConfig {
+  readonly Url: string;
+  readonly SiteTokenFile: string;
+  readonly RegistryPublicKeyFile: string;
+  readonly PollSeconds: number;
+  readonly UploadForTraining: boolean;
+  readonly AnswerCategoryRequests: boolean;
+  readonly UploadAttempts: number;
+  readonly CategorySearch: {
+    readonly DicomWebUrl: string;
+    readonly DicomWebAuthorization: string;
+    readonly DimsePeer?: DimsePeerConfig;
+  };
 }
 
 export const SCHEMA_PATH = join(__dirname, '..', '..', '..', 'config', 'aibridge.schema.json');
@@ -76,6 +101,10 @@ export function loadAiBridgeConfig(orthancConfigJson: string, cwd: string = proc
   } else {
     section['DataDirectory'] = resolve(cwd, section['DataDirectory'] as string);
   }
+  const central = section['Central'] as Record<string, unknown> | undefined;
+  if (central !== undefined) {
+    for (const key of ['SiteTokenFile', 'RegistryPublicKeyFile']) central[key] = resolve(cwd, central[key] as string);
+  }
   return section as unknown as AiBridgeConfig;
 }
 
@@ -83,9 +112,12 @@ function toConfigError(errors: readonly ErrorObject[], knownKeys: readonly strin
   const unknown = errors.find((e) => e.keyword === 'additionalProperties');
   if (unknown !== undefined) {
     const key = (unknown.params as { additionalProperty: string }).additionalProperty;
-    const near = closest(key, knownKeys);
+    // Nested sections (AiBridge.Central...) are named by their path; the spelling hint covers top-level keys.
+    const parent = unknown.instancePath.replace(/^\//, '').replace(/\//g, '.');
+    const near = parent === '' ? closest(key, knownKeys) : undefined;
     const hint = near === undefined ? '' : ` (did you mean AiBridge.${near}?)`;
-    return new ConfigError('AIB_CONFIG_UNKNOWN_KEY', `unknown configuration key AiBridge.${key}${hint}`, { key: `AiBridge.${key}` });
+    const full = parent === '' ? `AiBridge.${key}` : `AiBridge.${parent}.${key}`;
+    return new ConfigError('AIB_CONFIG_UNKNOWN_KEY', `unknown configuration key ${full}${hint}`, { key: full });
   }
   const first = errors[0];
   const path = first === undefined ? '' : first.instancePath.replace(/^\//, '').replace(/\//g, '.');

@@ -15,6 +15,8 @@ export interface DataLayout {
   readonly deid: string;
   readonly outbox: string;
   readonly models: string;
+  /** De-identified zone: the central link's state and upload queue. */
+  readonly central: string;
 }
 
 export function dataLayout(root: string): DataLayout {
@@ -29,13 +31,14 @@ export function dataLayout(root: string): DataLayout {
     deid: join(root, 'deid'),
     outbox: join(root, 'outbox'),
     models: join(root, 'models'),
+    central: join(root, 'central'),
   };
 }
 
 /** Creates the folders owner-only (0700): PHI lives here. */
 export function prepareDataDirectory(layout: DataLayout): void {
   try {
-    for (const dir of [layout.root, layout.phi, layout.spool, layout.deid, layout.outbox, layout.models]) {
+    for (const dir of [layout.root, layout.phi, layout.spool, layout.deid, layout.outbox, layout.models, layout.central]) {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
     }
     accessSync(layout.root, constants.W_OK);

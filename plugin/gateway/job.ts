@@ -24,6 +24,8 @@ export interface Job {
   readonly deidPath: string | null;
   /** Opaque token that relinks results on the copy to this instance (vault). */
   readonly linkToken: string | null;
+  /** The central category request this instance was searched for (or tagged with), if any. */
+  readonly categoryRequest: string | null;
   readonly state: JobState;
   /** Stage running now, or the last one reached. */
   readonly stage: string;
@@ -106,6 +108,13 @@ export interface JobStore {
   changeCursor(): number | undefined;
   /** Creates a job per new instance (never twice for one instance) and moves the cursor, atomically. */
   recordChanges(changes: readonly NewInstanceChange[], cursor: number): number;
+  /**
+   * The job of an instance a category request found in the PACS: created
+   * (queued, outside the change log) when none exists, tagged with the
+   * request id either way. Jobs stay unique per instance.
+   */
+  tagForRequest(instanceId: OrthancInstanceId, requestId: string): { job: Job; created: boolean };
+  byInstance(instanceId: OrthancInstanceId): Job | undefined;
   /** Takes the next due job and marks it running; undefined when none is due. */
   claimNext(now: number): Job | undefined;
   setStage(id: JobId, stage: string): void;

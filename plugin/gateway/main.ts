@@ -28,6 +28,10 @@ import { adminRoutes } from './admin/admin-routes';
 import { orthancAuthenticates } from './admin/phi-access';
 import { StaticUi } from './admin/static-ui';
 import { BulkStore } from './bulk/bulk-store';
+import { SiteModelsApi } from './api/site-models-api';
+import { CategoryRequestStore } from './category-requests/category-request-store';
+import { CategoryRequestWorker } from './category-requests/category-request-worker';
+import type { CentralLinkSettings } from '../core/annotate-messages';
 
 /** sysexits.h EX_CONFIG: the native supervisor does not restart on it. */
 const EXIT_CONFIG = 78;
@@ -83,6 +87,12 @@ async function main(): Promise<void> {
   }, log);
   deidPool.start();
 
+  const central = config.Central;
+  // The annotator connects to the central server; the gateway only passes the settings on (paths, never the token itself).
+  const centralSettings: CentralLinkSettings | undefined = central === undefined ? undefined : {
+    url: central.Url, siteTokenFile: central.SiteTokenFile, registryPublicKeyFile: central.RegistryPublicKeyFile, pollSeconds: central.PollSeconds,
+    uploadForTraining: central.UploadForTraining, answerCategoryRequests: central.AnswerCategoryRequests, uploadAttempts: central.UploadAttempts,
+  };
   const annotations = new AnnotationStore(layout.stateDb);
   const recoveredAnnotations = annotations.recoverInterrupted();
   if (recoveredAnnotations > 0) log.info(`${recoveredAnnotations} annotation(s) interrupted by the last stop are queued again`);
@@ -93,6 +103,8 @@ async function main(): Promise<void> {
     deidDirectory: layout.deid,
     outboxDirectory: layout.outbox,
     modelsDirectory: layout.models,
+    centralDirectory: layout.central,
+    ...(centralSettings === undefined ? {} : { central: centralSettings }),
   }, log);
   if (config.Annotate) annotator.start();
 
@@ -133,6 +145,19 @@ async function main(): Promise<void> {
   }, log, () => { pipeline.kick(); metrics.publishSoon(); });
   follower.onStableSeries = (ids) => { void seriesWatch.stable(ids); };
 
+  const answering = config.Annotate && central?.AnswerCategoryRequests === true;
+  const categoryRequests = answering ? new CategoryRequestStore(layout.stateDb) : undefined;
+  // QIDO-RS goes where CategorySearch says; empty: this Orthanc's DICOMweb, authenticated the way STOW-RS to it is.
+  const search = central?.CategorySearch;
+  const searchTarget = search === undefined || search.DicomWebUrl === ''
+    ? stowTarget('', search?.DicomWebAuthorization ?? '', orthancConfiguration)
+    : { url: search.DicomWebUrl, ...(search.DicomWebAuthorization === '' ? {} : { authorization: search.DicomWebAuthorization }) };
+  const requestWorker = categoryRequests === undefined || central === undefined ? undefined : new CategoryRequestWorker({
+    pollMs: central.PollSeconds * 1000,
+    dicomWeb: searchTarget,
+    ...(central.CategorySearch.DimsePeer === undefined ? {} : { dimsePeer: central.CategorySearch.DimsePeer }),
+  }, annotator, categoryRequests, store, orthanc, log, () => { pipeline.kick(); });
+
   const dataDirectory = layout.root;
   const bulk = new BulkStore(layout.stateDb);
   const rawSection = (orthancConfiguration as Record<string, unknown>)['AiBridge'];
@@ -159,6 +184,7 @@ async function main(): Promise<void> {
     },
     onRequeued: () => { pipeline.kick(); },
     onAnnotationRequeued: () => { annotationPipeline.kick(); },
+    models: new SiteModelsApi(config.Annotate ? annotator : undefined, categoryRequests),
     health: () => {
       const jobs = store.countsByState();
       return {
@@ -189,6 +215,7 @@ async function main(): Promise<void> {
     log.info(`gateway stopping (${why})`);
     await follower.stop();
     seriesWatch.stop();
+    requestWorker?.stop();
     await pipeline.stop();
     await annotationPipeline.stop();
     await deidPool.stop();
@@ -197,6 +224,7 @@ async function main(): Promise<void> {
     vault.close();
     annotations.close();
     bulk.close();
+    categoryRequests?.close();
     store.close();
     connection.close();
     process.exit(0);
@@ -211,6 +239,7 @@ async function main(): Promise<void> {
   if (config.Annotate) {
     seriesWatch.start();
     annotationPipeline.kick();
+    requestWorker?.start();
   }
   log.info(`gateway ${VERSION} ready (pid ${process.pid}, data ${layout.root}, concurrency ${config.Concurrency})`);
 }

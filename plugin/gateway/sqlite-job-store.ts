@@ -4,7 +4,7 @@ import { jobId, orthancInstanceId, type JobId, type OrthancInstanceId } from '..
 import { GatewayError } from './gateway-errors';
 import { JOB_STATES, type ErrorEvent, type InstanceFacts, type Job, type JobEvent, type JobQuery, type JobState, type JobStore, type MinuteCount, type NewInstanceChange, type StageDepth } from './job';
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -13,7 +13,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   instance_id TEXT NOT NULL UNIQUE,
   change_seq INTEGER NOT NULL,
   sop_instance_uid TEXT, series_instance_uid TEXT, modality TEXT, sop_class_uid TEXT,
-  transfer_syntax_uid TEXT, sha256 TEXT, size_bytes INTEGER, deid_path TEXT, link_token TEXT,
+  transfer_syntax_uid TEXT, sha256 TEXT, size_bytes INTEGER, deid_path TEXT, link_token TEXT, category_request TEXT,
   state TEXT NOT NULL CHECK (state IN (${JOB_STATES.map((s) => `'${s}'`).join(',')})),
   stage TEXT NOT NULL,
   attempts INTEGER NOT NULL DEFAULT 0,
@@ -33,7 +33,7 @@ interface JobRow {
   id: number; instance_id: string; change_seq: number;
   sop_instance_uid: string | null; series_instance_uid: string | null; modality: string | null;
   sop_class_uid: string | null; transfer_syntax_uid: string | null; sha256: string | null; size_bytes: number | null;
-  deid_path: string | null; link_token: string | null;
+  deid_path: string | null; link_token: string | null; category_request: string | null;
   state: JobState; stage: string; attempts: number; next_attempt_at: number;
   outcome: string | null; error_code: string | null; error_message: string | null;
   created_at: number; updated_at: number; finished_at: number | null;
@@ -44,7 +44,7 @@ function toJob(row: JobRow): Job {
     id: jobId(row.id), instanceId: orthancInstanceId(row.instance_id), changeSeq: row.change_seq,
     sopInstanceUid: row.sop_instance_uid, seriesInstanceUid: row.series_instance_uid, modality: row.modality,
     sopClassUid: row.sop_class_uid, transferSyntaxUid: row.transfer_syntax_uid, sha256: row.sha256, sizeBytes: row.size_bytes,
-    deidPath: row.deid_path, linkToken: row.link_token, state: row.state, stage: row.stage, attempts: row.attempts, nextAttemptAt: row.next_attempt_at,
+    deidPath: row.deid_path, linkToken: row.link_token, categoryRequest: row.category_request, state: row.state, stage: row.stage, attempts: row.attempts, nextAttemptAt: row.next_attempt_at,
     outcome: row.outcome, errorCode: row.error_code, errorMessage: row.error_message,
     createdAt: row.created_at, updatedAt: row.updated_at, finishedAt: row.finished_at,
   };
@@ -68,9 +68,11 @@ export class SqliteJobStore implements JobStore {
     this.#db.exec(SCHEMA);
     const version = this.#meta('schema_version');
     if (version === undefined) this.#setMeta('schema_version', String(SCHEMA_VERSION));
-    else if (Number(version) === 1) {
+    else if (Number(version) === 1 || Number(version) === 2) {
       // 1 → 2: jobs learnt where their de-identified copy is and its link token.
-      this.#db.exec(`ALTER TABLE jobs ADD COLUMN deid_path TEXT; ALTER TABLE jobs ADD COLUMN link_token TEXT;`);
+      if (Number(version) === 1) this.#db.exec(`ALTER TABLE jobs ADD COLUMN deid_path TEXT; ALTER TABLE jobs ADD COLUMN link_token TEXT;`);
+      // 2 → 3: the central category request a job was made or tagged for.
+      this.#db.exec(`ALTER TABLE jobs ADD COLUMN category_request TEXT;`);
       this.#setMeta('schema_version', String(SCHEMA_VERSION));
     } else if (Number(version) !== SCHEMA_VERSION) {
       throw new Error(`state.sqlite has schema version ${version}, this gateway expects ${SCHEMA_VERSION}`);
@@ -100,6 +102,28 @@ export class SqliteJobStore implements JobStore {
       this.#setMeta('change_cursor', String(cursor));
     })();
     return created;
+  }
+
+  tagForRequest(instanceId: OrthancInstanceId, requestId: string): { job: Job; created: boolean } {
+    const now = this.#now();
+    return this.#db.transaction(() => {
+      // change_seq 0: the job comes from a category request's PACS search, not from the change log.
+      const inserted = this.#db.prepare(
+        `INSERT INTO jobs (instance_id, change_seq, state, stage, category_request, created_at, updated_at)
+         VALUES (?, 0, 'queued', 'received', ?, ?, ?) ON CONFLICT(instance_id) DO NOTHING`).run(instanceId, requestId, now, now);
+      const row = this.#db.prepare(`SELECT * FROM jobs WHERE instance_id=?`).get(instanceId) as JobRow;
+      if (inserted.changes > 0) this.#event(row.id, 'received', 'received', `category request ${requestId}`);
+      else if (row.category_request === null) {
+        this.#db.prepare(`UPDATE jobs SET category_request=?, updated_at=? WHERE id=?`).run(requestId, now, row.id);
+        this.#event(row.id, 'tagged', row.stage, `category request ${requestId}`);
+      }
+      return { job: toJob({ ...row, category_request: row.category_request ?? requestId }), created: inserted.changes > 0 };
+    })();
+  }
+
+  byInstance(instanceId: OrthancInstanceId): Job | undefined {
+    const row = this.#db.prepare(`SELECT * FROM jobs WHERE instance_id=?`).get(instanceId) as JobRow | undefined;
+    return row === undefined ? undefined : toJob(row);
   }
 
   claimNext(now: number): Job | undefined {

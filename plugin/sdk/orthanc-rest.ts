@@ -61,9 +61,9 @@ export class OrthancRest {
     return this.#sdk.getDicomForInstance(instanceId);
   }
 
-  /** POST a JSON body to Orthanc's REST API (e.g. /tools/find) and parse the JSON answer. */
+  /** POST to Orthanc's REST API (e.g. /tools/find) and parse the JSON answer: bytes or text as given, anything else as JSON. */
   async postJson(uri: string, body: unknown): Promise<unknown> {
-    const bytes = await this.#sdk.restApiPost(uri, Buffer.from(JSON.stringify(body), 'utf8'));
+    const bytes = await this.#sdk.restApiPost(uri, Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body), 'utf8'));
     try {
       return JSON.parse(bytes.toString('utf8')) as unknown;
     } catch {

@@ -59,4 +59,15 @@ describe('REST API under /ai-bridge/', function () {
     assert.equal(retry.status, 202);
     await waitForSettledJobs(orthanc, 3);
   });
+
+  it('answers 503 for models and categories while annotation is off, and an empty request list without a central link', async () => {
+    const models = await error('GET', '/ai-bridge/models');
+    assert.equal(models.status, 503);
+    assert.equal(models.body.error.code, 'AIB_API_UNAVAILABLE');
+    assert.equal((await error('GET', '/ai-bridge/categories')).status, 503);
+    assert.equal((await error('POST', '/ai-bridge/models/ct-chest-lung-fields/rollback')).status, 503);
+    assert.equal((await error('POST', '/ai-bridge/models/BAD%20ID/rollback')).status, 400);
+    const requests = await orthanc.json<{ requests: unknown[]; answering: boolean }>('GET', '/ai-bridge/central/requests');
+    assert.deepEqual(requests, { requests: [], answering: false });
+  });
 });

@@ -21,11 +21,33 @@ import { ModelError } from './model-error';
 import type { ModelManifest } from './model-manifest';
 import { signPackage, verifyPackage } from './package-signature';
 import { categoryScore, type ScanCategory } from './scan-category';
-import { siteAuthorKey, trustedKeys } from './site-keys';
+import { addTrustedKey, siteAuthorKey, trustedKeys } from './site-keys';
 
 const ACTIVE = 'active.json';
 const STAGING = '.staging';
 const COMMISSIONING_REPORT = 'commissioning-report.json';
+const PROVENANCE = 'provenance.json';
+
+export type PackageSource = 'bundled' | 'central' | 'manual';
+
+export interface InstallOptions {
+  /** Where the package came from; recorded beside the installed copy (GET /ai-bridge/models). */
+  readonly source?: PackageSource;
+  /**
+   * A key trusted for this package only until it passes: the central link
+   * passes the author key the verified catalogue names. It is kept among the
+   * trusted keys once the package is installed, because every later load
+   * verifies the installed copy again.
+   */
+  readonly authorKey?: { readonly name: string; readonly publicKeyPem: string };
+}
+
+/** provenance.json of an installed version. */
+export interface Provenance {
+  readonly source: PackageSource;
+  readonly installedAt: string;
+  readonly keyId: string;
+}
 
 interface ActiveFile {
   readonly version: string;
@@ -55,13 +77,14 @@ export class ModelRegistry {
    * input hashes), commissions and activates a package. Refuses with
    * ModelError; the previously active version stays active.
    */
-  async install(packageDir: string): Promise<{ manifest: ModelManifest; commissioning: CommissioningReport }> {
+  async install(packageDir: string, options: InstallOptions = {}): Promise<{ manifest: ModelManifest; commissioning: CommissioningReport }> {
     const stagingRoot = join(this.modelsDir, STAGING);
     mkdirSync(stagingRoot, { recursive: true });
     const staging = mkdtempSync(join(stagingRoot, 'pkg-'));
     try {
       cpSync(packageDir, staging, { recursive: true });
-      const verified = verifyPackage(staging, trustedKeys(this.modelsDir));
+      const keys = trustedKeys(this.modelsDir);
+      const verified = verifyPackage(staging, options.authorKey === undefined ? keys : [...keys, options.authorKey.publicKeyPem]);
       const { manifest } = verified;
       const target = join(this.modelsDir, manifest.id, manifest.version);
       if (existsSync(target))
@@ -72,6 +95,10 @@ export class ModelRegistry {
           `model ${manifest.id} ${manifest.version} failed its commissioning test (${String(Math.round(report.fraction * 100))}% in range, pass mark ${String(Math.round(report.passMark * 100))}%): ${commissioningFailures(report)}`,
           { modelId: manifest.id, version: manifest.version });
       writeFileSync(join(staging, COMMISSIONING_REPORT), `${JSON.stringify(report, null, 2)}\n`);
+      const provenance: Provenance = { source: options.source ?? 'manual', installedAt: new Date().toISOString(), keyId: verified.keyId };
+      writeFileSync(join(staging, PROVENANCE), `${JSON.stringify(provenance, null, 2)}\n`);
+      // Trusted before the version becomes visible: other annotator processes verify it again when they load it.
+      if (options.authorKey !== undefined) addTrustedKey(this.modelsDir, options.authorKey.name, options.authorKey.publicKeyPem);
       mkdirSync(join(this.modelsDir, manifest.id), { recursive: true });
       renameSync(staging, target);
       this.activate(manifest.id, manifest.version);
@@ -94,7 +121,7 @@ export class ModelRegistry {
     try {
       cpSync(packageDir, signed, { recursive: true });
       signPackage(signed, privateKeyPem);
-      return await this.install(signed);
+      return await this.install(signed, { source: 'bundled' });
     } finally {
       rmSync(signed, { recursive: true, force: true });
     }
@@ -136,6 +163,23 @@ export class ModelRegistry {
       throw new ModelError('AIB_MODEL_NO_PREVIOUS_VERSION', `model ${id} has no earlier active version to roll back to`, { modelId: id });
     this.#writeActive(id, { version: previous, history: current.history.slice(0, -1) });
     return previous;
+  }
+
+  /** The version a rollback would return to, if any. */
+  rollbackTarget(id: string): string | undefined {
+    return this.#readActive(id)?.history.at(-1);
+  }
+
+  /** What an installed version's folder records about it (undefined for a copy installed before provenance was kept). */
+  provenance(id: string, version: string): { provenance: Provenance | undefined; commissioning: CommissioningReport | undefined } {
+    const dir = join(this.modelsDir, id, version);
+    const read = (name: string): unknown => (existsSync(join(dir, name)) ? JSON.parse(readFileSync(join(dir, name), 'utf8')) : undefined);
+    return { provenance: read(PROVENANCE) as Provenance | undefined, commissioning: read(COMMISSIONING_REPORT) as CommissioningReport | undefined };
+  }
+
+  /** Verifies an installed version again (signature with a trusted key, manifest, inputs). */
+  verifyInstalled(id: string, version: string): ReturnType<typeof verifyPackage> {
+    return verifyPackage(join(this.modelsDir, id, version), trustedKeys(this.modelsDir));
   }
 
   list(): ModelListing[] {

@@ -1,6 +1,7 @@
 import {
-  isAnnotateReply, isAnnotatorReady, isClassifyReply,
-  type AnnotateReply, type AnnotateRequest, type AnnotatorReady, type ClassifyReply,
+  isAckReply, isAnnotateReply, isAnnotatorReady, isCentralStatusReply, isClassifyReply, isModelChangeReply, isModelsReply,
+  type AnnotateReply, type AnnotateRequest, type AnnotatorReady, type CategoryProgressRequest, type CentralLinkSettings, type CentralStatusReply,
+  type ClassifyReply, type InstalledModelInfo, type ModelChangeReply, type ActivateModelRequest, type RollbackModelRequest,
 } from '../../core/annotate-messages';
 import { GatewayError } from '../gateway-errors';
 import type { Logger } from '../logger';
@@ -13,6 +14,9 @@ export interface AnnotatorPoolOptions {
   readonly deidDirectory: string;
   readonly outboxDirectory: string;
   readonly modelsDirectory: string;
+  /** central/ (de-identified zone): the link's state and upload queue. */
+  readonly centralDirectory: string;
+  readonly central?: CentralLinkSettings;
 }
 
 /**
@@ -27,7 +31,10 @@ export class AnnotatorPool {
       name: 'annotator',
       processes: options.processes,
       script: options.script,
-      init: { k: 'init', deidDirectory: options.deidDirectory, outboxDirectory: options.outboxDirectory, modelsDirectory: options.modelsDirectory },
+      init: {
+        k: 'init', deidDirectory: options.deidDirectory, outboxDirectory: options.outboxDirectory, modelsDirectory: options.modelsDirectory,
+        centralDirectory: options.centralDirectory, ...(options.central === undefined ? {} : { central: { ...options.central } }),
+      },
       acceptReady: (header) => {
         if (!isAnnotatorReady(header)) return typeof header['message'] === 'string' ? header['message'] : 'no ready message';
         log.info(`annotator ready with ${header.models.length} model(s): ${header.models.map((m) => `${m.id}@${m.version}`).join(', ') || 'none'}`);
@@ -60,6 +67,39 @@ export class AnnotatorPool {
     const header = await this.#call({ ...request, k: 'annotate' }, `annotating ${request.key}`);
     if (!isAnnotateReply(header)) throw new GatewayError('AIB_ANNOTATOR_PROTOCOL', `the annotator sent an invalid reply for ${request.key}`, {}, true);
     return header;
+  }
+
+  async listModels(): Promise<readonly InstalledModelInfo[]> {
+    const header = await this.#call({ k: 'list-models' }, 'listing models');
+    if (!isModelsReply(header)) throw new GatewayError('AIB_ANNOTATOR_PROTOCOL', 'the annotator sent an invalid model list', {}, true);
+    return header.models;
+  }
+
+  /** Activates a version (or rolls back) on disk: every annotator process serves it from its next instance on. */
+  async changeModel(change: { readonly id: string; readonly version?: string }): Promise<ModelChangeReply> {
+    const request: RollbackModelRequest | ActivateModelRequest = change.version === undefined
+      ? { k: 'rollback-model', modelId: change.id } : { k: 'activate-model', modelId: change.id, version: change.version };
+    const header = await this.#call({ ...request }, `changing model ${change.id}`);
+    if (!isModelChangeReply(header)) throw new GatewayError('AIB_ANNOTATOR_PROTOCOL', 'the annotator sent an invalid model change reply', {}, true);
+    return header;
+  }
+
+  async centralStatus(): Promise<CentralStatusReply> {
+    const header = await this.#call({ k: 'central-status' }, 'reading the central link status');
+    if (!isCentralStatusReply(header)) throw new GatewayError('AIB_ANNOTATOR_PROTOCOL', 'the annotator sent an invalid central status', {}, true);
+    return header;
+  }
+
+  /** Hands a de-identified copy (path inside deid/) to the upload queue. */
+  async queueUpload(deidPath: string, requestId?: string): Promise<void> {
+    const header = await this.#call({ k: 'central-upload', deidPath, ...(requestId === undefined ? {} : { requestId }) }, 'queueing an upload');
+    if (!isAckReply(header)) throw new GatewayError('AIB_ANNOTATOR_PROTOCOL', 'the annotator sent an invalid upload reply', {}, true);
+    if (!header.ok) throw new GatewayError('AIB_ANNOTATOR_PROTOCOL', `the annotator did not queue the upload: ${header.message ?? ''}`, {}, true);
+  }
+
+  async reportProgress(progress: Omit<CategoryProgressRequest, 'k'>): Promise<void> {
+    const header = await this.#call({ ...progress, k: 'category-progress' }, `reporting request ${progress.requestId}`);
+    if (!isAckReply(header)) throw new GatewayError('AIB_ANNOTATOR_PROTOCOL', 'the annotator sent an invalid progress reply', {}, true);
   }
 
   stop(): Promise<void> {

@@ -6,6 +6,8 @@ import { jsonReply, type HttpReply, type HttpRequestFrame } from '../../sdk';
 import { GatewayError } from '../gateway-errors';
 import { ANNOTATION_STATES, type Annotation, type AnnotationState, type AnnotationStore } from '../annotation/annotation-store';
 import { isJobState, JOB_STATES, type Job, type JobStore } from '../job';
+import { routingLua } from './routing-lua';
+import type { SiteModelsApi } from './site-models-api';
 import type {
   AnnotationDetailResponse, AnnotationListResponse, AnnotationView, EventView, HealthResponse, JobDetailResponse, JobListResponse, JobView,
 } from './api-types';
@@ -22,6 +24,8 @@ export interface ApiContext {
   readonly studyOf?: (instanceId: string) => Promise<{ orthancId: string; studyInstanceUid: string | null } | undefined>;
   /** AiBridge.ViewerUrl: {StudyInstanceUID} is replaced. */
   readonly viewerUrl?: string;
+  /** Models, categories and central requests (asked of the annotator). */
+  readonly models: SiteModelsApi;
 }
 
 const PREFIX = '/ai-bridge/';
@@ -46,6 +50,12 @@ export class ApiRouter {
       { method: 'GET', pattern: /^annotations$/, handler: (request) => this.#listAnnotations(request) },
       { method: 'GET', pattern: /^annotations\/([^/]+)$/, handler: (_request, params) => this.#getAnnotation(params[0] ?? '') },
       { method: 'POST', pattern: /^annotations\/([^/]+)\/retry$/, handler: (_request, params) => this.#retryAnnotation(params[0] ?? '') },
+      { method: 'GET', pattern: /^models$/, handler: async () => jsonReply(200, await this.#context.models.list()) },
+      { method: 'POST', pattern: /^models\/([^/]+)\/rollback$/, handler: async (_request, params) => jsonReply(200, await this.#context.models.rollback(modelIdParameter(params[0]))) },
+      { method: 'POST', pattern: /^models\/([^/]+)\/activate$/, handler: (request, params) => this.#activate(request, modelIdParameter(params[0])) },
+      { method: 'GET', pattern: /^categories$/, handler: async () => jsonReply(200, await this.#context.models.categories()) },
+      { method: 'GET', pattern: /^categories\/orthanc\.lua$/, handler: (request) => this.#routingLua(request) },
+      { method: 'GET', pattern: /^central\/requests$/, handler: async () => jsonReply(200, await this.#context.models.requests()) },
       ...extra,
     ];
   }
@@ -56,6 +66,26 @@ export class ApiRouter {
     } catch (error) {
       return errorReply(error);
     }
+  }
+
+  async #activate(request: HttpRequestFrame, id: string): Promise<HttpReply> {
+    let body: unknown;
+    try {
+      body = JSON.parse(request.body.toString('utf8'));
+    } catch {
+      body = undefined;
+    }
+    const version = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)['version'] : undefined;
+    if (typeof version !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(version))
+      throw new GatewayError('AIB_API_BAD_PARAMETER', 'the body must be {"version": "<installed version>"}', { parameter: 'version' });
+    return jsonReply(200, await this.#context.models.activate(id, version));
+  }
+
+  async #routingLua(request: HttpRequestFrame): Promise<HttpReply> {
+    const target = request.query['target'] ?? 'ai-bridge';
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(target)) throw new GatewayError('AIB_API_BAD_PARAMETER', 'target must be a DicomModalities name (letters, digits, - and _)', { parameter: 'target' });
+    const script = routingLua(await this.#context.models.categories(), target, new Date().toISOString());
+    return { status: 200, contentType: 'text/x-lua; charset=utf-8', body: Buffer.from(script, 'utf8') };
   }
 
   #route(request: HttpRequestFrame): HttpReply | Promise<HttpReply> {
@@ -157,11 +187,17 @@ export function toJobView(job: Job): JobView {
   return {
     id: job.id, instanceId: job.instanceId, sopInstanceUid: job.sopInstanceUid, seriesInstanceUid: job.seriesInstanceUid,
     modality: job.modality, sopClassUid: job.sopClassUid, transferSyntaxUid: job.transferSyntaxUid,
-    sha256: job.sha256, sizeBytes: job.sizeBytes, deidPath: job.deidPath, linkToken: job.linkToken, changeSeq: job.changeSeq, state: job.state, stage: job.stage,
+    sha256: job.sha256, sizeBytes: job.sizeBytes, deidPath: job.deidPath, linkToken: job.linkToken, categoryRequest: job.categoryRequest, changeSeq: job.changeSeq, state: job.state, stage: job.stage,
     attempts: job.attempts, nextAttemptAt: job.state === 'retrying' ? iso(job.nextAttemptAt) : null, outcome: job.outcome,
     error: job.errorCode === null ? null : { code: job.errorCode, message: job.errorMessage ?? '' },
     createdAt: new Date(job.createdAt).toISOString(), updatedAt: new Date(job.updatedAt).toISOString(), finishedAt: iso(job.finishedAt),
   };
+}
+
+function modelIdParameter(raw: string | undefined): string {
+  const id = decodeURIComponent(raw ?? '');
+  if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(id)) throw new GatewayError('AIB_API_BAD_PARAMETER', 'a model id is lower-case letters, digits, ".", "_" and "-"', { parameter: 'id' });
+  return id;
 }
 
 export function parsePositive(raw: string, what: string): number {
@@ -228,7 +264,8 @@ function withEtag(request: HttpRequestFrame, reply: HttpReply): HttpReply {
 
 const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   AIB_API_NOT_FOUND: 404, AIB_API_BAD_PARAMETER: 400, AIB_API_METHOD_NOT_ALLOWED: 405, AIB_API_CONFLICT: 409,
-  AIB_UI_NOT_BUILT: 503, AIB_BULK_QUERY_FAILED: 502,
+  AIB_UI_NOT_BUILT: 503, AIB_BULK_QUERY_FAILED: 502, AIB_API_UNAVAILABLE: 503,
+  AIB_ANNOTATOR_LOST: 503, AIB_ANNOTATOR_PROTOCOL: 502,
 };
 
 export function errorReply(error: unknown): HttpReply {

@@ -43,6 +43,8 @@ export interface JobView {
   readonly sizeBytes: number | null;
   readonly deidPath: string | null;
   readonly linkToken: string | null;
+  /** The central category request the instance was searched for, if any. */
+  readonly categoryRequest: string | null;
   readonly changeSeq: number;
   readonly state: JobState;
   readonly stage: string;
@@ -325,4 +327,37 @@ export interface BulkView {
 /** GET /ai-bridge/bulk: the runs, newest first. */
 export interface BulkListResponse {
   readonly runs: readonly BulkView[];
+}
+
+/**
+ * GET /ai-bridge/central/requests: the central server's requests for studies
+ * of a new scan category, what this site's PACS search found (PHI zone) and
+ * what the annotator uploaded (de-identified copies).
+ */
+export interface CategoryRequestView {
+  readonly id: string;
+  readonly category: { readonly modality: string; readonly bodyPart: string };
+  readonly studiesWanted: number;
+  readonly reason: string;
+  /** Still open on the central server. */
+  readonly open: boolean;
+  readonly search: {
+    readonly state: 'pending' | 'searching' | 'uploading' | 'done' | 'failed';
+    /** Where the matches were looked for: 'dicomweb' and/or 'dimse'. */
+    readonly sources: readonly string[];
+    readonly studiesFound: number;
+    /** Instances put through de-identification for it (jobs tagged with the request id). */
+    readonly instances: number;
+    readonly instancesDeidentified: number;
+    readonly instancesFailed: number;
+    readonly error: string | null;
+  };
+  readonly uploads: { readonly instancesUploaded: number; readonly studiesUploaded: number; readonly instancesRefused: number };
+  readonly updatedAt: string | null;
+}
+
+export interface CategoryRequestsResponse {
+  readonly requests: readonly CategoryRequestView[];
+  /** false: AiBridge.Central is absent or AnswerCategoryRequests is false. */
+  readonly answering: boolean;
 }

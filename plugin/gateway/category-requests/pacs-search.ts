@@ -1,0 +1,121 @@
+/**
+ * Finds the series of one scan category (modality + Body Part Examined) in
+ * the site's PACS (PHI zone). Two ways, because a PACS may speak only one:
+ *  - QIDO-RS (PS3.18 10.6) on a DICOMweb base, series level;
+ *  - C-FIND (study root, series level) with DCMTK findscu against a DIMSE
+ *    peer, then C-MOVE (movescu) of each matching series into this Orthanc.
+ * What is found is original UIDs: they stay in the gateway.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import dcmjs from 'dcmjs';
+
+import type { DimsePeerConfig } from '../config-loader';
+import { GatewayError } from '../gateway-errors';
+
+export interface SeriesMatch {
+  readonly studyInstanceUid: string;
+  readonly seriesInstanceUid: string;
+}
+
+export interface CategoryQuery {
+  readonly modality: string;
+  readonly bodyPart: string;
+}
+
+function searchFailed(message: string): GatewayError {
+  return new GatewayError('AIB_CATEGORY_SEARCH_FAILED', message, {}, true);
+}
+
+/** DICOM JSON (PS3.18 F.2) string value of one tag. */
+function jsonString(item: Record<string, unknown>, tag: string): string | undefined {
+  const element = item[tag] as { Value?: unknown[] } | undefined;
+  const value = element?.Value?.[0];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** QIDO-RS series search; a DICOMweb server that ignores BodyPartExamined as a key is filtered again here. */
+export async function qidoSeries(base: string, authorization: string | undefined, query: CategoryQuery): Promise<SeriesMatch[]> {
+  const params = new URLSearchParams({ Modality: query.modality, BodyPartExamined: query.bodyPart, includefield: '00180015' });
+  const url = `${base.replace(/\/$/, '')}/series?${params.toString()}`;
+  let response: Response;
+  try {
+    response = await fetch(url, { headers: { accept: 'application/dicom+json', ...(authorization === undefined ? {} : { authorization }) } });
+  } catch (error) {
+    throw searchFailed(`QIDO-RS ${base}: ${error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error)}`);
+  }
+  if (response.status === 204) return [];
+  if (response.status !== 200) throw searchFailed(`QIDO-RS ${base} answered ${response.status}`);
+  const items = await response.json();
+  if (!Array.isArray(items)) throw searchFailed(`QIDO-RS ${base} did not answer a list`);
+  return (items as Record<string, unknown>[]).flatMap((item) => {
+    const study = jsonString(item, '0020000D');
+    const series = jsonString(item, '0020000E');
+    const bodyPart = jsonString(item, '00180015')?.toUpperCase();
+    const modality = jsonString(item, '00080060')?.toUpperCase();
+    if (study === undefined || series === undefined) return [];
+    if (bodyPart !== undefined && bodyPart !== query.bodyPart) return [];
+    if (modality !== undefined && modality !== query.modality) return [];
+    return [{ studyInstanceUid: study, seriesInstanceUid: series }];
+  });
+}
+
+function run(command: string, args: readonly string[], cwd: string): Promise<{ status: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString('utf8'); });
+    child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString('utf8'); });
+    child.on('error', (error) => { resolve({ status: null, output: error.message }); });
+    child.on('close', (status) => { resolve({ status, output }); });
+  });
+}
+
+/** The last lines of a DCMTK tool's output, without the values it echoed (they may carry identifiers). */
+function toolError(tool: string, status: number | null, output: string): GatewayError {
+  const errors = output.split('\n').filter((l) => /^[EF]: /.test(l) && !l.includes('(')).slice(-3).join(' | ');
+  return searchFailed(`${tool} exited with ${status === null ? 'an error starting it' : `status ${String(status)}`}${errors === '' ? '' : `: ${errors}`}`);
+}
+
+function peerArgs(peer: DimsePeerConfig): string[] {
+  return ['-S', '-aet', peer.CallingAet, '-aec', peer.Aet, peer.Host, String(peer.Port)];
+}
+
+/** C-FIND at series level; each response is written by findscu (-X) and read back with dcmjs. */
+export async function cfindSeries(peer: DimsePeerConfig, query: CategoryQuery): Promise<SeriesMatch[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'aib-cfind-'));
+  try {
+    const result = await run('findscu', [...peerArgs(peer), '-X', '-od', dir,
+      '-k', 'QueryRetrieveLevel=SERIES', '-k', `Modality=${query.modality}`, '-k', `BodyPartExamined=${query.bodyPart}`,
+      '-k', 'StudyInstanceUID', '-k', 'SeriesInstanceUID'], dir);
+    if (result.status !== 0) throw toolError('findscu', result.status, result.output);
+    return readdirSync(dir).filter((n) => n.endsWith('.dcm')).sort().flatMap((name) => {
+      const bytes = readFileSync(join(dir, name));
+      const parsed = dcmjs.data.DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+      const data = dcmjs.data.DicomMetaDictionary.naturalizeDataset(parsed.dict);
+      const study = data['StudyInstanceUID'];
+      const series = data['SeriesInstanceUID'];
+      const bodyPart = typeof data['BodyPartExamined'] === 'string' ? data['BodyPartExamined'].toUpperCase() : undefined;
+      if (typeof study !== 'string' || typeof series !== 'string') return [];
+      if (bodyPart !== undefined && bodyPart !== '' && bodyPart !== query.bodyPart) return [];
+      return [{ studyInstanceUid: study, seriesInstanceUid: series }];
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** C-MOVE of one series to `destination` (this Orthanc's AET): the instances arrive through Orthanc's own DICOM server. */
+export async function cmoveSeries(peer: DimsePeerConfig, destination: string, match: SeriesMatch): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'aib-cmove-'));
+  try {
+    const result = await run('movescu', [...peerArgs(peer), '-aem', destination,
+      '-k', 'QueryRetrieveLevel=SERIES', '-k', `StudyInstanceUID=${match.studyInstanceUid}`, '-k', `SeriesInstanceUID=${match.seriesInstanceUid}`], dir);
+    if (result.status !== 0) throw toolError('movescu', result.status, result.output);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
