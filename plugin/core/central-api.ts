@@ -184,3 +184,18 @@ export interface TrainingJobView extends NewTrainingJob {
   readonly published: PublishReceipt | null;
   readonly error: string | null;
 }
+
+/**
+ * The site's own count of what its central link sent, in the de-identified
+ * zone's `central/` folder: written by the annotator after every request, read
+ * by the gateway for the admin UI's Privacy page.
+ */
+export const CENTRAL_TRAFFIC_FILE = 'traffic.json';
+
+export interface CentralTraffic {
+  /** Request bytes: request line, the headers the link sets, and the body. */
+  readonly bytesSent: number;
+  readonly bytesReceived: number;
+  readonly requests: number;
+  readonly lastAt: string | null;
+}

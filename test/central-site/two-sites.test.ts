@@ -6,7 +6,7 @@ import { startCentral, type RunningCentral } from '../../central/central-server'
 import { REGISTRY_PUB_FILE } from '../../central/central-store';
 import { centralPaths, type CategoryRequest, type IssuedSite, type PackageArchive, type SiteView, type TrainingJobView } from '../../plugin/core/central-api';
 import { keygen, packFolder, sha256Hex, signPackage } from '../../plugin/core/model-package';
-import type { AnnotationListResponse, AnnotationView, CategoriesResponse, CategoryRequestsResponse, JobListResponse, ModelListResponse, ModelView } from '../../plugin/gateway/api/api-types';
+import type { AnnotationListResponse, AnnotationView, CategoriesResponse, CategoryRequestsResponse, JobListResponse, ModelListResponse, ModelView, PrivacyResponse } from '../../plugin/gateway/api/api-types';
 import { freePort, startOrthanc, type RunningOrthanc } from '../../plugin/cli/orthanc-launcher';
 import { copyBuilt } from '../annotate/package-fixtures';
 import { eventually, SHARED_DATA, startBridgeOrthanc, tempDir, uploadFile } from '../harness/bridge-orthanc';
@@ -293,6 +293,19 @@ describe('two sites and a central server: models, rollback, category requests, e
     assert.ok(capture.length > 100_000, 'the capture holds the uploaded instances');
     const hits = planted.flatMap((study) => searchForms(study)).filter((form) => capture.includes(form.bytes)).map((form) => form.label);
     assert.deepEqual(hits, []);
+  });
+
+  it('counts what each site sent on its Privacy page, and the count agrees with the capture', async function () {
+    const counted = await Promise.all([siteA, siteB].map(async (site) =>
+      (await (site ?? assert.fail()).json<PrivacyResponse>('GET', '/ai-bridge/privacy')).central));
+    // Read after the sites' counts: the proxy has seen at least every request they counted.
+    const capture = proxy.capture();
+    const requests = proxy.requests.length;
+    for (const c of counted) assert.ok(c.requests > 0 && c.bytesSent > 0 && c.lastAt !== null, JSON.stringify(c));
+    const sent = counted.reduce((n, c) => n + c.bytesSent, 0);
+    assert.ok(counted.reduce((n, c) => n + c.requests, 0) <= requests, 'a site counted more requests than reached the central server');
+    assert.ok(sent <= capture.length, `sites counted ${String(sent)} bytes, the capture holds ${String(capture.length)}`);
+    assert.ok(sent > 100_000, 'the uploads are counted');
   });
 
 });

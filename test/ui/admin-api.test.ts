@@ -193,7 +193,7 @@ describe('admin API behind the UI (real Orthanc + plugin)', function () {
     assert.ok((before.termLists.find((t) => t.name === 'whitelist')?.terms ?? 0) > 100);
     assert.equal(before.central.bytesSent, 0);
     assert.ok(before.audit.entries >= 2);
-    writeFileSync(join(orthanc.dataDir, 'ai-bridge', 'central-traffic.json'), JSON.stringify({ bytesSent: 12345, requests: 3, lastAt: '2026-01-01T00:00:00Z' }));
+    writeFileSync(join(orthanc.dataDir, 'ai-bridge', 'central', 'traffic.json'), JSON.stringify({ bytesSent: 12345, bytesReceived: 99, requests: 3, lastAt: '2026-01-01T00:00:00Z' }));
     const after = (await get<PrivacyResponse>('/ai-bridge/privacy')).body;
     assert.deepEqual([after.central.bytesSent, after.central.requests, after.central.lastAt], [12345, 3, '2026-01-01T00:00:00Z']);
   });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 
 import type { CentralError } from '../../core/central-api';
 import { CentralLinkError } from './central-link-error';
+import type { TrafficCounter } from './traffic-counter';
 
 export interface CentralResponse {
   readonly status: number;
@@ -37,10 +38,12 @@ export function centralReason(response: CentralResponse): string {
 export class CentralHttp {
   readonly #base: string;
   readonly #tokenFile: string;
+  readonly #traffic: TrafficCounter | undefined;
 
-  constructor(url: string, tokenFile: string) {
+  constructor(url: string, tokenFile: string, traffic?: TrafficCounter) {
     this.#base = url.replace(/\/+$/, '');
     this.#tokenFile = tokenFile;
+    this.#traffic = traffic;
   }
 
   get url(): string {
@@ -49,18 +52,25 @@ export class CentralHttp {
 
   async request(method: 'GET' | 'POST', path: string, options: { body?: Buffer | string; headers?: Record<string, string> } = {}): Promise<CentralResponse> {
     const headers: Record<string, string> = { ...options.headers, authorization: `Bearer ${this.#token()}` };
+    const url = `${this.#base}${path}`;
+    const sent = Buffer.byteLength(`${method} ${url}\r\n`) +
+      Object.entries(headers).reduce((n, [k, v]) => n + Buffer.byteLength(`${k}: ${v}\r\n`), 0) +
+      (options.body === undefined ? 0 : Buffer.byteLength(options.body));
     let response: Response;
     try {
-      response = await fetch(`${this.#base}${path}`, {
+      response = await fetch(url, {
         method, headers, ...(options.body === undefined ? {} : { body: options.body }),
         // A central server that stops answering must not hold the link forever.
         signal: AbortSignal.timeout(120_000),
       });
     } catch (error) {
+      this.#traffic?.record(sent, 0);
       const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
       throw new CentralLinkError('AIB_CENTRAL_UNREACHABLE', `${method} ${path} on the central server failed${cause}`, { path }, true);
     }
-    return { status: response.status, headers: response.headers, body: Buffer.from(await response.arrayBuffer()) };
+    const body = Buffer.from(await response.arrayBuffer());
+    this.#traffic?.record(sent, body.length);
+    return { status: response.status, headers: response.headers, body };
   }
 
   #token(): string {

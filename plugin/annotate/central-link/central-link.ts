@@ -24,6 +24,7 @@ import { centralReason, CentralHttp, isTransientStatus } from './central-http';
 import { CentralLinkError } from './central-link-error';
 import { LinkStateFile, readJson, type LinkState, type RequestState } from './link-state';
 import { fetchPackage } from './package-fetch';
+import { TrafficCounter } from './traffic-counter';
 import { UploadQueue, type StoredOrder } from './upload-queue';
 import { gatewayProgressFile, type GatewayProgress } from './request-progress';
 
@@ -73,7 +74,7 @@ export class CentralLink {
     this.#centralDirectory = centralDirectory;
     this.#state = new LinkStateFile(centralDirectory);
     this.#queue = new UploadQueue(centralDirectory);
-    this.#http = new CentralHttp(settings.url, settings.siteTokenFile);
+    this.#http = new CentralHttp(settings.url, settings.siteTokenFile, new TrafficCounter(centralDirectory));
     this.#log = log;
   }
 

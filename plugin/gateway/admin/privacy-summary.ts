@@ -1,13 +1,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { CENTRAL_TRAFFIC_FILE } from '../../core/central-api';
 import type { PrivacyResponse } from '../api/api-types';
 import type { AuditLog } from '../audit-log';
 
 const DEID_CONFIG = join(__dirname, '..', '..', '..', '..', 'config', 'deid');
 
-/** Where the central link counts what it sent (DataDirectory/central-traffic.json). */
-export const CENTRAL_TRAFFIC_FILE = 'central-traffic.json';
 
 interface ProfileDocument {
   readonly profiles: Readonly<Record<string, { readonly description?: string; readonly options?: readonly string[]; readonly maxAgeYears?: number }>>;
@@ -26,7 +25,7 @@ export function privacySummary(profileName: string, audit: AuditLog, dataDirecto
     },
     termLists: termLists(),
     audit: { entries: audit.entries().length, bytes: audit.sizeBytes() },
-    central: centralTraffic(join(dataDirectory, CENTRAL_TRAFFIC_FILE)),
+    central: centralTraffic(join(dataDirectory, 'central', CENTRAL_TRAFFIC_FILE)),
   };
 }
 

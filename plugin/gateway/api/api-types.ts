@@ -293,8 +293,8 @@ export interface ConfigResponse {
 
 /**
  * GET /ai-bridge/privacy. `central` counts what this site sent to the central
- * server: read from DataDirectory/central-traffic.json ({"bytesSent", "requests",
- * "lastAt"}), which the central link keeps; zeros while it has sent nothing.
+ * server: read from DataDirectory/central/traffic.json (CentralTraffic), which
+ * the central link keeps; zeros while it has sent nothing.
  */
 export interface PrivacyResponse {
   readonly profile: { readonly name: string; readonly description: string; readonly options: readonly string[]; readonly maxAgeYears: number | null };
