@@ -18,8 +18,11 @@ module.exports = {
     // central decodes the de-identified uploads it trains on with plugin/pixels: pixels imports only
     // core (rule above) and holds no policy or PHI, so it is zone-neutral like core; moving it into
     // core would drag the native addon and the JPEG 2000 codec into every zone's leaf.
-    { name: 'central-imports-core-and-pixels-only', severity: 'error',
-      from: { path: '^central' }, to: { path: '^plugin/(?!core|pixels)' } },
+    // central also runs the sites' own inference and commissioning (pure functions over a decoded
+    // image, de-identified zone code holding no data) on a trained package before publishing it, so
+    // it never publishes what sites would refuse (central/training/site-commissioning.ts).
+    { name: 'central-imports-core-pixels-and-site-inference-only', severity: 'error',
+      from: { path: '^central' }, to: { path: '^plugin/(?!core|pixels|annotate/inference|annotate/models/commissioning)' } },
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
   ],
   options: {

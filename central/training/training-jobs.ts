@@ -18,6 +18,7 @@ import { SITE_ID } from '../site-directory';
 import type { StoredUpload, TrainingIntake } from '../training-intake';
 import { classifierGraph, INPUT_TENSOR, OUTPUT_TENSOR } from './classifier-graph';
 import { classifierArchive } from './classifier-package';
+import { requireCommissioningPasses, siteMeasuredArea } from './site-commissioning';
 import { fitLogistic } from './logistic-regression';
 import { features, INPUT_SIZE, scanPlane, type ScanPlane } from './scan-features';
 
@@ -160,13 +161,20 @@ export class TrainingJobs {
     };
     view = { ...view, trainingInstances: training.length, evaluationInstances: evaluation.length, metrics };
     if (best === undefined) throw new Error('no held-out instance of the category was classified correctly (or none states its pixel spacing): nothing to commission with, not published');
-    const archive = classifierArchive({
+    const trained = {
       jobId: view.id, modelId: view.modelId, version, category: view.category, onnx: onnxBytes,
       trainSites: view.trainSites, evaluationSites: view.evaluationSites,
       heldOut: evaluation.map((e) => `upload ${e.upload.uploadId} (site ${e.upload.siteId}, ${e.upload.category.bodyPart})`),
       metrics,
       commissioning: { bytes: readFileSync(best.example.upload.path), areaMm2: best.areaMm2, uploadId: best.example.upload.uploadId, siteId: best.example.upload.siteId },
-    }, this.trainerPrivateKeyPem);
+    };
+    // The expected range comes from the sites' own measurement (their region
+    // post-processing: holes filled, largest component, at the image's
+    // resolution), not from the map above, and the package must pass the
+    // commissioning a site will run before it is published.
+    const siteArea = await siteMeasuredArea(trained);
+    const archive = classifierArchive({ ...trained, commissioning: { ...trained.commissioning, areaMm2: siteArea } }, this.trainerPrivateKeyPem);
+    await requireCommissioningPasses(archive, `training job ${view.id}`);
     const { receipt } = this.registry.publish(archive, view.id);
     return { ...view, state: 'succeeded', published: receipt };
   }

@@ -241,11 +241,7 @@ describe('two sites and a central server: models, rollback, category requests, e
     assert.equal(ra.search.studiesFound, 1);
   });
 
-  // PENDING (central side): the package a training job publishes carries a commissioning range measured
-  // on the raw probability map, while a site measures the region after its post-processing (fillHoles,
-  // largest region), e.g. 60451 mm2 against 38619..60342: every site refuses it (AIB_MODEL_COMMISSIONING_FAILED,
-  // visible in GET /ai-bridge/models central.lastError). Un-skip once central/training measures like a site.
-  it.skip('PENDING central training commissioning range: the central server trains a new model from both sites\' uploads (train on A, held out on B); both sites install it and use it for the next instance', async function () {
+  it('the central server trains a new model from both sites\' uploads (train on A, held out on B); both sites install it and use it for the next instance', async function () {
     const [a, b] = [siteA ?? assert.fail(), siteB ?? assert.fail()];
     // Negatives for a chest classifier: head CT slices, odd ones at site A, even ones at site B (uploaded for training as they are de-identified).
     for (let n = 1; n <= 14; n++) {

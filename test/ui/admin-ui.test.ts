@@ -7,7 +7,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 
 import type { RunningOrthanc } from '../../plugin/cli/orthanc-launcher';
 import { repoRoot } from '../../plugin/cli/repo-root';
-import type { AuditResponse, JobDetailResponse, JobListResponse, QuarantineResponse } from '../../plugin/gateway/api/api-types';
+import type { AuditResponse, JobDetailResponse, JobListResponse, ModelListResponse, QuarantineResponse } from '../../plugin/gateway/api/api-types';
 import { eventually, sharedFile, startBridgeOrthanc, tempDir, uploadFile, waitForSettledJobs } from '../harness/bridge-orthanc';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -82,16 +82,14 @@ describe('admin UI in Chromium (real Orthanc + plugin)', function () {
   let orthanc: RunningOrthanc & { cleanup: () => Promise<void> };
   let browser: Browser;
   let page: Page;
-  let modelsAnswer404 = false;
   const consoleErrors: string[] = [];
   let ui = '';
   const work = tempDir('admin-ui');
 
   before(async () => {
     mkdirSync(OUTPUT, { recursive: true });
-    orthanc = await startBridgeOrthanc({ aiBridge: { ChangesPollSeconds: 2, RetryBackoffSeconds: 0.2, Annotate: false } });
+    orthanc = await startBridgeOrthanc({ aiBridge: { ChangesPollSeconds: 2, RetryBackoffSeconds: 0.2, Annotate: true } });
     ui = `${orthanc.baseUrl}/ai-bridge/ui/`;
-    modelsAnswer404 = (await orthanc.request('GET', '/ai-bridge/models')).status === 404;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -101,8 +99,6 @@ describe('admin UI in Chromium (real Orthanc + plugin)', function () {
     page = await context.newPage();
     page.on('console', (message) => {
       if (message.type() !== 'error') return;
-      // The Models page asks GET /ai-bridge/models; until the model registry is merged it answers 404, which Chromium logs.
-      if (modelsAnswer404 && message.location().url.endsWith('/ai-bridge/models')) return;
       consoleErrors.push(`${message.text()} (${message.location().url})`);
     });
     page.on('pageerror', (error) => consoleErrors.push(error.stack ?? error.message));
@@ -236,17 +232,18 @@ describe('admin UI in Chromium (real Orthanc + plugin)', function () {
     await assertKeyboardReachableAndLabelled(page, 'Settings');
   });
 
-  it('models: lists the installed models, or says clearly that the registry is not available', async function () {
+  it('models: lists the installed models with the version serving, signature and commissioning', async function () {
     await nav('Models');
-    if (modelsAnswer404) {
-      await page.getByTestId('models-unavailable').waitFor({ timeout: STEP_MS });
-      await page.screenshot({ path: join(OUTPUT, 'models.png'), fullPage: true });
-      await assertKeyboardReachableAndLabelled(page, 'Models');
-      process.stdout.write('      skipped: GET /ai-bridge/models answers 404 (the model registry of the "site" branch is not merged); the page shows its "not available" state\n');
-      this.skip();
-    }
     await page.getByTestId('model').first().waitFor({ timeout: STEP_MS });
-    assert.ok(await page.getByTestId('model').count() >= 1);
+    const listed = await orthanc.json<ModelListResponse>('GET', '/ai-bridge/models');
+    assert.equal(await page.getByTestId('model').count(), listed.models.length);
+    for (const m of listed.models) {
+      const section = page.getByRole('region', { name: `Model ${m.name}` });
+      const text = await section.innerText();
+      assert.match(text, new RegExp(`serving ${(m.active ?? 'none').replace(/\./g, '\\.')}`));
+      assert.match(text, /verified/);
+      assert.match(text, /passed 100%/);
+    }
     await page.screenshot({ path: join(OUTPUT, 'models.png'), fullPage: true });
     await assertKeyboardReachableAndLabelled(page, 'Models');
   });

@@ -28,8 +28,8 @@ export class ModelsPage extends Page {
     try {
       this.state = { kind: 'ready', data: await getJson<ModelListResponse>('models') };
     } catch (error) {
-      // A gateway without the model registry answers 404: say so rather than show an error.
-      if (error instanceof RequestError && error.status === 404) this.state = { kind: 'unavailable', why: error.message };
+      // Annotation switched off (503 AIB_API_UNAVAILABLE) or a gateway without the registry (404): say so rather than show an error.
+      if (error instanceof RequestError && (error.status === 404 || error.status === 503)) this.state = { kind: 'unavailable', why: error.message };
       else this.error = error instanceof Error ? error.message : String(error);
     }
   }
@@ -57,8 +57,8 @@ export class ModelsPage extends Page {
     const state = this.state;
     if (state.kind === 'loading') return html`<p aria-busy="true">Loading…</p>`;
     if (state.kind === 'unavailable') {
-      return html`<p class="notice" data-testid="models-unavailable">The model registry is not available on this gateway
-        (<code>GET /ai-bridge/models</code> answered 404). Installed models that serve now are listed on the dashboard.</p>`;
+      return html`<p class="notice" data-testid="models-unavailable">The model registry is not available: ${state.why}
+        (<code>AiBridge.Annotate</code> must be true for models to serve).</p>`;
     }
     const data = state.data;
     return html`
