@@ -33,7 +33,7 @@ describe('renderFrame', () => {
     }
   });
 
-  it('lets the caller replace the image's own window', () => {
+  it('lets the caller replace the image\'s own window', () => {
     const image = decode('dcm_qa_ts/1.dcm');
     const a = renderFrame(image, 0);
     const b = renderFrame(image, 0, { window: { center: 100, width: 50 } });
