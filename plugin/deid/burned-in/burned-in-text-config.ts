@@ -22,7 +22,7 @@ export interface KeepPattern {
 
 export interface BurnedInTextConfig {
   readonly detection: DetectionOptions;
-  readonly recognition: RecognitionOptions & { readonly minConfidence: number; readonly readEveryRegion: boolean };
+  readonly recognition: RecognitionOptions & { readonly minConfidence: number; readonly readEveryRegion: boolean; readonly emptyReadingIsText: boolean };
   readonly cover: { readonly padPixels: number; readonly padFraction: number };
   readonly identifiers: { readonly idMinDigits: number; readonly labels: ReadonlySet<string> };
   readonly keep: {

@@ -4,6 +4,8 @@
  * mode; mode all-text covers everything else too unless config keep allows
  * it; mode identifiers-only keeps what matches no rule but covers what it
  * could not read reliably, since an unreadable region may be a misread name.
+ * A region in which the recogniser reads no character at all is taken as not
+ * text, unless config recognition.emptyReadingIsText says otherwise.
  */
 import type { TermSets } from '../text';
 import type { BurnedInTextConfig } from './burned-in-text-config';
@@ -33,6 +35,9 @@ export function keepRule(text: string, confidence: number, keep: BurnedInTextCon
 
 export function decideRegion(reading: RegionReading, context: { readonly terms: TermSets; readonly mode: BurnedInContext['mode'] }, config: DecisionConfig): RegionVerdict {
   if (reading.text === undefined) return { action: 'cover', reason: 'text', rule: 'cover-all-text' };
+  // The detector also fires on some anatomy (sinuses, bowel gas); where the recogniser reads no character at all
+  // there is nothing a reader could read either, and covering it would take image content from the model.
+  if (reading.text.trim() === '' && !config.recognition.emptyReadingIsText) return { action: 'keep', rule: 'no-text-read' };
   const id = identifierRule(reading.text, context.terms, config.identifiers);
   if (id !== undefined) return { action: 'cover', reason: 'identifier', rule: id };
   const keep = keepRule(reading.text, reading.confidence, config.keep);

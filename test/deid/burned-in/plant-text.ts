@@ -32,8 +32,8 @@ export interface Planting {
   /** Font size in pixels. */
   readonly size: number;
   readonly anchor: Anchor;
-  /** 'high': white or black; 'medium': 110 grey levels from the local background. */
-  readonly contrast: 'high' | 'medium';
+  /** 'high': white or black; 'medium', 'low': 110 or 60 grey levels from the local background. */
+  readonly contrast: 'high' | 'medium' | 'low';
   /** Lines of text above this one at the same anchor (stacked screen text). */
   readonly line?: number;
 }
@@ -95,7 +95,8 @@ export function plantText(frame: RenderedFrame, plantings: readonly Planting[]):
     const box = { x: Math.round(x), y: Math.round(y), width: w, height: h };
     const bg = localMean(frame, box);
     const light = bg < 128;
-    const level = p.contrast === 'high' ? (light ? 255 : 0) : Math.round(light ? Math.min(255, bg + 110) : Math.max(0, bg - 110));
+    const step = p.contrast === 'medium' ? 110 : 60;
+    const level = p.contrast === 'high' ? (light ? 255 : 0) : Math.round(light ? Math.min(255, bg + step) : Math.max(0, bg - step));
     ctx.fillStyle = `rgb(${String(level)},${String(level)},${String(level)})`;
     ctx.fillText(p.text, box.x, box.y);
     planted.push({ ...p, box });

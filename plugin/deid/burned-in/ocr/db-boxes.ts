@@ -20,63 +20,130 @@ export interface DbOptions {
   readonly unclipRatio: number;
   /** Cores with a side shorter than this (map pixels) are noise. */
   readonly minSide: number;
+  /** A text line's core is at most this fraction of the map's height. */
+  readonly maxLineHeight: number;
+  /** A text line's core fills at least this fraction of its rectangle. */
+  readonly minFill: number;
 }
 
 export interface ScoredBox extends PixelBox {
   readonly score: number;
 }
 
+interface Component {
+  readonly minX: number;
+  readonly minY: number;
+  readonly maxX: number;
+  readonly maxY: number;
+  readonly pixels: number;
+}
+
+/** The highest threshold tried when splitting a core that is not line-shaped. */
+const MAX_SPLIT_THRESHOLD = 0.9;
+const SPLIT_STEP = 0.2;
+
+class Labeller {
+  private readonly stamp: Int32Array;
+  private readonly stack: Int32Array;
+  private current = 0;
+
+  constructor(
+    private readonly map: Float32Array,
+    private readonly width: number,
+    private readonly height: number,
+  ) {
+    this.stamp = new Int32Array(width * height);
+    this.stack = new Int32Array(width * height);
+  }
+
+  /**
+   * The 8-connected components (as in PP-OCR's contour tracing) of pixels above
+   * `threshold` within the rectangle, restricted to pixels stamped `inside`
+   * (0: any). Each found pixel is stamped with a fresh label.
+   */
+  components(threshold: number, rect: Component, inside: number): { component: Component; label: number }[] {
+    const { map, width, stamp, stack } = this;
+    const out: { component: Component; label: number }[] = [];
+    for (let y0 = rect.minY; y0 <= rect.maxY; y0++) {
+      for (let x0 = rect.minX; x0 <= rect.maxX; x0++) {
+        const start = y0 * width + x0;
+        if ((inside !== 0 && stamp[start] !== inside) || (inside === 0 && stamp[start] !== 0) || (map[start] ?? 0) <= threshold) continue;
+        const label = ++this.current;
+        let minX = x0;
+        let minY = y0;
+        let maxX = x0;
+        let maxY = y0;
+        let pixels = 0;
+        let top = 0;
+        stack[top++] = start;
+        stamp[start] = label;
+        while (top > 0) {
+          const p = stack[--top] ?? 0;
+          const x = p % width;
+          const y = (p - x) / width;
+          pixels++;
+          if (x < minX) minX = x;
+          if (x > maxX) maxX = x;
+          if (y < minY) minY = y;
+          if (y > maxY) maxY = y;
+          for (let ny = Math.max(rect.minY, y - 1); ny <= Math.min(rect.maxY, y + 1); ny++) {
+            for (let nx = Math.max(rect.minX, x - 1); nx <= Math.min(rect.maxX, x + 1); nx++) {
+              const q = ny * width + nx;
+              const s = stamp[q];
+              if ((inside === 0 ? s === 0 : s === inside) && (map[q] ?? 0) > threshold) {
+                stamp[q] = label;
+                stack[top++] = q;
+              }
+            }
+          }
+        }
+        out.push({ component: { minX, minY, maxX, maxY, pixels }, label });
+      }
+    }
+    return out;
+  }
+
+  get fullRect(): Component {
+    return { minX: 0, minY: 0, maxX: this.width - 1, maxY: this.height - 1, pixels: 0 };
+  }
+
+  get mapHeight(): number {
+    return this.height;
+  }
+}
+
+function meanOver(map: Float32Array, width: number, c: Component): number {
+  let sum = 0;
+  for (let y = c.minY; y <= c.maxY; y++) for (let x = c.minX; x <= c.maxX; x++) sum += map[y * width + x] ?? 0;
+  return sum / ((c.maxX - c.minX + 1) * (c.maxY - c.minY + 1));
+}
+
 /**
  * Text boxes in map coordinates (map pixels; the caller scales them to the
  * frame). `map` is the detector's probability map, row-major, width x height.
+ * A core too tall or too sparse to be a line of text (the detector's weak
+ * response over textured anatomy can join text and tissue into one region) is
+ * split at higher thresholds, where text cores stay solid and tissue falls away.
  */
 export function dbBoxes(map: Float32Array, width: number, height: number, o: DbOptions): ScoredBox[] {
-  const label = new Int32Array(width * height);
-  const stack = new Int32Array(width * height);
+  const labeller = new Labeller(map, width, height);
   const boxes: ScoredBox[] = [];
-  let next = 0;
-  for (let start = 0; start < map.length; start++) {
-    if (label[start] !== 0 || (map[start] ?? 0) <= o.binaryThreshold) continue;
-    next++;
-    let minX = width;
-    let minY = height;
-    let maxX = -1;
-    let maxY = -1;
-    let top = 0;
-    stack[top++] = start;
-    label[start] = next;
-    while (top > 0) {
-      const p = stack[--top] ?? 0;
-      const x = p % width;
-      const y = (p - x) / width;
-      if (x < minX) minX = x;
-      if (x > maxX) maxX = x;
-      if (y < minY) minY = y;
-      if (y > maxY) maxY = y;
-      // 8-connected, like the contour tracing PP-OCR relies on.
-      for (let dy = -1; dy <= 1; dy++) {
-        const ny = y + dy;
-        if (ny < 0 || ny >= height) continue;
-        for (let dx = -1; dx <= 1; dx++) {
-          const nx = x + dx;
-          if (nx < 0 || nx >= width) continue;
-          const q = ny * width + nx;
-          if (label[q] === 0 && (map[q] ?? 0) > o.binaryThreshold) {
-            label[q] = next;
-            stack[top++] = q;
-          }
-        }
+  const visit = (threshold: number, rect: Component, inside: number): void => {
+    for (const { component: c, label } of labeller.components(threshold, rect, inside)) {
+      const w = c.maxX - c.minX + 1;
+      const h = c.maxY - c.minY + 1;
+      if (Math.min(w, h) < o.minSide) continue;
+      const lineShaped = h <= o.maxLineHeight * labeller.mapHeight && c.pixels >= o.minFill * w * h;
+      if (!lineShaped) {
+        if (threshold + SPLIT_STEP <= MAX_SPLIT_THRESHOLD) visit(threshold + SPLIT_STEP, c, label);
+        continue;
       }
+      const score = meanOver(map, width, c);
+      if (score < o.boxThreshold) continue;
+      const d = (w * h * o.unclipRatio) / (2 * (w + h));
+      boxes.push({ x: c.minX - d, y: c.minY - d, width: w + 2 * d, height: h + 2 * d, score });
     }
-    const w = maxX - minX + 1;
-    const h = maxY - minY + 1;
-    if (Math.min(w, h) < o.minSide) continue;
-    let sum = 0;
-    for (let y = minY; y <= maxY; y++) for (let x = minX; x <= maxX; x++) sum += map[y * width + x] ?? 0;
-    const score = sum / (w * h);
-    if (score < o.boxThreshold) continue;
-    const d = (w * h * o.unclipRatio) / (2 * (w + h));
-    boxes.push({ x: minX - d, y: minY - d, width: w + 2 * d, height: h + 2 * d, score });
-  }
+  };
+  visit(o.binaryThreshold, labeller.fullRect, 0);
   return boxes;
 }
