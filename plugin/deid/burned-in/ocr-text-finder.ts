@@ -39,20 +39,25 @@ export class OcrTextFinder implements TextRegionFinder {
   }
 
   /** Every text line of the frame, read (for tests and measurements). */
-  read(frame: RenderedFrame): Promise<TextLine[]> {
-    return this.engine.read(frame, this.config.detection, this.config.recognition);
+  read(frame: RenderedFrame, modality = ''): Promise<TextLine[]> {
+    const d = this.config.detection;
+    return this.engine.read(frame, { ...d, maxSide: d.maxSideByModality[modality] ?? d.maxSide }, this.config.recognition);
   }
 
   /** Detected text boxes only, unread (the bench's baseline). */
-  detect(frame: RenderedFrame): Promise<ScoredBox[]> {
-    return this.engine.detect(frame, this.config.detection);
+  detect(frame: RenderedFrame, modality = ''): Promise<ScoredBox[]> {
+    const d = this.config.detection;
+    return this.engine.detect(frame, { ...d, maxSide: d.maxSideByModality[modality] ?? d.maxSide });
   }
 
   async find(frame: RenderedFrame, context: BurnedInContext): Promise<FrameDecision> {
-    const boxes = await this.engine.detect(frame, this.config.detection);
-    const readAll = context.mode === 'identifiers-only' || this.config.recognition.readEveryRegion;
-    const limit = maxAspect(this.config.keep.maxCharacters);
-    const toRead = boxes.filter((b) => readAll || b.width <= b.height * limit);
+    const { detection, recognition, keep } = this.config;
+    const boxes = await this.engine.detect(frame, { ...detection, maxSide: detection.maxSideByModality[context.modality] ?? detection.maxSide });
+    // Mode all-text covers a region whatever it says, so it reads only the regions a reading can change:
+    // short enough to hold a kept word, or square enough to be anatomy the detector mistook for text.
+    const readAll = context.mode === 'identifiers-only' || recognition.readEveryRegion;
+    const limit = Math.max(recognition.confirmBelowAspect, keep.enabled ? maxAspect(keep.maxCharacters) : 0);
+    const toRead = boxes.filter((b) => readAll || b.width < b.height * limit);
     const readings = await this.engine.recognise(frame, toRead, this.config.recognition);
     const byBox = new Map(toRead.map((b, i) => [b, readings[i]]));
     const cover: CoverBox[] = [];
