@@ -6,6 +6,7 @@
 import { loadBurnedInTextConfig, type BurnedInTextConfig } from './burned-in-text-config';
 import type { ScoredBox } from './ocr/db-boxes';
 import { OcrEngine, clipToFrame, type TextLine } from './ocr/ocr-engine';
+import { lineIdentifierRules } from './line-identifier-rules';
 import { decideRegion } from './text-decision';
 import type { BurnedInContext, CoverBox, FrameDecision, KeptText, PixelBox, RenderedFrame, TextRegionFinder } from './text-regions';
 
@@ -60,11 +61,14 @@ export class OcrTextFinder implements TextRegionFinder {
     const toRead = boxes.filter((b) => readAll || b.width < b.height * limit);
     const readings = await this.engine.recognise(frame, toRead, this.config.recognition);
     const byBox = new Map(toRead.map((b, i) => [b, readings[i]]));
+    const lineRule = lineIdentifierRules(boxes, byBox, context.terms, this.config.identifiers);
     const cover: CoverBox[] = [];
     const kept: KeptText[] = [];
     for (const box of boxes) {
       const reading = byBox.get(box);
-      const verdict = decideRegion(reading ?? { confidence: 0 }, context, this.config);
+      const own = decideRegion(reading ?? { confidence: 0 }, context, this.config);
+      const line = lineRule.get(box);
+      const verdict = own.action === 'cover' && own.reason === 'identifier' ? own : line === undefined ? own : { action: 'cover' as const, reason: 'identifier' as const, rule: line };
       if (verdict.action === 'keep') {
         const k = clipToFrame(box, frame);
         if (k !== undefined) kept.push({ ...k, rule: verdict.rule });
