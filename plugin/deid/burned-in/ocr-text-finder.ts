@@ -7,7 +7,7 @@ import { loadBurnedInTextConfig, type BurnedInTextConfig } from './burned-in-tex
 import type { ScoredBox } from './ocr/db-boxes';
 import { OcrEngine, clipToFrame, type TextLine } from './ocr/ocr-engine';
 import { lineIdentifierRules } from './line-identifier-rules';
-import { decideRegion } from './text-decision';
+import { decideRegion, type RegionVerdict } from './text-decision';
 import type { BurnedInContext, CoverBox, FrameDecision, KeptText, PixelBox, RenderedFrame, TextRegionFinder } from './text-regions';
 
 export interface OcrTextFinderOptions {
@@ -68,7 +68,9 @@ export class OcrTextFinder implements TextRegionFinder {
       const reading = byBox.get(box);
       const own = decideRegion(reading ?? { confidence: 0 }, context, this.config);
       const line = lineRule.get(box);
-      const verdict = own.action === 'cover' && own.reason === 'identifier' ? own : line === undefined ? own : { action: 'cover' as const, reason: 'identifier' as const, rule: line };
+      // A region's own identifier rule names it best; otherwise its line's rule, if any, decides.
+      const ownIdentifier = own.action === 'cover' && own.reason === 'identifier';
+      const verdict: RegionVerdict = ownIdentifier || line === undefined ? own : { action: 'cover', reason: 'identifier', rule: line };
       if (verdict.action === 'keep') {
         const k = clipToFrame(box, frame);
         if (k !== undefined) kept.push({ ...k, rule: verdict.rule });
@@ -89,6 +91,7 @@ export class OcrTextFinder implements TextRegionFinder {
     return { x: box.x - m, y: box.y - m, width: box.width + 2 * m, height: box.height + 2 * m };
   }
 
+  /** Frees the onnxruntime sessions, which every finder made by withConfig shares. */
   release(): Promise<void> {
     return this.engine.release();
   }
