@@ -1,11 +1,15 @@
 import { appendFileSync } from 'node:fs';
 
+import type { PixelCleaningRecord } from '../core/deid-messages';
+
 export interface AuditEntry {
   readonly event: string;
   readonly jobId?: number;
   readonly instanceId?: string;
   readonly annotationId?: number;
   readonly detail?: string;
+  /** event 'pixels-cleaned': what Clean Pixel Data covered in the instance. */
+  readonly pixels?: PixelCleaningRecord;
 }
 
 /**

@@ -27,6 +27,9 @@ export interface AiBridgeConfig {
   readonly DicomWebUrl: string;
   readonly DicomWebAuthorization: string;
   readonly SeriesQuietSeconds: number;
+  readonly CleanPixels: 'auto' | 'always' | 'never';
+  readonly CleanPixelsModalities: readonly string[];
+  readonly CleanPixelsMode: 'all-text' | 'identifiers-only';
 }
 
 export const SCHEMA_PATH = join(__dirname, '..', '..', '..', 'config', 'aibridge.schema.json');
