@@ -1,5 +1,6 @@
 import type { CleanPixelsSettings } from '../core/deid-messages';
 import type { PixelCleaner } from './burned-in/clean-pixel-data';
+import { prepareJpeg2000 } from '../pixels/jpeg2000';
 import { createOcrFinder } from './burned-in/ocr-finder-slot';
 import { PixelRegionRules } from './burned-in/pixel-regions';
 import { DeidPolicyError, loadPolicy, type DeidPolicy } from './policy';
@@ -47,6 +48,7 @@ export function createDeidEngine(profile: string, key: SiteKey, pixels?: PixelCl
 export async function createPixelCleaner(settings: CleanPixelsSettings | undefined, regionsFile?: string): Promise<PixelCleaner | undefined> {
   if (settings === undefined || settings.apply === 'never') return undefined;
   const deviceRules = PixelRegionRules.load(regionsFile);
+  prepareJpeg2000();
   const ocr = await createOcrFinder();
   return { settings, deviceRules, ...(ocr ? { ocr } : {}) };
 }

@@ -173,7 +173,7 @@ export function readStoredImage(document: DicomDocument): StoredImage {
   let lossy = text(o, 'lossyImageCompression') === '01';
   let lossyMethod = LOSSY_METHOD[transferSyntaxUid];
   if (o.encoding === 'jpeg2000' && JPEG_2000.has(transferSyntaxUid)) {
-    const codestreams = raw as Uint8Array[];
+    const codestreams = raw;
     if (codestreams.some(jpeg2000IsIrreversible)) lossy = true;
     else lossyMethod = undefined;
     frames = codestreams.map((c, index) => {
@@ -191,7 +191,7 @@ export function readStoredImage(document: DicomDocument): StoredImage {
     if (photometric === 'YBR_RCT' || photometric === 'YBR_ICT') photometric = 'RGB';
   } else if (o.encoding === 'native') {
     const subsampled = photometric === 'YBR_FULL_422';
-    frames = (raw as Uint8Array[]).map((bytes) => {
+    frames = (raw).map((bytes) => {
       let f = words(bytes, bitsAllocated);
       if (subsampled) f = upsample422(f, pixels);
       else if (samplesPerPixel === 3 && planar === 1) f = interleave(f, pixels);
