@@ -168,13 +168,13 @@ Layout ReadLayout(DcmDataset& ds, const std::string& xferUid) {
   // ACR-NEMA style files (no Photometric Interpretation) are grayscale.
   l.photometric = Text(ds, DCM_PhotometricInterpretation).value_or(l.samplesPerPixel == 1 ? "MONOCHROME2" : "RGB");
   if (l.bitsAllocated != 8 && l.bitsAllocated != 16 && l.bitsAllocated != 32)
-    Fail(kUnsupportedLayout, "BitsAllocated " + std::to_string(l.bitsAllocated) + " is not supported (8, 16 or 32)");
+    Fail(kUnsupportedLayout, "BitsAllocated " + std::to_string(l.bitsAllocated) + " is not supported (8, 16 or 32; transfer syntax " + xferUid + ")");
   if (l.bitsStored == 0 || l.bitsStored > l.bitsAllocated || l.highBit >= l.bitsAllocated || l.highBit + 1 < l.bitsStored)
     Fail(kCorrupt, "BitsStored/HighBit do not fit BitsAllocated (transfer syntax " + xferUid + ")");
   if (l.samplesPerPixel != 1 && l.samplesPerPixel != 3)
-    Fail(kUnsupportedLayout, "SamplesPerPixel " + std::to_string(l.samplesPerPixel) + " is not supported (1 or 3)");
+    Fail(kUnsupportedLayout, "SamplesPerPixel " + std::to_string(l.samplesPerPixel) + " is not supported (1 or 3; transfer syntax " + xferUid + ")");
   const uint64_t samples = uint64_t{l.rows} * l.columns * l.samplesPerPixel * l.frames;
-  if (samples > kMaxSamples) Fail(kUnsupportedLayout, "the image has more than 2^28 samples");
+  if (samples > kMaxSamples) Fail(kUnsupportedLayout, "the image has more than 2^28 samples (transfer syntax " + xferUid + ")");
   return l;
 }
 
@@ -514,11 +514,11 @@ Napi::Value StoredPixels(Napi::Env env, DcmDataset& ds, E_TransferSyntax xfer) {
   if (xfer != EXS_Unknown) s.xferUid = DcmXfer(xfer).getXferID();
   if (!ds.tagExists(DCM_PixelData, OFFalse)) {
     if (ds.tagExists(DCM_FloatPixelData, OFFalse) || ds.tagExists(DCM_DoubleFloatPixelData, OFFalse))
-      Fail(kUnsupportedLayout, "float pixel data cannot be cleaned");
+      Fail(kUnsupportedLayout, "float pixel data cannot be cleaned (transfer syntax " + s.xferUid + ")");
     Fail(kNoPixelData, "the instance has no Pixel Data");
   }
   const Layout l = ReadLayout(ds, s.xferUid);
-  if (l.bitsAllocated == 32) Fail(kUnsupportedLayout, "BitsAllocated 32 cannot be cleaned (8 or 16)");
+  if (l.bitsAllocated == 32) Fail(kUnsupportedLayout, "BitsAllocated 32 cannot be cleaned (8 or 16; transfer syntax " + s.xferUid + ")");
   Napi::Object o = Napi::Object::New(env);
   o.Set("transferSyntaxUid", Napi::String::New(env, s.xferUid));
   o.Set("rows", Napi::Number::New(env, l.rows));

@@ -94,12 +94,21 @@ export class PixelCleaningError extends AiBridgeError {
   }
 }
 
+/**
+ * All frames as one native Pixel Data value. Bits outside BitsStored are
+ * cleared in every sample: retired overlays (PS3.5 8.1.2) could draw text in
+ * them, and the header profile has removed the attributes that described them.
+ */
 function concatenate(image: StoredImage): Buffer {
-  if (image.bitsAllocated === 8) return Buffer.concat(image.frames.map((f) => Buffer.from(f.buffer, f.byteOffset, f.byteLength)));
+  const keep = (2 ** image.bitsStored - 1) * 2 ** (image.highBit + 1 - image.bitsStored);
   const perFrame = image.rows * image.columns * image.samplesPerPixel;
-  const out = Buffer.alloc(perFrame * 2 * image.numberOfFrames);
+  const out = Buffer.alloc(perFrame * (image.bitsAllocated / 8) * image.numberOfFrames);
   image.frames.forEach((frame, f) => {
-    for (let i = 0; i < frame.length; i++) out.writeUInt16LE(frame[i] ?? 0, 2 * (f * perFrame + i));
+    for (let i = 0; i < frame.length; i++) {
+      const word = (frame[i] ?? 0) & keep;
+      if (image.bitsAllocated === 8) out[f * perFrame + i] = word;
+      else out.writeUInt16LE(word, 2 * (f * perFrame + i));
+    }
   });
   return out;
 }

@@ -106,6 +106,35 @@ describe('Clean Pixel Data refuses pixel data it cannot read', function () {
     await refused(relabelled, 'relabelled.dcm', 'AIB_PIXELS_UNSUPPORTED_SYNTAX', '1.2.840.10008.1.2.4.52');
   });
 
+  it('an original nested deeper than the parser allows is refused before any pixel is decoded', async () => {
+    const element = (group: number, elem: number, vr: string, value: Buffer): Buffer => {
+      const head = Buffer.alloc(8);
+      head.writeUInt16LE(group, 0);
+      head.writeUInt16LE(elem, 2);
+      head.write(vr, 4, 'latin1');
+      head.writeUInt16LE(value.length, 6);
+      return Buffer.concat([head, value]);
+    };
+    const us16 = (v: number): Buffer => { const b = Buffer.alloc(2); b.writeUInt16LE(v); return b; };
+    const meta = Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), element(2, 0x10, 'UI', Buffer.from('1.2.840.10008.1.2.1\0'))]);
+    const level = Buffer.from([0x40, 0x00, 0x30, 0xa7, 0x53, 0x51, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xfe, 0xff, 0x00, 0xe0, 0xff, 0xff, 0xff, 0xff]);
+    const close = Buffer.from([0xfe, 0xff, 0x0d, 0xe0, 0, 0, 0, 0, 0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0]);
+    const pixelData = Buffer.concat([Buffer.from([0xe0, 0x7f, 0x10, 0x00]), Buffer.from('OB'), Buffer.alloc(2), Buffer.from([4, 0, 0, 0]), Buffer.alloc(4)]);
+    const bytes = Buffer.concat([meta, element(8, 0x18, 'UI', Buffer.from('1.2.3\0')), element(8, 0x60, 'CS', Buffer.from('US')),
+      element(0x28, 0x02, 'US', us16(1)), element(0x28, 0x04, 'CS', Buffer.from('MONOCHROME2 ')), element(0x28, 0x10, 'US', us16(2)),
+      element(0x28, 0x11, 'US', us16(2)), element(0x28, 0x100, 'US', us16(8)), element(0x28, 0x101, 'US', us16(8)), element(0x28, 0x102, 'US', us16(7)),
+      element(0x28, 0x103, 'US', us16(0)), ...Array<Buffer>(65).fill(level), ...Array<Buffer>(65).fill(close), pixelData]);
+    await assert.rejects(deidentifyInstanceCleaningPixels(engine(), bytes, REFERENCES, 'nested.dcm'),
+      (error: unknown) => error instanceof AiBridgeError && error.code === 'AIB_DEID_NOT_DICOM' && /nesting deeper than 64/.test(error.message));
+  });
+
+  it('a forged size (Rows x Columns x NumberOfFrames over 2^28 samples) is refused without allocating it', async () => {
+    const file = join(tmp, 'huge.dcm');
+    copyFileSync(sharedFile('pydicom-data/emri_small_big_endian.dcm'), file);
+    execFileSync('dcmodify', ['-nb', '-m', '(0028,0010)=65535', '-m', '(0028,0011)=65535', file], { stdio: 'pipe' });
+    await refused(readFileSync(file), 'huge.dcm', 'AIB_PIXELS_UNSUPPORTED_LAYOUT', '1.2.840.10008.1.2.2');
+  });
+
   it('a file path as the label: deidentifyFileCleaningPixels names the file', async () => {
     const file = join(tmp, 'frames-file.dcm');
     copyFileSync(sharedFile('pydicom-data/emri_small_big_endian.dcm'), file);
