@@ -1,12 +1,14 @@
 import { runDeidBench } from './deid.js';
 import { runE2eBench } from './e2e.js';
 import { runIngestBench } from './ingest.js';
+import { runPixelsBench } from './pixels.js';
 
 /** `npm run bench -- NAME [options]`; no name runs every bench. */
 const BENCHES: Readonly<Record<string, (args: readonly string[]) => Promise<void>>> = {
   ingest: runIngestBench,
   deid: runDeidBench,
   e2e: runE2eBench,
+  pixels: runPixelsBench,
 };
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -15,7 +17,8 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`Usage: npm run bench -- [${Object.keys(BENCHES).join('|')}] [options]\n` +
       'ingest options: --data-dir DIR (default ../shared/data) --rounds N (default 5) --no-rest --without-plugin\n' +
       'deid options: --data-dir DIR --count N (default 400) --rounds N (default 3) --workers N (default CPUs) --profile NAME (default research) --cpu-prof DIR\n' +
-      'e2e options: --data-dir DIR --runs N (default 20) --series-runs N (default 5) --no-anchor\n');
+      'e2e options: --data-dir DIR --runs N (default 20) --series-runs N (default 5) --no-anchor\n' +
+      'pixels options: --data-dir DIR --rounds N (default 3) --threads N (onnxruntime intra-op, default 1)\n');
     return 0;
   }
   const named = first !== undefined && !first.startsWith('-');
