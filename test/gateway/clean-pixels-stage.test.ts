@@ -5,6 +5,8 @@ import { join } from 'node:path';
 
 import type { RunningOrthanc } from '../../plugin/cli/orthanc-launcher';
 import type { PixelCleaningRecord } from '../../plugin/core/deid-messages';
+import { createOcrTextFinder } from '../../plugin/deid/burned-in/ocr-text-finder';
+import { renderFrame } from '../../plugin/deid/burned-in/render-frame';
 import { decodeImage } from '../../plugin/pixels';
 import { health, sharedFile, startBridgeOrthanc, tempDir, uploadFile, waitForSettledJobs } from '../harness/bridge-orthanc';
 
@@ -54,23 +56,39 @@ describe('Clean Pixel Data in the pipeline (real Orthanc, sealed worker)', funct
     const job = jobs.find((j) => j.instanceId === usId);
     assert.ok(job);
     assert.equal(job.state, 'done', JSON.stringify(job.error));
-    assert.match(job.outcome ?? '', /1 pixel box\(es\) filled/);
+    assert.match(job.outcome ?? '', /\d+ pixel box\(es\) filled/);
     const status = await health(orthanc);
     const copy = join(status.dataDirectory, 'deid', job.deidPath ?? '');
     const dump = execFileSync('dcmdump', ['-Un', '+U8', copy], { encoding: 'utf8' });
     assert.match(dump, /\(0002,0010\) UI \[1\.2\.840\.10008\.1\.2\.1\]/);
     assert.match(dump, /\(0008,0100\) SH \[113101\]/, 'Clean Pixel Data Option recorded');
-    assert.match(dump, /\(0028,0301\) CS \[(YES|NO)\]/);
+    // OCR in 'all-text' mode searched the frame and covered every region it found.
+    assert.match(dump, /\(0028,0301\) CS \[NO\]/);
 
     const cleaned = decodeImage(readFileSync(copy));
     const frame = cleaned.pixels.frames[0];
     assert.ok(frame);
     for (let i = 0; i < 1024 * 28; i++) assert.equal(frame[i], 0, 'banner pixels are black');
 
+    // Read back by the same OCR: no part of the fake PHI on this screen is legible any more.
+    const ocr = await createOcrTextFinder();
+    try {
+      const before = (await ocr.read(renderFrame(decodeImage(readFileSync(sharedFile('deid-data/ultrasounds/GREYSCALE_IMAGE.dcm'))), 0))).map((l) => l.text).join(' | ');
+      assert.match(before, /0007924|PATIENT|1951/i, `the OCR reads the original banner: ${before}`);
+      const after = (await ocr.read(renderFrame(cleaned, 0))).map((l) => l.text).join(' | ');
+      assert.doesNotMatch(after, /0007924|9241539|PATIENT|1951|08\/29|CLEVELAN|03\/02\/2017|05:24/i, `still legible after cleaning: ${after}`);
+    } finally {
+      await ocr.release();
+    }
+
     const audit = readFileSync(join(status.dataDirectory, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditLine);
     const entry = audit.find((l) => l.event === 'pixels-cleaned' && l.instanceId === usId);
     assert.ok(entry?.pixels, 'a pixels-cleaned audit line');
     assert.equal(entry.pixels.transferSyntaxUid, '1.2.840.10008.1.2.1');
+    assert.deepEqual(entry.pixels.finders, ['ocr', 'device-rules']);
+    assert.equal(entry.pixels.burnedInAnnotation, 'NO');
+    // Text outside the banner (probe, depth, "4.0cm") is covered by OCR boxes.
+    assert.ok(entry.pixels.boxes.some((b) => b.y > 28 && (b.reason === 'text' || b.reason === 'identifier')), JSON.stringify(entry.pixels.boxes));
     assert.ok(entry.pixels.boxes.some((b) => b.rule === 'device:philips-epiq-5g-1024x768/patient-banner' && b.frame === 0 && b.width === 1024 && b.height === 28));
     assert.doesNotMatch(JSON.stringify(entry), /TEST PATIENT|CLEVELAN|00079241539/i, 'no text read in the audit');
   });

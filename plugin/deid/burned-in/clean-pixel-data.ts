@@ -47,8 +47,8 @@ export interface FoundText {
   readonly decisions: readonly FrameDecision[];
   /** 'ocr', 'device-rules': which finders searched the frames. */
   readonly finders: readonly string[];
-  /** true when an all-text search (OCR in 'all-text' mode) looked at every frame. */
-  readonly allTextSearched: boolean;
+  /** true when the OCR finder searched every frame. */
+  readonly ocrSearched: boolean;
 }
 
 /**
@@ -80,7 +80,7 @@ export async function findText(image: StoredImage, cleaner: PixelCleaner, terms:
     }
     decisions.push({ cover, kept });
   }
-  return { decisions, finders, allTextSearched: cleaner.ocr !== undefined && mode === 'all-text' };
+  return { decisions, finders, ocrSearched: cleaner.ocr !== undefined };
 }
 
 export type PixelCleaningErrorCode = 'AIB_DEID_PIXELS_NOT_SEARCHED' | 'AIB_DEID_PIXELS_BAD_DECISIONS';
@@ -114,19 +114,28 @@ function concatenate(image: StoredImage): Buffer {
 }
 
 /**
- * (0028,0301) after cleaning. PS3.3 C.7.6.1.1.11: YES means the image holds
- * enough burned-in annotation to identify the patient and the date. We can
- * say NO only when every text region the OCR found in every frame was
- * covered ('all-text'). In 'identifiers-only' mode, text that matched no
- * identifier rule stays visible, and a name or number that is in neither
- * the header nor the report reads as plain text to the rules: covering the
- * identifiers we know of does not make NO true, so the original value stays
- * (YES when the original said nothing). Device rules alone say where a
- * known screen writes text, not that no other text exists: same answer.
+ * Rules of kept text that cannot identify anyone: a whitelisted token
+ * (laterality, unit, scale number, probe name: config/deid/burned-in-text.json
+ * keep) or a region where the recogniser read no character at all.
  */
-export function burnedInAfterCleaning(original: string, found: Pick<FoundText, 'allTextSearched' | 'decisions'>): 'YES' | 'NO' {
-  const kept = found.decisions.some((d) => d.kept.length > 0);
-  if (found.allTextSearched && !kept) return 'NO';
+function keptIsHarmless(rule: string): boolean {
+  return rule.startsWith('keep:') || rule === 'no-text-read';
+}
+
+/**
+ * (0028,0301) after cleaning. PS3.3 C.7.6.1.1.11: YES means the image holds
+ * enough burned-in annotation to identify the patient and the date. We say NO
+ * only when the OCR searched every frame and all text it left visible is
+ * whitelisted or unreadable (always so in 'all-text' mode). In
+ * 'identifiers-only' mode, text that matched no identifier rule stays
+ * visible, and a name or number that is in neither the header nor the report
+ * reads as plain text to the rules: covering the identifiers we know of does
+ * not make NO true, so the original value stays (YES when the original said
+ * nothing). Device rules alone say where a known screen writes text, not
+ * that no other text exists: same answer.
+ */
+export function burnedInAfterCleaning(original: string, found: Pick<FoundText, 'ocrSearched' | 'decisions'>): 'YES' | 'NO' {
+  if (found.ocrSearched && found.decisions.every((d) => d.kept.every((k) => keptIsHarmless(k.rule)))) return 'NO';
   return original.trim().toUpperCase() === 'NO' ? 'NO' : 'YES';
 }
 

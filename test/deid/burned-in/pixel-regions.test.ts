@@ -105,13 +105,16 @@ describe('when Clean Pixel Data applies, and what BurnedInAnnotation becomes', (
     assert.equal(needsPixelCleaning({ ...AUTO, apply: 'never' }, { modality: 'US', burnedInAnnotation: 'YES' }), false);
   });
 
-  it('NO only after an all-text search that kept nothing', () => {
+  it('NO only when the OCR searched and left visible nothing but whitelisted or unreadable regions', () => {
     const box = { x: 0, y: 0, width: 1, height: 1 };
     const none = [{ cover: [], kept: [] }];
-    const kept = [{ cover: [], kept: [{ ...box, rule: 'whitelist:cm' }] }];
-    assert.equal(burnedInAfterCleaning('YES', { allTextSearched: true, decisions: none }), 'NO');
-    assert.equal(burnedInAfterCleaning('YES', { allTextSearched: true, decisions: kept }), 'YES');
-    assert.equal(burnedInAfterCleaning('', { allTextSearched: false, decisions: none }), 'YES');
-    assert.equal(burnedInAfterCleaning('NO', { allTextSearched: false, decisions: kept }), 'NO');
+    const whitelisted = [{ cover: [], kept: [{ ...box, rule: 'keep:word' }, { ...box, rule: 'no-text-read' }] }];
+    const unmatched = [{ cover: [], kept: [{ ...box, rule: 'no-identifier' }] }];
+    assert.equal(burnedInAfterCleaning('YES', { ocrSearched: true, decisions: none }), 'NO');
+    assert.equal(burnedInAfterCleaning('YES', { ocrSearched: true, decisions: whitelisted }), 'NO');
+    assert.equal(burnedInAfterCleaning('YES', { ocrSearched: true, decisions: unmatched }), 'YES', 'identifiers-only: unmatched text may still identify');
+    assert.equal(burnedInAfterCleaning('', { ocrSearched: true, decisions: unmatched }), 'YES');
+    assert.equal(burnedInAfterCleaning('', { ocrSearched: false, decisions: none }), 'YES', 'device rules alone');
+    assert.equal(burnedInAfterCleaning('NO', { ocrSearched: false, decisions: none }), 'NO');
   });
 });
