@@ -1,4 +1,4 @@
-// Pixel decoding for the annotator (and, later, pixel OCR in the de-id worker):
+// Pixel decoding for the annotator and for Clean Pixel Data in the de-id worker:
 // Part 10 bytes in, per-frame stored values (grayscale) or 8-bit RGB (colour)
 // out, with the header fields needed to turn them into modality values and
 // millimetres. DCMTK decodes every transfer syntax Debian ships a codec for;
