@@ -20,7 +20,17 @@ import { dciodvfyErrors } from '../dciodvfy-errors';
  * what is tested here. The output is decoded again through plugin/pixels (the
  * annotator's decoder) and compared with the original decoded the same way.
  */
-const SAMPLES: readonly { readonly kind: string; readonly path: string; readonly photometric: string; readonly lossy: boolean }[] = [
+interface Sample {
+  readonly kind: string;
+  /** Relative to ../shared/data, or (with `make`) the file a DCMTK encoder derives from it. */
+  readonly path: string;
+  readonly photometric: string;
+  readonly lossy: boolean;
+  /** DCMTK command that writes the sample from the shared file (argument order: input, output). */
+  readonly make?: readonly string[];
+}
+
+const SAMPLES: readonly Sample[] = [
   { kind: 'LE MONOCHROME2 8-bit US', path: 'deid-data/ultrasounds/GREYSCALE_IMAGE.dcm', photometric: 'MONOCHROME2', lossy: false },
   { kind: 'LE RGB US', path: 'deid-data/ultrasounds/RGB_IMAGE.dcm', photometric: 'RGB', lossy: false },
   { kind: 'BE multi-frame', path: 'pydicom-data/emri_small_big_endian.dcm', photometric: 'MONOCHROME2', lossy: false },
@@ -35,6 +45,10 @@ const SAMPLES: readonly { readonly kind: string; readonly path: string; readonly
   { kind: 'JPEG-LS signed 16-bit', path: 'pydicom-data/JLSL_16_15_1_1F.dcm', photometric: 'MONOCHROME2', lossy: false },
   { kind: 'JPEG 2000 lossless YBR_RCT US', path: 'pydicom-data/US1_J2KR.dcm', photometric: 'RGB', lossy: false },
   { kind: 'JPEG 2000 lossy MONOCHROME1', path: 'pydicom-data/RG1_J2KI.dcm', photometric: 'MONOCHROME1', lossy: true },
+  // Derived by DCMTK's own encoders from shared files, for layouts no shared file has.
+  { kind: 'RLE RGB (planar segments)', path: 'deid-data/ultrasounds/RGB_IMAGE.dcm', photometric: 'RGB', lossy: false, make: ['dcmcrle'] },
+  { kind: 'native YBR_FULL (lossy history)', path: 'deid-data/humans/ctbrain1.dcm', photometric: 'YBR_FULL', lossy: true, make: ['dcmdjpeg', '+cn'] },
+  { kind: 'JPEG-LS near-lossless RGB', path: 'deid-data/ultrasounds/RGB_IMAGE.dcm', photometric: 'RGB', lossy: true, make: ['dcmcjpls', '+en'] },
 ];
 
 const ALWAYS: CleanPixelsSettings = { apply: 'always', modalities: [], mode: 'all-text' };
@@ -124,8 +138,14 @@ describe('cleanPixelData on real files in every transfer syntax', function () {
   after(() => { rmSync(tmp, { recursive: true, force: true }); });
 
   for (const sample of SAMPLES) {
-    it(`${sample.kind} (${sample.path})`, async () => {
-      const input = sharedFile(sample.path);
+    it(`${sample.kind} (${sample.make ? `${sample.make.join(' ')} ` : ''}${sample.path})`, async () => {
+      let input = sharedFile(sample.path);
+      if (sample.make) {
+        const [tool = '', ...options] = sample.make;
+        const derived = join(tmp, `derived-${sample.kind.replace(/\W/g, '')}.dcm`);
+        execFileSync(tool, [...options, input, derived], { stdio: 'pipe' });
+        input = derived;
+      }
       const result = await deidentifyInstanceCleaningPixels(engine, readFileSync(input), references(input), sample.path);
       const output = join(tmp, `${sample.kind.replace(/\W/g, '')}.dcm`);
       writeFileSync(output, result.bytes);
