@@ -104,10 +104,15 @@ function concatenate(image: StoredImage): Buffer {
   const perFrame = image.rows * image.columns * image.samplesPerPixel;
   const out = Buffer.alloc(perFrame * (image.bitsAllocated / 8) * image.numberOfFrames);
   image.frames.forEach((frame, f) => {
+    const base = f * perFrame;
+    if (image.bitsAllocated === 8) {
+      for (let i = 0; i < frame.length; i++) out[base + i] = (frame[i] ?? 0) & keep;
+      return;
+    }
     for (let i = 0; i < frame.length; i++) {
       const word = (frame[i] ?? 0) & keep;
-      if (image.bitsAllocated === 8) out[f * perFrame + i] = word;
-      else out.writeUInt16LE(word, 2 * (f * perFrame + i));
+      out[2 * (base + i)] = word & 0xff;
+      out[2 * (base + i) + 1] = word >>> 8;
     }
   });
   return out;

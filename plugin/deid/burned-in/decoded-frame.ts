@@ -5,7 +5,7 @@
 import type { DecodedImage, FrameGeometry } from '../../pixels';
 import type { NativeFrameGeometry } from '../../pixels/native-pixels';
 import type { PaletteLut, StoredImage } from './stored-image';
-import { storedValue } from './stored-sample';
+import { storedValueReader } from './stored-sample';
 
 function geometry(g: NativeFrameGeometry | undefined): FrameGeometry {
   const slope = g?.rescaleSlope?.[0] ?? 1;
@@ -38,8 +38,9 @@ function rgbFrame(image: StoredImage, frame: Uint8Array | Uint16Array): Uint8Arr
   const scale = 2 ** shift;
   if (image.photometricInterpretation === 'PALETTE COLOR' && image.palette) {
     const { red, green, blue } = image.palette;
+    const read = storedValueReader(image);
     for (let i = 0; i < pixels; i++) {
-      const v = storedValue(frame[i] ?? 0, image);
+      const v = read(frame[i] ?? 0);
       out[3 * i] = lookup(red, v);
       out[3 * i + 1] = lookup(green, v);
       out[3 * i + 2] = lookup(blue, v);
@@ -47,10 +48,11 @@ function rgbFrame(image: StoredImage, frame: Uint8Array | Uint16Array): Uint8Arr
     return out;
   }
   const ybr = image.photometricInterpretation === 'YBR_FULL';
+  const read = storedValueReader(image);
   for (let i = 0; i < pixels; i++) {
-    const a = storedValue(frame[3 * i] ?? 0, image) / scale;
-    const b = storedValue(frame[3 * i + 1] ?? 0, image) / scale;
-    const c = storedValue(frame[3 * i + 2] ?? 0, image) / scale;
+    const a = read(frame[3 * i] ?? 0) / scale;
+    const b = read(frame[3 * i + 1] ?? 0) / scale;
+    const c = read(frame[3 * i + 2] ?? 0) / scale;
     if (ybr) {
       // PS3.3 C.7.6.3.1.2 YBR_FULL (ITU-R BT.601 full range) back to RGB.
       out[3 * i] = clamp8(a + 1.402 * (c - 128));
@@ -73,7 +75,8 @@ export function decodedFrame(image: StoredImage, frameIndex: number): DecodedIma
   let pixels: DecodedImage['pixels'];
   if (grayscale) {
     const values = new Float32Array(frame.length);
-    for (let i = 0; i < frame.length; i++) values[i] = storedValue(frame[i] ?? 0, image) * g.rescaleSlope + g.rescaleIntercept;
+    const read = storedValueReader(image);
+    for (let i = 0; i < frame.length; i++) values[i] = read(frame[i] ?? 0) * g.rescaleSlope + g.rescaleIntercept;
     pixels = { kind: 'grayscale', frames: [values] };
   } else {
     pixels = { kind: 'rgb', frames: [rgbFrame(image, frame)] };

@@ -5,11 +5,16 @@ import type { StoredImage } from './stored-image';
 
 type Layout = Pick<StoredImage, 'bitsStored' | 'highBit' | 'pixelRepresentation'>;
 
-export function storedValue(word: number, layout: Layout): number {
+/** A reader of stored values for one layout (the per-sample work of a whole frame: keep it cheap). */
+export function storedValueReader(layout: Layout): (word: number) => number {
   const shift = layout.highBit + 1 - layout.bitsStored;
   const mask = 2 ** layout.bitsStored - 1;
-  const v = Math.floor(word / 2 ** shift) & mask;
-  return layout.pixelRepresentation === 1 && v >= 2 ** (layout.bitsStored - 1) ? v - mask - 1 : v;
+  if (layout.pixelRepresentation !== 1) return (word) => (word >>> shift) & mask;
+  const sign = 2 ** (layout.bitsStored - 1);
+  return (word) => {
+    const v = (word >>> shift) & mask;
+    return v >= sign ? v - mask - 1 : v;
+  };
 }
 
 export function storedWord(value: number, layout: Layout): number {
@@ -49,12 +54,16 @@ export function blackSample(image: StoredImage): readonly number[] {
   }
   if (photometric === 'PALETTE COLOR') return [storedWord(darkestPaletteIndex(image), image)];
   const invert = photometric === 'MONOCHROME1';
-  let extreme = invert ? -Infinity : Infinity;
+  const read = storedValueReader(image);
+  let lowest = Infinity;
+  let highest = -Infinity;
   for (const frame of image.frames) {
-    for (const word of frame) {
-      const v = storedValue(word, image);
-      if (invert ? v > extreme : v < extreme) extreme = v;
+    for (let i = 0; i < frame.length; i++) {
+      const v = read(frame[i] ?? 0);
+      if (v < lowest) lowest = v;
+      if (v > highest) highest = v;
     }
   }
+  const extreme = invert ? highest : lowest;
   return [storedWord(Number.isFinite(extreme) ? extreme : 0, image)];
 }
