@@ -66,13 +66,13 @@ function context(modality: string): BurnedInContext {
 /** The measured steps; `find` is the goal's "detection + recognition". */
 function steps(finder: OcrTextFinder, wide: OcrTextFinder): BenchStep[] {
   const maxSide = finder.config.detection.maxSide;
-  const keepNothing = finder.withConfig({ ...finder.config, keep: { ...finder.config.keep, words: new Set(), patterns: [] } });
+  const keeping = finder.withConfig({ ...finder.config, keep: { ...finder.config.keep, enabled: true } });
   return [
     { name: 'render', label: 'decode + render (baseline)', baseline: true, run: (f) => Promise.resolve(renderFrame(decodeImage(f.bytes), 0)) },
-    { name: 'detect', label: `detector alone, max side ${String(maxSide)} (baseline)`, baseline: true, run: (f) => finder.detect(f.frame) },
+    { name: 'detect', label: `detector alone, max side ${String(maxSide)} (CR/DX/MG: by modality) (baseline)`, baseline: true, run: (f) => finder.detect(f.frame, f.modality) },
     { name: 'detect-960', label: 'detector alone, max side 960 (baseline, PP-OCR default)', baseline: true, run: (f) => wide.detect(f.frame) },
     { name: 'find', label: 'detection + recognition, mode all-text', baseline: false, run: (f) => finder.find(f.frame, context(f.modality)) },
-    { name: 'find-keep-nothing', label: 'mode all-text, keep list empty (nothing to read)', baseline: false, run: (f) => keepNothing.find(f.frame, context(f.modality)) },
+    { name: 'find-keep', label: 'mode all-text, keep lists on (short regions read)', baseline: false, run: (f) => keeping.find(f.frame, context(f.modality)) },
     { name: 'find-read-all', label: 'detection + recognition of every region (identifiers-only)', baseline: false, run: (f) => finder.find(f.frame, { ...context(f.modality), mode: 'identifiers-only' }) },
   ];
 }
@@ -159,11 +159,11 @@ export async function runPixelsBench(args: readonly string[]): Promise<void> {
     process.stdout.write(`\n${textTable(['step: ms per frame, wall (CPU)', ...modalities], all.map((s) => [s.label, ...modalities.map((m) => `${value(s.name, m).toFixed(0)} (${cpuValue(s.name, m).toFixed(0)})`)]))}\n\n`);
     const us = value('find', 'US');
     const usCpu = cpuValue('find', 'US');
-    const usNothing = value('find-keep-nothing', 'US');
+    const usKeep = value('find-keep', 'US');
     process.stdout.write(`${textTable(['goal', 'measured', 'target', ''], [
       ['detection + recognition per US frame, wall', `${us.toFixed(0)} ms`, `< ${String(GOAL_US_MS)} ms`, us < GOAL_US_MS ? 'met' : 'NOT met'],
       ['  the same, CPU time', `${usCpu.toFixed(0)} ms`, `< ${String(GOAL_US_MS)} ms`, usCpu < GOAL_US_MS ? 'met' : 'NOT met'],
-      ['  keep list empty (detection only), wall', `${usNothing.toFixed(0)} ms`, `< ${String(GOAL_US_MS)} ms`, usNothing < GOAL_US_MS ? 'met' : 'NOT met'],
+      ['  with the keep lists on, wall', `${usKeep.toFixed(0)} ms`, `< ${String(GOAL_US_MS)} ms`, usKeep < GOAL_US_MS ? 'met' : 'NOT met'],
     ])}\n`);
     process.stdout.write(`${String(frames.length)} frames (${modalities.map((m) => `${m} ${String(frames.filter((f) => f.modality === m).length)}`).join(', ')}); one process, onnxruntime intra-op threads ${String(options.threads)}; ` +
       `${String(options.rounds)} rounds after a warm-up; ${String(host.cpus)} CPUs (${host.cpuModel}), load average ${(os.loadavg()[0] ?? 0).toFixed(2)} at the end, node ${host.node}.\n`);

@@ -21,11 +21,17 @@ export interface KeepPattern {
 }
 
 export interface BurnedInTextConfig {
-  readonly detection: DetectionOptions;
-  readonly recognition: RecognitionOptions & { readonly minConfidence: number; readonly readEveryRegion: boolean; readonly emptyReadingIsText: boolean };
+  readonly detection: DetectionOptions & { readonly maxSideByModality: Readonly<Record<string, number>> };
+  readonly recognition: RecognitionOptions & {
+    readonly minConfidence: number;
+    readonly readEveryRegion: boolean;
+    readonly confirmBelowAspect: number;
+    readonly emptyReadingIsText: boolean;
+  };
   readonly cover: { readonly padPixels: number; readonly padFraction: number };
   readonly identifiers: { readonly idMinDigits: number; readonly labels: ReadonlySet<string> };
   readonly keep: {
+    readonly enabled: boolean;
     readonly minConfidence: number;
     readonly maxCharacters: number;
     readonly words: ReadonlySet<string>;
@@ -34,11 +40,11 @@ export interface BurnedInTextConfig {
 }
 
 interface FileShape {
-  detection: DetectionOptions;
+  detection: BurnedInTextConfig['detection'];
   recognition: BurnedInTextConfig['recognition'];
   cover: BurnedInTextConfig['cover'];
   identifiers: { idMinDigits: number; labels: string[] };
-  keep: { minConfidence: number; maxCharacters: number; words: string[]; patterns: { name: string; regex: string }[] };
+  keep: { enabled: boolean; minConfidence: number; maxCharacters: number; words: string[]; patterns: { name: string; regex: string }[] };
 }
 
 function bad(file: string, key: string, what: string): OcrError {
@@ -68,7 +74,7 @@ export function parseBurnedInTextConfig(json: unknown, schema: unknown, file: st
     recognition: data.recognition,
     cover: data.cover,
     identifiers: { idMinDigits: data.identifiers.idMinDigits, labels: new Set(data.identifiers.labels.map((l) => l.toLowerCase())) },
-    keep: { minConfidence: data.keep.minConfidence, maxCharacters: data.keep.maxCharacters, words: new Set(data.keep.words), patterns },
+    keep: { enabled: data.keep.enabled, minConfidence: data.keep.minConfidence, maxCharacters: data.keep.maxCharacters, words: new Set(data.keep.words), patterns },
   };
 }
 

@@ -6,7 +6,8 @@
 import { loadBurnedInTextConfig, type BurnedInTextConfig } from './burned-in-text-config';
 import type { ScoredBox } from './ocr/db-boxes';
 import { OcrEngine, clipToFrame, type TextLine } from './ocr/ocr-engine';
-import { decideRegion } from './text-decision';
+import { lineIdentifierRules } from './line-identifier-rules';
+import { decideRegion, type RegionVerdict } from './text-decision';
 import type { BurnedInContext, CoverBox, FrameDecision, KeptText, PixelBox, RenderedFrame, TextRegionFinder } from './text-regions';
 
 export interface OcrTextFinderOptions {
@@ -39,27 +40,37 @@ export class OcrTextFinder implements TextRegionFinder {
   }
 
   /** Every text line of the frame, read (for tests and measurements). */
-  read(frame: RenderedFrame): Promise<TextLine[]> {
-    return this.engine.read(frame, this.config.detection, this.config.recognition);
+  read(frame: RenderedFrame, modality = ''): Promise<TextLine[]> {
+    const d = this.config.detection;
+    return this.engine.read(frame, { ...d, maxSide: d.maxSideByModality[modality] ?? d.maxSide }, this.config.recognition);
   }
 
   /** Detected text boxes only, unread (the bench's baseline). */
-  detect(frame: RenderedFrame): Promise<ScoredBox[]> {
-    return this.engine.detect(frame, this.config.detection);
+  detect(frame: RenderedFrame, modality = ''): Promise<ScoredBox[]> {
+    const d = this.config.detection;
+    return this.engine.detect(frame, { ...d, maxSide: d.maxSideByModality[modality] ?? d.maxSide });
   }
 
   async find(frame: RenderedFrame, context: BurnedInContext): Promise<FrameDecision> {
-    const boxes = await this.engine.detect(frame, this.config.detection);
-    const readAll = context.mode === 'identifiers-only' || this.config.recognition.readEveryRegion;
-    const limit = maxAspect(this.config.keep.maxCharacters);
-    const toRead = boxes.filter((b) => readAll || b.width <= b.height * limit);
+    const { detection, recognition, keep } = this.config;
+    const boxes = await this.engine.detect(frame, { ...detection, maxSide: detection.maxSideByModality[context.modality] ?? detection.maxSide });
+    // Mode all-text covers a region whatever it says, so it reads only the regions a reading can change:
+    // short enough to hold a kept word, or square enough to be anatomy the detector mistook for text.
+    const readAll = context.mode === 'identifiers-only' || recognition.readEveryRegion;
+    const limit = Math.max(recognition.confirmBelowAspect, keep.enabled ? maxAspect(keep.maxCharacters) : 0);
+    const toRead = boxes.filter((b) => readAll || b.width < b.height * limit);
     const readings = await this.engine.recognise(frame, toRead, this.config.recognition);
     const byBox = new Map(toRead.map((b, i) => [b, readings[i]]));
+    const lineRule = lineIdentifierRules(boxes, byBox, context.terms, this.config.identifiers);
     const cover: CoverBox[] = [];
     const kept: KeptText[] = [];
     for (const box of boxes) {
       const reading = byBox.get(box);
-      const verdict = decideRegion(reading ?? { confidence: 0 }, context, this.config);
+      const own = decideRegion(reading ?? { confidence: 0 }, context, this.config);
+      const line = lineRule.get(box);
+      // A region's own identifier rule names it best; otherwise its line's rule, if any, decides.
+      const ownIdentifier = own.action === 'cover' && own.reason === 'identifier';
+      const verdict: RegionVerdict = ownIdentifier || line === undefined ? own : { action: 'cover', reason: 'identifier', rule: line };
       if (verdict.action === 'keep') {
         const k = clipToFrame(box, frame);
         if (k !== undefined) kept.push({ ...k, rule: verdict.rule });
@@ -80,6 +91,7 @@ export class OcrTextFinder implements TextRegionFinder {
     return { x: box.x - m, y: box.y - m, width: box.width + 2 * m, height: box.height + 2 * m };
   }
 
+  /** Frees the onnxruntime sessions, which every finder made by withConfig shares. */
   release(): Promise<void> {
     return this.engine.release();
   }

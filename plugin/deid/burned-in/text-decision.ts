@@ -27,7 +27,7 @@ export type DecisionConfig = Pick<BurnedInTextConfig, 'identifiers' | 'keep' | '
 /** The keep rule a whole reading matches ('keep:word', 'keep:<pattern>'), or undefined. */
 export function keepRule(text: string, confidence: number, keep: BurnedInTextConfig['keep']): string | undefined {
   const t = text.trim();
-  if (t === '' || confidence < keep.minConfidence) return undefined;
+  if (!keep.enabled || t === '' || confidence < keep.minConfidence) return undefined;
   if (keep.words.has(t)) return 'keep:word';
   const pattern = keep.patterns.find((p) => p.regex.test(t));
   return pattern === undefined ? undefined : `keep:${pattern.name}`;

@@ -10,8 +10,12 @@ import { defaultDeidConfigDir } from '../../../plugin/deid/policy';
 describe('config/deid/burned-in-text.json', () => {
   let dir: string;
   const committed = JSON.parse(readFileSync(join(defaultDeidConfigDir(), BURNED_IN_TEXT_FILE), 'utf8')) as Record<string, Record<string, unknown>>;
-  before(() => (dir = mkdtempSync(join(tmpdir(), 'burned-in-config-'))));
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'burned-in-config-'));
+  });
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   function withChange(change: (c: Record<string, Record<string, unknown>>) => void): string {
     const copy = structuredClone(committed);
