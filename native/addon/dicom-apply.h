@@ -25,6 +25,8 @@ struct ApplyPlan {
   std::string deidentificationMethod;
   std::vector<MethodCode> methodCodes;
   std::string longitudinalTemporalInformationModified;
+  /** Clean Pixel Data's verdict on (0028,0301); empty: the kept value stays as it is. */
+  std::string burnedInAnnotation;
 };
 
 /** Validates and copies a JS ApplyPlan; throws DeidFailure(AIB_DEID_BAD_PLAN) naming the key. */

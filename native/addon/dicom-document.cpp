@@ -16,6 +16,7 @@
 #include "dicom-inspect.h"
 #include "dicom-io.h"
 #include "dicom-napi.h"
+#include "dicom-pixels.h"
 #include "dicom-policy.h"
 #include "dicom-splice.h"
 #include "dicom-values.h"
@@ -37,6 +38,8 @@ class DicomDocument : public Napi::ObjectWrap<DicomDocument> {
                        {InstanceMethod<&DicomDocument::InspectJs>("inspect"),
                         InstanceMethod<&DicomDocument::ApplyJs>("apply"),
                         InstanceMethod<&DicomDocument::ApplyToFileJs>("applyToFile"),
+                        InstanceMethod<&DicomDocument::StoredPixelsJs>("storedPixels"),
+                        InstanceMethod<&DicomDocument::ReplacePixelsJs>("replacePixels"),
                         InstanceMethod<&DicomDocument::DisposeJs>("dispose")});
   }
 
@@ -107,6 +110,24 @@ class DicomDocument : public Napi::ObjectWrap<DicomDocument> {
       result.Set("sizeBytes", Napi::Number::New(info.Env(), static_cast<double>(written)));
       result.Set("pixelDataSpliced", Napi::Boolean::New(info.Env(), splice != nullptr));
       return result;
+    });
+  }
+
+  // Clean Pixel Data: the stored samples of every frame (plugin/deid/burned-in/stored-image.ts).
+  Napi::Value StoredPixelsJs(const Napi::CallbackInfo& info) {
+    return Guard(info.Env(), [&]() -> Napi::Value {
+      if (splice_) Fail(kBadPlan, "storedPixels needs a document from parseDicom (the file's pixel data is not parsed)");
+      return pixels::StoredPixelsJs(info.Env(), *Dataset(), parsed_.xfer);
+    });
+  }
+
+  // The cleaned samples replace the pixel data; the output is then Explicit VR Little Endian.
+  Napi::Value ReplacePixelsJs(const Napi::CallbackInfo& info) {
+    return Guard(info.Env(), [&]() -> Napi::Value {
+      if (splice_) Fail(kBadPlan, "replacePixels needs a document from parseDicom (the file's pixel data is not parsed)");
+      pixels::ReplacePixelDataJs(info.Env(), *Dataset(), info[0]);
+      parsed_.xfer = EXS_LittleEndianExplicit;
+      return info.Env().Undefined();
     });
   }
 

@@ -131,6 +131,9 @@ Napi::Object Inspect(Napi::Env env, DcmDataset& ds, const CompiledPolicy& policy
   result.Set("specificCharacterSet", Str(env, originalCharset));
   result.Set("sopClassUid", Str(env, Top(ds, DCM_SOPClassUID)));
   result.Set("modality", Str(env, Top(ds, DCM_Modality)));
+  // Clean Pixel Data is on for any image whose header admits burned-in annotation (PS3.3 C.7.6.1.1.11).
+  result.Set("burnedInAnnotation", Str(env, Top(ds, DCM_BurnedInAnnotation)));
+  result.Set("hasPixelData", Napi::Boolean::New(env, ds.tagExists(DCM_PixelData, OFFalse)));
 
   Napi::Object patient = Napi::Object::New(env);
   patient.Set("id", Str(env, Top(ds, DCM_PatientID)));

@@ -32,6 +32,12 @@ void ReadMarkers(const Napi::Object& markers, ApplyPlan& plan) {
   const std::string& l = plan.longitudinalTemporalInformationModified;
   if (l != "MODIFIED" && l != "UNMODIFIED" && l != "REMOVED")
     Fail(kBadPlan, "plan.markers.longitudinalTemporalInformationModified is not MODIFIED, UNMODIFIED or REMOVED");
+  const Napi::Value burnedIn = markers.Get("burnedInAnnotation");
+  if (!burnedIn.IsUndefined()) {
+    plan.burnedInAnnotation = MarkerString(markers, "burnedInAnnotation", "plan.markers");
+    if (plan.burnedInAnnotation != "YES" && plan.burnedInAnnotation != "NO")
+      Fail(kBadPlan, "plan.markers.burnedInAnnotation is not YES or NO");
+  }
   Napi::Value codes = markers.Get("methodCodes");
   if (!codes.IsArray()) Fail(kBadPlan, "plan.markers.methodCodes is not an array");
   Napi::Array a = codes.As<Napi::Array>();
@@ -68,6 +74,7 @@ void WriteMarkers(DcmDataset& ds, const ApplyPlan& plan) {
     }
   }
   Put(ds, DCM_LongitudinalTemporalInformationModified, plan.longitudinalTemporalInformationModified);
+  if (!plan.burnedInAnnotation.empty()) Put(ds, DCM_BurnedInAnnotation, plan.burnedInAnnotation);
 }
 
 }  // namespace aibridge::dicom

@@ -24,39 +24,11 @@
 #include <vector>
 
 #include "dicom-io.h"
+#include "dicom-pixels-detail.h"
 
 namespace aibridge::pixels {
 
-namespace {
-
-constexpr const char* kCorrupt = "AIB_PIXELS_CORRUPT";
-constexpr const char* kUnsupportedSyntax = "AIB_PIXELS_UNSUPPORTED_SYNTAX";
-constexpr const char* kUnsupportedLayout = "AIB_PIXELS_UNSUPPORTED_LAYOUT";
-constexpr const char* kNoPixelData = "AIB_PIXELS_NO_PIXEL_DATA";
-
-// One decoded image may not exceed this many samples (1 GiB as Int32): a forged Rows x Columns x
-// NumberOfFrames must not make the annotator allocate without bound.
-constexpr uint64_t kMaxSamples = uint64_t{1} << 28;
-
-class PixelFailure : public std::exception {
- public:
-  PixelFailure(const char* code, std::string message) : code_(code), message_(std::move(message)) {}
-  const char* code() const noexcept { return code_; }
-  const char* what() const noexcept override { return message_.c_str(); }
-
- private:
-  const char* code_;
-  std::string message_;
-};
-
-[[noreturn]] void Fail(const char* code, std::string message) { throw PixelFailure(code, std::move(message)); }
-
-struct Source {
-  std::unique_ptr<DcmFileFormat> file;
-  DcmDataset* ds = nullptr;
-  E_TransferSyntax xfer = EXS_Unknown;
-  std::string xferUid = "unknown";
-};
+namespace detail {
 
 // The annotator reads de-identified copies that the de-id worker has already parsed (with its
 // nesting bounds), so a plain read is enough here.
@@ -132,18 +104,6 @@ std::vector<double> FrameNumbers(DcmDataset& ds, unsigned long frame, const DcmT
   return Numbers(ds, tag);
 }
 
-struct Layout {
-  uint32_t rows = 0;
-  uint32_t columns = 0;
-  uint32_t frames = 1;
-  uint32_t samplesPerPixel = 1;
-  std::string photometric;
-  uint16_t bitsAllocated = 0;
-  uint16_t bitsStored = 0;
-  uint16_t highBit = 0;
-  uint16_t pixelRepresentation = 0;
-  uint16_t planarConfiguration = 0;
-};
 
 Layout ReadLayout(DcmDataset& ds, const std::string& xferUid) {
   Layout l;
@@ -168,13 +128,13 @@ Layout ReadLayout(DcmDataset& ds, const std::string& xferUid) {
   // ACR-NEMA style files (no Photometric Interpretation) are grayscale.
   l.photometric = Text(ds, DCM_PhotometricInterpretation).value_or(l.samplesPerPixel == 1 ? "MONOCHROME2" : "RGB");
   if (l.bitsAllocated != 8 && l.bitsAllocated != 16 && l.bitsAllocated != 32)
-    Fail(kUnsupportedLayout, "BitsAllocated " + std::to_string(l.bitsAllocated) + " is not supported (8, 16 or 32)");
+    Fail(kUnsupportedLayout, "BitsAllocated " + std::to_string(l.bitsAllocated) + " is not supported (8, 16 or 32; transfer syntax " + xferUid + ")");
   if (l.bitsStored == 0 || l.bitsStored > l.bitsAllocated || l.highBit >= l.bitsAllocated || l.highBit + 1 < l.bitsStored)
     Fail(kCorrupt, "BitsStored/HighBit do not fit BitsAllocated (transfer syntax " + xferUid + ")");
   if (l.samplesPerPixel != 1 && l.samplesPerPixel != 3)
-    Fail(kUnsupportedLayout, "SamplesPerPixel " + std::to_string(l.samplesPerPixel) + " is not supported (1 or 3)");
+    Fail(kUnsupportedLayout, "SamplesPerPixel " + std::to_string(l.samplesPerPixel) + " is not supported (1 or 3; transfer syntax " + xferUid + ")");
   const uint64_t samples = uint64_t{l.rows} * l.columns * l.samplesPerPixel * l.frames;
-  if (samples > kMaxSamples) Fail(kUnsupportedLayout, "the image has more than 2^28 samples");
+  if (samples > kMaxSamples) Fail(kUnsupportedLayout, "the image has more than 2^28 samples (transfer syntax " + xferUid + ")");
   return l;
 }
 
@@ -446,7 +406,7 @@ Napi::Value GuardedDecode(const Napi::CallbackInfo& info) {
   }
 }
 
-}  // namespace
+}  // namespace detail
 
 void RegisterPixels(Napi::Env env, Napi::Object exports) {
   static std::once_flag once;
@@ -456,7 +416,7 @@ void RegisterPixels(Napi::Env env, Napi::Object exports) {
     DJLSDecoderRegistration::registerCodecs();
     DcmRLEDecoderRegistration::registerCodecs();
   });
-  exports.Set("decodeDicomPixels", Napi::Function::New(env, GuardedDecode, "decodeDicomPixels"));
+  exports.Set("decodeDicomPixels", Napi::Function::New(env, detail::GuardedDecode, "decodeDicomPixels"));
 }
 
 }  // namespace aibridge::pixels

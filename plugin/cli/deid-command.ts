@@ -9,7 +9,7 @@ import { readRoutingHeader, type RoutingHeader } from '../gateway/dicom-routing-
 import type { Logger } from '../gateway/logger.js';
 import { PhiVault } from '../gateway/vault/phi-vault.js';
 import { collectInputs, type DeidInput, type DeidInputProblem } from './deid-inputs.js';
-import { DEID_USAGE, parseDeidOptions, type DeidFilesOptions } from './deid-options.js';
+import { DEFAULT_CLEAN_PIXELS_MODALITIES, DEID_USAGE, parseDeidOptions, type DeidFilesOptions } from './deid-options.js';
 import { deidentifyReport } from './deid-report.js';
 import { repoRoot } from './repo-root.js';
 
@@ -217,6 +217,7 @@ async function runFiles(options: DeidFilesOptions): Promise<number> {
     profile: options.profile,
     deidDirectory: staging,
     siteKeyFile: options.keyFile,
+    cleanPixels: { apply: options.cleanPixels, modalities: DEFAULT_CLEAN_PIXELS_MODALITIES, mode: 'all-text' },
   }, log);
   const run: Run = { options, pool, staging, vault, lock: new KeyedLock() };
   let written = 0;

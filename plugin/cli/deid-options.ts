@@ -6,6 +6,9 @@ import { CliError } from './errors.js';
 export const DEID_PROFILES = ['basic', 'research'] as const;
 export type DeidProfileName = (typeof DEID_PROFILES)[number];
 
+/** The same default as AiBridge.CleanPixelsModalities (config/aibridge.schema.json). */
+export const DEFAULT_CLEAN_PIXELS_MODALITIES: readonly string[] = ['US', 'SC', 'OT', 'XC', 'DOC'];
+
 export const DEFAULT_SITE_KEY_FILE = 'orthanc-ai-bridge-site.key';
 
 /** Upper bound of the default worker count: more rarely helps, each worker holds a Node process. */
@@ -18,6 +21,8 @@ export interface DeidFilesOptions {
   readonly keyFile: string;
   readonly vault: string | undefined;
   readonly workers: number;
+  /** Clean Pixel Data: 'auto' (US, SC, OT, XC, DOC and BurnedInAnnotation YES), 'always' (--clean-pixels), 'never' (--no-clean-pixels). */
+  readonly cleanPixels: 'auto' | 'always' | 'never';
   readonly inputs: readonly string[];
 }
 
@@ -30,7 +35,8 @@ export interface DeidReportOptions {
 export type DeidOptions = DeidFilesOptions | DeidReportOptions | { readonly mode: 'help' };
 
 export const DEID_USAGE = `Usage:
-  orthanc-ai-bridge deid --out OUT [--profile basic|research] [--key-file K] [--vault V] [--workers N] INPUT...
+  orthanc-ai-bridge deid --out OUT [--profile basic|research] [--key-file K] [--vault V] [--workers N]
+                         [--clean-pixels | --no-clean-pixels] INPUT...
   orthanc-ai-bridge deid --report FILE [--header DICOMFILE]
 
 deid  De-identifies DICOM files through the sealed worker pool (PS3.15 profile,
@@ -56,6 +62,12 @@ Options:
   --vault V          record each result (pseudonyms, UID map, link token) in the PHI
                      vault SQLite file V (created 0600); without it no re-link mapping is kept
   --workers N        sealed worker processes (default: CPUs, at most ${DEFAULT_MAX_WORKERS})
+  --clean-pixels     Clean Pixel Data for every image: burned-in text covered with filled
+                     boxes, pixel data rewritten uncompressed. Without either flag: images
+                     of modality ${DEFAULT_CLEAN_PIXELS_MODALITIES.join(', ')} and any image with
+                     BurnedInAnnotation YES; an image that needs cleaning and cannot be
+                     cleaned is quarantined
+  --no-clean-pixels  no Clean Pixel Data: pixels pass through untouched
   --report FILE      de-identify the report FILE instead of DICOM files
   --header DICOMFILE with --report: take the identifiers to scrub (patient, physicians,
                      institution, IDs…) from this DICOM file too
@@ -87,6 +99,8 @@ export function parseDeidOptions(args: readonly string[]): DeidOptions {
         'key-file': { type: 'string' },
         vault: { type: 'string' },
         workers: { type: 'string' },
+        'clean-pixels': { type: 'boolean' },
+        'no-clean-pixels': { type: 'boolean' },
         report: { type: 'string' },
         header: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -104,7 +118,7 @@ export function parseDeidOptions(args: readonly string[]): DeidOptions {
   if (v.help === true) return { mode: 'help' };
 
   if (v.report !== undefined) {
-    const extra = (['out', 'profile', 'key-file', 'vault', 'workers'] as const).find((o) => v[o] !== undefined);
+    const extra = (['out', 'profile', 'key-file', 'vault', 'workers', 'clean-pixels', 'no-clean-pixels'] as const).find((o) => v[o] !== undefined);
     if (extra !== undefined) throw usageError(`--${extra} does not apply to --report`, `--${extra}`);
     if (parsed.positionals.length > 0) throw usageError(`--report takes no INPUT files (got "${parsed.positionals[0] ?? ''}")`, '--report');
     return { mode: 'report', report: path.resolve(v.report), header: v.header === undefined ? undefined : path.resolve(v.header) };
@@ -116,8 +130,11 @@ export function parseDeidOptions(args: readonly string[]): DeidOptions {
   if (!(DEID_PROFILES as readonly string[]).includes(profile)) {
     throw usageError(`--profile must be one of ${DEID_PROFILES.join(', ')}, got "${profile}"`, '--profile');
   }
+  if (v['clean-pixels'] === true && v['no-clean-pixels'] === true) throw usageError('--clean-pixels and --no-clean-pixels exclude each other', '--clean-pixels');
+  const cleanPixels = v['clean-pixels'] === true ? 'always' : v['no-clean-pixels'] === true ? 'never' : 'auto';
   return {
     mode: 'files',
+    cleanPixels,
     out: path.resolve(v.out),
     profile: profile as DeidProfileName,
     keyFile: path.resolve(v['key-file'] ?? DEFAULT_SITE_KEY_FILE),

@@ -12,6 +12,8 @@ export interface DeidInitRequest {
   readonly deidDirectory: string;
   /** phi/site.key: keyed HMAC secret, mode 0600. */
   readonly siteKeyFile: string;
+  /** Absent: 'never'. */
+  readonly cleanPixels?: CleanPixelsSettings;
 }
 
 export interface SealSummary {
@@ -56,6 +58,45 @@ export interface VaultEntry {
   readonly seriesInstanceUid: { readonly original: string; readonly deid: string };
 }
 
+/** Clean Pixel Data settings the gateway hands to each worker (AiBridge.CleanPixels*). */
+export interface CleanPixelsSettings {
+  /** 'auto': images of `modalities` and any image with BurnedInAnnotation YES; 'always': every image; 'never'. */
+  readonly apply: 'auto' | 'always' | 'never';
+  readonly modalities: readonly string[];
+  /** 'all-text': cover every text region found; 'identifiers-only': keep text that matches no identifier rule. */
+  readonly mode: 'all-text' | 'identifiers-only';
+}
+
+/** One filled box, for the audit log: where and why, never the text read. */
+export interface PixelBoxRecord {
+  /** 0-based frame index. */
+  readonly frame: number;
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+  readonly reason: 'identifier' | 'text' | 'device-rule';
+  readonly rule: string;
+}
+
+/** What Clean Pixel Data did to one instance (audit.jsonl, PHI zone). */
+export interface PixelCleaningRecord {
+  /** Transfer syntax of the original and of the de-identified copy (Explicit VR LE once a box was filled). */
+  readonly transferSyntaxUid: string;
+  readonly outputTransferSyntaxUid: string;
+  readonly photometricInterpretation: string;
+  readonly outputPhotometricInterpretation: string;
+  readonly frames: number;
+  readonly mode: 'all-text' | 'identifiers-only';
+  /** Which finders searched the frames: 'ocr', 'device-rules'. */
+  readonly finders: readonly string[];
+  readonly boxes: readonly PixelBoxRecord[];
+  /** Text regions left visible (identifiers-only mode). */
+  readonly keptTextRegions: number;
+  /** (0028,0301) as written. */
+  readonly burnedInAnnotation: string;
+}
+
 export interface DeidSuccess {
   readonly k: 'deidResult';
   readonly ok: true;
@@ -65,6 +106,8 @@ export interface DeidSuccess {
   readonly vault: VaultEntry;
   /** Kinds and counts of text hits replaced by fiducials (never the values). */
   readonly textHits: Readonly<Record<string, number>>;
+  /** Present when Clean Pixel Data searched the instance's pixels. */
+  readonly pixels?: PixelCleaningRecord;
 }
 
 export interface DeidFailure {

@@ -1,3 +1,8 @@
+import type { CleanPixelsSettings } from '../core/deid-messages';
+import type { PixelCleaner } from './burned-in/clean-pixel-data';
+import { prepareJpeg2000 } from '../pixels/jpeg2000';
+import { createOcrFinder } from './burned-in/ocr-finder-slot';
+import { PixelRegionRules } from './burned-in/pixel-regions';
 import { DeidPolicyError, loadPolicy, type DeidPolicy } from './policy';
 import { compilePolicy, type CompiledPolicy } from './native-dicom';
 import type { SiteKey } from './pseudonyms';
@@ -10,6 +15,8 @@ export interface DeidEngine {
   readonly key: SiteKey;
   readonly whitelist: ReadonlySet<string>;
   readonly termSets: TermSetCache;
+  /** Clean Pixel Data; absent: pixels pass through untouched. */
+  readonly pixels?: PixelCleaner;
 }
 
 /**
@@ -28,8 +35,20 @@ export function compileDeidPolicy(policy: DeidPolicy): CompiledPolicy {
   return compilePolicy(table);
 }
 
-export function createDeidEngine(profile: string, key: SiteKey): DeidEngine {
+export function createDeidEngine(profile: string, key: SiteKey, pixels?: PixelCleaner): DeidEngine {
   const policy = loadPolicy(profile);
   const whitelist = loadWhitelist();
-  return { policy, compiled: compileDeidPolicy(policy), key, whitelist, termSets: new TermSetCache(whitelist) };
+  return { policy, compiled: compileDeidPolicy(policy), key, whitelist, termSets: new TermSetCache(whitelist), ...(pixels ? { pixels } : {}) };
+}
+
+/**
+ * The pixel cleaner for `settings` ('never' → none): device rules loaded and
+ * the OCR finder created now, before the worker seals.
+ */
+export async function createPixelCleaner(settings: CleanPixelsSettings | undefined, regionsFile?: string): Promise<PixelCleaner | undefined> {
+  if (settings === undefined || settings.apply === 'never') return undefined;
+  const deviceRules = PixelRegionRules.load(regionsFile);
+  prepareJpeg2000();
+  const ocr = await createOcrFinder();
+  return { settings, deviceRules, ...(ocr ? { ocr } : {}) };
 }

@@ -1,9 +1,16 @@
 import { deidUid } from '../core/uid';
 import type { VaultEntry } from '../core/deid-messages';
 import type { DeidEngine } from './deid-engine';
-import { DeidNativeError, openDicomFile, parseDicom, type ApplyPlan, type DicomDocument } from './native-dicom';
+import { readFileSync } from 'node:fs';
+
+import { AiBridgeError } from '../core/ai-bridge-error';
+import { DeidentificationMethod } from '../core/codes';
+import type { PixelCleaningRecord } from '../core/deid-messages';
+import { cleanPixelData, findText, needsPixelCleaning } from './burned-in/clean-pixel-data';
+import { readStoredImage } from './burned-in/stored-image';
+import { DeidNativeError, openDicomFile, parseDicom, type ApplyPlan, type DicomDocument, type InspectResult } from './native-dicom';
 import { base32, dateShiftDays, keyedDigest, patientPseudonyms, pseudonymFor, type SiteKey } from './pseudonyms';
-import { fitToVr, scrubText } from './text';
+import { fitToVr, scrubText, type TermSets } from './text';
 
 export type { DeidEngine } from './deid-engine';
 
@@ -16,6 +23,8 @@ export interface OriginalReferences {
 
 /** The decisions for one instance: what the native rewrite applies, what the vault records. */
 interface InstancePlan {
+  readonly found: InspectResult;
+  readonly terms: TermSets;
   readonly plan: ApplyPlan;
   readonly vault: VaultEntry;
   readonly textHits: Readonly<Record<string, number>>;
@@ -25,6 +34,8 @@ export interface DeidentifiedInstance {
   readonly bytes: Buffer;
   readonly vault: VaultEntry;
   readonly textHits: Readonly<Record<string, number>>;
+  /** Present when Clean Pixel Data searched the pixels. */
+  readonly pixels?: PixelCleaningRecord;
 }
 
 export interface DeidentifiedFile {
@@ -33,6 +44,7 @@ export interface DeidentifiedFile {
   readonly pixelDataSpliced: boolean;
   readonly vault: VaultEntry;
   readonly textHits: Readonly<Record<string, number>>;
+  readonly pixels?: PixelCleaningRecord;
 }
 
 /** The namespace of every UID this site remaps: one namespace, so references stay consistent across instances. */
@@ -73,8 +85,87 @@ export function deidentifyFile(
   }
 }
 
-function planInstance(engine: DeidEngine, document: DicomDocument, references: OriginalReferences): InstancePlan {
-  const found = document.inspect(engine.compiled);
+/**
+ * deidentifyInstance with Clean Pixel Data when the engine has a pixel cleaner
+ * and the instance needs it (burned-in/clean-pixel-data.ts): the pixels are
+ * searched and the boxes filled before the header rewrite, and the option
+ * code DCM 113101 joins the method codes. `label` names the input in errors
+ * (an Orthanc instance id or a file path, never a patient value). Any pixel
+ * failure (corrupt stream, frame of the wrong length, unsupported syntax, no
+ * finder) is thrown: the caller quarantines, it never passes the pixels on.
+ */
+export async function deidentifyInstanceCleaningPixels(
+  engine: DeidEngine, original: Buffer, references: OriginalReferences, label: string,
+): Promise<DeidentifiedInstance> {
+  const document = parseDicom(original);
+  try {
+    const decided = planInstance(engine, document, references);
+    const pixels = await cleanIfNeeded(engine, document, decided, label);
+    return { bytes: document.apply(engine.compiled, pixels?.plan ?? decided.plan), vault: decided.vault, textHits: decided.textHits, ...(pixels ? { pixels: pixels.record } : {}) };
+  } finally {
+    document.dispose();
+  }
+}
+
+/**
+ * deidentifyFile with Clean Pixel Data: an instance that needs no cleaning
+ * keeps the splice (header parsed, pixel data copied by the kernel); one that
+ * needs it is read whole and parsed again, since its pixels must be decoded.
+ */
+export async function deidentifyFileCleaningPixels(
+  engine: DeidEngine, inputPath: string, references: OriginalReferences, outputPath: (vault: VaultEntry) => string,
+): Promise<DeidentifiedFile> {
+  const header = openDicomFile(inputPath);
+  let cleaning: boolean;
+  try {
+    const found = header.inspect(engine.compiled);
+    cleaning = engine.pixels !== undefined && needsPixelCleaning(engine.pixels.settings, found);
+    if (!cleaning) {
+      const decided = planInstance(engine, header, references, found);
+      const written = header.applyToFile(engine.compiled, decided.plan, outputPath(decided.vault));
+      return { ...written, vault: decided.vault, textHits: decided.textHits };
+    }
+  } finally {
+    header.dispose();
+  }
+  const document = parseDicom(readFileSync(inputPath));
+  try {
+    const decided = planInstance(engine, document, references);
+    const pixels = await cleanIfNeeded(engine, document, decided, inputPath);
+    const written = document.applyToFile(engine.compiled, pixels?.plan ?? decided.plan, outputPath(decided.vault));
+    return { ...written, vault: decided.vault, textHits: decided.textHits, ...(pixels ? { pixels: pixels.record } : {}) };
+  } finally {
+    document.dispose();
+  }
+}
+
+async function cleanIfNeeded(
+  engine: DeidEngine, document: DicomDocument, decided: InstancePlan, label: string,
+): Promise<{ readonly record: PixelCleaningRecord; readonly plan: ApplyPlan } | undefined> {
+  const cleaner = engine.pixels;
+  // No Pixel Data (an encapsulated PDF, an SR): nothing can be burned in.
+  if (cleaner === undefined || !decided.found.hasPixelData || !needsPixelCleaning(cleaner.settings, decided.found)) return undefined;
+  let record: PixelCleaningRecord;
+  try {
+    const image = readStoredImage(document);
+    const found = await findText(image, cleaner, decided.terms);
+    record = cleanPixelData(document, image, found, cleaner.settings.mode);
+  } catch (error) {
+    // Same code (AIB_PIXELS_*, AIB_DEID_PIXELS_*), never transient, and the message names the input.
+    if (error instanceof AiBridgeError) throw new AiBridgeError(error.code, `Clean Pixel Data of ${label}: ${error.message}`, error.details, false);
+    throw error;
+  }
+  const markers = {
+    ...decided.plan.markers,
+    // PS3.15 E.1.1: each option applied is recorded in (0012,0064).
+    methodCodes: [...decided.plan.markers.methodCodes, DeidentificationMethod.CleanPixelDataOption],
+    burnedInAnnotation: record.burnedInAnnotation === 'NO' ? 'NO' as const : 'YES' as const,
+  };
+  return { record, plan: { ...decided.plan, markers } };
+}
+
+function planInstance(engine: DeidEngine, document: DicomDocument, references: OriginalReferences, inspected?: InspectResult): InstancePlan {
+  const found = inspected ?? document.inspect(engine.compiled);
   const key = engine.key;
   const patientId = found.patient.id;
   const pseudonyms = patientPseudonyms(key, { id: patientId, name: found.patient.name });
@@ -115,6 +206,8 @@ function planInstance(engine: DeidEngine, document: DicomDocument, references: O
     return value;
   };
   return {
+    found,
+    terms,
     plan,
     textHits,
     vault: {

@@ -18,6 +18,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 import { AiBridgeError } from '../core/ai-bridge-error';
+import { isPixelErrorCode, PixelError } from '../pixels/pixel-error';
 
 /** dist/plugin/deid → <repo>/build/Release. */
 const ADDON_PATH = join(__dirname, '..', '..', '..', 'build', 'Release', 'aibridge_addon.node');
@@ -68,6 +69,10 @@ export interface InspectResult {
   specificCharacterSet: string;
   sopClassUid: string;
   modality: string;
+  /** (0028,0301) as stored, '' when absent. */
+  burnedInAnnotation: string;
+  /** false for a document from openDicomFile whose pixel data stays in the file (spliced). */
+  hasPixelData: boolean;
   patient: { id: string; name: string; birthDate: string; sex: string; age: string; otherIds: string[] };
   accessionNumber: string;
   studyDate: string;
@@ -86,7 +91,23 @@ export interface ApplyPlan {
     readonly deidentificationMethod: string;
     readonly methodCodes: readonly { readonly value: string; readonly scheme: 'DCM'; readonly meaning: string }[];
     readonly longitudinalTemporalInformationModified: 'MODIFIED' | 'UNMODIFIED' | 'REMOVED';
+    /** Clean Pixel Data's verdict on (0028,0301); absent: the value kept by the profile stays. */
+    readonly burnedInAnnotation?: 'YES' | 'NO';
   };
+}
+
+/** Native samples that replace the Pixel Data (Clean Pixel Data); the output becomes Explicit VR Little Endian. */
+export interface PixelReplacement {
+  /** Colour-by-pixel samples of all frames, 8-bit bytes or 16-bit little-endian words. */
+  readonly data: Buffer;
+  readonly bitsAllocated: 8 | 16;
+  readonly bitsStored: number;
+  readonly highBit: number;
+  readonly samplesPerPixel: number;
+  readonly photometricInterpretation: string;
+  readonly planarConfiguration: 0;
+  /** Present when the pixels were ever lossy: LossyImageCompression 01, method and ratio added when absent. */
+  readonly lossy?: { readonly method?: string; readonly ratio?: string };
 }
 
 export interface WrittenFile {
@@ -100,6 +121,8 @@ interface NativeDocument {
   inspect(policy: object): unknown;
   apply(policy: object, plan: ApplyPlan): unknown;
   applyToFile(policy: object, plan: ApplyPlan, path: string): unknown;
+  storedPixels(): unknown;
+  replacePixels(replacement: PixelReplacement): unknown;
   dispose(): void;
 }
 
@@ -153,6 +176,18 @@ function native<T>(call: () => T): T {
   }
 }
 
+/** Like native(), for the pixel calls: their codes are AIB_PIXELS_* (plugin/pixels/pixel-error.ts). */
+function pixelCall<T>(call: () => T): T {
+  try {
+    return native(call);
+  } catch (error: unknown) {
+    if (error instanceof Error && !(error instanceof AiBridgeError) && isRecord(error) && isPixelErrorCode(error.code)) {
+      throw new PixelError(error.code, error.message);
+    }
+    throw error;
+  }
+}
+
 function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((v) => typeof v === 'string');
 }
@@ -163,7 +198,8 @@ function hasStrings(value: unknown, keys: readonly string[]): value is Record<st
 
 function isInspectResult(value: unknown): value is InspectResult {
   return (
-    hasStrings(value, ['specificCharacterSet', 'sopClassUid', 'modality', 'accessionNumber', 'studyDate']) &&
+    hasStrings(value, ['specificCharacterSet', 'sopClassUid', 'modality', 'burnedInAnnotation', 'accessionNumber', 'studyDate']) &&
+    typeof value.hasPixelData === 'boolean' &&
     hasStrings(value.patient, ['id', 'name', 'birthDate', 'sex', 'age']) &&
     isStringArray(value.patient.otherIds) &&
     isStringArray(value.uids) &&
@@ -227,6 +263,20 @@ export class DicomDocument {
       throw new DeidNativeError('AIB_DEID_WRITE_FAILED', 'the addon answered a malformed write result');
     }
     return { sizeBytes: out.sizeBytes, pixelDataSpliced: out.pixelDataSpliced };
+  }
+
+  /**
+   * The stored samples of every frame, decoded by DCMTK (JPEG 2000 still encoded), for
+   * Clean Pixel Data. Untyped here: plugin/deid/burned-in/stored-image.ts checks the shape.
+   * Throws AiBridgeError AIB_PIXELS_* (the addon's code) for pixel data it cannot read.
+   */
+  storedPixels(): unknown {
+    return pixelCall(() => this.#doc.storedPixels());
+  }
+
+  /** Replaces the Pixel Data before apply (see PixelReplacement). */
+  replacePixels(replacement: PixelReplacement): void {
+    pixelCall(() => this.#doc.replacePixels(replacement));
   }
 
   /** Frees the parsed dataset now instead of at garbage collection. Idempotent. */

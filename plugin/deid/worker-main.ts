@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { AiBridgeError } from '../core/ai-bridge-error';
 import type { Frame } from '../core/frame-codec';
 import { FrameChannel } from '../core/frame-channel';
-import type { DeidFailure, DeidInitRequest, DeidReady, DeidSuccess, VaultEntry } from '../core/deid-messages';
-import { createDeidEngine, type DeidEngine } from './deid-engine';
-import { deidentifyFile, deidentifyInstance } from './deidentify-instance';
+import type { DeidFailure, DeidInitRequest, DeidReady, DeidSuccess, PixelCleaningRecord, VaultEntry } from '../core/deid-messages';
+import { createDeidEngine, createPixelCleaner, type DeidEngine } from './deid-engine';
+import { deidentifyFileCleaningPixels, deidentifyInstanceCleaningPixels } from './deidentify-instance';
 import { SiteKey } from './pseudonyms';
 import { sealProcess } from './seal';
 
@@ -23,18 +23,20 @@ let engine: DeidEngine | undefined;
 let deidDirectory = '';
 
 channel.on('request', (frame) => {
-  if (frame.header.k === 'init') initialise(frame);
-  else if (frame.header.k === 'deid') handle(frame);
+  if (frame.header.k === 'init') void initialise(frame);
+  else if (frame.header.k === 'deid') void handle(frame);
   else channel.reply(frame, { k: 'error', message: `unknown request ${frame.header.k}` });
 });
 // The gateway is our only reason to exist.
 channel.on('closed', () => { process.exit(0); });
 
-function initialise(frame: Frame): void {
+async function initialise(frame: Frame): Promise<void> {
   try {
     if (engine !== undefined) throw new Error('already initialised');
     const init = frame.header as unknown as DeidInitRequest;
-    engine = createDeidEngine(init.profile, SiteKey.loadOrCreate(init.siteKeyFile));
+    // Device rules and the OCR models are files: read them now, before the seal.
+    const pixels = await createPixelCleaner(init.cleanPixels);
+    engine = createDeidEngine(init.profile, SiteKey.loadOrCreate(init.siteKeyFile), pixels);
     deidDirectory = init.deidDirectory;
     mkdirSync(deidDirectory, { recursive: true, mode: 0o700 });
     const seal = sealProcess({ writablePaths: [deidDirectory], readablePaths: [] });
@@ -46,7 +48,7 @@ function initialise(frame: Frame): void {
   }
 }
 
-function handle(frame: Frame): void {
+async function handle(frame: Frame): Promise<void> {
   if (engine === undefined) {
     channel.reply(frame, failure('AIB_DEID_BAD_PLAN', 'worker not initialised', true));
     return;
@@ -60,24 +62,29 @@ function handle(frame: Frame): void {
   try {
     const inputPath = request['inputPath'];
     let reply: DeidSuccess;
+    const instance = `instance ${String(request['instanceId'])}`;
     if (typeof inputPath === 'string') {
       let relative = '';
-      const result = deidentifyFile(engine, inputPath, references, (vault) => {
+      const result = await deidentifyFileCleaningPixels(engine, inputPath, references, (vault) => {
         relative = outputPathFor(vault);
         return join(deidDirectory, relative);
       });
-      reply = { k: 'deidResult', ok: true, outputPath: relative, sizeBytes: result.sizeBytes, vault: result.vault, textHits: result.textHits };
+      reply = { k: 'deidResult', ok: true, outputPath: relative, sizeBytes: result.sizeBytes, vault: result.vault, textHits: result.textHits, ...pixelsOf(result) };
     } else {
-      const result = deidentifyInstance(engine, frame.body, references);
+      const result = await deidentifyInstanceCleaningPixels(engine, frame.body, references, instance);
       const relative = outputPathFor(result.vault);
       writeAtomically(join(deidDirectory, relative), result.bytes);
-      reply = { k: 'deidResult', ok: true, outputPath: relative, sizeBytes: result.bytes.length, vault: result.vault, textHits: result.textHits };
+      reply = { k: 'deidResult', ok: true, outputPath: relative, sizeBytes: result.bytes.length, vault: result.vault, textHits: result.textHits, ...pixelsOf(result) };
     }
     channel.reply(frame, { ...reply });
   } catch (error) {
     if (error instanceof AiBridgeError) channel.reply(frame, failure(error.code, error.message, error.transient));
     else channel.reply(frame, failure('AIB_DEID_WRITE_FAILED', error instanceof Error ? error.message : String(error), true));
   }
+}
+
+function pixelsOf(result: { readonly pixels?: PixelCleaningRecord }): { pixels?: PixelCleaningRecord } {
+  return result.pixels ? { pixels: result.pixels } : {};
 }
 
 /**

@@ -1,5 +1,7 @@
 import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 
+import type { PixelCleaningRecord } from '../core/deid-messages';
+
 export interface AuditEntry {
   readonly event: string;
   readonly jobId?: number;
@@ -8,6 +10,8 @@ export interface AuditEntry {
   readonly detail?: string;
   /** The Orthanc user who asked for the action, when one did (admin UI). */
   readonly user?: string;
+  /** event 'pixels-cleaned': what Clean Pixel Data covered in the instance. */
+  readonly pixels?: PixelCleaningRecord;
 }
 
 export type AuditLine = AuditEntry & { readonly at: string };

@@ -29,6 +29,9 @@ export interface AiBridgeConfig {
   readonly SeriesQuietSeconds: number;
   readonly PhiViewers: readonly string[];
   readonly ViewerUrl: string;
+  readonly CleanPixels: 'auto' | 'always' | 'never';
+  readonly CleanPixelsModalities: readonly string[];
+  readonly CleanPixelsMode: 'all-text' | 'identifiers-only';
   readonly Central?: CentralConfig;
 }
 

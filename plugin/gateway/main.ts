@@ -84,6 +84,7 @@ async function main(): Promise<void> {
     profile: config.DeidProfile,
     deidDirectory: layout.deid,
     siteKeyFile: layout.siteKey,
+    cleanPixels: { apply: config.CleanPixels, modalities: config.CleanPixelsModalities, mode: config.CleanPixelsMode },
   }, log);
   deidPool.start();
 
@@ -126,7 +127,7 @@ async function main(): Promise<void> {
   (a) => ({ label: `annotation ${a.id} (${a.unit} ${a.modelId}@${a.modelVersion})`, audit: { annotationId: a.id } }));
   const seriesWatch = new SeriesWatch(orthanc, annotations, config.SeriesQuietSeconds * 1000, log, () => { annotationPipeline.kick(); });
 
-  const instanceStages = [new FetchInstanceStage(orthanc, (uid) => annotations.ownResult(uid)), new DeidentifyStage(orthanc, deidPool, vault)];
+  const instanceStages = [new FetchInstanceStage(orthanc, (uid) => annotations.ownResult(uid)), new DeidentifyStage(orthanc, deidPool, vault, audit)];
   const pipeline = new Pipeline(store, config.Annotate
     ? [...instanceStages, new QueueAnnotationStage(orthanc, annotator, annotations, () => { annotationPipeline.kick(); })]
     : instanceStages, {

@@ -65,6 +65,14 @@ function load(): OpenJpegModule {
   return openjpeg;
 }
 
+/**
+ * Reads and instantiates the OpenJPEG wasm now: the sealed de-id worker calls
+ * this before it seals, so no file is read once PHI has arrived.
+ */
+export function prepareJpeg2000(): void {
+  load();
+}
+
 export interface Jpeg2000Frame {
   readonly width: number;
   readonly height: number;

@@ -1,4 +1,4 @@
-import { isDeidReady, isDeidResult, type DeidReady, type DeidRequest, type DeidResult } from '../../core/deid-messages';
+import { isDeidReady, isDeidResult, type CleanPixelsSettings, type DeidReady, type DeidRequest, type DeidResult } from '../../core/deid-messages';
 import { GatewayError } from '../gateway-errors';
 import type { Logger } from '../logger';
 import { ProcessLostError, ProcessPool } from '../workers/process-pool';
@@ -10,6 +10,8 @@ export interface DeidWorkerPoolOptions {
   readonly profile: string;
   readonly deidDirectory: string;
   readonly siteKeyFile: string;
+  /** Absent: Clean Pixel Data off. */
+  readonly cleanPixels?: CleanPixelsSettings;
 }
 
 /**
@@ -29,7 +31,8 @@ export class DeidWorkerPool {
       name: 'de-identification worker',
       processes: options.workers,
       script: options.script,
-      init: { k: 'init', profile: options.profile, deidDirectory: options.deidDirectory, siteKeyFile: options.siteKeyFile },
+      init: { k: 'init', profile: options.profile, deidDirectory: options.deidDirectory, siteKeyFile: options.siteKeyFile,
+        ...(options.cleanPixels ? { cleanPixels: options.cleanPixels } : {}) },
       acceptReady: (header) => {
         if (!isDeidReady(header)) return typeof header['message'] === 'string' ? header['message'] : 'no ready message';
         if (!header.seal.seccomp) return 'it reports no seccomp seal';

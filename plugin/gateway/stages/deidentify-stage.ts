@@ -1,4 +1,5 @@
 import type { OrthancRest } from '../../sdk';
+import type { AuditLog } from '../audit-log';
 import type { DeidWorkerPool } from '../deid/deid-worker-pool';
 import { readRoutingHeader } from '../dicom-routing-header';
 import { GatewayError } from '../gateway-errors';
@@ -16,11 +17,13 @@ export class DeidentifyStage implements Stage {
   readonly #orthanc: OrthancRest;
   readonly #pool: DeidWorkerPool;
   readonly #vault: PhiVault;
+  readonly #audit: AuditLog;
 
-  constructor(orthanc: OrthancRest, pool: DeidWorkerPool, vault: PhiVault) {
+  constructor(orthanc: OrthancRest, pool: DeidWorkerPool, vault: PhiVault, audit: AuditLog) {
     this.#orthanc = orthanc;
     this.#pool = pool;
     this.#vault = vault;
+    this.#audit = audit;
   }
 
   async run(job: Job, work: JobWork): Promise<StageResult> {
@@ -35,11 +38,14 @@ export class DeidentifyStage implements Stage {
         { instanceId: job.instanceId, workerCode: result.code }, result.transient);
     }
     this.#vault.record(job.instanceId, result.vault);
+    // Before the job is reported done: the boxes covered (frame, place, reason, rule; never the text).
+    if (result.pixels) this.#audit.append({ event: 'pixels-cleaned', jobId: job.id, instanceId: job.instanceId, pixels: result.pixels });
     work.deid = { path: result.outputPath, linkToken: result.vault.linkToken };
     const hits = Object.entries(result.textHits).map(([kind, n]) => `${n} ${kind}`).join(', ');
+    const boxes = result.pixels ? `, ${String(result.pixels.boxes.length)} pixel box(es) filled` : '';
     return {
       facts: { deidPath: result.outputPath, linkToken: result.vault.linkToken },
-      outcome: hits === '' ? 'de-identified' : `de-identified (text scrubbed: ${hits})`,
+      outcome: (hits === '' ? 'de-identified' : `de-identified (text scrubbed: ${hits})`) + boxes,
     };
   }
 }
