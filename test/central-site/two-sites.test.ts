@@ -131,8 +131,12 @@ describe('two sites and a central server: models, rollback, category requests, e
       assert.equal(installed.signature.verified, true);
       assert.equal(installed.commissioning?.passed, true);
       assert.equal(model.rollbackTo, '1.0.0');
-      const link = (await models(site)).central ?? assert.fail('no central link status');
-      assert.ok(link.catalogueSerial !== null && link.lastPollAt !== null);
+      // The link records the poll once the whole catalogue is handled, which may be just after the swap.
+      const link = await eventually(async () => {
+        const central = (await models(site)).central ?? assert.fail('no central link status');
+        return central.catalogueSerial !== null && central.lastPollAt !== null ? central : undefined;
+      }, 'the link status of the poll', 500);
+      assert.equal(link.lastError, null);
     }
     assert.equal(a.pid(), pidA, 'Orthanc was not restarted');
     // With two annotator processes at site B, one link: the version was installed once, nobody tried twice.
