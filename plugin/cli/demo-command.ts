@@ -115,7 +115,8 @@ export async function runDemo(orthanc: RunningOrthanc): Promise<void> {
         `(SR and GSPS; Orthanc Explorer: ${orthanc.baseUrl}/app/explorer.html)\n`);
     }
   }
-  process.stdout.write(`\nDetails of one job: ${orthanc.baseUrl}/ai-bridge/jobs/<job>; of an annotation: ${orthanc.baseUrl}/ai-bridge/annotations/<id>; ` +
+  process.stdout.write(`\nAdmin UI (dashboard, jobs, quarantine, models, privacy): ${orthanc.baseUrl}/ai-bridge/ui/\n`);
+  process.stdout.write(`Details of one job: ${orthanc.baseUrl}/ai-bridge/jobs/<job>; of an annotation: ${orthanc.baseUrl}/ai-bridge/annotations/<id>; ` +
     `plugin messages are in ${orthanc.logPath} (lines with "ai-bridge:").\n`);
 }
 
