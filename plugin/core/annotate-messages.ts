@@ -133,9 +133,11 @@ export interface AnnotatorCentralInit {
   readonly central?: CentralLinkSettings;
 }
 
+/** One installed version of a model: GET /ai-bridge/models shows it as is (ModelVersionView). */
 export interface InstalledVersionInfo {
   readonly version: string;
   readonly installedAt: string | null;
+  /** Where the package came from: built into this repository, the central registry, or installed by hand. */
   readonly source: 'bundled' | 'central' | 'manual';
   readonly signature: { readonly keyId: string; readonly verified: boolean };
   readonly commissioning: { readonly passed: boolean; readonly fraction: number; readonly passMark: number } | null;
@@ -147,7 +149,9 @@ export interface InstalledModelInfo {
   readonly unit: 'instance' | 'series';
   readonly modalities: readonly string[];
   readonly bodyParts: readonly string[];
+  /** The version serving now (null: installed but none active). */
   readonly active: string | null;
+  /** The version a rollback would return to. */
   readonly rollbackTo: string | null;
   readonly versions: readonly InstalledVersionInfo[];
 }

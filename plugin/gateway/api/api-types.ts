@@ -1,4 +1,5 @@
 // JSON shapes of the /ai-bridge/ REST API, shared with the web UI and tests.
+import type { InstalledModelInfo, InstalledVersionInfo } from '../../core/annotate-messages';
 import type { SealSummary } from '../../core/deid-messages';
 import type { AnnotationState } from '../annotation/annotation-store';
 import type { JobState } from '../job';
@@ -125,27 +126,9 @@ export interface AnnotationDetailResponse extends AnnotationView {
  * and POST /ai-bridge/models/{id}/activate ({"version": "..."}) answer with
  * the model's ModelView after the change.
  */
-export interface ModelVersionView {
-  readonly version: string;
-  readonly installedAt: string | null;
-  /** Where the package came from: built into this repository, the central registry, or installed by hand. */
-  readonly source: 'bundled' | 'central' | 'manual';
-  readonly signature: { readonly keyId: string; readonly verified: boolean };
-  readonly commissioning: { readonly passed: boolean; readonly fraction: number; readonly passMark: number } | null;
-}
-
-export interface ModelView {
-  readonly id: string;
-  readonly name: string;
-  readonly unit: 'instance' | 'series';
-  readonly modalities: readonly string[];
-  readonly bodyParts: readonly string[];
-  /** The version serving now (null: installed but none active). */
-  readonly active: string | null;
-  /** The version a rollback would return to. */
-  readonly rollbackTo: string | null;
-  readonly versions: readonly ModelVersionView[];
-}
+/** The annotator's own description of an installed model (plugin/core/annotate-messages.ts), served as is. */
+export type ModelVersionView = InstalledVersionInfo;
+export type ModelView = InstalledModelInfo;
 
 export interface ModelListResponse {
   readonly models: readonly ModelView[];
