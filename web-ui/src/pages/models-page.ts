@@ -1,10 +1,10 @@
 import { html, nothing, type TemplateResult } from 'lit';
 
-import type { ModelListResponse, ModelView } from '../../../plugin/gateway/api/api-types';
+import type { CategoryRequestsResponse, ModelListResponse, ModelView } from '../../../plugin/gateway/api/api-types';
 import { formatTime, getJson, RequestError, send } from '../api';
 import { Page } from '../page';
 
-type State = { readonly kind: 'loading' } | { readonly kind: 'unavailable'; readonly why: string } | { readonly kind: 'ready'; readonly data: ModelListResponse };
+type State = { readonly kind: 'loading' } | { readonly kind: 'unavailable'; readonly why: string } | { readonly kind: 'ready'; readonly data: ModelListResponse; readonly requests: CategoryRequestsResponse };
 
 export class ModelsPage extends Page {
   static override properties = { state: { state: true }, error: { state: true }, message: { state: true } };
@@ -26,7 +26,8 @@ export class ModelsPage extends Page {
 
   async #load(): Promise<void> {
     try {
-      this.state = { kind: 'ready', data: await getJson<ModelListResponse>('models') };
+      const [data, requests] = await Promise.all([getJson<ModelListResponse>('models'), getJson<CategoryRequestsResponse>('central/requests')]);
+      this.state = { kind: 'ready', data, requests };
     } catch (error) {
       // Annotation switched off (503 AIB_API_UNAVAILABLE) or a gateway without the registry (404): say so rather than show an error.
       if (error instanceof RequestError && (error.status === 404 || error.status === 503)) this.state = { kind: 'unavailable', why: error.message };
@@ -79,7 +80,28 @@ export class ModelsPage extends Page {
             </tr>`)}</tbody>
           </table>
           ${m.rollbackTo === null ? nothing : html`<button type="button" @click=${() => { void this.#rollback(m); }}>Roll ${m.name} back to ${m.rollbackTo}</button>`}
-        </section>`)}`;
+        </section>`)}
+      ${this.#requests(state.requests)}`;
+  }
+
+  /** The central server's requests for studies of a new scan category, and what this site did for each. */
+  #requests(r: CategoryRequestsResponse): TemplateResult {
+    return html`
+      <section data-testid="category-requests" aria-label="Category requests">
+        <h2>Category requests from the central server</h2>
+        ${!r.answering ? html`<p>This site does not answer category requests (no <code>AiBridge.Central</code>, or <code>AnswerCategoryRequests</code> false).</p>`
+          : r.requests.length === 0 ? html`<p>No request received.</p>` : html`
+          <table>
+            <thead><tr><th scope="col">Category</th><th scope="col">Wanted</th><th scope="col">Search</th><th scope="col">Studies found</th>
+              <th scope="col">De-identified</th><th scope="col">Uploaded</th><th scope="col">Refused</th><th scope="col">Updated</th></tr></thead>
+            <tbody>${r.requests.map((q) => html`<tr>
+              <td>${q.category.modality} ${q.category.bodyPart}${q.open ? '' : ' (closed)'}</td><td>${q.studiesWanted}</td>
+              <td>${q.search.state}${q.search.error === null ? '' : html` <span class="error">${q.search.error}</span>`}</td>
+              <td>${q.search.studiesFound}</td><td>${q.search.instancesDeidentified} / ${q.search.instances}</td>
+              <td>${q.uploads.instancesUploaded} instances, ${q.uploads.studiesUploaded} studies</td><td>${q.uploads.instancesRefused}</td>
+              <td>${formatTime(q.updatedAt)}</td></tr>`)}</tbody>
+          </table>`}
+      </section>`;
   }
 }
 customElements.define('aib-models-page', ModelsPage);
