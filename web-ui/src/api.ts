@@ -1,4 +1,6 @@
 // The only way the UI talks to the server: the /ai-bridge/ REST API, same origin.
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+
 import type { ApiError } from '../../plugin/gateway/api/api-types';
 
 /** /ai-bridge/ui/ — the <base> the gateway writes into index.html. */
@@ -55,7 +57,7 @@ export async function send<T>(method: 'POST' | 'DELETE', path: string, body?: un
  * body. Orthanc answers a plugin's REST callback as one complete body, so
  * Server-Sent Events cannot stream through it; polling is the live channel.
  */
-export class Poller<T> {
+export class Poller<T> implements ReactiveController {
   readonly #path: () => string;
   readonly #intervalMs: number;
   readonly #onValue: (value: T) => void;
@@ -65,11 +67,21 @@ export class Poller<T> {
   #timer: number | undefined;
   #stopped = true;
 
-  constructor(path: () => string, intervalMs: number, onValue: (value: T) => void, onError: (error: RequestError | Error) => void) {
+  /** Polls while `host` is in the document: a Lit controller, so pages need no connect/disconnect code of their own. */
+  constructor(host: ReactiveControllerHost, path: () => string, intervalMs: number, onValue: (value: T) => void, onError: (error: RequestError | Error) => void) {
     this.#path = path;
     this.#intervalMs = intervalMs;
     this.#onValue = onValue;
     this.#onError = onError;
+    host.addController(this);
+  }
+
+  hostConnected(): void {
+    this.start();
+  }
+
+  hostDisconnected(): void {
+    this.stop();
   }
 
   start(): void {

@@ -18,7 +18,7 @@ export class BulkPage extends Page {
   declare runs: BulkListResponse | undefined;
   declare error: string;
   declare message: string;
-  readonly #poller = new Poller<BulkListResponse>(() => 'bulk', 2000, (v) => { this.runs = v; }, (e) => { this.error = e.message; });
+  readonly #poller = new Poller<BulkListResponse>(this, () => 'bulk', 2000, (v) => { this.runs = v; }, (e) => { this.error = e.message; });
 
   constructor() {
     super();
@@ -27,15 +27,6 @@ export class BulkPage extends Page {
     this.message = '';
   }
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    this.#poller.start();
-  }
-
-  override disconnectedCallback(): void {
-    this.#poller.stop();
-    super.disconnectedCallback();
-  }
 
   async #start(event: Event): Promise<void> {
     event.preventDefault();

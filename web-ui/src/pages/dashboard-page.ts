@@ -12,8 +12,8 @@ export class DashboardPage extends Page {
   declare stats: StatsResponse | undefined;
   declare health: HealthResponse | undefined;
   declare error: string;
-  readonly #stats = new Poller<StatsResponse>(() => 'stats?minutes=30', POLL_MS, (v) => { this.stats = v; this.error = ''; }, (e) => { this.#fail(e); });
-  readonly #health = new Poller<HealthResponse>(() => 'health', POLL_MS * 2, (v) => { this.health = v; }, (e) => { this.#fail(e); });
+  readonly #stats = new Poller<StatsResponse>(this, () => 'stats?minutes=30', POLL_MS, (v) => { this.stats = v; this.error = ''; }, (e) => { this.#fail(e); });
+  readonly #health = new Poller<HealthResponse>(this, () => 'health', POLL_MS * 2, (v) => { this.health = v; }, (e) => { this.#fail(e); });
 
   constructor() {
     super();
@@ -26,17 +26,6 @@ export class DashboardPage extends Page {
     this.error = error.message;
   }
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    this.#stats.start();
-    this.#health.start();
-  }
-
-  override disconnectedCallback(): void {
-    this.#stats.stop();
-    this.#health.stop();
-    super.disconnectedCallback();
-  }
 
   override render(): TemplateResult {
     const s = this.stats;

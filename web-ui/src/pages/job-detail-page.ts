@@ -21,7 +21,7 @@ export class JobDetailPage extends Page {
   declare job: JobDetailResponse | undefined;
   declare error: string;
   declare message: string;
-  readonly #poller = new Poller<JobDetailResponse>(() => `jobs/${encodeURIComponent(this.jobId)}`, 3000,
+  readonly #poller = new Poller<JobDetailResponse>(this, () => `jobs/${encodeURIComponent(this.jobId)}`, 3000,
     (v) => { this.job = v; this.error = ''; }, (e) => { this.error = e.message; });
 
   constructor() {
@@ -32,15 +32,6 @@ export class JobDetailPage extends Page {
     this.message = '';
   }
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    this.#poller.start();
-  }
-
-  override disconnectedCallback(): void {
-    this.#poller.stop();
-    super.disconnectedCallback();
-  }
 
   async #retry(): Promise<void> {
     try {

@@ -15,7 +15,7 @@ export class JobsPage extends Page {
   declare error: string;
   declare filters: Readonly<Record<Filter, string>>;
   declare offset: number;
-  readonly #poller = new Poller<JobListResponse>(() => this.#path(), 3000, (v) => { this.list = v; this.error = ''; }, (e) => { this.error = e.message; });
+  readonly #poller = new Poller<JobListResponse>(this, () => this.#path(), 3000, (v) => { this.list = v; this.error = ''; }, (e) => { this.error = e.message; });
 
   constructor() {
     super();
@@ -35,15 +35,6 @@ export class JobsPage extends Page {
     return `jobs?${params.toString()}`;
   }
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    this.#poller.start();
-  }
-
-  override disconnectedCallback(): void {
-    this.#poller.stop();
-    super.disconnectedCallback();
-  }
 
   #apply(event: Event): void {
     event.preventDefault();

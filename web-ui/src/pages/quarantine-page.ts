@@ -9,7 +9,7 @@ export class QuarantinePage extends Page {
   declare data: QuarantineResponse | undefined;
   declare error: string;
   declare message: string;
-  readonly #poller = new Poller<QuarantineResponse>(() => 'quarantine?limit=100', 3000, (v) => { this.data = v; this.error = ''; }, (e) => { this.error = e.message; });
+  readonly #poller = new Poller<QuarantineResponse>(this, () => 'quarantine?limit=100', 3000, (v) => { this.data = v; this.error = ''; }, (e) => { this.error = e.message; });
 
   constructor() {
     super();
@@ -18,15 +18,6 @@ export class QuarantinePage extends Page {
     this.message = '';
   }
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    this.#poller.start();
-  }
-
-  override disconnectedCallback(): void {
-    this.#poller.stop();
-    super.disconnectedCallback();
-  }
 
   async #act(what: () => Promise<string>): Promise<void> {
     try {
