@@ -1,20 +1,10 @@
 import { strict as assert } from 'node:assert';
 
 import { loadAiBridgeConfig } from '../../plugin/gateway/config-loader';
-import { ConfigError } from '../../plugin/gateway/gateway-errors';
+import { refusal } from './config-refusal';
 
 const orthanc = (central: unknown): string => JSON.stringify({ AiBridge: { Central: central } });
 const minimal = { Url: 'https://central.example', SiteTokenFile: 'secrets/site.token', RegistryPublicKeyFile: '/etc/aib/registry.pub' };
-
-function refusal(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  assert.fail('expected a ConfigError');
-}
 
 describe('AiBridge.Central configuration', () => {
   it('applies the defaults and resolves the key files against the working directory', () => {

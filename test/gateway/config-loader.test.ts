@@ -1,20 +1,10 @@
 import { strict as assert } from 'node:assert';
 
 import { loadAiBridgeConfig, loadSchema } from '../../plugin/gateway/config-loader';
-import { ConfigError } from '../../plugin/gateway/gateway-errors';
+import { refusal } from './config-refusal';
 
 const orthanc = (aiBridge: unknown, extra: Record<string, unknown> = {}): string =>
   JSON.stringify({ StorageDirectory: '/var/lib/orthanc/db-v6', ...extra, AiBridge: aiBridge });
-
-function refusal(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  assert.fail('expected a ConfigError');
-}
 
 describe('AiBridge configuration (config/aibridge.schema.json)', () => {
   it('applies every schema default to an empty section', () => {
