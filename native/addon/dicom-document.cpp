@@ -18,6 +18,7 @@
 #include "dicom-napi.h"
 #include "dicom-pixels.h"
 #include "dicom-policy.h"
+#include "dicom-routing.h"
 #include "dicom-splice.h"
 #include "dicom-values.h"
 
@@ -36,6 +37,7 @@ class DicomDocument : public Napi::ObjectWrap<DicomDocument> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "DicomDocument",
                        {InstanceMethod<&DicomDocument::InspectJs>("inspect"),
+                        InstanceMethod<&DicomDocument::RoutingJs>("routing"),
                         InstanceMethod<&DicomDocument::ApplyJs>("apply"),
                         InstanceMethod<&DicomDocument::ApplyToFileJs>("applyToFile"),
                         InstanceMethod<&DicomDocument::StoredPixelsJs>("storedPixels"),
@@ -47,13 +49,18 @@ class DicomDocument : public Napi::ObjectWrap<DicomDocument> {
   ~DicomDocument() override { Release(); }
 
   /** An instance read from a file: the header parsed, the pixel data left in the file to be spliced. */
-  void AdoptFile(Napi::Env env, Parsed parsed, size_t bytes, int fd, std::optional<PixelSplice> splice) {
-    Adopt(env, std::move(parsed), bytes);
+  void AdoptFile(Napi::Env env, Parsed parsed, size_t bytes, int fd, uint64_t fileSize, std::optional<PixelSplice> splice) {
+    Adopt(env, std::move(parsed), bytes, std::string(), fileSize);
     inputFd_ = fd;
     splice_ = std::move(splice);
   }
 
-  void Adopt(Napi::Env env, Parsed parsed, size_t bytes) {
+  // `sha256`: of the input bytes; '' for a file, hashed from its descriptor when routing() asks.
+  void Adopt(Napi::Env env, Parsed parsed, size_t bytes, std::string sha256, uint64_t inputSize) {
+    routing_.xfer = parsed.xfer;
+    routing_.originalCharset = parsed.originalCharset;
+    routing_.sha256 = std::move(sha256);
+    routing_.sizeBytes = inputSize;
     parsed_ = std::move(parsed);
     env_ = env;
     externalBytes_ = static_cast<int64_t>(bytes);
@@ -65,6 +72,15 @@ class DicomDocument : public Napi::ObjectWrap<DicomDocument> {
     return Guard(info.Env(), [&]() -> Napi::Value {
       const CompiledPolicy& policy = UnwrapPolicy(info[0]);
       return Inspect(info.Env(), *Dataset(), policy, parsed_.originalCharset);
+    });
+  }
+
+  // The RoutingFacts of the original (plugin/core/routing-facts.ts), before apply() consumes it.
+  Napi::Value RoutingJs(const Napi::CallbackInfo& info) {
+    return Guard(info.Env(), [&]() -> Napi::Value {
+      Dataset();  // throws once the document is applied or disposed
+      if (routing_.sha256.empty() && inputFd_ >= 0) routing_.sha256 = Sha256OfFile(inputFd_, routing_.sizeBytes);
+      return Routing(info.Env(), *parsed_.file, routing_);
     });
   }
 
@@ -154,6 +170,7 @@ class DicomDocument : public Napi::ObjectWrap<DicomDocument> {
   }
 
   Parsed parsed_;
+  RoutingInput routing_;
   napi_env env_ = nullptr;
   int64_t externalBytes_ = 0;
   int inputFd_ = -1;
@@ -173,7 +190,8 @@ Napi::Value OpenDicomFile(const Napi::CallbackInfo& info, Napi::FunctionReferenc
     Parsed parsed = ParseDicomBytes(input.bytes.data(), input.bytes.size());
     Napi::Object doc = ctor.New({});
     doc.TypeTag(&kDocumentTag);
-    DicomDocument::Unwrap(doc)->AdoptFile(info.Env(), std::move(parsed), input.bytes.size(), fd, std::move(input.splice));
+    DicomDocument::Unwrap(doc)->AdoptFile(info.Env(), std::move(parsed), input.bytes.size(), fd, static_cast<uint64_t>(st.st_size),
+                                          std::move(input.splice));
     return doc;
   } catch (...) {
     close(fd);
@@ -210,7 +228,8 @@ void RegisterDicom(Napi::Env env, Napi::Object exports) {
       Parsed parsed = ParseDicomBytes(bytes.Data(), bytes.Length());
       Napi::Object doc = ctor->New({});
       doc.TypeTag(&kDocumentTag);
-      DicomDocument::Unwrap(doc)->Adopt(info.Env(), std::move(parsed), bytes.Length());
+      DicomDocument::Unwrap(doc)->Adopt(info.Env(), std::move(parsed), bytes.Length(), Sha256Hex(bytes.Data(), bytes.Length()),
+                                        bytes.Length());
       return doc;
     });
   }, "parseDicom"));

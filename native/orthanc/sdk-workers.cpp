@@ -2,6 +2,7 @@
 
 #include "log.h"
 #include "sdk-dispatch.h"
+#include "spool-instance.h"
 
 namespace aibridge {
 
@@ -94,7 +95,9 @@ void SdkWorkers::Execute(Job& job) {
 
   SdkCallResult result;
   try {
-    DispatchSdkCall(context_, fn, args, job.call.body, result);
+    // The plugin's own call (spool-instance.h); every other name is an OrthancCPlugin.h function.
+    if (fn == kSpoolDicomForInstance) SpoolDicomForInstance(context_, args, job.call.body, result);
+    else DispatchSdkCall(context_, fn, args, job.call.body, result);
   } catch (const std::exception& e) {  // the dispatcher promises not to throw; belt and braces
     result = SdkCallResult();
     result.ok = false;

@@ -5,7 +5,6 @@ import { AiBridgeError } from '../core/ai-bridge-error.js';
 import type { DeidResult } from '../core/deid-messages.js';
 import { SiteKey } from '../deid/pseudonyms/index.js';
 import { DeidWorkerPool } from '../gateway/deid/deid-worker-pool.js';
-import { readRoutingHeader, type RoutingHeader } from '../gateway/dicom-routing-header.js';
 import type { Logger } from '../gateway/logger.js';
 import { PhiVault } from '../gateway/vault/phi-vault.js';
 import { collectInputs, type DeidInput, type DeidInputProblem } from './deid-inputs.js';
@@ -55,26 +54,6 @@ function reason(error: unknown): { code: string; message: string } {
   // One stable code per kind of failure; the errno goes into the message.
   const first = message.split('\n')[0] ?? '';
   return typeof errno === 'string' ? { code: 'AIB_CLI_DEID_IO', message: `${errno}: ${first}` } : { code: 'AIB_CLI_DEID_FAILED', message: first };
-}
-
-/** Serializes work per key (here: the SOP Instance UID, which names the staged file). */
-class KeyedLock {
-  readonly #tails = new Map<string, Promise<void>>();
-
-  async run<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.#tails.get(key) ?? Promise.resolve();
-    let release = (): void => undefined;
-    const mine = new Promise<void>((resolve) => { release = resolve; });
-    const tail = previous.then(() => mine);
-    this.#tails.set(key, tail);
-    await previous;
-    try {
-      return await task();
-    } finally {
-      release();
-      if (this.#tails.get(key) === tail) this.#tails.delete(key);
-    }
-  }
 }
 
 async function waitForWorkers(pool: DeidWorkerPool, log: StderrLogger): Promise<void> {
@@ -128,18 +107,13 @@ interface Run {
   readonly pool: DeidWorkerPool;
   readonly staging: string;
   readonly vault: PhiVault | undefined;
-  readonly lock: KeyedLock;
 }
 
-async function deidentifyOnce(run: Run, input: DeidInput, header: RoutingHeader): Promise<DeidResult> {
-  // The worker reads the file itself: only its header is parsed, the pixel data is copied file to file.
-  const request = {
-    instanceId: input.display,
-    inputPath: input.absolute,
-    sopInstanceUid: header.sopInstanceUid,
-    seriesInstanceUid: header.seriesInstanceUid,
-    studyInstanceUid: header.studyInstanceUid,
-  };
+async function deidentifyOnce(run: Run, input: DeidInput, lane: string): Promise<DeidResult> {
+  // The worker reads the file itself, and only its header: the pixel data is copied file to
+  // file, and the UIDs the vault links on come from the worker's parse. Each lane stages into
+  // its own folder, so two inputs with one SOP Instance UID never share a staged file.
+  const request = { instanceId: input.display, inputPath: input.absolute, outputFolder: lane };
   try {
     return await run.pool.deidentify(request);
   } catch (e) {
@@ -149,35 +123,26 @@ async function deidentifyOnce(run: Run, input: DeidInput, header: RoutingHeader)
   }
 }
 
-/** One input through the sealed pool: read, route header, worker, vault, move into place. undefined on success. */
-async function processFile(run: Run, input: DeidInput): Promise<Failure | undefined> {
-  const fail = (error: unknown): Failure => ({ ...input, ...reason(error), quarantine: true });
-  let header: RoutingHeader;
+/** One input through the sealed pool: worker, vault, move into place. The driver never reads the file. undefined on success. */
+async function processFile(run: Run, input: DeidInput, lane: string): Promise<Failure | undefined> {
   try {
-    header = readRoutingHeader(await fs.promises.readFile(input.absolute), input.display);
+    const result = await deidentifyOnce(run, input, lane);
+    if (!result.ok) return { ...input, code: result.code, message: result.message, quarantine: true };
+    const staged = path.resolve(run.staging, result.outputPath);
+    if (!staged.startsWith(`${path.join(run.staging, lane)}${path.sep}`)) {
+      return { ...input, code: 'AIB_DEID_WORKER_PROTOCOL', message: 'the worker named an output outside its folder', quarantine: true };
+    }
+    try {
+      run.vault?.record(input.absolute, result.vault);
+      const target = path.join(run.options.out, input.relative);
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.renameSync(staged, target);
+      return undefined;
+    } finally {
+      fs.rmSync(staged, { force: true });
+    }
   } catch (e) {
-    return fail(e);
-  }
-  try {
-    return await run.lock.run(header.sopInstanceUid, async () => {
-      const result = await deidentifyOnce(run, input, header);
-      if (!result.ok) return { ...input, code: result.code, message: result.message, quarantine: true };
-      const staged = path.resolve(run.staging, result.outputPath);
-      if (!staged.startsWith(`${run.staging}${path.sep}`)) {
-        return { ...input, code: 'AIB_DEID_WORKER_PROTOCOL', message: 'the worker named an output outside its folder', quarantine: true };
-      }
-      try {
-        run.vault?.record(input.absolute, result.vault);
-        const target = path.join(run.options.out, input.relative);
-        fs.mkdirSync(path.dirname(target), { recursive: true });
-        fs.renameSync(staged, target);
-        return undefined;
-      } finally {
-        fs.rmSync(staged, { force: true });
-      }
-    });
-  } catch (e) {
-    return fail(e);
+    return { ...input, ...reason(e), quarantine: true };
   }
 }
 
@@ -219,7 +184,7 @@ async function runFiles(options: DeidFilesOptions): Promise<number> {
     siteKeyFile: options.keyFile,
     cleanPixels: { apply: options.cleanPixels, modalities: DEFAULT_CLEAN_PIXELS_MODALITIES, mode: 'all-text' },
   }, log);
-  const run: Run = { options, pool, staging, vault, lock: new KeyedLock() };
+  const run: Run = { options, pool, staging, vault };
   let written = 0;
   let failed = 0;
   try {
@@ -231,11 +196,11 @@ async function runFiles(options: DeidFilesOptions): Promise<number> {
       pool.start();
       await waitForWorkers(pool, log);
       let next = 0;
-      const lane = async (): Promise<void> => {
+      const lane = async (_: unknown, index: number): Promise<void> => {
         for (let i = next++; i < files.length; i = next++) {
           const input = files[i];
           if (input === undefined) continue;
-          const failure = await processFile(run, input);
+          const failure = await processFile(run, input, `lane${String(index)}`);
           if (failure === undefined) written++;
           else {
             reportFailure(out, failure);
@@ -243,7 +208,7 @@ async function runFiles(options: DeidFilesOptions): Promise<number> {
           }
         }
       };
-      // Two in flight per worker: one being de-identified, one being read and parsed.
+      // Two in flight per worker: one being de-identified while the other's reply is handled.
       await Promise.all(Array.from({ length: Math.min(files.length, options.workers * 2) }, lane));
     }
   } finally {

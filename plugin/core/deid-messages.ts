@@ -1,6 +1,8 @@
 // Messages between the gateway (PHI zone) and the sealed de-identification
 // worker, checked on arrival: a worker is another process, its frames are data.
 
+import { isRoutingFacts, type RoutingFacts } from './routing-facts';
+
 /**
  * Gateway → worker, once, before any PHI. The worker loads (or creates) the
  * site key itself, before it seals: the gateway never holds the key.
@@ -12,6 +14,8 @@ export interface DeidInitRequest {
   readonly deidDirectory: string;
   /** phi/site.key: keyed HMAC secret, mode 0600. */
   readonly siteKeyFile: string;
+  /** phi/spool: where the originals the worker is handed wait (the only folder it needs to read once sealed). */
+  readonly spoolDirectory?: string;
   /** Absent: 'never'. */
   readonly cleanPixels?: CleanPixelsSettings;
 }
@@ -30,20 +34,24 @@ export interface DeidReady {
 }
 
 /**
- * Gateway → worker, per instance: the original either as the frame's body
- * (Part 10 bytes) or, when it is already on disk, as `inputPath` with an empty
- * body; a file is parsed only up to its pixel data, which is copied file to
- * file.
+ * Gateway → worker, per instance: the original as `inputPath` (the gateway's
+ * spool file, the `deid` command's input), parsed only up to its pixel data,
+ * which is copied file to file. The worker reads every fact it needs, the
+ * original UIDs included, from its own parse. (Without `inputPath` the frame's
+ * body is the original; only benches hand bytes over.)
  */
 export interface DeidRequest {
   readonly k: 'deid';
+  /** Names the instance in errors: an Orthanc instance id, or the command line's input path. */
   readonly instanceId: string;
-  /** Absolute path of the original Part 10 file (e.g. in phi/spool); absent: the body is the original. */
+  /** Absolute path of the original Part 10 file (phi/spool/…, or a `deid` command input). */
   readonly inputPath?: string;
-  /** The originals the vault links on, as the gateway read them. */
-  readonly sopInstanceUid: string;
-  readonly seriesInstanceUid: string;
-  readonly studyInstanceUid: string;
+  /**
+   * One folder name under the worker's output folder to write into instead of its root
+   * (the `deid` command: each input its own, so two inputs with one SOP Instance UID
+   * never share a staged file).
+   */
+  readonly outputFolder?: string;
 }
 
 /** What the gateway records in the vault (PHI zone) for one instance. */
@@ -102,6 +110,8 @@ export interface DeidSuccess {
   readonly ok: true;
   /** Relative to the de-identified store. */
   readonly outputPath: string;
+  /** Read from the original by the worker's parse: what the pipeline routes on (PHI: original UIDs). */
+  readonly routing: RoutingFacts;
   readonly sizeBytes: number;
   readonly vault: VaultEntry;
   /** Kinds and counts of text hits replaced by fiducials (never the values). */
@@ -125,7 +135,7 @@ export function isDeidResult(value: unknown): value is DeidResult {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
   if (v['k'] !== 'deidResult') return false;
-  if (v['ok'] === true) return typeof v['outputPath'] === 'string' && typeof v['vault'] === 'object' && v['vault'] !== null;
+  if (v['ok'] === true) return typeof v['outputPath'] === 'string' && typeof v['vault'] === 'object' && v['vault'] !== null && isRoutingFacts(v['routing']);
   return v['ok'] === false && typeof v['code'] === 'string' && typeof v['message'] === 'string';
 }
 

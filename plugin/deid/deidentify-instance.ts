@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { AiBridgeError } from '../core/ai-bridge-error';
 import { DeidentificationMethod } from '../core/codes';
 import type { PixelCleaningRecord } from '../core/deid-messages';
+import type { RoutingFacts } from '../core/routing-facts';
 import { cleanPixelData, findText, needsPixelCleaning } from './burned-in/clean-pixel-data';
 import { readStoredImage } from './burned-in/stored-image';
 import { DeidNativeError, openDicomFile, parseDicom, type ApplyPlan, type DicomDocument, type InspectResult } from './native-dicom';
@@ -14,7 +15,11 @@ import { fitToVr, scrubText, type TermSets } from './text';
 
 export type { DeidEngine } from './deid-engine';
 
-/** The originals the result is linked on (read by the gateway). */
+/**
+ * The originals the result is linked on. Read from the instance's own parse
+ * (its RoutingFacts); passed in only by tests and benches that de-identify one
+ * file under several identities.
+ */
 export interface OriginalReferences {
   readonly sopInstanceUid: string;
   readonly seriesInstanceUid: string;
@@ -32,6 +37,8 @@ interface InstancePlan {
 
 export interface DeidentifiedInstance {
   readonly bytes: Buffer;
+  /** What the pipeline routes on, read by this parse of the original. */
+  readonly routing: RoutingFacts;
   readonly vault: VaultEntry;
   readonly textHits: Readonly<Record<string, number>>;
   /** Present when Clean Pixel Data searched the pixels. */
@@ -40,6 +47,8 @@ export interface DeidentifiedInstance {
 
 export interface DeidentifiedFile {
   readonly sizeBytes: number;
+  /** What the pipeline routes on, read by this parse of the original (hash and size of the file as read). */
+  readonly routing: RoutingFacts;
   /** true when the pixel data went file to file without being parsed */
   readonly pixelDataSpliced: boolean;
   readonly vault: VaultEntry;
@@ -56,11 +65,12 @@ export const UID_NAMESPACE = 'dicom-uid';
  * keyed UIDs, the text second pass), native rewrite. Pure: no file system,
  * no network.
  */
-export function deidentifyInstance(engine: DeidEngine, original: Buffer, references: OriginalReferences): DeidentifiedInstance {
+export function deidentifyInstance(engine: DeidEngine, original: Buffer, references?: OriginalReferences): DeidentifiedInstance {
   const document = parseDicom(original);
   try {
-    const decided = planInstance(engine, document, references);
-    return { bytes: document.apply(engine.compiled, decided.plan), vault: decided.vault, textHits: decided.textHits };
+    const routing = document.routing();
+    const decided = planInstance(engine, document, references ?? referencesOf(routing));
+    return { bytes: document.apply(engine.compiled, decided.plan), routing, vault: decided.vault, textHits: decided.textHits };
   } finally {
     document.dispose();
   }
@@ -73,13 +83,14 @@ export function deidentifyInstance(engine: DeidEngine, original: Buffer, referen
  * de-identified UIDs are known; the output appears complete or not at all.
  */
 export function deidentifyFile(
-  engine: DeidEngine, inputPath: string, references: OriginalReferences, outputPath: (vault: VaultEntry) => string,
+  engine: DeidEngine, inputPath: string, references: OriginalReferences | undefined, outputPath: (vault: VaultEntry) => string,
 ): DeidentifiedFile {
   const document = openDicomFile(inputPath);
   try {
-    const decided = planInstance(engine, document, references);
+    const routing = document.routing();
+    const decided = planInstance(engine, document, references ?? referencesOf(routing));
     const written = document.applyToFile(engine.compiled, decided.plan, outputPath(decided.vault));
-    return { ...written, vault: decided.vault, textHits: decided.textHits };
+    return { ...written, routing, vault: decided.vault, textHits: decided.textHits };
   } finally {
     document.dispose();
   }
@@ -95,13 +106,14 @@ export function deidentifyFile(
  * finder) is thrown: the caller quarantines, it never passes the pixels on.
  */
 export async function deidentifyInstanceCleaningPixels(
-  engine: DeidEngine, original: Buffer, references: OriginalReferences, label: string,
+  engine: DeidEngine, original: Buffer, references: OriginalReferences | undefined, label: string,
 ): Promise<DeidentifiedInstance> {
   const document = parseDicom(original);
   try {
-    const decided = planInstance(engine, document, references);
+    const routing = document.routing();
+    const decided = planInstance(engine, document, references ?? referencesOf(routing));
     const pixels = await cleanIfNeeded(engine, document, decided, label);
-    return { bytes: document.apply(engine.compiled, pixels?.plan ?? decided.plan), vault: decided.vault, textHits: decided.textHits, ...(pixels ? { pixels: pixels.record } : {}) };
+    return { bytes: document.apply(engine.compiled, pixels?.plan ?? decided.plan), routing, vault: decided.vault, textHits: decided.textHits, ...(pixels ? { pixels: pixels.record } : {}) };
   } finally {
     document.dispose();
   }
@@ -113,30 +125,38 @@ export async function deidentifyInstanceCleaningPixels(
  * needs it is read whole and parsed again, since its pixels must be decoded.
  */
 export async function deidentifyFileCleaningPixels(
-  engine: DeidEngine, inputPath: string, references: OriginalReferences, outputPath: (vault: VaultEntry) => string,
+  engine: DeidEngine, inputPath: string, references: OriginalReferences | undefined, outputPath: (vault: VaultEntry) => string,
 ): Promise<DeidentifiedFile> {
   const header = openDicomFile(inputPath);
-  let cleaning: boolean;
+  let routing: RoutingFacts;
   try {
+    // Hashed here, from the file as it is read (the second read below, if any, is of the same bytes).
+    routing = header.routing();
     const found = header.inspect(engine.compiled);
-    cleaning = engine.pixels !== undefined && needsPixelCleaning(engine.pixels.settings, found);
+    const cleaning = engine.pixels !== undefined && needsPixelCleaning(engine.pixels.settings, found);
     if (!cleaning) {
-      const decided = planInstance(engine, header, references, found);
+      const decided = planInstance(engine, header, references ?? referencesOf(routing), found);
       const written = header.applyToFile(engine.compiled, decided.plan, outputPath(decided.vault));
-      return { ...written, vault: decided.vault, textHits: decided.textHits };
+      return { ...written, routing, vault: decided.vault, textHits: decided.textHits };
     }
   } finally {
     header.dispose();
   }
   const document = parseDicom(readFileSync(inputPath));
   try {
-    const decided = planInstance(engine, document, references);
+    const decided = planInstance(engine, document, references ?? referencesOf(routing));
     const pixels = await cleanIfNeeded(engine, document, decided, inputPath);
     const written = document.applyToFile(engine.compiled, pixels?.plan ?? decided.plan, outputPath(decided.vault));
-    return { ...written, vault: decided.vault, textHits: decided.textHits, ...(pixels ? { pixels: pixels.record } : {}) };
+    return { ...written, routing, vault: decided.vault, textHits: decided.textHits, ...(pixels ? { pixels: pixels.record } : {}) };
   } finally {
     document.dispose();
   }
+}
+
+/** The vault links the copy on the original's own UIDs, as its parse read them. */
+function referencesOf(routing: RoutingFacts): OriginalReferences {
+  if (routing.sopInstanceUid === '') throw new DeidNativeError('AIB_DEID_NOT_DICOM', 'input has no valid SOP Instance UID');
+  return { sopInstanceUid: routing.sopInstanceUid, seriesInstanceUid: routing.seriesInstanceUid, studyInstanceUid: routing.studyInstanceUid };
 }
 
 async function cleanIfNeeded(

@@ -18,6 +18,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 import { AiBridgeError } from '../core/ai-bridge-error';
+import { isRoutingFacts, type RoutingFacts } from '../core/routing-facts';
 import { isPixelErrorCode, PixelError } from '../pixels/pixel-error';
 
 /** dist/plugin/deid → <repo>/build/Release. */
@@ -119,6 +120,7 @@ export interface WrittenFile {
 /** What the addon exports for this module (the seal part is typed in seal.ts). */
 interface NativeDocument {
   inspect(policy: object): unknown;
+  routing(): unknown;
   apply(policy: object, plan: ApplyPlan): unknown;
   applyToFile(policy: object, plan: ApplyPlan, path: string): unknown;
   storedPixels(): unknown;
@@ -243,6 +245,18 @@ export class DicomDocument {
     const result = native(() => this.#doc.inspect(policy.handle));
     if (!isInspectResult(result)) throw new DeidNativeError('AIB_DEID_BAD_PLAN', 'the addon answered a malformed InspectResult');
     return result;
+  }
+
+  /**
+   * The facts the pipeline routes on, from this parse (the gateway and the CLI parse nothing):
+   * UIDs, SOP class, modality, body part, counts, geometry, the original character set, and
+   * the SHA-256 and size of the input as read (a file is hashed through a private mapping).
+   * A missing attribute is '' or null, never an error. Call it before apply().
+   */
+  routing(): RoutingFacts {
+    const facts = native(() => this.#doc.routing());
+    if (!isRoutingFacts(facts)) throw new DeidNativeError('AIB_DEID_BAD_PLAN', 'the addon answered malformed routing facts');
+    return facts;
   }
 
   /** Part 10 bytes: Explicit VR Little Endian, or the input syntax when the pixel data is encapsulated. */

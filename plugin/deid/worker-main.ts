@@ -39,7 +39,8 @@ async function initialise(frame: Frame): Promise<void> {
     engine = createDeidEngine(init.profile, SiteKey.loadOrCreate(init.siteKeyFile), pixels);
     deidDirectory = init.deidDirectory;
     mkdirSync(deidDirectory, { recursive: true, mode: 0o700 });
-    const seal = sealProcess({ writablePaths: [deidDirectory], readablePaths: [] });
+    // The originals come from the spool folder (phi/spool) only; the seal may restrict reads to it.
+    const seal = sealProcess({ writablePaths: [deidDirectory], readablePaths: init.spoolDirectory === undefined ? [] : [init.spoolDirectory] });
     const ready: DeidReady = { k: 'ready', seal, profile: init.profile };
     channel.reply(frame, { ...ready });
   } catch (error) {
@@ -54,27 +55,24 @@ async function handle(frame: Frame): Promise<void> {
     return;
   }
   const request = frame.header;
-  const references = {
-    sopInstanceUid: String(request['sopInstanceUid']),
-    seriesInstanceUid: String(request['seriesInstanceUid']),
-    studyInstanceUid: String(request['studyInstanceUid']),
-  };
   try {
     const inputPath = request['inputPath'];
+    const folder = outputFolderOf(request['outputFolder']);
     let reply: DeidSuccess;
     const instance = `instance ${String(request['instanceId'])}`;
+    // The original UIDs the vault links on come from this parse, not from the caller.
     if (typeof inputPath === 'string') {
       let relative = '';
-      const result = await deidentifyFileCleaningPixels(engine, inputPath, references, (vault) => {
-        relative = outputPathFor(vault);
+      const result = await deidentifyFileCleaningPixels(engine, inputPath, undefined, (vault) => {
+        relative = outputPathFor(vault, folder);
         return join(deidDirectory, relative);
       });
-      reply = { k: 'deidResult', ok: true, outputPath: relative, sizeBytes: result.sizeBytes, vault: result.vault, textHits: result.textHits, ...pixelsOf(result) };
+      reply = { k: 'deidResult', ok: true, outputPath: relative, routing: result.routing, sizeBytes: result.sizeBytes, vault: result.vault, textHits: result.textHits, ...pixelsOf(result) };
     } else {
-      const result = await deidentifyInstanceCleaningPixels(engine, frame.body, references, instance);
-      const relative = outputPathFor(result.vault);
+      const result = await deidentifyInstanceCleaningPixels(engine, frame.body, undefined, instance);
+      const relative = outputPathFor(result.vault, folder);
       writeAtomically(join(deidDirectory, relative), result.bytes);
-      reply = { k: 'deidResult', ok: true, outputPath: relative, sizeBytes: result.bytes.length, vault: result.vault, textHits: result.textHits, ...pixelsOf(result) };
+      reply = { k: 'deidResult', ok: true, outputPath: relative, routing: result.routing, sizeBytes: result.bytes.length, vault: result.vault, textHits: result.textHits, ...pixelsOf(result) };
     }
     channel.reply(frame, { ...reply });
   } catch (error) {
@@ -87,12 +85,21 @@ function pixelsOf(result: { readonly pixels?: PixelCleaningRecord }): { pixels?:
   return result.pixels ? { pixels: result.pixels } : {};
 }
 
+/** One plain folder name, or '' (none asked for); anything that could leave the output folder is refused. */
+function outputFolderOf(value: unknown): string {
+  if (value === undefined) return '';
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(value)) {
+    throw new AiBridgeError('AIB_DEID_BAD_PLAN', 'outputFolder is not a plain folder name', {}, false);
+  }
+  return value;
+}
+
 /**
- * deid/<study>/<series>/<sop>.dcm, all de-identified UIDs. The folders are made
+ * deid/[<outputFolder>/]<study>/<series>/<sop>.dcm, all de-identified UIDs. The folders are made
  * every time (cheap when they exist): a retention job may remove them at any moment.
  */
-function outputPathFor(vault: VaultEntry): string {
-  const folder = join(vault.studyInstanceUid.deid, vault.seriesInstanceUid.deid);
+function outputPathFor(vault: VaultEntry, outputFolder: string): string {
+  const folder = join(outputFolder, vault.studyInstanceUid.deid, vault.seriesInstanceUid.deid);
   mkdirSync(join(deidDirectory, folder), { recursive: true, mode: 0o700 });
   return join(folder, `${vault.sopInstanceUid.deid}.dcm`);
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
 import Ajv, { type ErrorObject } from 'ajv';
@@ -98,6 +99,8 @@ export function loadAiBridgeConfig(orthancConfigJson: string, cwd: string = proc
   const validate = ajv.compile(schema);
   if (!validate(section)) throw toConfigError(validate.errors ?? [], Object.keys(schema.properties));
 
+  // One worker per core: de-identification is CPU-bound, and Niceness keeps Orthanc first.
+  section['DeidWorkers'] ??= Math.min(64, availableParallelism());
   if (section['DataDirectory'] === undefined) {
     const storage = typeof top['StorageDirectory'] === 'string' ? top['StorageDirectory'] : 'OrthancStorage';
     section['DataDirectory'] = join(dirname(resolve(cwd, storage)), 'ai-bridge');

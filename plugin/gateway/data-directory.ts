@@ -1,4 +1,4 @@
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { ConfigError } from './gateway-errors';
@@ -46,4 +46,18 @@ export function prepareDataDirectory(layout: DataLayout): void {
     const reason = error instanceof Error ? error.message : String(error);
     throw new ConfigError('AIB_CONFIG_DATA_DIRECTORY', `AiBridge.DataDirectory ${layout.root} is not usable: ${reason}`, { key: 'AiBridge.DataDirectory' });
   }
+}
+
+/**
+ * Removes what a stopped gateway left in phi/spool (originals of jobs cut off
+ * mid-way, half-written temporaries): at start nothing is in flight, and each
+ * job spools its original again when it runs. Returns how many were removed.
+ */
+export function sweepSpool(layout: DataLayout): number {
+  let removed = 0;
+  for (const name of readdirSync(layout.spool)) {
+    rmSync(join(layout.spool, name), { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
 }

@@ -1,4 +1,5 @@
 import type { JobId, OrthancInstanceId } from '../core/branded-ids';
+import type { RunEnd, RunRecord } from './run-record';
 
 export const JOB_STATES = ['queued', 'running', 'retrying', 'done', 'quarantined'] as const;
 export type JobState = (typeof JOB_STATES)[number];
@@ -122,6 +123,11 @@ export interface JobStore {
   complete(id: JobId, outcome: string): void;
   scheduleRetry(id: JobId, at: number, errorCode: string, message: string): void;
   quarantine(id: JobId, errorCode: string, message: string): void;
+  /**
+   * A run's stages, facts and end (done, retry, quarantine) in one transaction,
+   * with three events at most: the stages with their times, and the end.
+   */
+  finishRun(id: JobId, run: RunRecord<InstanceFacts>, end: RunEnd): void;
   /** Puts a quarantined/retrying/done job back in the queue with fresh attempts. */
   requeue(id: JobId): Job;
   /** Jobs left running by a previous process go back to the queue. */

@@ -7,7 +7,7 @@ import { ApiRouter } from './api/api-router';
 import { AuditLog } from './audit-log';
 import { ChangeFollower } from './change-follower';
 import { loadAiBridgeConfig } from './config-loader';
-import { dataLayout, prepareDataDirectory } from './data-directory';
+import { dataLayout, prepareDataDirectory, sweepSpool } from './data-directory';
 import { OrthancLogger } from './logger';
 import { MetricsPublisher } from './metrics-publisher';
 import { Pipeline } from './pipeline';
@@ -71,7 +71,9 @@ async function main(): Promise<void> {
   setPriority(config.Niceness);
   const store = new SqliteJobStore(layout.stateDb);
   const audit = new AuditLog(layout.auditLog);
-  const orthanc = new OrthancRest(sdk);
+  const orthanc = new OrthancRest(sdk, connection);
+  const swept = sweepSpool(layout);
+  if (swept > 0) log.info(`${swept} spool file(s) left by the last stop removed from ${layout.spool}`);
   const metrics = new MetricsPublisher(sdk, store);
   const recovered = store.recoverInterrupted();
   if (recovered > 0) log.info(`${recovered} job(s) interrupted by the last stop are queued again`);
@@ -84,6 +86,7 @@ async function main(): Promise<void> {
     profile: config.DeidProfile,
     deidDirectory: layout.deid,
     siteKeyFile: layout.siteKey,
+    spoolDirectory: layout.spool,
     cleanPixels: { apply: config.CleanPixels, modalities: config.CleanPixelsModalities, mode: config.CleanPixelsMode },
   }, log);
   deidPool.start();
@@ -127,9 +130,9 @@ async function main(): Promise<void> {
   (a) => ({ label: `annotation ${a.id} (${a.unit} ${a.modelId}@${a.modelVersion})`, audit: { annotationId: a.id } }));
   const seriesWatch = new SeriesWatch(orthanc, annotations, config.SeriesQuietSeconds * 1000, log, () => { annotationPipeline.kick(); });
 
-  const instanceStages = [new FetchInstanceStage(orthanc, (uid) => annotations.ownResult(uid)), new DeidentifyStage(orthanc, deidPool, vault, audit)];
+  const instanceStages = [new FetchInstanceStage(orthanc, (uid) => annotations.ownResult(uid)), new DeidentifyStage(orthanc, deidPool, vault, audit, layout.spool)];
   const pipeline = new Pipeline(store, config.Annotate
-    ? [...instanceStages, new QueueAnnotationStage(orthanc, annotator, annotations, () => { annotationPipeline.kick(); })]
+    ? [...instanceStages, new QueueAnnotationStage(annotator, annotations, () => { annotationPipeline.kick(); })]
     : instanceStages, {
     concurrency: config.Concurrency,
     maxAttempts: config.MaxAttempts,

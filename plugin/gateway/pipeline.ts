@@ -3,6 +3,9 @@ import type { AuditEntry, AuditLog } from './audit-log';
 import type { IngestYield } from './ingest-yield';
 import type { Logger } from './logger';
 import type { InstanceFacts } from './job';
+import type { RunEnd, RunRecord, StageRun } from './run-record';
+
+export type { RunEnd, RunRecord, StageRun } from './run-record';
 
 /** What a stage hands on: facts to keep on the job, and an outcome when the job ends here. */
 export interface StageResult<Facts = InstanceFacts> {
@@ -22,6 +25,12 @@ export interface QueuedWork<Id> {
 /** The durable queue a pipeline drains: the job store, the annotation store. */
 export interface WorkQueue<T extends QueuedWork<T['id']>, Facts> {
   claimNext(now: number): T | undefined;
+  /**
+   * Optional: the whole run (stages reached, facts, and how it ended) in one
+   * transaction with a bounded number of events, instead of one write per
+   * stage. A store without it is told stage by stage.
+   */
+  finishRun?(id: T['id'], run: RunRecord<Facts>, end: RunEnd): void;
   setStage(id: T['id'], stage: string): void;
   recordFacts(id: T['id'], facts: Facts): void;
   complete(id: T['id'], outcome: string): void;
@@ -130,22 +139,43 @@ export class Pipeline<T extends QueuedWork<T['id']>, Work, Facts> {
   async #process(job: T): Promise<void> {
     let outcome = 'no stage ran';
     const work = this.#newWork();
+    const batched = this.#store.finishRun !== undefined;
+    const stages: StageRun[] = [];
+    const facts: Facts[] = [];
+    const run: RunRecord<Facts> = { stages, facts };
     try {
       for (const stage of this.#stages) {
-        this.#store.setStage(job.id, stage.name);
+        const started = performance.now();
+        if (!batched) this.#store.setStage(job.id, stage.name);
+        stages.push({ stage: stage.name, ms: 0 });
         const result = await stage.run(job, work);
-        if (result.facts !== undefined) this.#store.recordFacts(job.id, result.facts);
+        stages[stages.length - 1] = { stage: stage.name, ms: Math.round(performance.now() - started) };
+        if (result.facts !== undefined) {
+          if (batched) facts.push(result.facts);
+          else this.#store.recordFacts(job.id, result.facts);
+        }
         if (result.outcome !== undefined) outcome = result.outcome;
         if (result.final === true) break;
       }
-      this.#store.complete(job.id, outcome);
+      this.#end(job, run, { kind: 'done', outcome });
       this.#audit.append({ event: `${this.#options.auditPrefix}-done`, ...this.#subject(job).audit, detail: outcome });
     } catch (error) {
-      this.#fail(job, error);
+      this.#fail(job, run, error);
     }
   }
 
-  #fail(job: T, error: unknown): void {
+  /** Writes how the run ended: in one transaction when the store can, else call by call. */
+  #end(job: T, run: RunRecord<Facts>, end: RunEnd): void {
+    if (this.#store.finishRun !== undefined) {
+      this.#store.finishRun(job.id, run, end);
+      return;
+    }
+    if (end.kind === 'done') this.#store.complete(job.id, end.outcome);
+    else if (end.kind === 'retry') this.#store.scheduleRetry(job.id, end.at, end.errorCode, end.message);
+    else this.#store.quarantine(job.id, end.errorCode, end.message);
+  }
+
+  #fail(job: T, run: RunRecord<Facts>, error: unknown): void {
     const subject = this.#subject(job);
     const known = error instanceof AiBridgeError;
     const code = known ? error.code : 'AIB_JOB_UNEXPECTED';
@@ -154,13 +184,13 @@ export class Pipeline<T extends QueuedWork<T['id']>, Work, Facts> {
     const transient = known ? error.transient : true;
     if (transient && job.attempts < this.#options.maxAttempts) {
       const delay = Math.min(this.#options.retryBackoffMs * 2 ** (job.attempts - 1), MAX_BACKOFF_MS);
-      this.#store.scheduleRetry(job.id, Date.now() + delay, code, message);
+      this.#end(job, run, { kind: 'retry', at: Date.now() + delay, errorCode: code, message });
       this.#log.warn(`${subject.label} attempt ${job.attempts} failed, retry in ${Math.round(delay / 1000)} s: ${code}: ${message}`);
       return;
     }
     const finalCode = transient ? 'AIB_JOB_ATTEMPTS_EXHAUSTED' : code;
     const finalMessage = transient ? `${job.attempts} attempts failed; last: ${code}: ${message}` : message;
-    this.#store.quarantine(job.id, finalCode, finalMessage);
+    this.#end(job, run, { kind: 'quarantined', errorCode: finalCode, message: finalMessage });
     this.#audit.append({ event: `${this.#options.auditPrefix}-quarantined`, ...subject.audit, detail: `${finalCode}: ${finalMessage}` });
     this.#log.error(`${subject.label} quarantined: ${finalCode}: ${finalMessage}`);
   }

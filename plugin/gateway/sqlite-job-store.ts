@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 
 import { jobId, orthancInstanceId, type JobId, type OrthancInstanceId } from '../core/branded-ids';
 import { GatewayError } from './gateway-errors';
+import type { RunEnd, RunRecord } from './run-record';
 import { JOB_STATES, type ErrorEvent, type InstanceFacts, type Job, type JobEvent, type JobQuery, type JobState, type JobStore, type MinuteCount, type NewInstanceChange, type StageDepth } from './job';
 
 const SCHEMA_VERSION = 3;
@@ -54,6 +55,8 @@ function toJob(row: JobRow): Job {
 export class SqliteJobStore implements JobStore {
   readonly #db: Database.Database;
   readonly #now: () => number;
+  /** Prepared once per SQL text: the hot path (claim, finish) runs the same few statements per job. */
+  readonly #statements = new Map<string, Database.Statement>();
 
   constructor(path: string, now: () => number = Date.now) {
     this.#db = new Database(path);
@@ -86,10 +89,10 @@ export class SqliteJobStore implements JobStore {
 
   recordChanges(changes: readonly NewInstanceChange[], cursor: number): number {
     const now = this.#now();
-    const insert = this.#db.prepare(
+    const insert = this.#prepare(
       `INSERT INTO jobs (instance_id, change_seq, state, stage, created_at, updated_at)
        VALUES (?, ?, 'queued', 'received', ?, ?) ON CONFLICT(instance_id) DO NOTHING`);
-    const event = this.#db.prepare(`INSERT INTO job_events (job_id, at, event, stage, detail) VALUES (?, ?, 'received', 'received', ?)`);
+    const event = this.#prepare(`INSERT INTO job_events (job_id, at, event, stage, detail) VALUES (?, ?, 'received', 'received', ?)`);
     let created = 0;
     this.#db.transaction(() => {
       for (const change of changes) {
@@ -108,13 +111,13 @@ export class SqliteJobStore implements JobStore {
     const now = this.#now();
     return this.#db.transaction(() => {
       // change_seq 0: the job comes from a category request's PACS search, not from the change log.
-      const inserted = this.#db.prepare(
+      const inserted = this.#prepare(
         `INSERT INTO jobs (instance_id, change_seq, state, stage, category_request, created_at, updated_at)
          VALUES (?, 0, 'queued', 'received', ?, ?, ?) ON CONFLICT(instance_id) DO NOTHING`).run(instanceId, requestId, now, now);
-      const row = this.#db.prepare(`SELECT * FROM jobs WHERE instance_id=?`).get(instanceId) as JobRow;
+      const row = this.#prepare(`SELECT * FROM jobs WHERE instance_id=?`).get(instanceId) as JobRow;
       if (inserted.changes > 0) this.#event(row.id, 'received', 'received', `category request ${requestId}`);
       else if (row.category_request === null) {
-        this.#db.prepare(`UPDATE jobs SET category_request=?, updated_at=? WHERE id=?`).run(requestId, now, row.id);
+        this.#prepare(`UPDATE jobs SET category_request=?, updated_at=? WHERE id=?`).run(requestId, now, row.id);
         this.#event(row.id, 'tagged', row.stage, `category request ${requestId}`);
       }
       return { job: toJob({ ...row, category_request: row.category_request ?? requestId }), created: inserted.changes > 0 };
@@ -122,29 +125,29 @@ export class SqliteJobStore implements JobStore {
   }
 
   byInstance(instanceId: OrthancInstanceId): Job | undefined {
-    const row = this.#db.prepare(`SELECT * FROM jobs WHERE instance_id=?`).get(instanceId) as JobRow | undefined;
+    const row = this.#prepare(`SELECT * FROM jobs WHERE instance_id=?`).get(instanceId) as JobRow | undefined;
     return row === undefined ? undefined : toJob(row);
   }
 
   claimNext(now: number): Job | undefined {
     return this.#db.transaction(() => {
-      const row = this.#db.prepare(
+      const row = this.#prepare(
         `SELECT * FROM jobs WHERE state IN ('queued','retrying') AND next_attempt_at <= ?
          ORDER BY next_attempt_at, id LIMIT 1`).get(now) as JobRow | undefined;
       if (row === undefined) return undefined;
-      this.#db.prepare(`UPDATE jobs SET state='running', attempts=attempts+1, updated_at=? WHERE id=?`).run(now, row.id);
+      this.#prepare(`UPDATE jobs SET state='running', attempts=attempts+1, updated_at=? WHERE id=?`).run(now, row.id);
       this.#event(row.id, 'started', row.stage, `attempt ${row.attempts + 1}`);
       return toJob({ ...row, state: 'running', attempts: row.attempts + 1, updated_at: now });
     })();
   }
 
   setStage(id: JobId, stage: string): void {
-    this.#db.prepare(`UPDATE jobs SET stage=?, updated_at=? WHERE id=?`).run(stage, this.#now(), id);
+    this.#prepare(`UPDATE jobs SET stage=?, updated_at=? WHERE id=?`).run(stage, this.#now(), id);
     this.#event(id, 'stage', stage, null);
   }
 
   recordFacts(id: JobId, facts: InstanceFacts): void {
-    this.#db.prepare(
+    this.#prepare(
       `UPDATE jobs SET sop_instance_uid=COALESCE(@sopInstanceUid, sop_instance_uid),
          series_instance_uid=COALESCE(@seriesInstanceUid, series_instance_uid), modality=COALESCE(@modality, modality),
          sop_class_uid=COALESCE(@sopClassUid, sop_class_uid), transfer_syntax_uid=COALESCE(@transferSyntaxUid, transfer_syntax_uid),
@@ -160,14 +163,14 @@ export class SqliteJobStore implements JobStore {
 
   complete(id: JobId, outcome: string): void {
     const now = this.#now();
-    this.#db.prepare(
+    this.#prepare(
       `UPDATE jobs SET state='done', outcome=?, error_code=NULL, error_message=NULL, updated_at=?, finished_at=? WHERE id=?`,
     ).run(outcome, now, now, id);
     this.#event(id, 'done', this.#stageOf(id), outcome);
   }
 
   scheduleRetry(id: JobId, at: number, errorCode: string, message: string): void {
-    this.#db.prepare(
+    this.#prepare(
       `UPDATE jobs SET state='retrying', next_attempt_at=?, error_code=?, error_message=?, updated_at=? WHERE id=?`,
     ).run(at, errorCode, message, this.#now(), id);
     this.#event(id, 'retry-scheduled', this.#stageOf(id), `${errorCode}: ${message}`);
@@ -175,10 +178,26 @@ export class SqliteJobStore implements JobStore {
 
   quarantine(id: JobId, errorCode: string, message: string): void {
     const now = this.#now();
-    this.#db.prepare(
+    this.#prepare(
       `UPDATE jobs SET state='quarantined', outcome='quarantined', error_code=?, error_message=?, updated_at=?, finished_at=? WHERE id=?`,
     ).run(errorCode, message, now, now, id);
     this.#event(id, 'quarantined', this.#stageOf(id), `${errorCode}: ${message}`);
+  }
+
+  finishRun(id: JobId, run: RunRecord<InstanceFacts>, end: RunEnd): void {
+    const facts: InstanceFacts = Object.assign({}, ...run.facts) as InstanceFacts;
+    const stage = run.stages.at(-1)?.stage;
+    this.#db.transaction(() => {
+      if (stage !== undefined) {
+        this.#prepare(`UPDATE jobs SET stage=? WHERE id=?`).run(stage, id);
+        // One event for the whole way, with each stage's time: events stay bounded per run.
+        this.#event(id, 'stages', stage, run.stages.map((s) => `${s.stage} ${String(s.ms)} ms`).join(', '));
+      }
+      if (run.facts.length > 0) this.recordFacts(id, facts);
+      if (end.kind === 'done') this.complete(id, end.outcome);
+      else if (end.kind === 'retry') this.scheduleRetry(id, end.at, end.errorCode, end.message);
+      else this.quarantine(id, end.errorCode, end.message);
+    })();
   }
 
   requeue(id: JobId): Job {
@@ -188,7 +207,7 @@ export class SqliteJobStore implements JobStore {
       throw new GatewayError('AIB_API_CONFLICT', `job ${id} is ${job.state}; only retrying, quarantined or done jobs can be retried`, { jobId: id, state: job.state });
     }
     const now = this.#now();
-    this.#db.prepare(
+    this.#prepare(
       `UPDATE jobs SET state='queued', attempts=0, next_attempt_at=0, outcome=NULL, error_code=NULL, error_message=NULL,
          updated_at=?, finished_at=NULL WHERE id=?`).run(now, id);
     this.#event(id, 'requeued', job.stage, `was ${job.state}`);
@@ -197,10 +216,10 @@ export class SqliteJobStore implements JobStore {
 
   recoverInterrupted(): number {
     const now = this.#now();
-    const rows = this.#db.prepare(`SELECT id, stage FROM jobs WHERE state='running'`).all() as { id: number; stage: string }[];
+    const rows = this.#prepare(`SELECT id, stage FROM jobs WHERE state='running'`).all() as { id: number; stage: string }[];
     this.#db.transaction(() => {
       for (const row of rows) {
-        this.#db.prepare(`UPDATE jobs SET state='queued', updated_at=? WHERE id=?`).run(now, row.id);
+        this.#prepare(`UPDATE jobs SET state='queued', updated_at=? WHERE id=?`).run(now, row.id);
         this.#event(row.id, 'requeued', row.stage, 'interrupted by a gateway restart');
       }
     })();
@@ -208,19 +227,19 @@ export class SqliteJobStore implements JobStore {
   }
 
   get(id: JobId): Job | undefined {
-    const row = this.#db.prepare(`SELECT * FROM jobs WHERE id=?`).get(id) as JobRow | undefined;
+    const row = this.#prepare(`SELECT * FROM jobs WHERE id=?`).get(id) as JobRow | undefined;
     return row === undefined ? undefined : toJob(row);
   }
 
   events(id: JobId): JobEvent[] {
-    return this.#db.prepare(`SELECT at, event, stage, detail FROM job_events WHERE job_id=? ORDER BY at, rowid`).all(id) as JobEvent[];
+    return this.#prepare(`SELECT at, event, stage, detail FROM job_events WHERE job_id=? ORDER BY at, rowid`).all(id) as JobEvent[];
   }
 
   list(query: JobQuery): { jobs: Job[]; total: number } {
     const { where, params } = jobFilter(query);
-    const rows = this.#db.prepare(`SELECT * FROM jobs ${where} ORDER BY id DESC LIMIT @limit OFFSET @offset`)
+    const rows = this.#prepare(`SELECT * FROM jobs ${where} ORDER BY id DESC LIMIT @limit OFFSET @offset`)
       .all({ ...params, limit: query.limit, offset: query.offset }) as JobRow[];
-    const total = (this.#db.prepare(`SELECT COUNT(*) AS n FROM jobs ${where}`).get(params) as { n: number }).n;
+    const total = (this.#prepare(`SELECT COUNT(*) AS n FROM jobs ${where}`).get(params) as { n: number }).n;
     return { jobs: rows.map(toJob), total };
   }
 
@@ -231,19 +250,19 @@ export class SqliteJobStore implements JobStore {
       throw new GatewayError('AIB_API_CONFLICT', `job ${id} is ${job.state}; only settled jobs can be deleted`, { jobId: id, state: job.state });
     }
     this.#db.transaction(() => {
-      this.#db.prepare(`DELETE FROM job_events WHERE job_id=?`).run(id);
-      this.#db.prepare(`DELETE FROM jobs WHERE id=?`).run(id);
+      this.#prepare(`DELETE FROM job_events WHERE job_id=?`).run(id);
+      this.#prepare(`DELETE FROM jobs WHERE id=?`).run(id);
     })();
     return job;
   }
 
   enqueueInstances(instanceIds: readonly OrthancInstanceId[], why: string): JobId[] {
     const now = this.#now();
-    const find = this.#db.prepare(`SELECT id, state, stage FROM jobs WHERE instance_id=?`);
+    const find = this.#prepare(`SELECT id, state, stage FROM jobs WHERE instance_id=?`);
     // change_seq 0: the job did not come from the change log.
-    const insert = this.#db.prepare(
+    const insert = this.#prepare(
       `INSERT INTO jobs (instance_id, change_seq, state, stage, created_at, updated_at) VALUES (?, 0, 'queued', 'received', ?, ?)`);
-    const requeue = this.#db.prepare(
+    const requeue = this.#prepare(
       `UPDATE jobs SET state='queued', attempts=0, next_attempt_at=0, outcome=NULL, error_code=NULL, error_message=NULL,
          created_at=?, updated_at=?, finished_at=NULL WHERE id=?`);
     return this.#db.transaction(() => instanceIds.map((instanceId) => {
@@ -263,37 +282,37 @@ export class SqliteJobStore implements JobStore {
   }
 
   eventsPerMinute(since: number): MinuteCount[] {
-    return this.#db.prepare(
+    return this.#prepare(
       `SELECT (at / 60000) * 60000 AS minute, event, COUNT(*) AS count FROM job_events
        WHERE at >= ? AND event IN ('done','quarantined','retry-scheduled') GROUP BY minute, event`).all(since) as MinuteCount[];
   }
 
   depths(): StageDepth[] {
-    return this.#db.prepare(
+    return this.#prepare(
       `SELECT state, stage, COUNT(*) AS count FROM jobs WHERE state IN ('queued','running','retrying') GROUP BY state, stage ORDER BY state, stage`,
     ).all() as StageDepth[];
   }
 
   durations(since: number): number[] {
-    return (this.#db.prepare(`SELECT finished_at - created_at AS ms FROM jobs WHERE state='done' AND finished_at >= ?`)
+    return (this.#prepare(`SELECT finished_at - created_at AS ms FROM jobs WHERE state='done' AND finished_at >= ?`)
       .all(since) as { ms: number }[]).map((r) => r.ms);
   }
 
   recentErrors(limit: number): ErrorEvent[] {
-    return this.#db.prepare(
+    return this.#prepare(
       `SELECT at, job_id AS id, event, detail FROM job_events WHERE event IN ('quarantined','retry-scheduled') ORDER BY at DESC, rowid DESC LIMIT ?`,
     ).all(limit) as ErrorEvent[];
   }
 
   countsByState(): Record<JobState, number> {
     const counts = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
-    const rows = this.#db.prepare(`SELECT state, COUNT(*) AS n FROM jobs GROUP BY state`).all() as { state: JobState; n: number }[];
+    const rows = this.#prepare(`SELECT state, COUNT(*) AS n FROM jobs GROUP BY state`).all() as { state: JobState; n: number }[];
     for (const row of rows) counts[row.state] = row.n;
     return counts;
   }
 
   nextRetryAt(): number | undefined {
-    const row = this.#db.prepare(`SELECT MIN(next_attempt_at) AS at FROM jobs WHERE state IN ('queued','retrying')`).get() as { at: number | null };
+    const row = this.#prepare(`SELECT MIN(next_attempt_at) AS at FROM jobs WHERE state IN ('queued','retrying')`).get() as { at: number | null };
     return row.at ?? undefined;
   }
 
@@ -301,22 +320,31 @@ export class SqliteJobStore implements JobStore {
     this.#db.close();
   }
 
+  #prepare(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   #stageOf(id: number): string {
-    const row = this.#db.prepare(`SELECT stage FROM jobs WHERE id=?`).get(id) as { stage: string } | undefined;
+    const row = this.#prepare(`SELECT stage FROM jobs WHERE id=?`).get(id) as { stage: string } | undefined;
     return row?.stage ?? 'unknown';
   }
 
   #event(id: number, event: string, stage: string, detail: string | null): void {
-    this.#db.prepare(`INSERT INTO job_events (job_id, at, event, stage, detail) VALUES (?, ?, ?, ?, ?)`).run(id, this.#now(), event, stage, detail);
+    this.#prepare(`INSERT INTO job_events (job_id, at, event, stage, detail) VALUES (?, ?, ?, ?, ?)`).run(id, this.#now(), event, stage, detail);
   }
 
   #meta(key: string): string | undefined {
-    const row = this.#db.prepare(`SELECT value FROM meta WHERE key=?`).get(key) as { value: string } | undefined;
+    const row = this.#prepare(`SELECT value FROM meta WHERE key=?`).get(key) as { value: string } | undefined;
     return row?.value;
   }
 
   #setMeta(key: string, value: string): void {
-    this.#db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value`).run(key, value);
+    this.#prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value`).run(key, value);
   }
 }
 

@@ -1,5 +1,9 @@
+import type { SdkCallTransport } from './call-transport';
 import { OrthancSdkError } from './orthanc-sdk-error';
 import type { SdkClient } from './generated/functions';
+
+/** Wire name of the plugin's own call (native/orthanc/spool-instance.h); not an OrthancCPlugin.h function. */
+const SPOOL_DICOM_FOR_INSTANCE = 'SpoolDicomForInstance';
 
 /** One row of Orthanc's GET /changes. */
 export interface OrthancChange {
@@ -31,9 +35,12 @@ export interface OrthancSystem {
  */
 export class OrthancRest {
   readonly #sdk: SdkClient;
+  readonly #transport: SdkCallTransport;
 
-  constructor(sdk: SdkClient) {
+  /** `transport`: the socket the SDK client calls through, for the plugin's own calls. */
+  constructor(sdk: SdkClient, transport: SdkCallTransport) {
     this.#sdk = sdk;
+    this.#transport = transport;
   }
 
   async system(): Promise<OrthancSystem> {
@@ -56,9 +63,21 @@ export class OrthancRest {
     return parseChangesPage(await this.getJson('/changes?last'));
   }
 
-  /** The stored DICOM Part 10 bytes of one instance. */
+  /** The stored DICOM Part 10 bytes of one instance (off the hot path: the pipeline spools instead). */
   async instanceFile(instanceId: string): Promise<Buffer> {
     return this.#sdk.getDicomForInstance(instanceId);
+  }
+
+  /**
+   * Has the plugin write the instance's DICOM (OrthancPluginGetDicomForInstance, so
+   * compression and storage plugins are Orthanc's business) to `path`, a file directly
+   * in phi/spool, atomically (temporary name, then rename): the bytes never cross the
+   * socket nor the gateway's heap. Resolves to the bytes written.
+   */
+  async spoolInstance(instanceId: string, path: string): Promise<number> {
+    const reply = await this.#transport.call(SPOOL_DICOM_FOR_INSTANCE, { instanceId, path });
+    if (typeof reply.value !== 'number') throw new OrthancSdkError(SPOOL_DICOM_FOR_INSTANCE, -1, 'the result value is not a number');
+    return reply.value;
   }
 
   /** POST to Orthanc's REST API (e.g. /tools/find) and parse the JSON answer: bytes or text as given, anything else as JSON. */

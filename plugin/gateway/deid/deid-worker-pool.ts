@@ -10,6 +10,8 @@ export interface DeidWorkerPoolOptions {
   readonly profile: string;
   readonly deidDirectory: string;
   readonly siteKeyFile: string;
+  /** phi/spool, where the gateway's originals wait for the worker; absent for the `deid` command. */
+  readonly spoolDirectory?: string;
   /** Absent: Clean Pixel Data off. */
   readonly cleanPixels?: CleanPixelsSettings;
 }
@@ -32,6 +34,7 @@ export class DeidWorkerPool {
       processes: options.workers,
       script: options.script,
       init: { k: 'init', profile: options.profile, deidDirectory: options.deidDirectory, siteKeyFile: options.siteKeyFile,
+        ...(options.spoolDirectory === undefined ? {} : { spoolDirectory: options.spoolDirectory }),
         ...(options.cleanPixels ? { cleanPixels: options.cleanPixels } : {}) },
       acceptReady: (header) => {
         if (!isDeidReady(header)) return typeof header['message'] === 'string' ? header['message'] : 'no ready message';
@@ -54,7 +57,7 @@ export class DeidWorkerPool {
     return this.#pool.readyReports();
   }
 
-  /** `original`: the Part 10 bytes, or empty when `request.inputPath` names the file. */
+  /** `original`: empty when `request.inputPath` names the file (the gateway and the CLI); only benches send bytes. */
   async deidentify(request: Omit<DeidRequest, 'k'>, original: Buffer = Buffer.alloc(0)): Promise<DeidResult> {
     const { instanceId } = request;
     let reply;

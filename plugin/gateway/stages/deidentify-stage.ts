@@ -1,16 +1,26 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
 import type { OrthancRest } from '../../sdk';
+import { OrthancSdkError } from '../../sdk';
 import type { AuditLog } from '../audit-log';
 import type { DeidWorkerPool } from '../deid/deid-worker-pool';
-import { readRoutingHeader } from '../dicom-routing-header';
 import { GatewayError } from '../gateway-errors';
 import type { Job } from '../job';
 import type { PhiVault } from '../vault/phi-vault';
 import type { JobWork, Stage, StageResult } from './stage';
 
+/** Orthanc's OrthancPluginErrorCode_UnknownResource. */
+const UNKNOWN_RESOURCE = 17;
+
 /**
- * Hands the original to a sealed worker, which writes the de-identified copy
- * into deid/ and returns the pseudonym mapping; the gateway alone writes the
- * mapping into the PHI vault.
+ * Has the plugin spool the original into phi/spool, hands its path to a
+ * sealed worker, which parses it once (the routing facts included), writes
+ * the de-identified copy into deid/ with the pixel data copied file to file,
+ * and returns the pseudonym mapping; the gateway alone writes the mapping
+ * into the PHI vault. The gateway never holds the instance's bytes. The
+ * spool file is removed whatever happens (a stop mid-way leaves it for the
+ * next start's sweep, spoolSweep).
  */
 export class DeidentifyStage implements Stage {
   readonly name = 'deidentify';
@@ -18,21 +28,39 @@ export class DeidentifyStage implements Stage {
   readonly #pool: DeidWorkerPool;
   readonly #vault: PhiVault;
   readonly #audit: AuditLog;
+  readonly #spool: string;
 
-  constructor(orthanc: OrthancRest, pool: DeidWorkerPool, vault: PhiVault, audit: AuditLog) {
+  constructor(orthanc: OrthancRest, pool: DeidWorkerPool, vault: PhiVault, audit: AuditLog, spoolDirectory: string) {
     this.#orthanc = orthanc;
     this.#pool = pool;
     this.#vault = vault;
     this.#audit = audit;
+    this.#spool = spoolDirectory;
   }
 
   async run(job: Job, work: JobWork): Promise<StageResult> {
-    const original = work.original ?? await this.#orthanc.instanceFile(job.instanceId);
-    const header = work.header ?? readRoutingHeader(original, job.instanceId);
-    const result = await this.#pool.deidentify({
-      instanceId: job.instanceId, sopInstanceUid: header.sopInstanceUid,
-      seriesInstanceUid: header.seriesInstanceUid, studyInstanceUid: header.studyInstanceUid,
-    }, original);
+    // Named after the job: one spool file per instance, overwritten by a retry.
+    const spooled = join(this.#spool, `job-${String(job.id)}.dcm`);
+    try {
+      try {
+        await this.#orthanc.spoolInstance(job.instanceId, spooled);
+      } catch (error) {
+        if (error instanceof OrthancSdkError && error.orthancCode === UNKNOWN_RESOURCE) {
+          return { outcome: 'instance deleted from Orthanc before processing', final: true };
+        }
+        if (error instanceof OrthancSdkError) {
+          throw new GatewayError('AIB_INGEST_UNREADABLE', `instance ${job.instanceId}: ${error.message}`, { instanceId: job.instanceId }, true);
+        }
+        throw error;
+      }
+      return await this.#deidentify(job, work, spooled);
+    } finally {
+      await rm(spooled, { force: true });
+    }
+  }
+
+  async #deidentify(job: Job, work: JobWork, spooled: string): Promise<StageResult> {
+    const result = await this.#pool.deidentify({ instanceId: job.instanceId, inputPath: spooled });
     if (!result.ok) {
       throw new GatewayError('AIB_DEID_FAILED', `instance ${job.instanceId}: ${result.code}: ${result.message}`,
         { instanceId: job.instanceId, workerCode: result.code }, result.transient);
@@ -40,12 +68,23 @@ export class DeidentifyStage implements Stage {
     this.#vault.record(job.instanceId, result.vault);
     // Before the job is reported done: the boxes covered (frame, place, reason, rule; never the text).
     if (result.pixels) this.#audit.append({ event: 'pixels-cleaned', jobId: job.id, instanceId: job.instanceId, pixels: result.pixels });
+    const routing = result.routing;
+    work.routing = routing;
     work.deid = { path: result.outputPath, linkToken: result.vault.linkToken };
     const hits = Object.entries(result.textHits).map(([kind, n]) => `${n} ${kind}`).join(', ');
     const boxes = result.pixels ? `, ${String(result.pixels.boxes.length)} pixel box(es) filled` : '';
     return {
-      facts: { deidPath: result.outputPath, linkToken: result.vault.linkToken },
+      facts: {
+        deidPath: result.outputPath, linkToken: result.vault.linkToken, sha256: routing.sha256, sizeBytes: routing.sizeBytes,
+        ...present({ sopInstanceUid: routing.sopInstanceUid, seriesInstanceUid: routing.seriesInstanceUid, sopClassUid: routing.sopClassUid,
+          modality: routing.modality, transferSyntaxUid: routing.transferSyntaxUid }),
+      },
       outcome: (hits === '' ? 'de-identified' : `de-identified (text scrubbed: ${hits})`) + boxes,
     };
   }
+}
+
+/** The attributes the instance has: an absent one ('') stays null on the job rather than ''. */
+function present<K extends string>(values: Readonly<Record<K, string>>): Partial<Record<K, string>> {
+  return Object.fromEntries(Object.entries<string>(values).filter(([, v]) => v !== '')) as Partial<Record<K, string>>;
 }

@@ -1,8 +1,5 @@
-import { createHash } from 'node:crypto';
-
 import type { OrthancRest } from '../../sdk';
 import { OrthancSdkError } from '../../sdk';
-import { readRoutingHeader } from '../dicom-routing-header';
 import { GatewayError } from '../gateway-errors';
 import type { Job } from '../job';
 import type { JobWork, Stage, StageResult } from './stage';
@@ -11,10 +8,11 @@ import type { JobWork, Stage, StageResult } from './stage';
 const UNKNOWN_RESOURCE = 17;
 
 /**
- * Takes the instance's stored bytes from Orthanc, fingerprints them and reads
- * the header the later stages route on (modality, series, SOP class). The
- * bridge's own results (SR/GSPS it stored) end here: they already carry the
- * original identifiers and are not images to annotate.
+ * Looks the instance up in Orthanc's index (JSON, no file read and no DICOM
+ * parse): its SOP Instance UID and parent series. The bridge's own results
+ * (SR/GSPS it stored) end here: they already carry the original identifiers
+ * and are not images to annotate. The bytes are never fetched: the
+ * de-identify stage has the plugin spool them for the worker.
  */
 export class FetchInstanceStage implements Stage {
   readonly name = 'fetch';
@@ -28,9 +26,9 @@ export class FetchInstanceStage implements Stage {
   }
 
   async run(job: Job, work: JobWork): Promise<StageResult> {
-    let bytes: Buffer;
+    let entry: unknown;
     try {
-      bytes = await this.#orthanc.instanceFile(job.instanceId);
+      entry = await this.#orthanc.getJson(`/instances/${job.instanceId}`);
     } catch (error) {
       if (error instanceof OrthancSdkError && error.orthancCode === UNKNOWN_RESOURCE) {
         // Deleted from Orthanc before we got to it: nothing left to process,
@@ -42,18 +40,18 @@ export class FetchInstanceStage implements Stage {
       }
       throw error;
     }
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const header = readRoutingHeader(bytes, job.instanceId);
-    const facts = {
-      sha256, sizeBytes: bytes.length,
-      sopInstanceUid: header.sopInstanceUid, seriesInstanceUid: header.seriesInstanceUid,
-      sopClassUid: header.sopClassUid, modality: header.modality, transferSyntaxUid: header.transferSyntaxUid,
-    };
-    const annotationId = this.#ownResult(header.sopInstanceUid);
+    const record = typeof entry === 'object' && entry !== null ? entry as Record<string, unknown> : {};
+    const tags = typeof record['MainDicomTags'] === 'object' && record['MainDicomTags'] !== null ? record['MainDicomTags'] as Record<string, unknown> : {};
+    const sopInstanceUid = typeof tags['SOPInstanceUID'] === 'string' ? tags['SOPInstanceUID'] : '';
+    const seriesId = record['ParentSeries'];
+    if (typeof seriesId !== 'string') {
+      throw new GatewayError('AIB_INGEST_UNREADABLE', `instance ${job.instanceId}: Orthanc names no parent series`, { instanceId: job.instanceId }, true);
+    }
+    const annotationId = sopInstanceUid === '' ? undefined : this.#ownResult(sopInstanceUid);
+    const facts = sopInstanceUid === '' ? {} : { sopInstanceUid };
     if (annotationId !== undefined)
       return { facts, outcome: `result of annotation ${String(annotationId)} stored by this bridge; not de-identified again`, final: true };
-    work.original = bytes;
-    work.header = header;
-    return { facts, outcome: 'fetched and checksummed' };
+    work.orthancSeriesId = seriesId;
+    return { facts, outcome: 'found in Orthanc\'s index' };
   }
 }

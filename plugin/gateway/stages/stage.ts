@@ -1,15 +1,15 @@
-import type { RoutingHeader } from '../dicom-routing-header';
+import type { RoutingFacts } from '../../core/routing-facts';
 import type { InstanceFacts, Job } from '../job';
 import type { PipelineStage } from '../pipeline';
 
 export type { StageResult } from '../pipeline';
 
-/** Carried from stage to stage within one attempt of one job (in memory only). */
+/** Carried from stage to stage within one attempt of one job (in memory only; never the instance bytes). */
 export interface JobWork {
-  /** The stored original, once a stage has fetched it. */
-  original?: Buffer;
-  /** What the fetch stage read from the original's header. */
-  header?: RoutingHeader;
+  /** Orthanc's id of the instance's series, from Orthanc's index. */
+  orthancSeriesId?: string;
+  /** What the worker's parse of the original read: what the later stages route on. */
+  routing?: RoutingFacts;
   /** Where the de-identified copy is (relative to deid/) and its link token, once written. */
   deid?: { readonly path: string; readonly linkToken: string };
 }
