@@ -132,7 +132,7 @@ async function main(): Promise<void> {
 
   const instanceStages = [new FetchInstanceStage(orthanc, (uid) => annotations.ownResult(uid)), new DeidentifyStage(orthanc, deidPool, vault, audit, layout.spool)];
   const pipeline = new Pipeline(store, config.Annotate
-    ? [...instanceStages, new QueueAnnotationStage(annotator, annotations, () => { annotationPipeline.kick(); })]
+    ? [...instanceStages, new QueueAnnotationStage(annotator, annotations, () => { annotationPipeline.kick(); }, (seriesId) => { seriesWatch.collecting(seriesId); })]
     : instanceStages, {
     concurrency: config.Concurrency,
     maxAttempts: config.MaxAttempts,

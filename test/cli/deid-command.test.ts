@@ -80,7 +80,7 @@ describe('cli/deid-command (built CLI, sealed workers)', function () {
     const failures = failureLines(r.stderr);
     assert.equal(failures.length, 2, r.stderr);
     assert.ok(failures.some((l) => l.includes('MR_truncated.dcm') && l.includes('AIB_DEID_TRUNCATED')), r.stderr);
-    assert.ok(failures.some((l) => l.includes('notes.txt') && l.includes('AIB_INGEST_NOT_DICOM')), r.stderr);
+    assert.ok(failures.some((l) => l.includes('notes.txt') && l.includes('AIB_DEID_NOT_DICOM')), r.stderr);
     assert.deepEqual(fs.readFileSync(path.join(out, 'quarantine', 'MR_truncated.dcm')), fs.readFileSync(TRUNCATED));
     assert.equal(fs.readFileSync(path.join(out, 'quarantine', 'notes.txt'), 'utf8'), 'not a DICOM file\n');
     assert.match(r.stderr, /6 written, 2 failed, [\d.]+ s, [\d.]+ instances\/s/);

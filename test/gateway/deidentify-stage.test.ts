@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, readFileSync, readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
 import type { RunningOrthanc } from '../../plugin/cli/orthanc-launcher';
@@ -92,14 +93,18 @@ describe('de-identification inside the pipeline', function () {
 
   it('runs the worker sealed: seccomp filter and no-new-privs on the live worker process', async () => {
     const status: HealthResponse = await health(orthanc);
-    assert.equal(status.deid.readyWorkers, 1);
+    // DeidWorkers defaults to one worker per core.
+    assert.equal(status.deid.workers, availableParallelism());
+    assert.equal(status.deid.readyWorkers, status.deid.workers);
     assert.ok(status.deid.seals.every((s) => s.seccomp));
     const workers = execFileSync('pgrep', ['-f', 'plugin/deid/worker-main.js'], { encoding: 'utf8' }).trim().split('\n')
       .filter((pid) => readFileSync(`/proc/${pid}/status`, 'utf8').includes(`PPid:\t${status.gatewayPid}`));
-    assert.equal(workers.length, 1, 'one worker, child of this gateway');
-    const procStatus = readFileSync(`/proc/${workers[0] ?? ''}/status`, 'utf8');
-    assert.match(procStatus, /NoNewPrivs:\t1/);
-    assert.match(procStatus, /Seccomp:\t2/, 'filter mode');
+    assert.equal(workers.length, status.deid.workers, 'the workers, children of this gateway');
+    for (const worker of workers) {
+      const procStatus = readFileSync(`/proc/${worker}/status`, 'utf8');
+      assert.match(procStatus, /NoNewPrivs:\t1/);
+      assert.match(procStatus, /Seccomp:\t2/, 'filter mode');
+    }
   });
 });
 
@@ -108,7 +113,8 @@ describe('a de-identification worker killed mid-file', function () {
 
   it('loses nothing: the instance is retried on a fresh sealed worker', async () => {
     // No yield to ingest: the kill must land while instances are being de-identified.
-    const orthanc = await startBridgeOrthanc({ aiBridge: { ChangesPollSeconds: 2, RetryBackoffSeconds: 0.2, YieldToIngestMilliseconds: 0, Annotate: false } });
+    // One worker: the one killed is the one handling the instances.
+    const orthanc = await startBridgeOrthanc({ aiBridge: { ChangesPollSeconds: 2, RetryBackoffSeconds: 0.2, YieldToIngestMilliseconds: 0, Annotate: false, DeidWorkers: 1 } });
     try {
       const files = Array.from({ length: 30 }, (_, i) => sharedFile(`tcia-lung-pet-ct-dx/Lung_Dx-A0002_B40f/1-${String(i + 1).padStart(2, '0')}.dcm`));
       const gatewayPid = (await health(orthanc)).gatewayPid;

@@ -38,7 +38,7 @@ describe('bad input: quarantined with its reason, never lost, never a crash', fu
     assert.equal((await health(orthanc)).gatewayPid, pid, 'the gateway did not crash');
   });
 
-  it('quarantines an instance without Modality, naming the instance and the attribute; retry reruns it', async () => {
+  it('de-identifies an instance without Modality (a routing attribute, not a reason to refuse); retry reruns it', async () => {
     const file = join(work.path, 'no-modality.dcm');
     copyFileSync(sharedFile('pydicom/test_files/MR_small.dcm'), file);
     execFileSync('dcmodify', ['-nb', '-ea', '(0008,0060)', file]);
@@ -46,18 +46,20 @@ describe('bad input: quarantined with its reason, never lost, never a crash', fu
     const sent = await storescu({ port: orthanc.dicomPort, files: [file] });
     assert.equal(sent.failed, 0, sent.stderr);
     const jobs = await waitForSettledJobs(orthanc, before + 1);
-    const job = jobs.find((j) => j.state === 'quarantined' && j.error?.code === 'AIB_INGEST_MISSING_ATTRIBUTE');
-    assert.ok(job, JSON.stringify(jobs.map((j) => [j.state, j.error])));
-    assert.match(job.error?.message ?? '', new RegExp(`instance ${job.instanceId} has no Modality`));
-    assert.equal(job.attempts, 1, 'bad data is not retried in vain');
+    const job = jobs.find((j) => j.modality === null && j.sopClassUid === '1.2.840.10008.5.1.4.1.1.4');
+    assert.ok(job, JSON.stringify(jobs.map((j) => [j.state, j.modality, j.error])));
+    assert.equal(job.state, 'done', JSON.stringify(job.error));
+    assert.match(job.outcome ?? '', /^de-identified/);
+    assert.ok(job.deidPath !== null, 'a de-identified copy was written');
+    assert.equal(job.attempts, 1);
 
     const retried = await orthanc.json<JobView>('POST', `/ai-bridge/jobs/${job.id}/retry`);
     assert.equal(retried.state, 'queued');
     const detail = await eventually(async () => {
       const d = await orthanc.json<JobDetailResponse>('GET', `/ai-bridge/jobs/${job.id}`);
-      return d.events.filter((e) => e.event === 'quarantined').length === 2 ? d : undefined;
+      return d.events.filter((e) => e.event === 'done').length === 2 ? d : undefined;
     }, 'the retried job to settle again');
-    assert.equal(detail.state, 'quarantined');
+    assert.equal(detail.state, 'done');
     assert.ok(detail.events.some((e) => e.event === 'requeued'));
     assert.equal((await orthanc.json<string[]>('GET', '/instances')).includes(job.instanceId), true, 'the original stays in Orthanc');
   });

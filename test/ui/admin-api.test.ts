@@ -124,20 +124,22 @@ describe('admin API behind the UI (real Orthanc + plugin)', function () {
   });
 
   it('quarantine lists reason, rule and file with identifiers masked; DELETE leaves an audit entry naming the job', async () => {
-    const file = join(work.path, 'no-modality.dcm');
+    const file = join(work.path, 'short-frames.dcm');
     copyFileSync(sharedFile('pydicom/test_files/MR_small.dcm'), file);
-    // A new SOP Instance UID, so Orthanc stores a second instance.
-    execFileSync('dcmodify', ['-nb', '-ea', '(0008,0060)', '-m', '(0008,0018)=1.2.3.4.5.6.7.8.9', file]);
+    // A new SOP Instance UID, so Orthanc stores a second instance; an ultrasound (Clean Pixel Data
+    // by default) whose header promises 11 frames where the pixel data holds one: Orthanc stores
+    // it, the worker cannot clean what it cannot decode and refuses it.
+    execFileSync('dcmodify', ['-nb', '-m', '(0008,0060)=US', '-i', '(0028,0008)=11', '-m', '(0008,0018)=1.2.3.4.5.6.7.8.9', file]);
     const stored = await uploadFile(orthanc, file);
     assert.ok(stored.id);
     const quarantined = await eventually(async () => {
       const q = (await get<QuarantineResponse>('/ai-bridge/quarantine')).body;
       return q.entries.length === 1 ? q : undefined;
-    }, 'the instance without Modality in quarantine');
+    }, 'the instance with short frames in quarantine');
     const entry = quarantined.entries[0];
     assert.ok(entry);
-    assert.equal(entry.rule, 'AIB_INGEST_MISSING_ATTRIBUTE');
-    assert.match(entry.reason, /has no Modality/);
+    assert.equal(entry.rule, 'AIB_DEID_FAILED');
+    assert.match(entry.reason, /AIB_PIXELS_CORRUPT/);
     assert.equal(entry.fileName, `${stored.id}.dcm`);
     assert.equal(entry.identifiers, null);
     assert.equal(quarantined.phiView.allowed, false);
@@ -158,7 +160,7 @@ describe('admin API behind the UI (real Orthanc + plugin)', function () {
     const json = (await get<AuditResponse>('/ai-bridge/audit')).body;
     const deletion = json.entries.find((e) => e.event === 'job-deleted');
     assert.ok(deletion, JSON.stringify(json.entries));
-    assert.equal(deletion.detail, 'was quarantined (AIB_INGEST_MISSING_ATTRIBUTE)');
+    assert.equal(deletion.detail, 'was quarantined (AIB_DEID_FAILED)');
     const csv = await orthanc.request('GET', '/ai-bridge/audit?format=csv');
     assert.match(csv.headers['content-type'] ?? '', /^text\/csv/);
     assert.match(csv.headers['content-disposition'] ?? '', /attachment; filename="ai-bridge-audit-.*\.csv"/);

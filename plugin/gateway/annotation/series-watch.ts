@@ -2,6 +2,9 @@ import type { OrthancRest } from '../../sdk';
 import type { Logger } from '../logger';
 import type { AnnotationStore } from './annotation-store';
 
+/** Stable series remembered for members that arrive late. */
+const MAX_REMEMBERED = 10_000;
+
 /**
  * Decides when a series is complete for its annotations, without waiting
  * longer than it must: the header count releases a series as soon as its
@@ -17,6 +20,8 @@ export class SeriesWatch {
   readonly #quietMs: number;
   readonly #onRelease: () => void;
   #timer: NodeJS.Timeout | undefined;
+  /** Series Orthanc reported stable, newest last (bounded): a member de-identified after the report re-checks its series. */
+  readonly #reportedStable = new Set<string>();
 
   constructor(orthanc: OrthancRest, store: AnnotationStore, quietMs: number, log: Logger, onRelease: () => void) {
     this.#orthanc = orthanc;
@@ -43,9 +48,29 @@ export class SeriesWatch {
   /** StableSeries changes from Orthanc's change log. */
   async stable(orthancSeriesIds: readonly string[]): Promise<void> {
     for (const id of new Set(orthancSeriesIds)) {
+      this.#remember(id);
       const count = await this.#instanceCount(id);
       if (count === undefined) continue;
       if (this.#store.seriesStable(id, count).length > 0) this.#onRelease();
+    }
+  }
+
+  /**
+   * A series annotation took a member. When Orthanc already called the series
+   * stable (StableSeries can come before the last instances are de-identified,
+   * e.g. while the workers start), its count is applied now instead of after
+   * the quiet period.
+   */
+  collecting(orthancSeriesId: string): void {
+    if (this.#reportedStable.has(orthancSeriesId)) void this.stable([orthancSeriesId]);
+  }
+
+  #remember(orthancSeriesId: string): void {
+    this.#reportedStable.delete(orthancSeriesId);
+    this.#reportedStable.add(orthancSeriesId);
+    if (this.#reportedStable.size > MAX_REMEMBERED) {
+      const oldest = this.#reportedStable.values().next().value;
+      if (oldest !== undefined) this.#reportedStable.delete(oldest);
     }
   }
 

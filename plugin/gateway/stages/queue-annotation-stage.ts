@@ -17,11 +17,14 @@ export class QueueAnnotationStage implements Stage {
   readonly #annotator: AnnotatorPool;
   readonly #annotations: AnnotationStore;
   readonly #onDue: () => void;
+  readonly #onCollecting: (orthancSeriesId: string) => void;
 
-  constructor(annotator: AnnotatorPool, annotations: AnnotationStore, onDue: () => void) {
+  /** `onCollecting`: a series annotation took a member and still waits for its series to be complete. */
+  constructor(annotator: AnnotatorPool, annotations: AnnotationStore, onDue: () => void, onCollecting: (orthancSeriesId: string) => void = () => undefined) {
     this.#annotator = annotator;
     this.#annotations = annotations;
     this.#onDue = onDue;
+    this.#onCollecting = onCollecting;
   }
 
   async run(job: Job, work: JobWork): Promise<StageResult> {
@@ -43,6 +46,7 @@ export class QueueAnnotationStage implements Stage {
       member: { jobId: job.id, linkToken: deid.linkToken, deidPath: deid.path },
     });
     if (due) this.#onDue();
+    else if (annotation.unit === 'series') this.#onCollecting(seriesId);
     const model = `${classified.model.id}@${classified.model.version}`;
     if (annotation.unit === 'instance') return { outcome: `de-identified; annotation ${annotation.id} by ${model} queued` };
     const count = annotation.expectedInstances === null ? `${annotation.members} in, series size not known yet` : `${annotation.members}/${annotation.expectedInstances}`;
