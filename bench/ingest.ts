@@ -26,7 +26,28 @@ const TRANSPORT_PATH: Readonly<Record<Transport, string>> = {
 };
 const GOAL = 0.95;
 
-interface Sample { readonly perSecond: number; readonly stored: number; readonly seconds: number }
+interface Sample {
+  readonly perSecond: number;
+  readonly stored: number;
+  readonly seconds: number;
+  /** Plugin loaded: seconds from the last store until every job settled (null without the plugin, or if it never did). */
+  readonly lagSeconds: number | null;
+}
+
+/** Seconds after the last store until /ai-bridge/health shows no job queued, running or retrying and one per stored instance. */
+async function settleLag(orthanc: RunningOrthanc, stored: number, storesEndedAt: bigint): Promise<number | null> {
+  const deadline = Date.now() + 600_000;
+  while (Date.now() < deadline) {
+    const res = await orthanc.request('GET', '/ai-bridge/health').catch(() => undefined);
+    if (res?.status === 200) {
+      const health = JSON.parse(res.body.toString('utf8')) as { queueDepth: number; jobs: Record<string, number> };
+      const settled = (health.jobs['done'] ?? 0) + (health.jobs['quarantined'] ?? 0);
+      if (health.queueDepth === 0 && settled >= stored) return Number(process.hrtime.bigint() - storesEndedAt) / 1e9;
+    }
+    await sleep(100);
+  }
+  return null;
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -44,9 +65,9 @@ async function waitForGateway(orthanc: RunningOrthanc): Promise<boolean> {
 }
 
 async function ingestOnce(transport: Transport, loadPlugin: boolean, files: readonly string[], bytes: readonly Buffer[],
-  profile: string | undefined): Promise<Sample & { orthancVersion: string; gatewayReady: boolean }> {
+  profile: string | undefined, aiBridge: Record<string, unknown>): Promise<Sample & { orthancVersion: string; gatewayReady: boolean }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aib-bench-ingest-'));
-  const orthanc = await startOrthanc({ dataDir, aiBridge: loadPlugin ? {} : false });
+  const orthanc = await startOrthanc({ dataDir, aiBridge: loadPlugin ? aiBridge : false });
   try {
     const version = (await orthanc.json<{ Version: string }>('GET', '/system')).Version;
     const gatewayReady = loadPlugin ? await waitForGateway(orthanc) : true;
@@ -62,8 +83,10 @@ async function ingestOnce(transport: Transport, loadPlugin: boolean, files: read
         if (res.status === 200) stored++;
       }
     }
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    return { perSecond: stored / seconds, stored, seconds, orthancVersion: version, gatewayReady };
+    const ended = process.hrtime.bigint();
+    const seconds = Number(ended - started) / 1e9;
+    const lagSeconds = loadPlugin ? await settleLag(orthanc, stored, ended) : null;
+    return { perSecond: stored / seconds, stored, seconds, lagSeconds, orthancVersion: version, gatewayReady };
   } finally {
     await orthanc.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -80,8 +103,11 @@ export async function runIngestBench(args: readonly string[]): Promise<void> {
       'no-rest': { type: 'boolean' },
       // Validates the bench itself: both sides run without the plugin, so the ratio should be ~1.
       'without-plugin': { type: 'boolean' },
+      // AiBridge settings of the plugin-enabled side, as JSON (e.g. '{"YieldToIngestMilliseconds":0}').
+      'ai-bridge': { type: 'string' },
     },
   });
+  const aiBridge = JSON.parse(values['ai-bridge'] ?? '{}') as Record<string, unknown>;
   const dataDir = path.resolve(values['data-dir'] ?? path.join(repoRoot(), '..', 'shared', 'data'));
   const rounds = Number(values.rounds ?? '5');
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer, got ${values.rounds ?? ''}`);
@@ -104,13 +130,14 @@ export async function runIngestBench(args: readonly string[]): Promise<void> {
       const order: Config[] = r % 2 === 0 ? ['plugin-disabled', 'plugin-enabled'] : ['plugin-enabled', 'plugin-disabled'];
       for (const transport of transports) {
         for (const config of order) {
-          const s = await ingestOnce(transport, withPlugin && config === 'plugin-enabled', files, bytes, profile);
+          const s = await ingestOnce(transport, withPlugin && config === 'plugin-enabled', files, bytes, profile, aiBridge);
           orthancVersion = s.orthancVersion;
           if (!s.gatewayReady) gatewayAlwaysReady = false;
           const key = `${transport}/${config}`;
           samples.set(key, [...(samples.get(key) ?? []), s]);
           process.stderr.write(`  round ${r + 1} ${transport} ${config}: ${s.stored} stored in ${s.seconds.toFixed(2)} s` +
-            ` = ${s.perSecond.toFixed(1)}/s${s.gatewayReady ? '' : ' (gateway health never answered 200)'}\n`);
+            ` = ${s.perSecond.toFixed(1)}/s${s.lagSeconds === null ? '' : `, every job settled ${s.lagSeconds.toFixed(1)} s after the last store`}` +
+            `${s.gatewayReady ? '' : ' (gateway health never answered 200)'}\n`);
         }
       }
     }
@@ -133,15 +160,18 @@ export async function runIngestBench(args: readonly string[]): Promise<void> {
       instances: median(enabled.map((s) => s.stored)), files: files.length, rounds,
       samples: enabled.map((s) => round(s.perSecond, 2)), baseline_samples: disabled.map((s) => round(s.perSecond, 2)),
       gateway_ready: withPlugin ? gatewayAlwaysReady : null,
+      settle_lag_seconds: withPlugin ? enabled.map((s) => (s.lagSeconds === null ? null : round(s.lagSeconds, 2))) : null,
+      ai_bridge: aiBridge,
       cpus: host.cpus, cpu_model: host.cpuModel, node: host.node, os: host.os, orthanc: orthancVersion,
       path: TRANSPORT_PATH[transport],
     };
     process.stdout.write(`${JSON.stringify(line)}\n`);
+    const lags = enabled.flatMap((s) => (s.lagSeconds === null ? [] : [s.lagSeconds]));
     rows.push([line.measure, line.path, baseline.toFixed(1), value.toFixed(1), ratio.toFixed(3),
-      `>= ${GOAL}`, ratio >= GOAL ? 'met' : 'NOT met']);
+      `>= ${GOAL}`, ratio >= GOAL ? 'met' : 'NOT met', lags.length === 0 ? '-' : median(lags).toFixed(1)]);
   }
   process.stdout.write(`\n${textTable(['measure', 'transport', 'disabled /s', withPlugin ? 'enabled /s' : 'control /s',
-    'ratio', 'goal', ''], rows)}\n`);
+    'ratio', 'goal', '', 'settled s after last store'], rows)}\n`);
   process.stdout.write(`${files.length} files per sample, fresh Orthanc ${orthancVersion} per sample, median of ${rounds} ` +
     `alternating rounds; ${host.cpus} CPUs (${host.cpuModel}), node ${host.node}.\n`);
   if (!withPlugin) process.stdout.write('Control run: the plugin was loaded on neither side; the ratio shows the noise floor.\n');
