@@ -101,6 +101,7 @@ export function loadAiBridgeConfig(orthancConfigJson: string, cwd: string = proc
 
   // One worker per core: de-identification is CPU-bound, and Niceness keeps Orthanc first.
   section['DeidWorkers'] ??= Math.min(64, availableParallelism());
+  section['Concurrency'] ??= Math.min(64, 2 * (section['DeidWorkers'] as number));
   if (section['DataDirectory'] === undefined) {
     const storage = typeof top['StorageDirectory'] === 'string' ? top['StorageDirectory'] : 'OrthancStorage';
     section['DataDirectory'] = join(dirname(resolve(cwd, storage)), 'ai-bridge');

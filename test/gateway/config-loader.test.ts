@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { availableParallelism } from 'node:os';
 
 import { loadAiBridgeConfig, loadSchema } from '../../plugin/gateway/config-loader';
 import { refusal } from './config-refusal';
@@ -10,7 +11,8 @@ describe('AiBridge configuration (config/aibridge.schema.json)', () => {
   it('applies every schema default to an empty section', () => {
     const config = loadAiBridgeConfig(JSON.stringify({}), '/srv');
     assert.equal(config.Enable, true);
-    assert.equal(config.Concurrency, 2);
+    assert.equal(config.DeidWorkers, Math.min(64, availableParallelism()), 'one de-identification worker per core');
+    assert.equal(config.Concurrency, 2 * config.DeidWorkers, 'two jobs in flight per worker');
     assert.equal(config.MaxAttempts, 5);
     assert.equal(config.ProcessExistingInstances, false);
     assert.equal(config.DataDirectory, '/srv/ai-bridge', 'beside the default StorageDirectory');
