@@ -53,12 +53,15 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Measure steady state, not the gateway's start: wait for health (30 s at most). */
+/** Measure steady state, not the gateway's start: wait for health and every de-identification worker ready (60 s at most). */
 async function waitForGateway(orthanc: RunningOrthanc): Promise<boolean> {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     const res = await orthanc.request('GET', '/ai-bridge/health').catch(() => undefined);
-    if (res?.status === 200) return true;
+    if (res?.status === 200) {
+      const health = JSON.parse(res.body.toString('utf8')) as { deid?: { workers?: number; readyWorkers?: number } };
+      if (health.deid?.readyWorkers !== undefined && health.deid.readyWorkers === health.deid.workers) return true;
+    }
     await sleep(250);
   }
   return false;
