@@ -63,11 +63,6 @@ export class OrthancRest {
     return parseChangesPage(await this.getJson('/changes?last'));
   }
 
-  /** The stored DICOM Part 10 bytes of one instance (off the hot path: the pipeline spools instead). */
-  async instanceFile(instanceId: string): Promise<Buffer> {
-    return this.#sdk.getDicomForInstance(instanceId);
-  }
-
   /**
    * Has the plugin write the instance's DICOM (OrthancPluginGetDicomForInstance, so
    * compression and storage plugins are Orthanc's business) to `path`, a file directly
