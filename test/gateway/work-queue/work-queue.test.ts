@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 
 import { GatewayError } from '../../../plugin/gateway/gateway-errors';
 import { migrate } from '../../../plugin/gateway/work-queue/migrations';
@@ -10,6 +12,7 @@ import type { WorkItem } from '../../../plugin/gateway/work-queue/work-item';
 import { tempDir } from '../../harness/bridge-orthanc';
 import { startPostgres, type RunningPostgres } from '../../harness/postgres-server';
 
+const CLAIMER = join(__dirname, 'claimer-process.js');
 const POLICY: RetryPolicy = { maxAttempts: 3, firstDelayMs: 1_000, maxDelayMs: 60_000 };
 const LEASE = 30_000;
 
@@ -87,6 +90,18 @@ for (const backend of ['sqlite', 'postgresql'] as const) {
       for (const id of all.slice(0, 5)) {
         assert.equal((await a.events(id)).filter((e) => e.event === 'started').length, 1);
       }
+    });
+
+    it('gives each item to exactly one of three claiming processes', async () => {
+      const a = await node();
+      await enqueue(a, 150);
+      const claimers = ['p1', 'p2', 'p3'].map((owner) =>
+        promisify(execFile)(process.execPath, [CLAIMER, JSON.stringify(database), stateDb, owner]));
+      const lists = (await Promise.all(claimers)).map((r) => JSON.parse(r.stdout) as number[]);
+      const all = lists.flat();
+      assert.equal(all.length, 150, `every item claimed once (${lists.map((l) => l.length).join('/')})`);
+      assert.equal(new Set(all).size, 150, 'no item claimed twice');
+      assert.equal((await a.countsByState('instance')).done, 150);
     });
 
     it('lets another node take over an expired lease and refuses the late owner', async () => {
