@@ -3,13 +3,9 @@ import pg from 'pg';
 import { GatewayError } from '../gateway-errors';
 import type { SqlConnection, SqlValue } from './sql-connection';
 
-/** OID of PostgreSQL's int8: epoch-millisecond columns and COUNT(*) come back as numbers, not strings. */
-const INT8_OID = 20;
-
-const types = {
-  getTypeParser: (oid: number, format?: 'text' | 'binary') =>
-    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format ?? 'text'),
-} as pg.CustomTypesConfig;
+/** int8 (epoch-millisecond columns, COUNT(*)) as numbers, not strings: epoch ms and counts stay far below 2^53. */
+const types = new pg.TypeOverrides();
+types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
 
 /** `?` placeholders (the queue's one SQL text) numbered as PostgreSQL wants them. */
 export function numberPlaceholders(sql: string): string {
