@@ -1,7 +1,7 @@
 import { GatewayError } from '../gateway-errors';
 import { retryDelayMs, type RetryPolicy } from './retry-policy';
 import type { SqlConnection, SqlDialect, SqlValue } from './sql-connection';
-import type { WorkEvent, WorkFailure, WorkItem, WorkKind } from './work-item';
+import type { RunSummary, WorkEvent, WorkFailure, WorkItem, WorkKind } from './work-item';
 import { QUEUE_STATES } from './work-item';
 import { WORK_KINDS } from './work-kinds';
 import type { EnqueueRequest, FailureResult, WorkListQuery, WorkQueue } from './work-queue';
@@ -137,16 +137,16 @@ export class SqlWorkQueue implements WorkQueue {
     });
   }
 
-  async complete(id: number, owner: string, outcome: string): Promise<void> {
+  async complete(id: number, owner: string, outcome: string, run?: RunSummary): Promise<void> {
     await this.#sql.transaction(async (tx) => {
-      const row = await this.#owned(tx, id, owner);
+      const row = await this.#ran(tx, await this.#owned(tx, id, owner), run);
       await this.#settle(tx, row, 'done', null, outcome);
     });
   }
 
-  async fail(id: number, owner: string, failure: WorkFailure): Promise<FailureResult> {
+  async fail(id: number, owner: string, failure: WorkFailure, run?: RunSummary): Promise<FailureResult> {
     return this.#sql.transaction(async (tx): Promise<FailureResult> => {
-      const row = await this.#owned(tx, id, owner);
+      const row = await this.#ran(tx, await this.#owned(tx, id, owner), run);
       if (failure.transient && row.attempts < this.#retry.maxAttempts) {
         const retryAt = this.#now() + retryDelayMs(this.#retry, row.attempts);
         await tx.run(
@@ -283,6 +283,16 @@ export class SqlWorkQueue implements WorkQueue {
         { workItem: id, owner });
     }
     return row;
+  }
+
+  /** Records a run's stages and facts on the row it is about to end; the row as updated. */
+  async #ran(tx: SqlConnection, row: Row, run: RunSummary | undefined): Promise<Row> {
+    const last = run?.stages.at(-1);
+    if (run === undefined || last === undefined) return row;
+    const payload = run.payload === undefined ? row.payload : JSON.stringify({ ...(JSON.parse(row.payload) as Record<string, unknown>), ...run.payload });
+    await tx.run(`UPDATE work_items SET stage = ?, payload = ? WHERE id = ?`, [last.stage, payload, row.id]);
+    await this.#event(tx, row.id, 'stages', last.stage, run.stages.map((s) => `${s.stage} ${s.ms} ms`).join(', '));
+    return { ...row, stage: last.stage, payload };
   }
 
   async #settle(tx: SqlConnection, row: Row, state: 'done' | 'quarantined', code: string | null, text: string): Promise<void> {

@@ -53,3 +53,15 @@ export interface WorkFailure {
   readonly message: string;
   readonly transient: boolean;
 }
+
+/**
+ * One run's stages (the last is where it ended, with their times) and what
+ * it learnt, written with the run's end in the same transaction: a run costs
+ * three events (started, stages, end) and one commit after the claim,
+ * whatever the number of stages.
+ */
+export interface RunSummary {
+  readonly stages: readonly { readonly stage: string; readonly ms: number }[];
+  /** Merged into the item's payload. */
+  readonly payload?: Readonly<Record<string, unknown>>;
+}

@@ -1,5 +1,5 @@
 import type { SqlConnection, SqlDialect } from './sql-connection';
-import type { WorkEvent, WorkFailure, WorkItem } from './work-item';
+import type { RunSummary, WorkEvent, WorkFailure, WorkItem } from './work-item';
 
 export interface EnqueueRequest<P> {
   readonly kind: string;
@@ -54,9 +54,10 @@ export interface WorkQueue {
   setStage(id: number, owner: string, stage: string): Promise<void>;
   /** Merges `patch` into the item's JSON payload (what a stage learnt). */
   mergePayload(id: number, patch: Readonly<Record<string, unknown>>): Promise<void>;
-  complete(id: number, owner: string, outcome: string): Promise<void>;
-  /** Retries (with the policy's backoff) or quarantines, as the failure and the attempts made decide. */
-  fail(id: number, owner: string, failure: WorkFailure): Promise<FailureResult>;
+  /** Ends the run done; with `run`, its stages and facts go in the same transaction. */
+  complete(id: number, owner: string, outcome: string, run?: RunSummary): Promise<void>;
+  /** Retries (with the policy's backoff) or quarantines, as the failure and the attempts made decide; `run` as for complete(). */
+  fail(id: number, owner: string, failure: WorkFailure, run?: RunSummary): Promise<FailureResult>;
   /** Parks an item in one of its kind's held states. */
   hold(id: number, state: string, detail: string): Promise<void>;
   /** A held item becomes due now. */

@@ -171,6 +171,26 @@ for (const backend of ['sqlite', 'postgresql'] as const) {
       assert.deepEqual([requeued.state, requeued.attempts], ['queued', 0]);
     });
 
+    it('writes a run\'s stages and facts with its end, in three events', async () => {
+      const a = await node();
+      const [item] = await enqueue(a, 2);
+      assert.ok(item);
+      await a.claim('instance', 'node-a', LEASE);
+      await a.complete(item.id, 'node-a', 'de-identified', {
+        stages: [{ stage: 'fetch', ms: 3 }, { stage: 'deidentify', ms: 41 }], payload: { deidPath: 'a/b/c.dcm' },
+      });
+      const done = await a.get(item.id);
+      assert.deepEqual([done?.stage, done?.payload], ['deidentify', { n: 0, deidPath: 'a/b/c.dcm' }]);
+      assert.deepEqual((await a.events(item.id)).map((e) => [e.event, e.stage, e.detail]), [
+        ['received', 'queued', null], ['started', 'queued', 'attempt 1 by node-a'], ['stages', 'deidentify', 'fetch 3 ms, deidentify 41 ms'], ['done', 'deidentify', 'de-identified'],
+      ]);
+      const other = await a.claim('instance', 'node-a', LEASE);
+      assert.ok(other);
+      const failed = await a.fail(other.id, 'node-a', { code: 'AIB_DEID_FAILED', message: 'refused', transient: false }, { stages: [{ stage: 'fetch', ms: 2 }] });
+      assert.equal(failed.state, 'quarantined');
+      assert.equal((await a.get(other.id))?.stage, 'fetch', 'the stage it failed in');
+    });
+
     it('quarantines a permanent failure at once, with its own code', async () => {
       const a = await node();
       const [item] = await enqueue(a, 1);
