@@ -8,7 +8,7 @@ import type { EnqueueRequest, FailureResult, WorkListQuery, WorkQueue } from './
 
 export interface SqlWorkQueueOptions {
   readonly retry: RetryPolicy;
-  /** Events kept per item; older ones are dropped, so an item retried for weeks stays small. */
+  /** Events kept per item (checked when a run ends); older ones are dropped, so an item retried for weeks stays small. */
   readonly maxEventsPerItem?: number;
   readonly kinds?: readonly WorkKind[];
   readonly now?: () => number;
@@ -28,6 +28,9 @@ function toItem<P>(row: Row): WorkItem<P> {
     createdAt: row.created_at, updatedAt: row.updated_at, finishedAt: row.finished_at,
   };
 }
+
+/** Events that end a run (or restart an item): where the event list is trimmed. */
+const RUN_ENDS: ReadonlySet<string> = new Set(['done', 'quarantined', 'retry-scheduled', 'requeued', 'released', 'held']);
 
 const DUE = `kind = ? AND ((state IN ('queued','retrying') AND next_attempt_at <= ?) OR (state = 'running' AND lease_expires_at < ?))`;
 
@@ -306,6 +309,10 @@ export class SqlWorkQueue implements WorkQueue {
 
   async #event(tx: SqlConnection, id: number, event: string, stage: string, detail: string | null): Promise<void> {
     await tx.run(`INSERT INTO work_events (item_id, at, event, stage, detail) VALUES (?, ?, ?, ?, ?)`, [id, this.#now(), event, stage, detail]);
+    // Trimmed when a run ends, not on every event: a run adds a handful
+    // (started, stages, lease-expired, its end), so the bound holds to within
+    // one run, and a run's path pays one DELETE instead of one per event.
+    if (!RUN_ENDS.has(event)) return;
     await tx.run(
       `DELETE FROM work_events WHERE item_id = ? AND id <= (SELECT id FROM work_events WHERE item_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
       [id, id, this.#maxEvents]);
