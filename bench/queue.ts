@@ -18,7 +18,7 @@ import { SqliteJobStore } from '../plugin/gateway/sqlite-job-store.js';
 import { openWorkQueue, type DatabaseConfig } from '../plugin/gateway/work-queue/open-work-queue.js';
 import type { SqlWorkQueue } from '../plugin/gateway/work-queue/sql-work-queue.js';
 import { startPostgres } from '../test/harness/postgres-server.js';
-import { machine, median, round } from './report.js';
+import { machine, median, round, textTable } from './report.js';
 
 const POLICY = { maxAttempts: 5, firstDelayMs: 1_000, maxDelayMs: 60_000 };
 
@@ -84,11 +84,14 @@ export async function runQueueBench(args: readonly string[]): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   const baseline = median(results.get('baseline sqlite-job-store/1') ?? []);
+  const rows: string[][] = [];
   for (const [key, values] of results) {
+    rows.push([key, String(round(median(values), 0)), String(round(median(values) / baseline, 2))]);
     const [backend, claimers] = key.split('/');
     process.stdout.write(`${JSON.stringify({
       measure: 'queue_claim_complete', backend, claimers: Number(claimers), unit: 'items/s', value: round(median(values), 0),
       rounds: values.length, items, baseline: round(baseline, 0), baselineName: 'SqliteJobStore claimNext+setStage+complete, 1 claimer', ...machine(),
     })}\n`);
   }
+  process.stdout.write(`\n${textTable(['backend/claimers', 'items/s (median)', 'vs previous store'], rows)}\n`);
 }

@@ -48,7 +48,7 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX work_items_due ON work_items (kind, state, next_attempt_at, id)`,
       `CREATE TABLE work_events (
         id {ID},
-        item_id BIGINT NOT NULL REFERENCES work_items(id) ON DELETE CASCADE,
+        item_id BIGINT NOT NULL REFERENCES work_items(id) ON DELETE CASCADE ON UPDATE CASCADE,
         at BIGINT NOT NULL, event TEXT NOT NULL, stage TEXT NOT NULL, detail TEXT)`,
       `CREATE INDEX work_events_item ON work_events (item_id, id)`,
       `CREATE INDEX work_events_at ON work_events (at)`,
@@ -60,8 +60,9 @@ export const MIGRATIONS: readonly Migration[] = [
     up: async (tx) => {
       await runAll(tx, [
         // job_id: the instance job a run queued; not a foreign key, since instance jobs move into work_items later.
+        // ON UPDATE CASCADE: when the jobs move in with their ids, the bulk items that hold those ids move aside.
         `CREATE TABLE bulk_run_members (
-          item_id BIGINT NOT NULL REFERENCES work_items(id) ON DELETE CASCADE, job_id BIGINT NOT NULL,
+          item_id BIGINT NOT NULL REFERENCES work_items(id) ON DELETE CASCADE ON UPDATE CASCADE, job_id BIGINT NOT NULL,
           PRIMARY KEY (item_id, job_id))`,
       ]);
       if (!await sqliteTableExists(tx, 'bulk_runs')) return;
