@@ -118,6 +118,12 @@ export class SqlWorkQueue implements WorkQueue {
     });
   }
 
+  async expireLeasesOf(node: string): Promise<number> {
+    const pattern = `${node.replace(/[\\%_]/g, (c) => `\\${c}`)}:%`;
+    return this.#sql.run(
+      `UPDATE work_items SET lease_expires_at = 0 WHERE state = 'running' AND (lease_owner = ? OR lease_owner LIKE ? ESCAPE '\\')`, [node, pattern]);
+  }
+
   async heartbeat(id: number, owner: string, leaseMs: number): Promise<boolean> {
     const now = this.#now();
     return await this.#sql.run(

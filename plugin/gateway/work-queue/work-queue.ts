@@ -49,6 +49,12 @@ export interface WorkQueue {
   enqueue<P>(request: EnqueueRequest<P>): Promise<{ item: WorkItem<P>; created: boolean }>;
   /** The next due item of `kind`, or one whose lease expired, now running under `owner` until now + leaseMs. */
   claim<P>(kind: string, owner: string, leaseMs: number): Promise<WorkItem<P> | undefined>;
+  /**
+   * A restarted node's leases end now rather than at their expiry: items
+   * running under an owner named `node` or `node:…` (the previous process)
+   * are due again, their lost attempt counted. Returns how many.
+   */
+  expireLeasesOf(node: string): Promise<number>;
   /** Extends the lease; false when `owner` lost it. */
   heartbeat(id: number, owner: string, leaseMs: number): Promise<boolean>;
   setStage(id: number, owner: string, stage: string): Promise<void>;

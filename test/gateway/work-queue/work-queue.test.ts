@@ -130,6 +130,19 @@ for (const backend of ['sqlite', 'postgresql'] as const) {
       assert.deepEqual((await a.events(item.id)).map((e) => e.event), ['received', 'started', 'lease-expired', 'started', 'done']);
     });
 
+    it('hands a restarted node\'s running items out again at once', async () => {
+      const a = await node();
+      const [mine, other] = await enqueue(a, 2);
+      assert.ok(mine && other);
+      await a.claim('instance', 'node_a:101', LEASE);
+      await a.claim('instance', 'nodeXa:7', LEASE);
+      // node_a restarts as a new process: its old leases end now, another node's stay.
+      assert.equal(await a.expireLeasesOf('node_a'), 1, 'LIKE wildcards in the name are literal');
+      const again = await a.claim('instance', 'node_a:202', LEASE);
+      assert.deepEqual([again?.id, again?.attempts], [mine.id, 2]);
+      assert.equal(await a.claim('instance', 'node_a:202', LEASE), undefined);
+    });
+
     it('quarantines an item whose lease keeps expiring (a node-killing input) after MaxAttempts', async () => {
       const a = await node();
       const [item] = await enqueue(a, 2);
