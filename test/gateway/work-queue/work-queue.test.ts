@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -9,7 +9,7 @@ import { openConnection, openWorkQueue, type DatabaseConfig } from '../../../plu
 import type { RetryPolicy } from '../../../plugin/gateway/work-queue/retry-policy';
 import { SqlWorkQueue } from '../../../plugin/gateway/work-queue/sql-work-queue';
 import type { WorkItem } from '../../../plugin/gateway/work-queue/work-item';
-import { tempDir } from '../../harness/bridge-orthanc';
+import { eventually, tempDir } from '../../harness/bridge-orthanc';
 import { startPostgres, type RunningPostgres } from '../../harness/postgres-server';
 
 const CLAIMER = join(__dirname, 'claimer-process.js');
@@ -102,6 +102,44 @@ for (const backend of ['sqlite', 'postgresql'] as const) {
       assert.equal(all.length, 150, `every item claimed once (${lists.map((l) => l.length).join('/')})`);
       assert.equal(new Set(all).size, 150, 'no item claimed twice');
       assert.equal((await a.countsByState('instance')).done, 150);
+    });
+
+    it('takes over the items of a claiming process killed with SIGKILL once their leases run out', async () => {
+      const a = await node();
+      await enqueue(a, 5);
+      const doomed = spawn(process.execPath, [CLAIMER, JSON.stringify(database), stateDb, 'doomed', '3', '5000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const held = await new Promise<number[]>((resolve, reject) => {
+        let out = '';
+        doomed.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes('\n')) resolve(JSON.parse(out) as number[]);
+        });
+        doomed.once('exit', (status) => { reject(new Error(`the claiming process exited (${String(status)}) before claiming`)); });
+      });
+      assert.equal(held.length, 3);
+      doomed.kill('SIGKILL');
+      // Real time from here: this node's clock is the wall clock, as in production.
+      const survivor = new SqlWorkQueue(await openConnection(database, stateDb), { retry: POLICY });
+      open.push(survivor);
+      const free: number[] = [];
+      for (let item = await survivor.claim('instance', 'survivor', LEASE); item !== undefined; item = await survivor.claim('instance', 'survivor', LEASE)) {
+        free.push(item.id);
+        await survivor.complete(item.id, 'survivor', 'done');
+      }
+      assert.equal(free.length, 2, 'only the items nobody held are due before the leases run out');
+      const takenOver: WorkItem[] = [];
+      await eventually(async () => {
+        const item = await survivor.claim('instance', 'survivor', LEASE);
+        if (item !== undefined) {
+          takenOver.push(item);
+          await survivor.complete(item.id, 'survivor', 'taken over');
+        }
+        return takenOver.length === 3 ? true : undefined;
+      }, 'the killed process\'s items to be taken over');
+      assert.deepEqual(takenOver.map((i) => i.id).sort(), [...held].sort());
+      assert.deepEqual(takenOver.map((i) => i.attempts), [2, 2, 2], 'the killed attempt counts');
+      for (const id of held) assert.ok((await survivor.events(id)).some((e) => e.event === 'lease-expired' && (e.detail ?? '').startsWith('doomed')));
+      assert.equal((await survivor.countsByState('instance')).done, 5);
     });
 
     it('lets another node take over an expired lease and refuses the late owner', async () => {
