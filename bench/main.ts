@@ -3,6 +3,7 @@ import { runDeidBench } from './deid.js';
 import { runE2eBench } from './e2e.js';
 import { runIngestBench } from './ingest.js';
 import { runPixelsBench } from './pixels.js';
+import { runQueueBench } from './queue.js';
 
 /** `npm run bench -- NAME [options]`; no name runs every bench. */
 const BENCHES: Readonly<Record<string, (args: readonly string[]) => Promise<void>>> = {
@@ -11,6 +12,7 @@ const BENCHES: Readonly<Record<string, (args: readonly string[]) => Promise<void
   e2e: runE2eBench,
   central: runCentralBench,
   pixels: runPixelsBench,
+  queue: runQueueBench,
 };
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -21,7 +23,8 @@ async function main(argv: readonly string[]): Promise<number> {
       'deid options: --data-dir DIR --count N (default 400) --rounds N (default 3) --workers N (default CPUs) --profile NAME (default research) --cpu-prof DIR\n' +
       'e2e options: --data-dir DIR --runs N (default 20) --series-runs N (default 5) --no-anchor\n' +
       'central options: --sites N (default 100) --seconds S per round (default 3) --rounds N (default 3) --poll-seconds S (default 5) --publish-rounds N (default 3) --no-sites\n' +
-      'pixels options: --data-dir DIR --rounds N (default 3) --threads N (onnxruntime intra-op, default 1)\n');
+      'pixels options: --data-dir DIR --rounds N (default 3) --threads N (onnxruntime intra-op, default 1)\n' +
+      'queue options: --items N (default 2000) --rounds N (default 3)\n');
     return 0;
   }
   const named = first !== undefined && !first.startsWith('-');

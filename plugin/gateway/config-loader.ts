@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import Ajv, { type ErrorObject } from 'ajv';
 
 import { ConfigError } from './gateway-errors';
+import type { DatabaseConfig } from './work-queue/open-work-queue';
 
 /** The validated AiBridge section, defaults applied (config/aibridge.schema.json). */
 export interface AiBridgeConfig {
@@ -12,6 +13,7 @@ export interface AiBridgeConfig {
   readonly NodeCommand: string;
   readonly GatewayScript?: string;
   readonly DataDirectory: string;
+  readonly Database: DatabaseConfig;
   readonly ProcessExistingInstances: boolean;
   readonly Concurrency: number;
   readonly Niceness: number;

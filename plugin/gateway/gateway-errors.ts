@@ -28,6 +28,12 @@ export const GATEWAY_ERROR_CODES = {
   AIB_UI_NOT_BUILT: 'the admin UI bundle (dist/web-ui) is missing: the build did not run',
   AIB_BULK_QUERY_FAILED: 'Orthanc refused the bulk action\'s /tools/find query; its answer is in the message',
   AIB_API_UNAVAILABLE: 'the annotator is off (Annotate false) or not ready yet: models and categories cannot be read or changed',
+  AIB_QUEUE_LEASE_LOST: 'the work queue gave the item to another owner after this one\'s lease ran out; the late result is dropped',
+  AIB_QUEUE_SCHEMA_TOO_NEW: 'the work queue\'s database was migrated by a newer gateway; this one refuses to read it',
+  AIB_QUEUE_UNKNOWN_KIND: 'a kind of work that plugin/gateway/work-queue/work-kinds.ts does not list (a bug)',
+  AIB_QUEUE_UNKNOWN_STATE: 'a state that the work kind does not have (a bug)',
+  AIB_QUEUE_BAD_PAYLOAD: 'a work item\'s stored facts do not have the shape its kind expects',
+  AIB_QUEUE_DATABASE_UNREACHABLE: 'PostgreSQL (AiBridge.Database) refused the connection or the schema',
   AIB_CATEGORY_SEARCH_FAILED: 'the search of the PACS for a category request failed (QIDO-RS, findscu or movescu); retried next poll',
 } as const;
 

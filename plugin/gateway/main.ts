@@ -28,6 +28,8 @@ import { adminRoutes } from './admin/admin-routes';
 import { orthancAuthenticates } from './admin/phi-access';
 import { StaticUi } from './admin/static-ui';
 import { BulkStore } from './bulk/bulk-store';
+import { openWorkQueue, refuseUnwiredBackend } from './work-queue/open-work-queue';
+import { retryPolicyFromConfig } from './work-queue/retry-policy';
 import { SiteModelsApi } from './api/site-models-api';
 import { CategoryRequestStore } from './category-requests/category-request-store';
 import { CategoryRequestWorker } from './category-requests/category-request-worker';
@@ -57,6 +59,7 @@ async function main(): Promise<void> {
     config = loadAiBridgeConfig(configuration);
     layout = dataLayout(config.DataDirectory);
     prepareDataDirectory(layout);
+    refuseUnwiredBackend(config.Database);
   } catch (error) {
     if (error instanceof AiBridgeError) {
       // Refuse to run rather than guess: say which key, then stop for good.
@@ -163,7 +166,8 @@ async function main(): Promise<void> {
   }, annotator, categoryRequests, store, orthanc, log, () => { pipeline.kick(); });
 
   const dataDirectory = layout.root;
-  const bulk = new BulkStore(layout.stateDb);
+  const { queue, sql } = await openWorkQueue(config.Database, layout.stateDb, retryPolicyFromConfig(config));
+  const bulk = new BulkStore(queue, sql);
   const rawSection = (orthancConfiguration as Record<string, unknown>)['AiBridge'];
   const admin = adminRoutes({
     store, annotations, bulk, audit, orthanc, config,
@@ -227,7 +231,7 @@ async function main(): Promise<void> {
     metrics.stop();
     vault.close();
     annotations.close();
-    bulk.close();
+    await queue.close();
     categoryRequests?.close();
     store.close();
     connection.close();

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { availableParallelism } from 'node:os';
 
 import { loadAiBridgeConfig, loadSchema } from '../../plugin/gateway/config-loader';
+import { refuseUnwiredBackend } from '../../plugin/gateway/work-queue/open-work-queue';
 import { refusal } from './config-refusal';
 
 const orthanc = (aiBridge: unknown, extra: Record<string, unknown> = {}): string =>
@@ -46,6 +47,23 @@ describe('AiBridge configuration (config/aibridge.schema.json)', () => {
     const text = orthanc({ Concurrency: 3 });
     loadAiBridgeConfig(text);
     assert.equal(text, orthanc({ Concurrency: 3 }));
+  });
+
+  it('reads AiBridge.Database: SQLite by default, PostgreSQL with a URI and a schema', () => {
+    assert.equal(loadAiBridgeConfig(orthanc({})).Database.Backend, 'sqlite');
+    const uri = 'postgresql://orthanc@127.0.0.1:5432/orthanc';
+    assert.deepEqual(loadAiBridgeConfig(orthanc({ Database: { Backend: 'postgresql', ConnectionUri: uri } })).Database,
+      { Backend: 'postgresql', ConnectionUri: uri, Schema: 'aibridge' });
+    const noUri = refusal(() => loadAiBridgeConfig(orthanc({ Database: { Backend: 'postgresql' } })));
+    assert.equal(noUri.code, 'AIB_CONFIG_BAD_VALUE');
+    assert.equal(noUri.details['key'], 'AiBridge.Database');
+    const badSchema = refusal(() => loadAiBridgeConfig(orthanc({ Database: { Backend: 'postgresql', ConnectionUri: uri, Schema: 'Drop"Me' } })));
+    assert.equal(badSchema.details['key'], 'AiBridge.Database.Schema');
+    assert.equal(refusal(() => loadAiBridgeConfig(orthanc({ Database: { Backend: 'mysql' } }))).details['key'], 'AiBridge.Database.Backend');
+    // Accepted by the schema, refused by the gateway until jobs and annotations are on the queue.
+    const unwired = refusal(() => { refuseUnwiredBackend({ Backend: 'postgresql', ConnectionUri: uri, Schema: 'aibridge' }); });
+    assert.equal(unwired.details['key'], 'AiBridge.Database.Backend');
+    refuseUnwiredBackend({ Backend: 'sqlite' });
   });
 
   it('refuses a configuration that is not JSON', () => {

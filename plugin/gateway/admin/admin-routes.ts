@@ -44,14 +44,14 @@ export function adminRoutes(context: AdminContext): Route[] {
     { method: 'GET', pattern: /^config$/, handler: () => jsonReply(200, configView(context.config, context.rawConfig)) },
     { method: 'GET', pattern: /^privacy$/, handler: () => jsonReply(200, privacySummary(context.config.DeidProfile, context.audit, context.config.DataDirectory)) },
     { method: 'POST', pattern: /^bulk$/, handler: (request) => startBulk(context, request) },
-    { method: 'GET', pattern: /^bulk$/, handler: () => jsonReply(200, { runs: context.bulk.list(50).map(toBulkView) } satisfies BulkListResponse) },
-    { method: 'GET', pattern: /^bulk\/([^/]+)$/, handler: (_request, params) => jsonReply(200, toBulkView(context.bulk.get(parsePositive(params[0] ?? '', 'bulk id')))) },
+    { method: 'GET', pattern: /^bulk$/, handler: async () => jsonReply(200, { runs: (await context.bulk.list(50)).map(toBulkView) } satisfies BulkListResponse) },
+    { method: 'GET', pattern: /^bulk\/([^/]+)$/, handler: async (_request, params) => jsonReply(200, toBulkView(await context.bulk.get(parsePositive(params[0] ?? '', 'bulk id')))) },
   ];
 }
 
-function stats(context: AdminContext, request: HttpRequestFrame): HttpReply {
+async function stats(context: AdminContext, request: HttpRequestFrame): Promise<HttpReply> {
   const minutes = integerParameter(request.query['minutes'], 'minutes', 30, 1, 24 * 60);
-  const body: StatsResponse = statsReport(context.store, context.annotations, context.bulk, minutes);
+  const body: StatsResponse = await statsReport(context.store, context.annotations, context.bulk, minutes);
   return jsonReply(200, body);
 }
 
@@ -144,10 +144,10 @@ async function startBulk(context: AdminContext, request: HttpRequestFrame): Prom
   }
   const user = basicUser(request.headers['authorization']);
   const jobs = context.store.enqueueInstances(answer.map(orthancInstanceId), 'bulk action');
-  const id = context.bulk.create(query, user, jobs);
+  const id = await context.bulk.create(query, user, jobs);
   context.audit.append({ event: 'bulk-started', detail: `bulk ${id}: ${answer.length} instance(s) for ${JSON.stringify(query)}`, ...(user === null ? {} : { user }) });
   context.onQueued();
-  return jsonReply(202, toBulkView(context.bulk.get(id)));
+  return jsonReply(202, toBulkView(await context.bulk.get(id)));
 }
 
 function parseBulkRequest(body: Buffer): Readonly<Record<string, string>> {

@@ -6,7 +6,7 @@ import type { LatencySummary, RunningWork, StatsResponse, ThroughputBucket } fro
 const MINUTE = 60_000;
 
 /** The dashboard's numbers, from the stores' per-minute event counts and durations. */
-export function statsReport(jobs: JobStore, annotations: AnnotationStore, bulk: BulkStore, minutes: number, now: number = Date.now()): StatsResponse {
+export async function statsReport(jobs: JobStore, annotations: AnnotationStore, bulk: BulkStore, minutes: number, now: number = Date.now()): Promise<StatsResponse> {
   const firstMinute = Math.floor(now / MINUTE) * MINUTE - (minutes - 1) * MINUTE;
   const buckets = new Map<number, { deidentified: number; annotated: number; delivered: number; errors: number }>();
   for (let i = 0; i < minutes; i++) buckets.set(firstMinute + i * MINUTE, { deidentified: 0, annotated: 0, delivered: 0, errors: 0 });
@@ -33,7 +33,7 @@ export function statsReport(jobs: JobStore, annotations: AnnotationStore, bulk: 
       // A collecting series counts arrived members; once queued, the run's stages count.
       done: a.members, total: a.unit === 'series' ? a.expectedInstances : 1,
     })),
-    ...bulk.list(20).filter((r) => r.jobs.queued + r.jobs.running + r.jobs.retrying > 0).map((r): RunningWork => ({
+    ...(await bulk.list(20)).filter((r) => r.jobs.queued + r.jobs.running + r.jobs.retrying > 0).map((r): RunningWork => ({
       kind: 'bulk', id: r.id, label: `bulk ${r.id}: ${JSON.stringify(r.query)}`, state: 'running',
       done: r.jobs.done + r.jobs.quarantined, total: r.instances,
     })),

@@ -1,7 +1,10 @@
-import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
 
 import { GatewayError } from '../gateway-errors';
-import { JOB_STATES, type JobState } from '../job';
+import { JOB_STATES, isJobState, type JobState } from '../job';
+import type { SqlConnection } from '../work-queue/sql-connection';
+import type { WorkItem } from '../work-queue/work-item';
+import type { WorkQueue } from '../work-queue/work-queue';
 
 export interface BulkRun {
   readonly id: number;
@@ -12,65 +15,72 @@ export interface BulkRun {
   readonly jobs: Readonly<Record<JobState, number>>;
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS bulk_runs (
-  id INTEGER PRIMARY KEY, query TEXT NOT NULL, user TEXT, created_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS bulk_members (
-  bulk_id INTEGER NOT NULL REFERENCES bulk_runs(id), job_id INTEGER NOT NULL, PRIMARY KEY (bulk_id, job_id)
-);
-`;
+/** What a bulk run's work item carries (its payload). */
+interface BulkPayload {
+  readonly query: Readonly<Record<string, string>>;
+  readonly user: string | null;
+}
+
+const KIND = 'bulk';
 
 /**
- * Bulk re-processing runs in state.sqlite: which jobs a run queued, so its
- * progress is the state of those jobs (the jobs table shares the file).
+ * Bulk re-processing runs: a view of the work queue's 'bulk' items. A run's
+ * own work (queueing its instances' jobs) is done in the request that makes
+ * it, so its item is created done; its progress is the state of the jobs it
+ * queued (bulk_run_members, joined with the instance jobs of state.sqlite).
  */
 export class BulkStore {
-  readonly #db: Database.Database;
-  readonly #now: () => number;
+  readonly #queue: WorkQueue;
+  readonly #sql: SqlConnection;
 
-  constructor(path: string, now: () => number = Date.now) {
-    this.#db = new Database(path);
-    this.#now = now;
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = NORMAL');
-    this.#db.exec(SCHEMA);
+  /** `sql`: the queue's connection, where bulk_run_members lives. */
+  constructor(queue: WorkQueue, sql: SqlConnection) {
+    this.#queue = queue;
+    this.#sql = sql;
   }
 
-  create(query: Readonly<Record<string, string>>, user: string | null, jobIds: readonly number[]): number {
-    return this.#db.transaction(() => {
-      const id = Number(this.#db.prepare(`INSERT INTO bulk_runs (query, user, created_at) VALUES (?, ?, ?)`)
-        .run(JSON.stringify(query), user, this.#now()).lastInsertRowid);
-      const member = this.#db.prepare(`INSERT OR IGNORE INTO bulk_members (bulk_id, job_id) VALUES (?, ?)`);
-      for (const jobId of jobIds) member.run(id, jobId);
-      return id;
-    })();
+  async create(query: Readonly<Record<string, string>>, user: string | null, jobIds: readonly number[]): Promise<number> {
+    return this.#queue.transaction(async (queue, sql) => {
+      const payload: BulkPayload = { query, user };
+      // A run has no natural identity (the same query may be run twice); its id is the item's.
+      const { item } = await queue.enqueue({ kind: KIND, key: randomUUID(), payload, state: 'done', outcome: `queued ${jobIds.length} instance(s)` });
+      for (const jobId of jobIds) {
+        await sql.run(`INSERT INTO bulk_run_members (item_id, job_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, [item.id, jobId]);
+      }
+      return item.id;
+    });
   }
 
-  get(id: number): BulkRun {
-    const row = this.#db.prepare(`SELECT * FROM bulk_runs WHERE id = ?`).get(id) as RunRow | undefined;
-    if (row === undefined) throw new GatewayError('AIB_API_NOT_FOUND', `bulk run ${id} does not exist`, { bulkId: id });
-    return this.#toRun(row);
+  async get(id: number): Promise<BulkRun> {
+    const item = await this.#queue.get(id);
+    if (item?.kind !== KIND) throw new GatewayError('AIB_API_NOT_FOUND', `bulk run ${id} does not exist`, { bulkId: id });
+    return this.#toRun(item);
   }
 
-  list(limit: number): BulkRun[] {
-    return (this.#db.prepare(`SELECT * FROM bulk_runs ORDER BY id DESC LIMIT ?`).all(limit) as RunRow[]).map((row) => this.#toRun(row));
+  async list(limit: number): Promise<BulkRun[]> {
+    const { items } = await this.#queue.list(KIND, { limit, offset: 0 });
+    return Promise.all(items.map((item) => this.#toRun(item)));
   }
 
-  close(): void {
-    this.#db.close();
-  }
-
-  #toRun(row: RunRow): BulkRun {
+  async #toRun(item: WorkItem): Promise<BulkRun> {
+    const payload = bulkPayload(item);
     const jobs = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
     // A job deleted since the run started no longer counts.
-    const counts = this.#db.prepare(
-      `SELECT j.state AS state, COUNT(*) AS n FROM bulk_members b JOIN jobs j ON j.id = b.job_id WHERE b.bulk_id = ? GROUP BY j.state`,
-    ).all(row.id) as { state: JobState; n: number }[];
-    for (const c of counts) jobs[c.state] = c.n;
-    const instances = (this.#db.prepare(`SELECT COUNT(*) AS n FROM bulk_members WHERE bulk_id = ?`).get(row.id) as { n: number }).n;
-    return { id: row.id, query: JSON.parse(row.query) as Record<string, string>, user: row.user, createdAt: row.created_at, instances, jobs };
+    const counts = await this.#sql.all<{ state: string; n: number }>(
+      `SELECT j.state AS state, COUNT(*) AS n FROM bulk_run_members b JOIN jobs j ON j.id = b.job_id WHERE b.item_id = ? GROUP BY j.state`, [item.id]);
+    for (const c of counts) if (isJobState(c.state)) jobs[c.state] = c.n;
+    const instances = (await this.#sql.all<{ n: number }>(`SELECT COUNT(*) AS n FROM bulk_run_members WHERE item_id = ?`, [item.id]))[0]?.n ?? 0;
+    return { id: item.id, query: payload.query, user: payload.user, createdAt: item.createdAt, instances, jobs };
   }
 }
 
-interface RunRow { id: number; query: string; user: string | null; created_at: number }
+/** The payload as stored, checked: a row written by another version must not pass as a run. */
+function bulkPayload(item: WorkItem): BulkPayload {
+  const value = item.payload as Partial<BulkPayload> | null;
+  const query = value?.query;
+  const user = value?.user ?? null;
+  if (typeof query !== 'object' || Array.isArray(query) || !Object.values(query).every((v) => typeof v === 'string') || (user !== null && typeof user !== 'string')) {
+    throw new GatewayError('AIB_QUEUE_BAD_PAYLOAD', `bulk run ${item.id} has a malformed payload`, { bulkId: item.id });
+  }
+  return { query, user };
+}

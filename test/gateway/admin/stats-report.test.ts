@@ -5,6 +5,7 @@ import { orthancInstanceId } from '../../../plugin/core/branded-ids';
 import { statsReport, summarize } from '../../../plugin/gateway/admin/stats-report';
 import { AnnotationStore, type Enrolment } from '../../../plugin/gateway/annotation/annotation-store';
 import { BulkStore } from '../../../plugin/gateway/bulk/bulk-store';
+import { openWorkQueue } from '../../../plugin/gateway/work-queue/open-work-queue';
 import { SqliteJobStore } from '../../../plugin/gateway/sqlite-job-store';
 import { tempDir } from '../../harness/bridge-orthanc';
 
@@ -14,13 +15,14 @@ describe('dashboard statistics from the stores (state.sqlite)', () => {
   const dir = tempDir('stats');
   after(() => { dir.remove(); });
 
-  it('counts per minute, depth per stage, store → result latency and progress of running work', () => {
+  it('counts per minute, depth per stage, store → result latency and progress of running work', async () => {
     let clock = Date.UTC(2026, 0, 1, 12, 0, 0);
     const now = (): number => clock;
     const db = join(dir.path, 'state.sqlite');
     const jobs = new SqliteJobStore(db, now);
     const annotations = new AnnotationStore(db, now);
-    const bulk = new BulkStore(db, now);
+    const { queue, sql } = await openWorkQueue({ Backend: 'sqlite' }, db, { maxAttempts: 5, firstDelayMs: 1000, maxDelayMs: 60_000 }, now);
+    const bulk = new BulkStore(queue, sql);
 
     jobs.recordChanges([1, 2, 3].map((n) => ({ seq: n, instanceId: orthancInstanceId(`0000000${n}-00000000-00000000-00000000-00000000`) })), 3);
     const first = jobs.claimNext(clock);
@@ -48,9 +50,9 @@ describe('dashboard statistics from the stores (state.sqlite)', () => {
     annotations.complete(run.id, 'delivered 2 result(s)');
     // A series still collecting: 1 of 3 instances in.
     annotations.enrol(enrol(3, '9.2', 3));
-    bulk.create({ Modality: 'CT' }, null, [3]);
+    await bulk.create({ Modality: 'CT' }, null, [3]);
 
-    const stats = statsReport(jobs, annotations, bulk, 5, clock);
+    const stats = await statsReport(jobs, annotations, bulk, 5, clock);
     assert.equal(stats.throughput.length, 5);
     const sum = (key: 'deidentified' | 'annotated' | 'delivered' | 'errors'): number => stats.throughput.reduce((n, b) => n + b[key], 0);
     assert.deepEqual([sum('deidentified'), sum('annotated'), sum('delivered'), sum('errors')], [1, 1, 1, 1]);
@@ -70,7 +72,7 @@ describe('dashboard statistics from the stores (state.sqlite)', () => {
     assert.ok(newest);
     assert.equal(newest.event, 'quarantined');
     assert.match(newest.detail ?? '', /AIB_DEID_TRUNCATED/);
-    bulk.close();
+    await queue.close();
     annotations.close();
     jobs.close();
   });

@@ -1,0 +1,70 @@
+import pg from 'pg';
+
+import type { DatabaseConfig } from './open-work-queue';
+
+/**
+ * Which node follows Orthanc's change log: one at a time, so each change
+ * becomes one job. On PostgreSQL a session advisory lock on a connection of
+ * its own: the server drops it when the holder's session ends (its node died,
+ * or the network cut it off), and the next node's tryAcquire() takes it. On
+ * SQLite one gateway owns state.sqlite, so it always follows.
+ */
+export interface FollowerLock {
+  /** True when this node holds the lock (now or already). */
+  tryAcquire(): Promise<boolean>;
+  /** Whether the lock is still held: false once the session that held it is gone. */
+  readonly held: boolean;
+  release(): Promise<void>;
+}
+
+/** Advisory lock key: "AIBF", the follower (the migrations use "AIBQ"). */
+const FOLLOWER_LOCK = 0x41494246;
+
+class PostgresFollowerLock implements FollowerLock {
+  readonly #uri: string;
+  #client: pg.Client | undefined;
+  #held = false;
+
+  constructor(uri: string) {
+    this.#uri = uri;
+  }
+
+  get held(): boolean {
+    return this.#held;
+  }
+
+  async tryAcquire(): Promise<boolean> {
+    if (this.#held) return true;
+    if (this.#client === undefined) {
+      const client = new pg.Client({ connectionString: this.#uri });
+      // A lost session loses the lock with it; the next tryAcquire() opens a new one.
+      client.on('error', () => { this.#lost(client); });
+      client.on('end', () => { this.#lost(client); });
+      await client.connect();
+      this.#client = client;
+    }
+    const rows = (await this.#client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [FOLLOWER_LOCK])).rows;
+    this.#held = rows[0]?.locked === true;
+    return this.#held;
+  }
+
+  async release(): Promise<void> {
+    const client = this.#client;
+    this.#client = undefined;
+    this.#held = false;
+    // Ending the session releases the lock.
+    await client?.end().catch(() => undefined);
+  }
+
+  #lost(client: pg.Client): void {
+    if (this.#client !== client) return;
+    this.#client = undefined;
+    this.#held = false;
+  }
+}
+
+const ALWAYS: FollowerLock = { held: true, tryAcquire: () => Promise.resolve(true), release: () => Promise.resolve() };
+
+export function followerLock(database: DatabaseConfig): FollowerLock {
+  return database.Backend === 'sqlite' ? ALWAYS : new PostgresFollowerLock(database.ConnectionUri);
+}

@@ -1,0 +1,67 @@
+import { strict as assert } from 'node:assert';
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import Database from 'better-sqlite3';
+
+import { BulkStore } from '../../../plugin/gateway/bulk/bulk-store';
+import { CategoryRequestStore } from '../../../plugin/gateway/category-requests/category-request-store';
+import { SqliteJobStore } from '../../../plugin/gateway/sqlite-job-store';
+import { MIGRATIONS } from '../../../plugin/gateway/work-queue/migrations';
+import { openWorkQueue } from '../../../plugin/gateway/work-queue/open-work-queue';
+import { tempDir } from '../../harness/bridge-orthanc';
+
+/** state.sqlite as the gateway before the work queue wrote it (fixtures/make-state-v3.cjs). */
+const FIXTURE = join(__dirname, '..', '..', '..', '..', 'test', 'gateway', 'work-queue', 'fixtures', 'state-v3.sqlite');
+const POLICY = { maxAttempts: 5, firstDelayMs: 1_000, maxDelayMs: 60_000 };
+
+describe('work queue migration of a state.sqlite made before it (schema 3)', () => {
+  const dir = tempDir('queue-migration');
+  after(() => { dir.remove(); });
+
+  it('keeps the bulk runs (same ids, query, user, members), the jobs and the cursor', async () => {
+    const db = join(dir.path, 'state.sqlite');
+    copyFileSync(FIXTURE, db);
+    const { queue, sql } = await openWorkQueue({ Backend: 'sqlite' }, db, POLICY);
+    try {
+      const bulk = new BulkStore(queue, sql);
+      const runs = await bulk.list(10);
+      assert.deepEqual(runs.map((r) => [r.id, r.query, r.user, r.instances]), [
+        [2, { Modality: 'MR' }, null, 1],
+        [1, { Modality: 'CT' }, 'admin', 3],
+      ]);
+      const ct = runs[1];
+      assert.ok(ct);
+      assert.deepEqual(ct.jobs, { queued: 1, running: 0, retrying: 0, done: 1, quarantined: 1 }, 'progress still joins the instance jobs');
+      assert.equal(ct.createdAt, 1_700_000_000_000);
+      assert.deepEqual((await queue.events(1)).map((e) => e.event), ['migrated']);
+      // A run made after the migration gets a fresh id and the same view.
+      const third = await bulk.create({ Modality: 'CR' }, 'root', [4]);
+      assert.equal(third, 3);
+      assert.equal((await bulk.get(third)).jobs.queued, 1);
+    } finally {
+      await queue.close();
+    }
+
+    const raw = new Database(db, { readonly: true });
+    const tables = (raw.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as { name: string }[]).map((r) => r.name);
+    const versions = (raw.prepare(`SELECT version FROM work_queue_migrations ORDER BY version`).all() as { version: number }[]).map((r) => r.version);
+    raw.close();
+    assert.ok(!tables.includes('bulk_runs') && !tables.includes('bulk_members'), 'the old bulk tables are gone');
+    assert.deepEqual(versions, MIGRATIONS.map((m) => m.version));
+
+    // The stores not yet on the queue open the migrated file as before.
+    const jobs = new SqliteJobStore(db);
+    assert.equal(jobs.changeCursor(), 4);
+    assert.deepEqual(jobs.countsByState(), { queued: 2, running: 0, retrying: 0, done: 1, quarantined: 1 });
+    jobs.close();
+    const requests = new CategoryRequestStore(db);
+    assert.deepEqual(requests.list().map((r) => [r.id, r.state]), [['req-1', 'pending']]);
+    requests.close();
+
+    // Opening again migrates nothing and keeps everything.
+    const again = await openWorkQueue({ Backend: 'sqlite' }, db, POLICY);
+    assert.equal((await again.queue.list('bulk', { limit: 10, offset: 0 })).total, 3);
+    await again.queue.close();
+  });
+});
