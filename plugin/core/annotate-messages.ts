@@ -118,6 +118,8 @@ export function isAnnotateReply(value: unknown): value is AnnotateReply {
 /** AiBridge.Central as the annotator needs it (the gateway reads the config and passes it in init). */
 export interface CentralLinkSettings {
   readonly url: string;
+  /** AiBridge.Central.SiteId: a catalogue issued to another site is refused. */
+  readonly siteId: string;
   /** Read by the annotator on every request (so a rotated token needs no restart); never logged. */
   readonly siteTokenFile: string;
   readonly registryPublicKeyFile: string;

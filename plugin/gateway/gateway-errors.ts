@@ -30,6 +30,8 @@ export const GATEWAY_ERROR_CODES = {
   AIB_UI_NOT_BUILT: 'the admin UI bundle (dist/web-ui) is missing: the build did not run',
   AIB_BULK_QUERY_FAILED: 'Orthanc refused the bulk action\'s /tools/find query; its answer is in the message',
   AIB_API_UNAVAILABLE: 'the annotator is off (Annotate false) or not ready yet: models and categories cannot be read or changed',
+  AIB_API_CROSS_ORIGIN: 'a state-changing request without the x-requested-by header, or from a page on another origin (403)',
+  AIB_CATEGORY_REQUEST_REFUSED: 'a category request is outside this site\'s limits or not in a state that allows the action (409)',
   AIB_CATEGORY_SEARCH_FAILED: 'the search of the PACS for a category request failed (QIDO-RS, findscu or movescu); retried next poll',
 } as const;
 

@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   const central = config.Central;
   // The annotator connects to the central server; the gateway only passes the settings on (paths, never the token itself).
   const centralSettings: CentralLinkSettings | undefined = central === undefined ? undefined : {
-    url: central.Url, siteTokenFile: central.SiteTokenFile, registryPublicKeyFile: central.RegistryPublicKeyFile, pollSeconds: central.PollSeconds,
+    url: central.Url, siteId: central.SiteId, siteTokenFile: central.SiteTokenFile, registryPublicKeyFile: central.RegistryPublicKeyFile, pollSeconds: central.PollSeconds,
     uploadForTraining: central.UploadForTraining, answerCategoryRequests: central.AnswerCategoryRequests, uploadAttempts: central.UploadAttempts,
   };
   const annotations = new AnnotationStore(layout.stateDb);

@@ -71,7 +71,7 @@ describe('two sites and a central server: models, rollback, category requests, e
 
   before(async function () {
     const centralDir = join(temp.path, 'central');
-    central = await startCentral({ dataDir: centralDir, port: 0, host: '127.0.0.1', trustedKeys: [author.publicKeyPem] });
+    central = await startCentral({ dataDir: centralDir, port: 0, host: '127.0.0.1', trustedKeys: [{ publicKeyPem: author.publicKeyPem, modelIds: [MODEL] }] });
     adminToken = readFileSync(join(centralDir, 'admin.token'), 'utf8').trim();
     const proxyUrl = await proxy.start(central.url);
 
@@ -79,7 +79,8 @@ describe('two sites and a central server: models, rollback, category requests, e
     const siteBDicomPort = await freePort();
     const pacsDicomPort = await freePort();
     const siteConfig = async (siteId: string, extra: Record<string, unknown>): Promise<Record<string, unknown>> => {
-      const response = await admin('POST', centralPaths.adminSites, { siteId, name: `Hospital ${siteId}` });
+      // Entitlement is empty unless granted: the chest model and what the training test below produces.
+      const response = await admin('POST', centralPaths.adminSites, { siteId, name: `Hospital ${siteId}`, models: [MODEL, 'ct-chest-classifier'] });
       assert.equal(response.status, 201);
       const issued = await response.json() as IssuedSite;
       const dir = join(temp.path, siteId);
@@ -88,8 +89,9 @@ describe('two sites and a central server: models, rollback, category requests, e
       return {
         ChangesPollSeconds: 2, Annotate: true, DeidProfile: 'basic', RetryBackoffSeconds: 0.5,
         Central: {
-          Url: proxyUrl, SiteTokenFile: join(dir, 'site.token'), RegistryPublicKeyFile: join(centralDir, REGISTRY_PUB_FILE),
-          PollSeconds: 2, UploadForTraining: true, AnswerCategoryRequests: true, ...extra,
+          Url: proxyUrl, SiteId: siteId, SiteTokenFile: join(dir, 'site.token'), RegistryPublicKeyFile: join(centralDir, REGISTRY_PUB_FILE),
+          PollSeconds: 2, UploadForTraining: true, AnswerCategoryRequests: true,
+          CategoryRequestLimits: { Categories: [{ Modality: 'CT', BodyPart: 'CHEST' }], StudiesPerRequest: 5, StudiesPerMonth: 10 }, ...extra,
         },
       };
     };

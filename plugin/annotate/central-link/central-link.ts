@@ -152,8 +152,10 @@ export class CentralLink {
       throw new CentralLinkError(isTransientStatus(response.status) ? 'AIB_CENTRAL_UNREACHABLE' : 'AIB_CENTRAL_REFUSED',
         `catalogue: ${centralReason(response)}`, { status: response.status }, isTransientStatus(response.status));
     }
-    const catalogue = verifier.verify(response.body, before.catalogueSerial);
-    this.#state.update((s) => ({ ...s, catalogueSerial: catalogue.serial, siteId: catalogue.siteId }));
+    // A state written before catalogues carried issuedAt knows only the serial: it stays the floor.
+    const previous = before.accepted ?? (before.catalogueSerial === null ? null : { serial: before.catalogueSerial, issuedAt: null, modelsSha256: null });
+    const { catalogue, accepted } = verifier.verify(response.body, this.#settings.siteId, previous);
+    this.#state.update((s) => ({ ...s, catalogueSerial: catalogue.serial, accepted, siteId: catalogue.siteId }));
     const { complete, refusal } = await this.#installNew(catalogue);
     // The ETag is kept only when every entry was dealt with: a download that failed for a transient reason is tried again next poll.
     if (complete) this.#state.update((s) => ({ ...s, etag: response.headers.get('etag') }));

@@ -10,8 +10,9 @@ import type { BulkRun, BulkStore } from '../bulk/bulk-store';
 import type { AiBridgeConfig } from '../config-loader';
 import { GatewayError } from '../gateway-errors';
 import type { Job, JobStore } from '../job';
+import { maskBulkQuery } from './bulk-query-mask';
 import { configView } from './config-view';
-import { basicUser, phiAccess, type PhiAccessPolicy } from './phi-access';
+import { basicUser, phiAccess, type PhiAccess, type PhiAccessPolicy } from './phi-access';
 import { privacySummary } from './privacy-summary';
 import { statsReport } from './stats-report';
 import type { StaticUi } from './static-ui';
@@ -44,8 +45,12 @@ export function adminRoutes(context: AdminContext): Route[] {
     { method: 'GET', pattern: /^config$/, handler: () => jsonReply(200, configView(context.config, context.rawConfig)) },
     { method: 'GET', pattern: /^privacy$/, handler: () => jsonReply(200, privacySummary(context.config.DeidProfile, context.audit, context.config.DataDirectory)) },
     { method: 'POST', pattern: /^bulk$/, handler: (request) => startBulk(context, request) },
-    { method: 'GET', pattern: /^bulk$/, handler: () => jsonReply(200, { runs: context.bulk.list(50).map(toBulkView) } satisfies BulkListResponse) },
-    { method: 'GET', pattern: /^bulk\/([^/]+)$/, handler: (_request, params) => jsonReply(200, toBulkView(context.bulk.get(parsePositive(params[0] ?? '', 'bulk id')))) },
+    { method: 'GET', pattern: /^bulk$/, handler: (request) => {
+      const access = phiAccess(request.headers, context.phi);
+      return jsonReply(200, { runs: context.bulk.list(50).map((run) => toBulkView(run, access)) } satisfies BulkListResponse);
+    } },
+    { method: 'GET', pattern: /^bulk\/([^/]+)$/, handler: (request, params) =>
+      jsonReply(200, toBulkView(context.bulk.get(parsePositive(params[0] ?? '', 'bulk id')), phiAccess(request.headers, context.phi))) },
   ];
 }
 
@@ -145,9 +150,10 @@ async function startBulk(context: AdminContext, request: HttpRequestFrame): Prom
   const user = basicUser(request.headers['authorization']);
   const jobs = context.store.enqueueInstances(answer.map(orthancInstanceId), 'bulk action');
   const id = context.bulk.create(query, user, jobs);
-  context.audit.append({ event: 'bulk-started', detail: `bulk ${id}: ${answer.length} instance(s) for ${JSON.stringify(query)}`, ...(user === null ? {} : { user }) });
+  // The audit is shown to every user: it records the query masked (the run's full query is in state.sqlite, for PhiViewers).
+  context.audit.append({ event: 'bulk-started', detail: `bulk ${id}: ${answer.length} instance(s) for ${JSON.stringify(maskBulkQuery(query))}`, ...(user === null ? {} : { user }) });
   context.onQueued();
-  return jsonReply(202, toBulkView(context.bulk.get(id)));
+  return jsonReply(202, toBulkView(context.bulk.get(id), phiAccess(request.headers, context.phi)));
 }
 
 function parseBulkRequest(body: Buffer): Readonly<Record<string, string>> {
@@ -165,7 +171,8 @@ function parseBulkRequest(body: Buffer): Readonly<Record<string, string>> {
   return query;
 }
 
-function toBulkView(run: BulkRun): BulkView {
+/** A run as the requesting user may see it: its query's identifying values masked unless the user is a PhiViewer. */
+function toBulkView(run: BulkRun, access: PhiAccess): BulkView {
   const pending = run.jobs.queued + run.jobs.running + run.jobs.retrying;
-  return { id: run.id, query: run.query, createdAt: new Date(run.createdAt).toISOString(), user: run.user, instances: run.instances, jobs: run.jobs, finished: pending === 0 };
+  return { id: run.id, query: access.allowed ? run.query : maskBulkQuery(run.query), queryMasked: !access.allowed, createdAt: new Date(run.createdAt).toISOString(), user: run.user, instances: run.instances, jobs: run.jobs, finished: pending === 0 };
 }

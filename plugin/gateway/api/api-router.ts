@@ -7,6 +7,7 @@ import { GatewayError } from '../gateway-errors';
 import { ANNOTATION_STATES, type Annotation, type AnnotationState, type AnnotationStore } from '../annotation/annotation-store';
 import { isJobState, JOB_STATES, type Job, type JobStore } from '../job';
 import { routingLua } from './routing-lua';
+import { requireSameOrigin } from './same-origin';
 import type { SiteModelsApi } from './site-models-api';
 import type {
   AnnotationDetailResponse, AnnotationListResponse, AnnotationView, EventView, HealthResponse, JobDetailResponse, JobListResponse, JobView,
@@ -62,6 +63,7 @@ export class ApiRouter {
 
   async handle(request: HttpRequestFrame): Promise<HttpReply> {
     try {
+      requireSameOrigin(request);
       return withEtag(request, await this.#route(request));
     } catch (error) {
       return errorReply(error);
@@ -264,7 +266,7 @@ function withEtag(request: HttpRequestFrame, reply: HttpReply): HttpReply {
 
 const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   AIB_API_NOT_FOUND: 404, AIB_API_BAD_PARAMETER: 400, AIB_API_METHOD_NOT_ALLOWED: 405, AIB_API_CONFLICT: 409,
-  AIB_UI_NOT_BUILT: 503, AIB_BULK_QUERY_FAILED: 502, AIB_API_UNAVAILABLE: 503,
+  AIB_UI_NOT_BUILT: 503, AIB_BULK_QUERY_FAILED: 502, AIB_API_UNAVAILABLE: 503, AIB_API_CROSS_ORIGIN: 403, AIB_CATEGORY_REQUEST_REFUSED: 409,
   AIB_ANNOTATOR_LOST: 503, AIB_ANNOTATOR_PROTOCOL: 502,
 };
 

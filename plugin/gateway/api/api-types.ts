@@ -299,6 +299,8 @@ export interface BulkRequest {
 export interface BulkView {
   readonly id: number;
   readonly query: Readonly<Record<string, string>>;
+  /** true: values that may identify a patient are masked (the user is not in AiBridge.PhiViewers). */
+  readonly queryMasked: boolean;
   readonly createdAt: string;
   readonly user: string | null;
   readonly instances: number;
