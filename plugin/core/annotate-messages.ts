@@ -215,7 +215,9 @@ export interface CategoryProgressRequest {
   /** true: the search is over and every instance found was handed over (or failed in the PHI zone). */
   readonly searchComplete: boolean;
   readonly failed: boolean;
-  /** No identifier: counts and error codes only. */
+  /** Before any search: the site's administrator has not approved yet, or declined (or the site's limits did). */
+  readonly decision?: 'awaiting-approval' | 'declined';
+  /** No identifier: counts, error codes and the decision's reason only. */
   readonly detail?: string;
 }
 

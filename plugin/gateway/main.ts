@@ -156,6 +156,7 @@ async function main(): Promise<void> {
   const requestWorker = categoryRequests === undefined || central === undefined ? undefined : new CategoryRequestWorker({
     pollMs: central.PollSeconds * 1000,
     dicomWeb: searchTarget,
+    limits: central.CategoryRequestLimits,
     ...(central.CategorySearch.DimsePeer === undefined ? {} : { dimsePeer: central.CategorySearch.DimsePeer }),
   }, annotator, categoryRequests, store, orthanc, log, () => { pipeline.kick(); });
 
@@ -185,7 +186,8 @@ async function main(): Promise<void> {
     },
     onRequeued: () => { pipeline.kick(); },
     onAnnotationRequeued: () => { annotationPipeline.kick(); },
-    models: new SiteModelsApi(config.Annotate ? annotator : undefined, categoryRequests),
+    models: new SiteModelsApi(config.Annotate ? annotator : undefined, categoryRequests, central?.CategoryRequestLimits),
+    audit,
     health: () => {
       const jobs = store.countsByState();
       return {

@@ -6,7 +6,7 @@ import { startCentral, type RunningCentral } from '../../central/central-server'
 import { REGISTRY_PUB_FILE } from '../../central/central-store';
 import { centralPaths, type CategoryRequest, type IssuedSite, type PackageArchive, type SiteView, type TrainingJobView } from '../../plugin/core/central-api';
 import { keygen, packFolder, sha256Hex, signPackage } from '../../plugin/core/model-package';
-import type { AnnotationListResponse, AnnotationView, CategoriesResponse, CategoryRequestsResponse, JobListResponse, ModelListResponse, ModelView, PrivacyResponse } from '../../plugin/gateway/api/api-types';
+import type { AnnotationListResponse, AnnotationView, CategoriesResponse, CategoryRequestsResponse, CategoryRequestView, JobListResponse, ModelListResponse, ModelView, PrivacyResponse } from '../../plugin/gateway/api/api-types';
 import { freePort, startOrthanc, type RunningOrthanc } from '../../plugin/cli/orthanc-launcher';
 import { copyBuilt } from '../annotate/package-fixtures';
 import { eventually, SHARED_DATA, startBridgeOrthanc, tempDir, uploadFile } from '../harness/bridge-orthanc';
@@ -224,6 +224,23 @@ describe('two sites and a central server: models, rollback, category requests, e
     const created = await admin('POST', centralPaths.adminRequests, { category: { modality: 'CT', bodyPart: 'CHEST' }, studiesPerSite: 1, reason: 'chest CT for a new classifier' });
     assert.equal(created.status, 201);
     const request = await created.json() as CategoryRequest;
+    // Nothing runs until each site's administrator approves: the central server sees both sites awaiting approval.
+    const awaiting = await eventually(async () => {
+      const listed = await (await admin('GET', centralPaths.adminRequests)).json() as CategoryRequest[];
+      const mine = listed.find((r) => r.id === request.id)?.progress.filter((p) => p.state === 'awaiting-approval') ?? [];
+      return mine.length === 2 ? mine : undefined;
+    }, 'both sites to list the request awaiting approval', 1000);
+    assert.ok(awaiting.every((p) => p.studiesFound === 0 && p.instancesUploaded === 0));
+    for (const site of [a, b]) {
+      const listed = await site.json<CategoryRequestsResponse>('GET', '/ai-bridge/central/requests');
+      const mine = listed.requests.find((r) => r.id === request.id) ?? assert.fail('the request is not listed');
+      assert.equal(mine.search.state, 'awaiting-approval');
+      assert.equal(mine.search.instances, 0);
+      const approved = await site.json<CategoryRequestView>('POST', `/ai-bridge/central/requests/${request.id}/approve`);
+      assert.equal(approved.decision?.studiesGranted, 1);
+      const again = await site.request('POST', `/ai-bridge/central/requests/${request.id}/approve`);
+      assert.equal(again.status, 409, 'a request is approved once');
+    }
     const progress = await eventually(async () => {
       const listed = await (await admin('GET', centralPaths.adminRequests)).json() as CategoryRequest[];
       const mine = listed.find((r) => r.id === request.id);

@@ -26,7 +26,7 @@ import { LinkStateFile, readJson, type LinkState, type RequestState } from './li
 import { fetchPackage } from './package-fetch';
 import { TrafficCounter } from './traffic-counter';
 import { UploadQueue, type StoredOrder } from './upload-queue';
-import { gatewayProgressFile, type GatewayProgress } from './request-progress';
+import { gatewayProgressFile, progressState, type GatewayProgress } from './request-progress';
 
 const MAX_REFUSED_KEPT = 100;
 const MAX_UPLOAD_BACKOFF_MS = 300_000;
@@ -260,15 +260,12 @@ export class CentralLink {
     const found = readJson<GatewayProgress>(gatewayProgressFile(this.#centralDirectory, request.id));
     const handled = request.instancesUploaded + request.instancesRefused;
     const pending = this.#queue.due(Number.MAX_SAFE_INTEGER).filter((o) => o.requestId === request.id).length;
-    let progressState: CategoryRequestProgress['state'] = 'searching';
-    if (found?.failed === true) progressState = 'failed';
-    else if (found?.searchComplete === true) progressState = pending > 0 || handled < found.instancesQueued ? 'uploading' : 'done';
-    else if (found !== undefined && found.instancesQueued > 0) progressState = 'uploading';
+    const reported = progressState(found, pending, handled);
     const detail = [found?.detail, request.instancesRefused > 0 ? `${String(request.instancesRefused)} instance(s) refused by the central server` : undefined]
       .filter((d): d is string => d !== undefined && d !== '').join('; ');
     return {
-      siteId: state.siteId ?? '', studiesFound: found?.studiesFound ?? 0, studiesUploaded: request.studiesUploaded,
-      instancesUploaded: request.instancesUploaded, state: progressState, ...(detail === '' ? {} : { detail }), updatedAt: new Date().toISOString(),
+      siteId: state.siteId ?? this.#settings.siteId, studiesFound: found?.studiesFound ?? 0, studiesUploaded: request.studiesUploaded,
+      instancesUploaded: request.instancesUploaded, state: reported, ...(detail === '' ? {} : { detail }), updatedAt: new Date().toISOString(),
     };
   }
 
