@@ -77,7 +77,9 @@ describe('the site decides what a category request takes (limits, approval, exac
       server.requests = [asked('req-wild', 'CT', 'CH*', 1), asked('req-head', 'CT', 'HEAD', 1), asked('req-chest', 'CT', 'CHEST', 5)];
       const view = await eventually(async () => {
         const r = await listed();
-        return r.requests.length === 3 && ['req-wild', 'req-head', 'req-chest'].every((id) => lastProgress(id) !== undefined) ? r : undefined;
+        // The link reports awaiting-approval until the gateway's decision reaches it; the refusals follow.
+        const reported = lastProgress('req-wild') === 'declined' && lastProgress('req-head') === 'declined' && lastProgress('req-chest') === 'awaiting-approval';
+        return r.requests.length === 3 && reported ? r : undefined;
       }, 'the three requests listed and reported', 500);
       const byId = (id: string): CategoryRequestView => view.requests.find((r) => r.id === id) ?? assert.fail(id);
       assert.equal(byId('req-wild').search.state, 'declined');
