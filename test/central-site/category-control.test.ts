@@ -113,7 +113,7 @@ describe('the site decides what a category request takes (limits, approval, exac
       const tagged = (await s.json<JobListResponse>('GET', '/ai-bridge/jobs?limit=1000')).jobs.filter((j) => j.categoryRequest === 'req-chest');
       assert.equal(tagged.length, 2, 'the instances of one study only');
       assert.equal(server.uploads.filter((u) => u.requestId === 'req-chest').length, 2);
-      await eventually(async () => (lastProgress('req-chest') === 'done' ? true : undefined), 'done reported', 500);
+      await eventually(() => Promise.resolve(lastProgress('req-chest') === 'done' ? true : undefined), 'done reported', 500);
 
       server.requests = [...server.requests, asked('req-chest-2', 'CT', 'CHEST', 1)];
       await eventually(async () => ((await listed()).requests.find((q) => q.id === 'req-chest-2')?.search.state === 'awaiting-approval' ? true : undefined), 'the second request listed', 500);
@@ -123,7 +123,8 @@ describe('the site decides what a category request takes (limits, approval, exac
       const declined = await s.json<CategoryRequestView>('POST', '/ai-bridge/central/requests/req-chest-2/decline', { reason: 'not this month' });
       assert.equal(declined.search.state, 'declined');
       assert.equal(declined.decision?.reason, 'not this month');
-      const reported = await eventually(async () => server.progress.filter((p) => p.requestId === 'req-chest-2' && p.body.state === 'declined').at(-1), 'the decline reported', 500);
+      const reported = await eventually(() => Promise.resolve(server.progress.filter((p) => p.requestId === 'req-chest-2' && p.body.state === 'declined').at(-1)),
+        'the decline reported', 500);
       // The administrator's own words stay at the site.
       assert.equal(reported.body.detail, "declined by the site's administrator");
     });

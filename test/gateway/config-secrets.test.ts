@@ -34,7 +34,7 @@ function sectionWith(path: readonly string[], value: string): Record<string, unk
 }
 
 describe('secrets in GET /ai-bridge/config: marked in the schema, masked at any depth', () => {
-  const all = walk(loadSchema() as SchemaNode);
+  const all = walk(loadSchema());
 
   it('marks every key that holds a credential, and only string keys', () => {
     const unmarked = all.filter((p) => LOOKS_SECRET.test(p.path.at(-1) ?? '') && !/File$/.test(p.path.at(-1) ?? '') && p.node[SECRET_KEYWORD] !== true);
