@@ -232,8 +232,9 @@ describe('two sites and a central server: models, rollback, category requests, e
     }, 'both sites to list the request awaiting approval', 1000);
     assert.ok(awaiting.every((p) => p.studiesFound === 0 && p.instancesUploaded === 0));
     for (const site of [a, b]) {
-      const listed = await site.json<CategoryRequestsResponse>('GET', '/ai-bridge/central/requests');
-      const mine = listed.requests.find((r) => r.id === request.id) ?? assert.fail('the request is not listed');
+      // The gateway learns the request from its annotator on its own poll, just after the link reported it.
+      const mine = await eventually(async () => (await site.json<CategoryRequestsResponse>('GET', '/ai-bridge/central/requests')).requests.find((r) => r.id === request.id),
+        'the request listed at the site', 500);
       assert.equal(mine.search.state, 'awaiting-approval');
       assert.equal(mine.search.instances, 0);
       const approved = await site.json<CategoryRequestView>('POST', `/ai-bridge/central/requests/${request.id}/approve`);
