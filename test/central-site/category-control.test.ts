@@ -2,6 +2,8 @@ import { strict as assert } from 'node:assert';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { chromium } from 'playwright-core';
+
 import { isExactMatch } from '../../plugin/gateway/category-requests/pacs-search';
 import { policyRefusal, studiesAllowed } from '../../plugin/gateway/category-requests/category-request-policy';
 import type { CategoryRequest } from '../../plugin/core/central-api';
@@ -101,9 +103,21 @@ describe('the site decides what a category request takes (limits, approval, exac
       assert.match(refused.body.toString('utf8'), /AIB_CATEGORY_REQUEST_REFUSED/);
     });
 
-    it('runs an approved request for the studies the limits allow, and refuses the next approval once the month is used up', async function () {
+    it('runs a request approved on the Models page (Chromium) for the studies the limits allow, and refuses the next approval once the month is used up', async function () {
       const s = site ?? assert.fail();
-      const approved = await s.json<CategoryRequestView>('POST', '/ai-bridge/central/requests/req-chest/approve');
+      const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+      try {
+        const page = await browser.newPage();
+        page.on('dialog', (dialog) => { void dialog.accept(); });
+        await page.goto(`${s.baseUrl}/ai-bridge/ui/models`);
+        await page.getByTestId('category-limits').waitFor({ timeout: 60_000 });
+        assert.match(await page.getByTestId('category-limits').innerText(), /only CT CHEST, at most 1 studies per request and 1 per month/);
+        await page.getByRole('button', { name: 'Approve CT CHEST request req-chest' }).click();
+        await page.getByRole('status').filter({ hasText: 'Request req-chest approved for 1 CT CHEST studies' }).waitFor({ timeout: 60_000 });
+      } finally {
+        await browser.close();
+      }
+      const approved = (await listed()).requests.find((q) => q.id === 'req-chest') ?? assert.fail();
       assert.equal(approved.decision?.studiesGranted, 1, 'five asked, one allowed per request');
       const done = await eventually(async () => {
         const r = (await listed()).requests.find((q) => q.id === 'req-chest');
