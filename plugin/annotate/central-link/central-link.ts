@@ -2,8 +2,8 @@
  * The site's link to the central server (de-identified zone; the gateway
  * never opens a connection to it). One annotator process runs it (see
  * annotator-main.ts for which): every PollSeconds it
- *  - reads the catalogue with If-None-Match, verifies its registry signature
- *    and serial, and installs each new entitled version through the model
+ *  - reads the catalogue with If-None-Match, verifies its registry signature,
+ *    its site and freshness (catalogue-freshness.ts), and installs each new entitled version through the model
  *    registry (download → per-file sha256 → catalogue hashes and author key →
  *    the registry's signature check, commissioning and atomic activation);
  *    a package failing any check is recorded as refused and the active
