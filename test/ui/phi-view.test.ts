@@ -1,11 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { RunningOrthanc } from '../../plugin/cli/orthanc-launcher';
 import { orthancRequest } from '../../plugin/cli/orthanc-http';
-import type { AuditResponse, BulkListResponse, BulkView, QuarantineResponse } from '../../plugin/gateway/api/api-types';
+import type { AuditResponse, BulkListResponse, BulkView, HealthResponse, QuarantineResponse } from '../../plugin/gateway/api/api-types';
 import { eventually, sharedFile, startBridgeOrthanc, tempDir, uploadFile } from '../harness/bridge-orthanc';
 
 const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
@@ -77,6 +77,15 @@ describe('PHI view with Orthanc authentication on (AiBridge.PhiViewers)', functi
     assert.doesNotMatch(await as('bob', 'bob-pw', `/ai-bridge/bulk/${String(run.id)}`), pattern);
     assert.doesNotMatch(await as('bob', 'bob-pw', '/ai-bridge/audit'), pattern, 'the audit records the masked query');
     assert.match(await as('alice', 'alice-pw', `/ai-bridge/bulk/${String(run.id)}`), pattern);
+    // A line an earlier version wrote with the whole query is masked when read, in every format, for bob only.
+    const { dataDirectory } = await orthanc.json<HealthResponse>('GET', '/ai-bridge/health');
+    appendFileSync(join(dataDirectory, 'audit.jsonl'), `${JSON.stringify({ at: new Date().toISOString(), event: 'bulk-started', detail: `bulk 99: 1 instance(s) for ${JSON.stringify({ PatientName: name })}` })}\n`);
+    for (const format of ['json', 'csv', 'jsonl']) {
+      const text = await as('bob', 'bob-pw', `/ai-bridge/audit?format=${format}`);
+      assert.doesNotMatch(text, pattern, format);
+      assert.match(text, /bulk 99/, format);
+    }
+    assert.match(await as('alice', 'alice-pw', '/ai-bridge/audit?format=jsonl'), pattern);
   });
 
   it('records the authenticated user of a deletion in the audit log', async () => {

@@ -5,12 +5,12 @@ import type {
   AuditResponse, BulkListResponse, BulkRequest, BulkView, JobDeletedResponse, QuarantineEntry, QuarantineIdentifiers, QuarantineResponse, StatsResponse,
 } from '../api/api-types';
 import { integerParameter, parseJobId, parsePositive, toJobView, type Route } from '../api/api-router';
-import { auditCsv, type AuditLog } from '../audit-log';
+import { auditCsv, type AuditLine, type AuditLog } from '../audit-log';
 import type { BulkRun, BulkStore } from '../bulk/bulk-store';
 import type { AiBridgeConfig } from '../config-loader';
 import { GatewayError } from '../gateway-errors';
 import type { Job, JobStore } from '../job';
-import { maskBulkQuery } from './bulk-query-mask';
+import { maskBulkAuditDetail, maskBulkQuery } from './bulk-query-mask';
 import { configView } from './config-view';
 import { basicUser, phiAccess, type PhiAccess, type PhiAccessPolicy } from './phi-access';
 import { privacySummary } from './privacy-summary';
@@ -115,23 +115,27 @@ function deleteJob(context: AdminContext, request: HttpRequestFrame, raw: string
 function audit(context: AdminContext, request: HttpRequestFrame): HttpReply {
   const format = request.query['format'];
   const stamp = new Date().toISOString().slice(0, 10);
+  // A bulk run's query in a line an earlier version wrote may name a patient: masked for users outside PhiViewers.
+  const viewer = phiAccess(request.headers, context.phi).allowed;
+  const entries = (): AuditLine[] => (viewer ? context.audit.entries() : context.audit.entries().map(maskBulkAuditDetail));
   if (format === 'jsonl') {
+    const text = viewer ? context.audit.text() : entries().map((e) => `${JSON.stringify(e)}\n`).join('');
     return {
       status: 200, contentType: 'application/x-ndjson',
-      headers: { 'content-disposition': `attachment; filename="ai-bridge-audit-${stamp}.jsonl"` }, body: Buffer.from(context.audit.text(), 'utf8'),
+      headers: { 'content-disposition': `attachment; filename="ai-bridge-audit-${stamp}.jsonl"` }, body: Buffer.from(text, 'utf8'),
     };
   }
   if (format === 'csv') {
     return {
       status: 200, contentType: 'text/csv; charset=utf-8',
-      headers: { 'content-disposition': `attachment; filename="ai-bridge-audit-${stamp}.csv"` }, body: Buffer.from(auditCsv(context.audit.entries()), 'utf8'),
+      headers: { 'content-disposition': `attachment; filename="ai-bridge-audit-${stamp}.csv"` }, body: Buffer.from(auditCsv(entries()), 'utf8'),
     };
   }
   if (format !== undefined && format !== '' && format !== 'json') {
     throw new GatewayError('AIB_API_BAD_PARAMETER', 'format must be json, csv or jsonl', { parameter: 'format' });
   }
   const limit = integerParameter(request.query['limit'], 'limit', 200, 1, 10_000);
-  const all = context.audit.entries();
+  const all = entries();
   const body: AuditResponse = { entries: all.slice(-limit), total: all.length };
   return jsonReply(200, body);
 }

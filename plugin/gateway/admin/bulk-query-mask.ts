@@ -17,3 +17,20 @@ const SCAN_TYPE_KEYS: ReadonlySet<string> = new Set(['Modality', 'BodyPartExamin
 export function maskBulkQuery(query: Readonly<Record<string, string>>): Record<string, string> {
   return Object.fromEntries(Object.entries(query).map(([key, value]) => [key, SCAN_TYPE_KEYS.has(key) || value === '' ? value : MASK]));
 }
+
+/**
+ * An audit line of a bulk run as a user outside PhiViewers reads it. Lines
+ * written since the audit records the masked query are unchanged; a line an
+ * earlier version wrote with the whole query is masked the same way.
+ */
+export function maskBulkAuditDetail<T extends { readonly event: string; readonly detail?: string }>(entry: T): T {
+  if (entry.event !== 'bulk-started' || entry.detail === undefined) return entry;
+  const match = /^(.* for )(\{.*\})$/.exec(entry.detail);
+  if (match === null) return entry;
+  try {
+    const query = JSON.parse(match[2] ?? '') as Record<string, string>;
+    return { ...entry, detail: `${match[1] ?? ''}${JSON.stringify(maskBulkQuery(query))}` };
+  } catch {
+    return { ...entry, detail: `${match[1] ?? ''}(query not readable)` };
+  }
+}
