@@ -33,7 +33,9 @@ const REPO = join(__dirname, '..', '..');
 
 
 async function startCentralProcess(dir: string, trust: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [join(REPO, 'bin', 'orthanc-ai-bridge.js'), 'central', '--data', dir, '--port', '0', '--trust', trust], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // The bench measures the server's ceiling: its rate limits (which would answer 429 to 100 sites on one address) are set out of reach.
+  const child = spawn(process.execPath, [join(REPO, 'bin', 'orthanc-ai-bridge.js'), 'central', '--data', dir, '--port', '0', '--trust', trust,
+    '--rate-address', '1000000/1000000', '--rate-token', '1000000/1000000'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -88,7 +90,7 @@ export async function runCentralBench(args: readonly string[]): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'aib-central-bench-'));
   const author = keygen();
   writeFileSync(join(work, 'author.pub'), author.publicKeyPem);
-  const { child, url } = await startCentralProcess(join(work, 'central'), join(work, 'author.pub'));
+  const { child, url } = await startCentralProcess(join(work, 'central'), `${join(work, 'author.pub')}=ct-head-brain,ct-chest-lung-fields`);
   try {
     const tokenFile = join(work, 'central', 'admin.token');
     const admin = readFileSync(tokenFile, 'utf8').trim();
@@ -102,7 +104,7 @@ export async function runCentralBench(args: readonly string[]): Promise<void> {
       if (!published.ok) throw new Error(`publish ${name}: ${await published.text()}`);
     }
     const tokens: string[] = [];
-    for (let i = 0; i < siteCount; i++) tokens.push((await (await post(centralPaths.adminSites, { siteId: `bench-${String(i)}`, name: `bench ${String(i)}` })).json() as IssuedSite).token);
+    for (let i = 0; i < siteCount; i++) tokens.push((await (await post(centralPaths.adminSites, { siteId: `bench-${String(i)}`, name: `bench ${String(i)}`, models: ['ct-head-brain', 'ct-chest-lung-fields'] })).json() as IssuedSite).token);
     const catalogueBytes = (await (await fetch(`${url}${centralPaths.catalogue}`, { headers: { authorization: `Bearer ${tokens[0] ?? ''}` } })).arrayBuffer()).byteLength;
     const withEtag: number[] = [];
     const without: number[] = [];
@@ -188,7 +190,7 @@ async function publishToServing(o: {
   const sites: RunningOrthanc[] = [];
   try {
     for (const siteId of ['bench-site-a', 'bench-site-b']) {
-      const issued = await (await post(centralPaths.adminSites, { siteId, name: siteId })).json() as IssuedSite;
+      const issued = await (await post(centralPaths.adminSites, { siteId, name: siteId, models: [MODEL] })).json() as IssuedSite;
       const dir = join(o.work, siteId);
       cpSync(join(o.work, 'central', 'registry.pub'), join(o.work, `${siteId}.registry.pub`));
       writeFileSync(join(o.work, `${siteId}.token`), issued.token, { mode: 0o600 });
@@ -196,7 +198,7 @@ async function publishToServing(o: {
         dataDir: dir,
         aiBridge: {
           ChangesPollSeconds: 2, Annotate: true,
-          Central: { Url: o.url, SiteTokenFile: join(o.work, `${siteId}.token`), RegistryPublicKeyFile: join(o.work, `${siteId}.registry.pub`), PollSeconds: o.pollSeconds },
+          Central: { Url: o.url, SiteId: siteId, SiteTokenFile: join(o.work, `${siteId}.token`), RegistryPublicKeyFile: join(o.work, `${siteId}.registry.pub`), PollSeconds: o.pollSeconds },
         },
       }));
     }

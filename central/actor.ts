@@ -11,7 +11,7 @@ import { CentralError } from './central-error';
 
 export type Actor =
   | { readonly kind: 'admin' }
-  | { readonly kind: 'site'; readonly siteId: string; readonly models: readonly string[] | null };
+  | { readonly kind: 'site'; readonly siteId: string; readonly models: readonly string[] };
 
 export function tokenHash(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
@@ -27,22 +27,28 @@ export function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
-interface SiteRow { site_id: string; models_json: string | null }
+interface SiteRow { site_id: string; models_json: string | null; revoked_at: string | null }
+
+/** A site's entitlement: NULL (a site added before grants were required) is no model at all. */
+export function entitledModels(modelsJson: string | null): string[] {
+  return modelsJson === null ? [] : (JSON.parse(modelsJson) as string[]);
+}
 
 export function resolveActor(db: Database.Database, adminToken: string, authorization: string | undefined): Actor {
   const token = bearerToken(authorization);
   if (token === undefined) throw new CentralError('CENTRAL_UNAUTHENTICATED', 401, 'Authorization: Bearer <token> is required');
   if (sameSecret(token, adminToken)) return { kind: 'admin' };
-  const row = db.prepare('SELECT site_id, models_json FROM sites WHERE token_sha256 = ?').get(tokenHash(token)) as SiteRow | undefined;
+  const row = db.prepare('SELECT site_id, models_json, revoked_at FROM sites WHERE token_sha256 = ?').get(tokenHash(token)) as SiteRow | undefined;
   if (row === undefined) throw new CentralError('CENTRAL_UNAUTHENTICATED', 401, 'unknown token');
-  return { kind: 'site', siteId: row.site_id, models: row.models_json === null ? null : (JSON.parse(row.models_json) as string[]) };
+  if (row.revoked_at !== null) throw new CentralError('CENTRAL_TOKEN_REVOKED', 401, `this site token was revoked at ${row.revoked_at}; ask the central admin to rotate it`);
+  return { kind: 'site', siteId: row.site_id, models: entitledModels(row.models_json) };
 }
 
 export function requireAdmin(actor: Actor): void {
   if (actor.kind !== 'admin') throw new CentralError('CENTRAL_FORBIDDEN', 403, 'this route takes the admin token');
 }
 
-export function requireSite(actor: Actor): { siteId: string; models: readonly string[] | null } {
+export function requireSite(actor: Actor): { siteId: string; models: readonly string[] } {
   if (actor.kind !== 'site') throw new CentralError('CENTRAL_FORBIDDEN', 403, 'this route takes a site token');
   return actor;
 }

@@ -8,7 +8,7 @@ import { CentralError } from './central-error';
 import { field } from './request-body';
 
 const UPPER = /^[A-Z0-9 _]{1,16}$/;
-const PROGRESS_STATES = new Set(['searching', 'uploading', 'done', 'failed']);
+const PROGRESS_STATES = new Set(['awaiting-approval', 'declined', 'searching', 'uploading', 'done', 'failed']);
 
 interface RequestRow { id: string; modality: string; body_part: string; studies_per_site: number; reason: string; created_at: string; state: 'open' | 'closed' }
 interface ProgressRow {
@@ -72,7 +72,7 @@ export class CategoryRequests {
     if (row === undefined) throw new CentralError('CENTRAL_NOT_FOUND', 404, `no request ${requestId}`);
     if (row.state !== 'open') throw new CentralError('CENTRAL_BAD_REQUEST', 400, `request ${requestId} is closed`);
     const state = field(body, 'state');
-    if (!PROGRESS_STATES.has(state)) throw new CentralError('CENTRAL_BAD_REQUEST', 400, '"state" must be searching, uploading, done or failed');
+    if (!PROGRESS_STATES.has(state)) throw new CentralError('CENTRAL_BAD_REQUEST', 400, '"state" must be awaiting-approval, declined, searching, uploading, done or failed');
     const detail = (body as { detail?: unknown }).detail;
     if (detail !== undefined && typeof detail !== 'string') throw new CentralError('CENTRAL_BAD_REQUEST', 400, '"detail" must be a string');
     const progress: CategoryRequestProgress = {

@@ -19,6 +19,9 @@ export type CentralErrorCode =
   | 'CENTRAL_NOT_DICOM'
   | 'CENTRAL_DUPLICATE_UPLOAD'
   | 'CENTRAL_UNSUPPORTED_MEDIA_TYPE'
+  | 'CENTRAL_TOKEN_REVOKED'
+  | 'CENTRAL_RATE_LIMITED'
+  | 'CENTRAL_KEY_NOT_BOUND'
   | 'CENTRAL_INTERNAL';
 
 export class CentralError extends Error {
@@ -27,6 +30,8 @@ export class CentralError extends Error {
     readonly status: number,
     message: string,
     readonly reasons?: readonly string[],
+    /** 429: seconds until the caller may try again (the Retry-After header). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'CentralError';

@@ -1,10 +1,15 @@
-/** The central server's tables (DIR/central.sqlite). The audit table is append-only: nothing updates or deletes it. */
+/**
+ * The central server's tables (DIR/central.sqlite). The audit table is
+ * append-only: nothing updates or deletes it. sites.models_json NULL (a site
+ * added before entitlements were required) means no model, like '[]'.
+ */
 export const CENTRAL_SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('serial', '0');
 CREATE TABLE IF NOT EXISTS sites (
   site_id TEXT PRIMARY KEY, name TEXT NOT NULL, models_json TEXT, token_sha256 TEXT NOT NULL UNIQUE,
-  created_at TEXT NOT NULL, last_seen_at TEXT);
+  created_at TEXT NOT NULL, last_seen_at TEXT, revoked_at TEXT);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS models (
   id TEXT NOT NULL, version TEXT NOT NULL, name TEXT NOT NULL, unit TEXT NOT NULL,
   modalities_json TEXT NOT NULL, body_parts_json TEXT NOT NULL,
@@ -29,3 +34,8 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
 `;
+
+/** Columns added after a table's first release: [table, column, type]. */
+export const CENTRAL_ADDED_COLUMNS: readonly (readonly [string, string, string])[] = [
+  ['sites', 'revoked_at', 'TEXT'],
+];

@@ -7,16 +7,19 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
-import { centralApp, centralServices, type CentralServices } from './central-app';
+import { centralApp, centralServices, type CentralPolicy, type CentralServices } from './central-app';
 import { openCentralStore } from './central-store';
+import type { TrustedAuthorKey } from './model-registry';
 
 export interface CentralOptions {
   readonly dataDir: string;
   readonly port: number;
   readonly host: string;
-  /** Author public keys (PEM text) whose packages may be published. */
-  readonly trustedKeys: readonly string[];
+  /** Author public keys whose packages may be published, each bound to the model ids it may sign. */
+  readonly trustedKeys: readonly TrustedAuthorKey[];
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /** Rate limits, catalogue validity, where internal errors are logged; defaults in central-app.ts. */
+  readonly policy?: CentralPolicy;
 }
 
 export interface RunningCentral {
@@ -31,7 +34,7 @@ export async function startCentral(options: CentralOptions): Promise<RunningCent
   if (options.tls === undefined && !LOOPBACK.has(options.host))
     throw new Error(`plain HTTP is served on loopback only; give --cert and --key to listen on ${options.host}`);
   const store = openCentralStore(options.dataDir);
-  const services = centralServices(store, options.trustedKeys);
+  const services = centralServices(store, options.trustedKeys, options.policy);
   const callback = centralApp(services).callback();
   const handler = (req: IncomingMessage, res: ServerResponse): void => { void callback(req, res); };
   const server: Server = options.tls === undefined
@@ -52,6 +55,7 @@ export async function startCentral(options: CentralOptions): Promise<RunningCent
       server.closeAllConnections();
       await new Promise<void>((resolve) => { server.close(() => { resolve(); }); });
       await services.training.idle();
+      services.counters.flush();
       services.audit.close();
       store.db.close();
     },

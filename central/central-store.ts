@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 
 import { keygen } from '../plugin/core/model-package';
-import { CENTRAL_SCHEMA } from './central-schema';
+import { CENTRAL_ADDED_COLUMNS, CENTRAL_SCHEMA } from './central-schema';
 
 export const ADMIN_TOKEN_FILE = 'admin.token';
 export const REGISTRY_KEY_FILE = 'registry.key';
@@ -71,6 +71,10 @@ export function openCentralStore(dir: string): CentralStore {
   // few audit rows, never corrupt the database. FULL made every audited poll wait for the disk.
   db.pragma('synchronous = NORMAL');
   db.exec(CENTRAL_SCHEMA);
+  for (const [table, column, type] of CENTRAL_ADDED_COLUMNS) {
+    const columns = db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
+    if (!columns.some((c) => c.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+  }
   return {
     dir, db, packagesDir, uploadsDir,
     adminToken: readSecret(tokenPath).trim(),

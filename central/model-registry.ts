@@ -1,16 +1,18 @@
 /**
  * The model registry: publish refuses a package whose author signature does
- * not verify against a trusted key (or that carries files the signature does
- * not cover); versions are immutable; the catalogue a site receives lists
- * only the models it is entitled to and is signed with the registry key.
+ * not verify against a trusted key, whose key is not bound to the package's
+ * model id, or that carries files the signature does not cover; versions are
+ * immutable; the catalogue a site receives lists only the models it is
+ * entitled to, names the site, its issue and expiry instants, and is signed
+ * with the registry key.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createPublicKey } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Catalogue, CatalogueEntry, PublishReceipt, SignedCatalogue } from '../plugin/core/central-api';
 import {
-  archiveReader, MANIFEST_FILE, MODEL_FILE, ModelError, sha256Hex, SIGNATURE_FILE, signCatalogue, unpackArchive, verifyPackageFiles,
+  archiveReader, keyId, MANIFEST_FILE, MODEL_FILE, ModelError, sha256Hex, SIGNATURE_FILE, signCatalogue, unpackArchive, verifyPackageFiles,
   type VerifiedPackage,
 } from '../plugin/core/model-package';
 import { CentralError } from './central-error';
@@ -26,7 +28,18 @@ export interface CachedCatalogue {
   readonly serial: number;
   readonly etag: string;
   readonly body: string;
+  /** When it was signed (ms): re-signed once it is older than half its validity. */
+  readonly issuedAtMs: number;
 }
+
+/** An author key the registry accepts, and the only model ids it may sign. */
+export interface TrustedAuthorKey {
+  readonly publicKeyPem: string;
+  readonly modelIds: readonly string[];
+}
+
+/** How long a signed catalogue stays valid at a site (default one day). */
+export const DEFAULT_CATALOGUE_VALIDITY_SECONDS = 86_400;
 
 function refusal(e: unknown): CentralError {
   if (!(e instanceof ModelError)) throw e;
@@ -46,14 +59,28 @@ function contentHash(files: ReadonlyMap<string, Buffer>): string {
 export class ModelRegistry {
   readonly #cache = new Map<string, CachedCatalogue>();
 
-  constructor(readonly store: CentralStore, readonly trustedKeys: readonly string[]) {}
+  /**
+   * `trustedKeys`: the author keys of --trust, each bound to model ids;
+   * `trainerPublicKeyPem` signs only what a training job publishes, for that
+   * job's model id, never a package posted to /admin/models.
+   */
+  constructor(readonly store: CentralStore, readonly trustedKeys: readonly TrustedAuthorKey[], readonly trainerPublicKeyPem: string,
+    readonly catalogueValiditySeconds: number = DEFAULT_CATALOGUE_VALIDITY_SECONDS) {}
 
   serial(): number {
     return Number((this.store.db.prepare("SELECT value FROM meta WHERE key = 'serial'").get() as { value: string }).value);
   }
 
-  /** Verifies and stores a package archive; `trainingJobId` marks a version a training job produced. */
-  publish(archive: unknown, trainingJobId: string | null = null): { receipt: PublishReceipt; created: boolean } {
+  /** A site's catalogue changed without a publish (its entitlement): every site sees a higher serial. */
+  bumpSerial(): void {
+    this.store.db.prepare("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'serial'").run();
+    this.#cache.clear();
+  }
+
+  /** Verifies and stores a package archive; `training` marks a version a training job produced (signed by the trainer key). */
+  publish(archive: unknown, training: { readonly jobId: string; readonly modelId: string } | null = null): { receipt: PublishReceipt; created: boolean } {
+    const trustedKeys: readonly TrustedAuthorKey[] = training === null
+      ? this.trustedKeys : [{ publicKeyPem: this.trainerPublicKeyPem, modelIds: [training.modelId] }];
     let files: Map<string, Buffer>;
     try {
       files = unpackArchive(archive, 'uploaded package');
@@ -63,11 +90,14 @@ export class ModelRegistry {
     if (!files.has(SIGNATURE_FILE)) throw new CentralError('CENTRAL_PACKAGE_UNSIGNED', 422, `the package has no ${SIGNATURE_FILE}; sign it with: orthanc-ai-bridge model sign --key KEY DIR`);
     let verified: VerifiedPackage;
     try {
-      verified = verifyPackageFiles('uploaded package', archiveReader(files, 'uploaded package'), this.trustedKeys);
+      verified = verifyPackageFiles('uploaded package', archiveReader(files, 'uploaded package'), trustedKeys.map((k) => k.publicKeyPem));
     } catch (e) {
       throw refusal(e);
     }
     const { manifest } = verified;
+    const signer = trustedKeys.find((k) => keyId(createPublicKey(k.publicKeyPem)) === verified.keyId);
+    if (signer === undefined || !signer.modelIds.includes(manifest.id))
+      throw new CentralError('CENTRAL_KEY_NOT_BOUND', 422, `author key ${verified.keyId} may sign ${signer?.modelIds.join(', ') ?? 'nothing'}, not ${manifest.id}`);
     const covered = new Set([MANIFEST_FILE, MODEL_FILE, SIGNATURE_FILE, ...manifest.commissioning.cases.map((c) => c.input)]);
     const extra = [...files.keys()].filter((p) => !covered.has(p));
     if (extra.length > 0) throw new CentralError('CENTRAL_PACKAGE_INVALID', 422, `files not covered by the signature: ${extra.join(', ')}`);
@@ -86,7 +116,7 @@ export class ModelRegistry {
         manifest.id, manifest.version, manifest.name, manifest.category.seriesLevel ? 'series' : 'instance',
         JSON.stringify(manifest.category.modalities), JSON.stringify(manifest.category.bodyParts),
         sha256Hex(archiveReader(files, '')(MANIFEST_FILE)), sha256Hex(verified.model), content,
-        verified.keyId, verified.publicKeyPem, new Date().toISOString(), trainingJobId);
+        verified.keyId, verified.publicKeyPem, new Date().toISOString(), training?.jobId ?? null);
       db.prepare("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'serial'").run();
       return this.serial();
     })();
@@ -120,15 +150,23 @@ export class ModelRegistry {
     }));
   }
 
-  /** The site's signed catalogue, built once per serial (so its ETag stays put between changes). */
+  /**
+   * The site's signed catalogue, built once per serial (so its ETag stays put
+   * between changes) and re-signed when half its validity has passed, so a
+   * polling site always holds a copy far from expiry.
+   */
   catalogue(siteId: string, models: readonly string[] | null): CachedCatalogue {
     const serial = this.serial();
+    const now = Date.now();
     const cached = this.#cache.get(siteId);
-    if (cached?.serial === serial) return cached;
-    const catalogue: Catalogue = { format: 'orthanc-ai-bridge catalogue v1', serial, issuedAt: new Date().toISOString(), siteId, models: this.#entries(models) };
+    if (cached?.serial === serial && now - cached.issuedAtMs < (this.catalogueValiditySeconds * 1000) / 2) return cached;
+    const catalogue: Catalogue = {
+      format: 'orthanc-ai-bridge catalogue v1', serial, issuedAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + this.catalogueValiditySeconds * 1000).toISOString(), siteId, models: this.#entries(models),
+    };
     const signed: SignedCatalogue = signCatalogue(catalogue, this.store.registryPrivateKeyPem);
     const body = JSON.stringify(signed);
-    const fresh = { serial, etag: `"${String(serial)}-${sha256Hex(Buffer.from(body)).slice(0, 16)}"`, body };
+    const fresh = { serial, etag: `"${String(serial)}-${sha256Hex(Buffer.from(body)).slice(0, 16)}"`, body, issuedAtMs: now };
     this.#cache.set(siteId, fresh);
     return fresh;
   }

@@ -175,7 +175,7 @@ export class TrainingJobs {
     const siteArea = await siteMeasuredArea(trained);
     const archive = classifierArchive({ ...trained, commissioning: { ...trained.commissioning, areaMm2: siteArea } }, this.trainerPrivateKeyPem);
     await requireCommissioningPasses(archive, `training job ${view.id}`);
-    const { receipt } = this.registry.publish(archive, view.id);
+    const { receipt } = this.registry.publish(archive, { jobId: view.id, modelId: view.modelId });
     return { ...view, state: 'succeeded', published: receipt };
   }
 }

@@ -148,6 +148,7 @@ function recordProgress(request: CategoryProgressRequest): AckReply {
   if (centralSettings === undefined) return { k: 'ack', ok: false, message: 'no central server is configured' };
   const progress: GatewayProgress = {
     studiesFound: request.studiesFound, instancesQueued: request.instancesQueued, searchComplete: request.searchComplete, failed: request.failed,
+    ...(request.decision === 'awaiting-approval' || request.decision === 'declined' ? { decision: request.decision } : {}),
     ...(request.detail === undefined ? {} : { detail: request.detail }),
   };
   const file = gatewayProgressFile(centralDirectory, request.requestId);

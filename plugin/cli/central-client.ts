@@ -13,7 +13,7 @@ export interface CentralTarget {
   readonly tokenFile: string;
 }
 
-export async function centralCall(target: CentralTarget, method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+export async function centralCall(target: CentralTarget, method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<unknown> {
   let token: string;
   try {
     token = readFileSync(target.tokenFile, 'utf8').trim();

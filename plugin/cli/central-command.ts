@@ -6,14 +6,20 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { DEFAULT_RATE_LIMITS } from '../../central/central-app.js';
 import { startCentral } from '../../central/central-server.js';
+import type { RateLimit } from '../../central/rate-limiter.js';
+import type { TrustedAuthorKey } from '../../central/model-registry.js';
 import { ADMIN_TOKEN_FILE, REGISTRY_PUB_FILE } from '../../central/central-store.js';
 import { centralPaths, type TrainingJobView } from '../core/central-api.js';
 import { centralCall, type CentralTarget } from './central-client.js';
 import { CliError } from './errors.js';
 
-export const CENTRAL_USAGE = `  orthanc-ai-bridge central --data DIR [--port N] [--host 127.0.0.1] [--trust KEY.pub ...] [--cert F --key F]
+export const CENTRAL_USAGE = `  orthanc-ai-bridge central --data DIR [--port N] [--host 127.0.0.1] [--trust KEY.pub=MODEL[,MODEL...] ...] [--cert F --key F]
+                           [--rate-address PER_SECOND[/BURST]] [--rate-token PER_SECOND[/BURST]] [--catalogue-validity SECONDS]
   orthanc-ai-bridge central site add --central URL --token-file F --site ID --name NAME [--model ID ...]
+  orthanc-ai-bridge central site revoke|rotate --central URL --token-file F --site ID
+  orthanc-ai-bridge central site grant --central URL --token-file F --site ID [--model ID ...]
   orthanc-ai-bridge central request add --central URL --token-file F --modality CT --body-part HEAD --studies N --reason TEXT
   orthanc-ai-bridge central train --central URL --token-file F --model ID --modality CT --body-part HEAD
                                   --train-site ID [...] --eval-site ID [...] [--wait]
@@ -49,19 +55,42 @@ function target(values: Values): CentralTarget {
   return { url: str(values, 'central'), tokenFile: str(values, 'token-file') };
 }
 
-function readKey(file: string): string {
+const MODEL_ID = /^[a-z0-9][a-z0-9-]{1,62}$/;
+
+/** --trust KEY.pub=id[,id...]: an author key is trusted only for the model ids it names. */
+function trustedKey(option: string): TrustedAuthorKey {
+  const at = option.lastIndexOf('=');
+  const file = at < 0 ? option : option.slice(0, at);
+  const modelIds = at < 0 ? [] : option.slice(at + 1).split(',').filter((id) => id !== '');
+  if (modelIds.length === 0 || !modelIds.every((id) => MODEL_ID.test(id)))
+    throw new CliError('AIB_CLI_BAD_OPTION_VALUE', `--trust ${option}: name the model ids the key may sign, e.g. --trust ${file}=ct-head-brain,ct-chest-lung-fields`, { option: '--trust' });
   try {
-    return readFileSync(file, 'utf8');
+    return { publicKeyPem: readFileSync(file, 'utf8'), modelIds };
   } catch {
     throw new CliError('AIB_CLI_MISSING_FILE', `--trust ${file} cannot be read`, { file });
   }
 }
 
+/** PER_SECOND[/BURST]; the burst defaults to ten seconds' worth. */
+function rateLimit(values: Values, name: string, fallback: RateLimit): RateLimit {
+  const v = values[name];
+  if (typeof v !== 'string') return fallback;
+  const match = /^(\d+(?:\.\d+)?)(?:\/(\d+))?$/.exec(v);
+  const ratePerSecond = Number(match?.[1]);
+  const burst = match?.[2] === undefined ? Math.max(1, Math.ceil(ratePerSecond * 10)) : Number(match[2]);
+  if (match === null || !(ratePerSecond > 0) || !(burst >= 1))
+    throw new CliError('AIB_CLI_BAD_OPTION_VALUE', `--${name} is PER_SECOND[/BURST], e.g. 20/200`, { option: `--${name}` });
+  return { ratePerSecond, burst };
+}
+
 async function serve(args: readonly string[]): Promise<number> {
   const v = parse(args, {
     data: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, trust: { type: 'string', multiple: true },
-    cert: { type: 'string' }, key: { type: 'string' },
+    cert: { type: 'string' }, key: { type: 'string' }, 'rate-address': { type: 'string' }, 'rate-token': { type: 'string' },
+    'catalogue-validity': { type: 'string' },
   });
+  const validity = Number(str(v, 'catalogue-validity', '86400'));
+  if (!Number.isInteger(validity) || validity < 60) throw new CliError('AIB_CLI_BAD_OPTION_VALUE', '--catalogue-validity is whole seconds, at least 60', { option: '--catalogue-validity' });
   const port = Number(str(v, 'port', '0'));
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError('AIB_CLI_BAD_OPTION_VALUE', '--port must be 0..65535', { option: '--port' });
   const cert = v.cert as string | undefined;
@@ -72,7 +101,11 @@ async function serve(args: readonly string[]): Promise<number> {
   if (cert === undefined && !LOOPBACK.has(host))
     throw new CliError('AIB_CLI_BAD_OPTION_VALUE', `plain HTTP is served on loopback only; give --cert and --key to listen on ${host}`, { option: '--host' });
   const central = await startCentral({
-    dataDir, port, host, trustedKeys: list(v, 'trust').map(readKey),
+    dataDir, port, host, trustedKeys: list(v, 'trust').map(trustedKey),
+    policy: {
+      rateLimits: { perAddress: rateLimit(v, 'rate-address', DEFAULT_RATE_LIMITS.perAddress), perToken: rateLimit(v, 'rate-token', DEFAULT_RATE_LIMITS.perToken) },
+      catalogueValiditySeconds: validity,
+    },
     ...(cert !== undefined && key !== undefined ? { tls: { certFile: cert, keyFile: key } } : {}),
   });
   process.stdout.write(`central server at ${central.url}\nadmin token: ${join(dataDir, ADMIN_TOKEN_FILE)}\nregistry public key: ${join(dataDir, REGISTRY_PUB_FILE)}\n`);
@@ -110,6 +143,19 @@ export async function runCentral(args: readonly string[]): Promise<number> {
     const models = list(v, 'model');
     const issued = await centralCall(target(v), 'POST', centralPaths.adminSites, { siteId: str(v, 'site'), name: str(v, 'name'), ...(models.length > 0 ? { models } : {}) });
     process.stdout.write(`${JSON.stringify(issued)}\n`);
+    return 0;
+  }
+  if (first === 'site' && (second === 'revoke' || second === 'rotate')) {
+    const v = parse(rest, { ...TARGET, site: { type: 'string' } });
+    const site = str(v, 'site');
+    const answer = await centralCall(target(v), 'POST', second === 'revoke' ? centralPaths.adminSiteRevoke(site) : centralPaths.adminSiteRotate(site));
+    process.stdout.write(`${JSON.stringify(answer)}\n`);
+    return 0;
+  }
+  if (first === 'site' && second === 'grant') {
+    const v = parse(rest, { ...TARGET, site: { type: 'string' }, model: { type: 'string', multiple: true } });
+    const answer = await centralCall(target(v), 'PUT', centralPaths.adminSiteModels(str(v, 'site')), { models: list(v, 'model') });
+    process.stdout.write(`${JSON.stringify(answer)}\n`);
     return 0;
   }
   if (first === 'request' && second === 'add') {

@@ -1,5 +1,7 @@
 import * as http from 'node:http';
 
+import { API_WRITE_HEADER, API_WRITE_HEADER_VALUE } from '../core/api-write-header.js';
+
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 export interface OrthancResponse {
@@ -25,7 +27,10 @@ export function orthancRequest(
   extraHeaders: Readonly<Record<string, string>> = {},
 ): Promise<OrthancResponse> {
   const { data, type } = encodeBody(body);
-  const headers: Record<string, string | number> = { ...extraHeaders };
+  // The plugin's API refuses a state-changing request without its write header (CSRF defence); this client is not a browser page.
+  const headers: Record<string, string | number> = {
+    ...(method !== 'GET' && urlPath.startsWith('/ai-bridge/') ? { [API_WRITE_HEADER]: API_WRITE_HEADER_VALUE } : {}), ...extraHeaders,
+  };
   if (data !== undefined) {
     headers['Content-Length'] = data.length;
     if (type !== undefined) headers['Content-Type'] = type;

@@ -118,6 +118,8 @@ export function isAnnotateReply(value: unknown): value is AnnotateReply {
 /** AiBridge.Central as the annotator needs it (the gateway reads the config and passes it in init). */
 export interface CentralLinkSettings {
   readonly url: string;
+  /** AiBridge.Central.SiteId: a catalogue issued to another site is refused. */
+  readonly siteId: string;
   /** Read by the annotator on every request (so a rotated token needs no restart); never logged. */
   readonly siteTokenFile: string;
   readonly registryPublicKeyFile: string;
@@ -213,7 +215,9 @@ export interface CategoryProgressRequest {
   /** true: the search is over and every instance found was handed over (or failed in the PHI zone). */
   readonly searchComplete: boolean;
   readonly failed: boolean;
-  /** No identifier: counts and error codes only. */
+  /** Before any search: the site's administrator has not approved yet, or declined (or the site's limits did). */
+  readonly decision?: 'awaiting-approval' | 'declined';
+  /** No identifier: counts, error codes and the decision's reason only. */
   readonly detail?: string;
 }
 

@@ -5,7 +5,10 @@
 // Authentication: every request carries `Authorization: Bearer <token>`.
 // Admin routes take the admin token (DIR/admin.token on the central server);
 // site routes take the token the admin issued to that site. Errors are
-// CentralError JSON with a stable CENTRAL_* code.
+// CentralError JSON with a stable CENTRAL_* code; a 500 says only
+// CENTRAL_INTERNAL and a reference (details stay in the server's log). Over a
+// rate limit (per address, per token) the answer is 429 CENTRAL_RATE_LIMITED
+// with Retry-After in seconds.
 
 import type { ModelSummary } from './annotate-messages';
 
@@ -32,6 +35,14 @@ export const centralPaths = {
   adminModels: `${CENTRAL_API_PREFIX}/admin/models`,
   /** POST (admin): NewSite → 201 IssuedSite (token shown once). GET: SiteView[]. */
   adminSites: `${CENTRAL_API_PREFIX}/admin/sites`,
+  /** POST (admin): the site's token stops working at once → SiteView. */
+  adminSiteRevoke: (siteId: string) => `${CENTRAL_API_PREFIX}/admin/sites/${encodeURIComponent(siteId)}/revoke`,
+  /** POST (admin): a new token replaces the old one (which stops working), also for a revoked site → IssuedSite. */
+  adminSiteRotate: (siteId: string) => `${CENTRAL_API_PREFIX}/admin/sites/${encodeURIComponent(siteId)}/rotate`,
+  /** PUT (admin): SiteEntitlement, the model ids the site may receive (replaces the list) → SiteView. */
+  adminSiteModels: (siteId: string) => `${CENTRAL_API_PREFIX}/admin/sites/${encodeURIComponent(siteId)}/models`,
+  /** GET (admin): CentralCounters, what was counted rather than audited. */
+  adminCounters: `${CENTRAL_API_PREFIX}/admin/counters`,
   /** POST (admin): NewCategoryRequest → 201 CategoryRequest. GET: CategoryRequest[] with progress per site. */
   adminRequests: `${CENTRAL_API_PREFIX}/admin/requests`,
   /** POST (admin): NewTrainingJob → 202 TrainingJobView. GET: TrainingJobView[]. */
@@ -85,10 +96,18 @@ export interface CatalogueEntry extends ModelSummary {
 
 export interface Catalogue {
   readonly format: 'orthanc-ai-bridge catalogue v1';
-  /** Increases with every change; a site never accepts a lower one than it has seen (replay). */
+  /**
+   * Increases with every change of any site's catalogue (a publish, an
+   * entitlement change); a site never accepts a lower one than it has seen
+   * (replay), and accepts an equal one only with the same models and an
+   * issuedAt not older than the one it accepted (a re-issue to renew expiresAt).
+   */
   readonly serial: number;
+  /** ISO 8601; a site refuses a catalogue issued before the one it accepted, or in its future (beyond clock skew). */
   readonly issuedAt: string;
-  /** The site this copy was issued to: a catalogue is filtered by entitlement. */
+  /** ISO 8601; a site refuses the catalogue after this instant (a stale copy cannot be replayed forever). */
+  readonly expiresAt: string;
+  /** The site this copy was issued to: a catalogue is filtered by entitlement; a site refuses another site's. */
   readonly siteId: string;
   readonly models: readonly CatalogueEntry[];
 }
@@ -112,8 +131,12 @@ export interface PublishReceipt {
 export interface NewSite {
   readonly siteId: string;
   readonly name: string;
-  /** Model ids this site may receive; absent = all. */
+  /** Model ids this site may receive; absent or empty = none until granted (PUT adminSiteModels). */
   readonly models?: readonly string[];
+}
+
+export interface SiteEntitlement {
+  readonly models: readonly string[];
 }
 
 export interface IssuedSite {
@@ -124,10 +147,24 @@ export interface IssuedSite {
 export interface SiteView {
   readonly siteId: string;
   readonly name: string;
-  readonly models: readonly string[] | null;
+  readonly models: readonly string[];
   readonly createdAt: string;
   readonly lastSeenAt: string | null;
+  /** Set when the admin revoked the token; a rotate issues a new one and clears it. */
+  readonly revokedAt: string | null;
   readonly uploads: number;
+}
+
+/**
+ * Requests counted rather than each written to the permanent audit: a flood
+ * of them must not fill the disk. Since the server's first start.
+ */
+export interface CentralCounters {
+  /** Requests that carried no valid token (refused, or the public registry key). */
+  readonly unauthenticated: number;
+  /** Requests answered 429 (per-address or per-token rate limit). */
+  readonly rateLimited: number;
+  readonly since: string;
 }
 
 export interface UploadReceipt {
@@ -158,7 +195,12 @@ export interface CategoryRequestProgress {
   /** Studies whose instances were de-identified and uploaded. */
   readonly studiesUploaded: number;
   readonly instancesUploaded: number;
-  readonly state: 'searching' | 'uploading' | 'done' | 'failed';
+  /**
+   * awaiting-approval: the site lists the request for its administrator and
+   * searches nothing until approved; declined: its administrator or its
+   * configured limits said no (detail says why).
+   */
+  readonly state: 'awaiting-approval' | 'declined' | 'searching' | 'uploading' | 'done' | 'failed';
   readonly detail?: string;
   readonly updatedAt?: string;
 }

@@ -46,14 +46,23 @@ export interface DimsePeerConfig {
   readonly MoveDestination: string;
 }
 
+/** AiBridge.Central.CategoryRequestLimits: what the site gives to category requests, whatever is asked. */
+export interface CategoryRequestLimits {
+  readonly Categories: readonly { readonly Modality: string; readonly BodyPart: string }[];
+  readonly StudiesPerRequest: number;
+  readonly StudiesPerMonth: number;
+}
+
 /** AiBridge.Central: read by the gateway, used by the annotator (the only part that connects to the central server). */
 export interface CentralConfig {
   readonly Url: string;
+  readonly SiteId: string;
   readonly SiteTokenFile: string;
   readonly RegistryPublicKeyFile: string;
   readonly PollSeconds: number;
   readonly UploadForTraining: boolean;
   readonly AnswerCategoryRequests: boolean;
+  readonly CategoryRequestLimits: CategoryRequestLimits;
   readonly UploadAttempts: number;
   readonly CategorySearch: {
     readonly DicomWebUrl: string;
@@ -64,9 +73,22 @@ export interface CentralConfig {
 
 export const SCHEMA_PATH = join(__dirname, '..', '..', '..', 'config', 'aibridge.schema.json');
 
-interface SchemaDocument {
-  readonly properties: Readonly<Record<string, { readonly description?: string }>>;
+/** A node of config/aibridge.schema.json, as far as the gateway reads it. */
+export interface SchemaNode {
+  readonly type?: string;
+  readonly description?: string;
+  readonly properties?: Readonly<Record<string, SchemaNode>>;
+  readonly items?: SchemaNode;
+  /** Our keyword: the value is a credential, shown masked at any depth (admin/config-view.ts). */
+  readonly 'x-secret'?: boolean;
 }
+
+interface SchemaDocument {
+  readonly properties: Readonly<Record<string, SchemaNode>>;
+}
+
+/** The schema's own keyword: Ajv's strict mode refuses unknown keywords, so it is declared. */
+export const SECRET_KEYWORD = 'x-secret';
 
 let cachedSchema: SchemaDocument | undefined;
 export function loadSchema(): SchemaDocument {
@@ -98,6 +120,7 @@ export function loadAiBridgeConfig(orthancConfigJson: string, cwd: string = proc
   const section = structuredClone(raw) as Record<string, unknown>;
   const schema = loadSchema();
   const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true });
+  ajv.addKeyword({ keyword: SECRET_KEYWORD, schemaType: 'boolean' });
   const validate = ajv.compile(schema);
   if (!validate(section)) throw toConfigError(validate.errors ?? [], Object.keys(schema.properties));
 

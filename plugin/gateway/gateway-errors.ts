@@ -34,6 +34,8 @@ export const GATEWAY_ERROR_CODES = {
   AIB_QUEUE_UNKNOWN_STATE: 'a state that the work kind does not have (a bug)',
   AIB_QUEUE_BAD_PAYLOAD: 'a work item\'s stored facts do not have the shape its kind expects',
   AIB_QUEUE_DATABASE_UNREACHABLE: 'PostgreSQL (AiBridge.Database) refused the connection or the schema',
+  AIB_API_CROSS_ORIGIN: 'a state-changing request without the x-requested-by header, or from a page on another origin (403)',
+  AIB_CATEGORY_REQUEST_REFUSED: 'a category request is outside this site\'s limits or not in a state that allows the action (409)',
   AIB_CATEGORY_SEARCH_FAILED: 'the search of the PACS for a category request failed (QIDO-RS, findscu or movescu); retried next poll',
 } as const;
 

@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   const central = config.Central;
   // The annotator connects to the central server; the gateway only passes the settings on (paths, never the token itself).
   const centralSettings: CentralLinkSettings | undefined = central === undefined ? undefined : {
-    url: central.Url, siteTokenFile: central.SiteTokenFile, registryPublicKeyFile: central.RegistryPublicKeyFile, pollSeconds: central.PollSeconds,
+    url: central.Url, siteId: central.SiteId, siteTokenFile: central.SiteTokenFile, registryPublicKeyFile: central.RegistryPublicKeyFile, pollSeconds: central.PollSeconds,
     uploadForTraining: central.UploadForTraining, answerCategoryRequests: central.AnswerCategoryRequests, uploadAttempts: central.UploadAttempts,
   };
   const annotations = new AnnotationStore(layout.stateDb);
@@ -162,6 +162,7 @@ async function main(): Promise<void> {
   const requestWorker = categoryRequests === undefined || central === undefined ? undefined : new CategoryRequestWorker({
     pollMs: central.PollSeconds * 1000,
     dicomWeb: searchTarget,
+    limits: central.CategoryRequestLimits,
     ...(central.CategorySearch.DimsePeer === undefined ? {} : { dimsePeer: central.CategorySearch.DimsePeer }),
   }, annotator, categoryRequests, store, orthanc, log, () => { pipeline.kick(); });
 
@@ -192,7 +193,8 @@ async function main(): Promise<void> {
     },
     onRequeued: () => { pipeline.kick(); },
     onAnnotationRequeued: () => { annotationPipeline.kick(); },
-    models: new SiteModelsApi(config.Annotate ? annotator : undefined, categoryRequests),
+    models: new SiteModelsApi(config.Annotate ? annotator : undefined, categoryRequests, central?.CategoryRequestLimits),
+    audit,
     health: () => {
       const jobs = store.countsByState();
       return {

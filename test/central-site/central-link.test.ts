@@ -36,7 +36,7 @@ describe('central link (annotator) against a loopback server speaking the contra
     registry = new ModelRegistry(join(temp.path, 'models'));
     await registry.installBuilt(join(BUILT_PACKAGES, MODEL));
     const settings: CentralLinkSettings = {
-      url, siteTokenFile: join(temp.path, 'site.token'), registryPublicKeyFile: join(temp.path, 'registry.pub'),
+      url, siteId: 'site-a', siteTokenFile: join(temp.path, 'site.token'), registryPublicKeyFile: join(temp.path, 'registry.pub'),
       pollSeconds: 3600, uploadForTraining: true, answerCategoryRequests: true, uploadAttempts: 2,
     };
     link = new CentralLink(settings, registry, deidDir, centralDir, (line) => { lines.push(line); });
@@ -111,6 +111,34 @@ describe('central link (annotator) against a loopback server speaking the contra
     server.serial = seen + 5;
     await link.pollOnce();
     assert.equal(state.read().lastError, null);
+  });
+
+  it('refuses a catalogue issued to another site, an expired one, one older than the accepted one, and the accepted serial with other models', async function () {
+    const accepted = state.read();
+    const poll = async (change: () => void): Promise<string> => {
+      change();
+      server.reissue++;
+      await link.pollOnce();
+      return state.read().lastError ?? '';
+    };
+    assert.match(await poll(() => { server.serial++; server.siteId = 'site-b'; }), /AIB_CENTRAL_CATALOGUE_WRONG_SITE: .*"site-b", not to this site/);
+    server.siteId = 'site-a';
+    assert.match(await poll(() => { server.clockOffsetMs = -2 * server.validityMs; }), /AIB_CENTRAL_CATALOGUE_STALE: .*expired at/);
+    assert.match(await poll(() => { server.clockOffsetMs = 3_600_000; }), /AIB_CENTRAL_CATALOGUE_STALE: .*in this site's future/);
+    server.clockOffsetMs = 0;
+    assert.equal(state.read().catalogueSerial, accepted.catalogueSerial, 'nothing refused was accepted');
+    // A fresh catalogue is accepted; then a copy dated before it (still valid) is a replay even with a higher serial.
+    assert.equal(await poll(() => undefined), '');
+    const issued = state.read().accepted?.issuedAt ?? assert.fail('no accepted catalogue');
+    assert.match(await poll(() => { server.serial++; server.clockOffsetMs = -60_000; }), /AIB_CENTRAL_CATALOGUE_REPLAYED: .*issued at .*before the one already accepted/);
+    server.clockOffsetMs = 0;
+    // The same serial again: a re-issue with the same models renews it; with other models it is refused.
+    assert.equal(await poll(() => undefined), '');
+    assert.ok(Date.parse(state.read().accepted?.issuedAt ?? '') >= Date.parse(issued));
+    const saved = server.entries;
+    assert.match(await poll(() => { server.entries = []; }), /AIB_CENTRAL_CATALOGUE_REPLAYED: .*serial \d+ already accepted but lists other models/);
+    server.entries = saved;
+    assert.equal(await poll(() => undefined), '');
   });
 
   it('rollback is one call, and a rolled-back site does not reinstall the newer version on the next poll', async function () {

@@ -29,6 +29,13 @@ export class ContractServer {
   uploadAnswers: { status: number; body: unknown }[] = [];
   /** Signs the catalogue with this key instead (a catalogue from someone else). */
   signingKeyPem: string;
+  /** The site the catalogue says it was issued to. */
+  siteId = 'site-a';
+  /** Added to the server's clock when it dates a catalogue (a stale or future copy). */
+  clockOffsetMs = 0;
+  validityMs = 3_600_000;
+  /** Bumped to serve the same serial under a new ETag (a re-issue). */
+  reissue = 0;
   readonly #server: Server;
 
   constructor(readonly token: string, readonly registryKeyPem: string) {
@@ -67,12 +74,16 @@ export class ContractServer {
       return;
     }
     if (request.method === 'GET' && path === centralPaths.catalogue) {
-      const etag = `"${String(this.serial)}"`;
+      const etag = `"${String(this.serial)}-${String(this.reissue)}"`;
       if (request.headers['if-none-match'] === etag) {
         answer(304);
         return;
       }
-      const catalogue: Catalogue = { format: 'orthanc-ai-bridge catalogue v1', serial: this.serial, issuedAt: new Date().toISOString(), siteId: 'site-a', models: this.entries };
+      const now = Date.now() + this.clockOffsetMs;
+      const catalogue: Catalogue = {
+        format: 'orthanc-ai-bridge catalogue v1', serial: this.serial, issuedAt: new Date(now).toISOString(),
+        expiresAt: new Date(now + this.validityMs).toISOString(), siteId: this.siteId, models: this.entries,
+      };
       answer(200, signCatalogue(catalogue, this.signingKeyPem), { etag });
       return;
     }

@@ -6,7 +6,7 @@ import { startCentral, type RunningCentral } from '../../central/central-server'
 import { REGISTRY_PUB_FILE } from '../../central/central-store';
 import { centralPaths, type CategoryRequest, type IssuedSite, type PackageArchive, type SiteView, type TrainingJobView } from '../../plugin/core/central-api';
 import { keygen, packFolder, sha256Hex, signPackage } from '../../plugin/core/model-package';
-import type { AnnotationListResponse, AnnotationView, CategoriesResponse, CategoryRequestsResponse, JobListResponse, ModelListResponse, ModelView, PrivacyResponse } from '../../plugin/gateway/api/api-types';
+import type { AnnotationListResponse, AnnotationView, CategoriesResponse, CategoryRequestsResponse, CategoryRequestView, JobListResponse, ModelListResponse, ModelView, PrivacyResponse } from '../../plugin/gateway/api/api-types';
 import { freePort, startOrthanc, type RunningOrthanc } from '../../plugin/cli/orthanc-launcher';
 import { copyBuilt } from '../annotate/package-fixtures';
 import { eventually, SHARED_DATA, startBridgeOrthanc, tempDir, uploadFile } from '../harness/bridge-orthanc';
@@ -71,7 +71,7 @@ describe('two sites and a central server: models, rollback, category requests, e
 
   before(async function () {
     const centralDir = join(temp.path, 'central');
-    central = await startCentral({ dataDir: centralDir, port: 0, host: '127.0.0.1', trustedKeys: [author.publicKeyPem] });
+    central = await startCentral({ dataDir: centralDir, port: 0, host: '127.0.0.1', trustedKeys: [{ publicKeyPem: author.publicKeyPem, modelIds: [MODEL] }] });
     adminToken = readFileSync(join(centralDir, 'admin.token'), 'utf8').trim();
     const proxyUrl = await proxy.start(central.url);
 
@@ -79,7 +79,8 @@ describe('two sites and a central server: models, rollback, category requests, e
     const siteBDicomPort = await freePort();
     const pacsDicomPort = await freePort();
     const siteConfig = async (siteId: string, extra: Record<string, unknown>): Promise<Record<string, unknown>> => {
-      const response = await admin('POST', centralPaths.adminSites, { siteId, name: `Hospital ${siteId}` });
+      // Entitlement is empty unless granted: the chest model and what the training test below produces.
+      const response = await admin('POST', centralPaths.adminSites, { siteId, name: `Hospital ${siteId}`, models: [MODEL, 'ct-chest-classifier'] });
       assert.equal(response.status, 201);
       const issued = await response.json() as IssuedSite;
       const dir = join(temp.path, siteId);
@@ -88,8 +89,9 @@ describe('two sites and a central server: models, rollback, category requests, e
       return {
         ChangesPollSeconds: 2, Annotate: true, DeidProfile: 'basic', RetryBackoffSeconds: 0.5,
         Central: {
-          Url: proxyUrl, SiteTokenFile: join(dir, 'site.token'), RegistryPublicKeyFile: join(centralDir, REGISTRY_PUB_FILE),
-          PollSeconds: 2, UploadForTraining: true, AnswerCategoryRequests: true, ...extra,
+          Url: proxyUrl, SiteId: siteId, SiteTokenFile: join(dir, 'site.token'), RegistryPublicKeyFile: join(centralDir, REGISTRY_PUB_FILE),
+          PollSeconds: 2, UploadForTraining: true, AnswerCategoryRequests: true,
+          CategoryRequestLimits: { Categories: [{ Modality: 'CT', BodyPart: 'CHEST' }], StudiesPerRequest: 5, StudiesPerMonth: 10 }, ...extra,
         },
       };
     };
@@ -222,6 +224,24 @@ describe('two sites and a central server: models, rollback, category requests, e
     const created = await admin('POST', centralPaths.adminRequests, { category: { modality: 'CT', bodyPart: 'CHEST' }, studiesPerSite: 1, reason: 'chest CT for a new classifier' });
     assert.equal(created.status, 201);
     const request = await created.json() as CategoryRequest;
+    // Nothing runs until each site's administrator approves: the central server sees both sites awaiting approval.
+    const awaiting = await eventually(async () => {
+      const listed = await (await admin('GET', centralPaths.adminRequests)).json() as CategoryRequest[];
+      const mine = listed.find((r) => r.id === request.id)?.progress.filter((p) => p.state === 'awaiting-approval') ?? [];
+      return mine.length === 2 ? mine : undefined;
+    }, 'both sites to list the request awaiting approval', 1000);
+    assert.ok(awaiting.every((p) => p.studiesFound === 0 && p.instancesUploaded === 0));
+    for (const site of [a, b]) {
+      // The gateway learns the request from its annotator on its own poll, just after the link reported it.
+      const mine = await eventually(async () => (await site.json<CategoryRequestsResponse>('GET', '/ai-bridge/central/requests')).requests.find((r) => r.id === request.id),
+        'the request listed at the site', 500);
+      assert.equal(mine.search.state, 'awaiting-approval');
+      assert.equal(mine.search.instances, 0);
+      const approved = await site.json<CategoryRequestView>('POST', `/ai-bridge/central/requests/${request.id}/approve`);
+      assert.equal(approved.decision?.studiesGranted, 1);
+      const again = await site.request('POST', `/ai-bridge/central/requests/${request.id}/approve`);
+      assert.equal(again.status, 409, 'a request is approved once');
+    }
     const progress = await eventually(async () => {
       const listed = await (await admin('GET', centralPaths.adminRequests)).json() as CategoryRequest[];
       const mine = listed.find((r) => r.id === request.id);

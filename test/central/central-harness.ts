@@ -3,6 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import type { CentralPolicy } from '../../central/central-app';
 import { startCentral, type RunningCentral } from '../../central/central-server';
 import type { IssuedSite } from '../../plugin/core/central-api';
 import { centralPaths } from '../../plugin/core/central-api';
@@ -24,12 +25,15 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(): Promise<Harness> {
+/** The model ids the harness's author key may sign. */
+export const SHIPPED_MODELS = ['ct-head-brain', 'ct-chest-lung-fields'];
+
+export async function startHarness(policy?: CentralPolicy): Promise<Harness> {
   const work = mkdtempSync(join(tmpdir(), 'aib-central-'));
   const dir = join(work, 'central');
   const author = keygen();
   writeFileSync(join(work, 'author.pub'), author.publicKeyPem);
-  const central = await startCentral({ dataDir: dir, port: 0, host: '127.0.0.1', trustedKeys: [author.publicKeyPem] });
+  const central = await startCentral({ dataDir: dir, port: 0, host: '127.0.0.1', trustedKeys: [{ publicKeyPem: author.publicKeyPem, modelIds: SHIPPED_MODELS }], ...(policy === undefined ? {} : { policy }) });
   const adminToken = readFileSync(join(dir, 'admin.token'), 'utf8').trim();
   let copies = 0;
   const call = (method: string, path: string, token: string | undefined, body?: Buffer | string, headers: Record<string, string> = {}): Promise<Response> =>

@@ -48,7 +48,8 @@ describe('central server: training intake, category requests, training job', fun
   before(async () => {
     h = await startHarness();
     siteA = await h.addSite('site-a');
-    siteB = await h.addSite('site-b');
+    // Site B receives what the training job publishes: entitlement is empty unless granted.
+    siteB = await h.addSite('site-b', ['ct-head-classifier']);
   });
   after(async () => { await h.stop(); });
 

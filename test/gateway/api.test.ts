@@ -68,6 +68,6 @@ describe('REST API under /ai-bridge/', function () {
     assert.equal((await error('POST', '/ai-bridge/models/ct-chest-lung-fields/rollback')).status, 503);
     assert.equal((await error('POST', '/ai-bridge/models/BAD%20ID/rollback')).status, 400);
     const requests = await orthanc.json<{ requests: unknown[]; answering: boolean }>('GET', '/ai-bridge/central/requests');
-    assert.deepEqual(requests, { requests: [], answering: false });
+    assert.deepEqual(requests, { requests: [], answering: false, limits: null });
   });
 });

@@ -1,11 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { RunningOrthanc } from '../../plugin/cli/orthanc-launcher';
 import { orthancRequest } from '../../plugin/cli/orthanc-http';
-import type { AuditResponse, QuarantineResponse } from '../../plugin/gateway/api/api-types';
+import type { AuditResponse, BulkListResponse, BulkView, HealthResponse, QuarantineResponse } from '../../plugin/gateway/api/api-types';
 import { eventually, sharedFile, startBridgeOrthanc, tempDir, uploadFile } from '../harness/bridge-orthanc';
 
 const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
@@ -59,6 +59,33 @@ describe('PHI view with Orthanc authentication on (AiBridge.PhiViewers)', functi
 
     // A forged user with a wrong password never reaches the gateway: Orthanc refuses it.
     assert.equal((await quarantineAs(basic('alice', 'wrong'))).status, 401);
+  });
+
+  it('masks a bulk run\'s identifying query values for a user outside PhiViewers, in the run, its list and the audit', async () => {
+    const patient = await orthanc.json<{ MainDicomTags: { PatientName: string } }[]>('GET', '/patients?expand');
+    const name = patient[0]?.MainDicomTags.PatientName ?? assert.fail('no patient');
+    const started = await orthancRequest(orthanc.httpPort, 'POST', '/ai-bridge/bulk', { query: { PatientName: name, Modality: 'MR' } }, undefined, { authorization: basic('alice', 'alice-pw') });
+    assert.equal(started.status, 202, started.body.toString('utf8'));
+    const run = JSON.parse(started.body.toString('utf8')) as BulkView;
+    assert.deepEqual([run.query, run.queryMasked], [{ PatientName: name, Modality: 'MR' }, false], 'alice is a PhiViewer');
+    const as = async (user: string, password: string, path: string): Promise<string> =>
+      (await orthancRequest(orthanc.httpPort, 'GET', path, undefined, undefined, { authorization: basic(user, password) })).body.toString('utf8');
+    const bobList = JSON.parse(await as('bob', 'bob-pw', '/ai-bridge/bulk')) as BulkListResponse;
+    assert.deepEqual(bobList.runs[0]?.query, { PatientName: '••••••', Modality: 'MR' });
+    assert.equal(bobList.runs[0].queryMasked, true);
+    const pattern = new RegExp(name.replace(/\^/g, '\\^'));
+    assert.doesNotMatch(await as('bob', 'bob-pw', `/ai-bridge/bulk/${String(run.id)}`), pattern);
+    assert.doesNotMatch(await as('bob', 'bob-pw', '/ai-bridge/audit'), pattern, 'the audit records the masked query');
+    assert.match(await as('alice', 'alice-pw', `/ai-bridge/bulk/${String(run.id)}`), pattern);
+    // A line an earlier version wrote with the whole query is masked when read, in every format, for bob only.
+    const { dataDirectory } = await orthanc.json<HealthResponse>('GET', '/ai-bridge/health');
+    appendFileSync(join(dataDirectory, 'audit.jsonl'), `${JSON.stringify({ at: new Date().toISOString(), event: 'bulk-started', detail: `bulk 99: 1 instance(s) for ${JSON.stringify({ PatientName: name })}` })}\n`);
+    for (const format of ['json', 'csv', 'jsonl']) {
+      const text = await as('bob', 'bob-pw', `/ai-bridge/audit?format=${format}`);
+      assert.doesNotMatch(text, pattern, format);
+      assert.match(text, /bulk 99/, format);
+    }
+    assert.match(await as('alice', 'alice-pw', '/ai-bridge/audit?format=jsonl'), pattern);
   });
 
   it('records the authenticated user of a deletion in the audit log', async () => {

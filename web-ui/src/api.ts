@@ -1,6 +1,7 @@
 // The only way the UI talks to the server: the /ai-bridge/ REST API, same origin.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 
+import { API_WRITE_HEADER, API_WRITE_HEADER_VALUE } from '../../plugin/core/api-write-header';
 import type { ApiError } from '../../plugin/gateway/api/api-types';
 
 /** /ai-bridge/ui/ — the <base> the gateway writes into index.html. */
@@ -41,11 +42,12 @@ export async function getJson<T>(path: string): Promise<T> {
   return (await response.json()) as T;
 }
 
+/** Every state-changing call carries the API's write header (the gateway's CSRF defence refuses it otherwise). */
 export async function send<T>(method: 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
-  const init: RequestInit = { method, headers: { accept: 'application/json' } };
+  const init: RequestInit = { method, headers: { accept: 'application/json', [API_WRITE_HEADER]: API_WRITE_HEADER_VALUE } };
   if (body !== undefined) {
     init.body = JSON.stringify(body);
-    init.headers = { accept: 'application/json', 'content-type': 'application/json' };
+    init.headers = { accept: 'application/json', 'content-type': 'application/json', [API_WRITE_HEADER]: API_WRITE_HEADER_VALUE };
   }
   const response = await fetch(apiUrl(path), init);
   if (!response.ok) throw await failure(response);

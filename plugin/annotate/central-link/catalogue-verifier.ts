@@ -1,14 +1,15 @@
 /**
  * Checks a SignedCatalogue: the registry signature over the exact payload
  * text (ed25519, the registry public key configured out of band), its form,
- * and that its serial is not lower than the highest one this site has
- * accepted (a replayed old catalogue could otherwise bring back a withdrawn
- * version).
+ * then its freshness (catalogue-freshness.ts: this site's, not expired, not
+ * older than the accepted one; a replayed old catalogue could otherwise bring
+ * back a withdrawn version).
  */
 import { createPublicKey } from 'node:crypto';
 
 import type { Catalogue, CatalogueEntry, SignedCatalogue } from '../../core/central-api';
 import { verifyCatalogue } from '../../core/model-package';
+import { checkCatalogueFreshness, type AcceptedCatalogue } from './catalogue-freshness';
 import { CentralLinkError } from './central-link-error';
 
 const FORMAT = 'orthanc-ai-bridge catalogue v1';
@@ -37,8 +38,8 @@ export class CatalogueVerifier {
     this.#pem = registryPublicKeyPem;
   }
 
-  /** The verified catalogue; throws CentralLinkError (INVALID or REPLAYED). */
-  verify(body: Buffer, highestSerialSeen: number | null): Catalogue {
+  /** The verified catalogue and what to remember of it; throws CentralLinkError (INVALID, WRONG_SITE, STALE, REPLAYED). */
+  verify(body: Buffer, siteId: string, accepted: AcceptedCatalogue | null, now: number = Date.now()): { catalogue: Catalogue; accepted: AcceptedCatalogue } {
     let signed: unknown;
     try {
       signed = JSON.parse(body.toString('utf8'));
@@ -55,9 +56,6 @@ export class CatalogueVerifier {
     }
     if (!Number.isInteger(catalogue.serial) || typeof catalogue.siteId !== 'string' || !catalogue.models.every(isEntry))
       throw invalid(`the payload is not a "${FORMAT}"`);
-    if (highestSerialSeen !== null && catalogue.serial < highestSerialSeen)
-      throw new CentralLinkError('AIB_CENTRAL_CATALOGUE_REPLAYED',
-        `the central catalogue has serial ${String(catalogue.serial)}, lower than ${String(highestSerialSeen)} already accepted: refused as a replay`, { serial: catalogue.serial });
-    return catalogue;
+    return { catalogue, accepted: checkCatalogueFreshness(catalogue, siteId, accepted, now) };
   }
 }

@@ -2,8 +2,8 @@
  * The site's link to the central server (de-identified zone; the gateway
  * never opens a connection to it). One annotator process runs it (see
  * annotator-main.ts for which): every PollSeconds it
- *  - reads the catalogue with If-None-Match, verifies its registry signature
- *    and serial, and installs each new entitled version through the model
+ *  - reads the catalogue with If-None-Match, verifies its registry signature,
+ *    its site and freshness (catalogue-freshness.ts), and installs each new entitled version through the model
  *    registry (download → per-file sha256 → catalogue hashes and author key →
  *    the registry's signature check, commissioning and atomic activation);
  *    a package failing any check is recorded as refused and the active
@@ -26,7 +26,7 @@ import { LinkStateFile, readJson, type LinkState, type RequestState } from './li
 import { fetchPackage } from './package-fetch';
 import { TrafficCounter } from './traffic-counter';
 import { UploadQueue, type StoredOrder } from './upload-queue';
-import { gatewayProgressFile, type GatewayProgress } from './request-progress';
+import { gatewayProgressFile, progressState, type GatewayProgress } from './request-progress';
 
 const MAX_REFUSED_KEPT = 100;
 const MAX_UPLOAD_BACKOFF_MS = 300_000;
@@ -152,8 +152,10 @@ export class CentralLink {
       throw new CentralLinkError(isTransientStatus(response.status) ? 'AIB_CENTRAL_UNREACHABLE' : 'AIB_CENTRAL_REFUSED',
         `catalogue: ${centralReason(response)}`, { status: response.status }, isTransientStatus(response.status));
     }
-    const catalogue = verifier.verify(response.body, before.catalogueSerial);
-    this.#state.update((s) => ({ ...s, catalogueSerial: catalogue.serial, siteId: catalogue.siteId }));
+    // A state written before catalogues carried issuedAt knows only the serial: it stays the floor.
+    const previous = before.accepted ?? (before.catalogueSerial === null ? null : { serial: before.catalogueSerial, issuedAt: null, modelsSha256: null });
+    const { catalogue, accepted } = verifier.verify(response.body, this.#settings.siteId, previous);
+    this.#state.update((s) => ({ ...s, catalogueSerial: catalogue.serial, accepted, siteId: catalogue.siteId }));
     const { complete, refusal } = await this.#installNew(catalogue);
     // The ETag is kept only when every entry was dealt with: a download that failed for a transient reason is tried again next poll.
     if (complete) this.#state.update((s) => ({ ...s, etag: response.headers.get('etag') }));
@@ -258,15 +260,12 @@ export class CentralLink {
     const found = readJson<GatewayProgress>(gatewayProgressFile(this.#centralDirectory, request.id));
     const handled = request.instancesUploaded + request.instancesRefused;
     const pending = this.#queue.due(Number.MAX_SAFE_INTEGER).filter((o) => o.requestId === request.id).length;
-    let progressState: CategoryRequestProgress['state'] = 'searching';
-    if (found?.failed === true) progressState = 'failed';
-    else if (found?.searchComplete === true) progressState = pending > 0 || handled < found.instancesQueued ? 'uploading' : 'done';
-    else if (found !== undefined && found.instancesQueued > 0) progressState = 'uploading';
+    const reported = progressState(found, pending, handled);
     const detail = [found?.detail, request.instancesRefused > 0 ? `${String(request.instancesRefused)} instance(s) refused by the central server` : undefined]
       .filter((d): d is string => d !== undefined && d !== '').join('; ');
     return {
-      siteId: state.siteId ?? '', studiesFound: found?.studiesFound ?? 0, studiesUploaded: request.studiesUploaded,
-      instancesUploaded: request.instancesUploaded, state: progressState, ...(detail === '' ? {} : { detail }), updatedAt: new Date().toISOString(),
+      siteId: state.siteId ?? this.#settings.siteId, studiesFound: found?.studiesFound ?? 0, studiesUploaded: request.studiesUploaded,
+      instancesUploaded: request.instancesUploaded, state: reported, ...(detail === '' ? {} : { detail }), updatedAt: new Date().toISOString(),
     };
   }
 

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 
 import type { CentralLinkStatus, RefusedPackage, SiteCategoryRequest } from '../../core/annotate-messages';
+import type { AcceptedCatalogue } from './catalogue-freshness';
 
 export interface RequestState extends SiteCategoryRequest {
   /** De-identified Study Instance UIDs uploaded for it (2.25. pseudonyms): counts studies. */
@@ -21,6 +22,8 @@ export interface LinkState {
   readonly lastPollAt: string | null;
   readonly etag: string | null;
   readonly catalogueSerial: number | null;
+  /** The catalogue accepted last (serial, issuedAt, models digest): a newer one must not be older. */
+  readonly accepted: AcceptedCatalogue | null;
   readonly lastError: string | null;
   /** lastError is a refused package (kept until a later catalogue is handled cleanly), not a failed poll. */
   readonly lastErrorIsRefusal: boolean;
@@ -32,7 +35,7 @@ export interface LinkState {
 }
 
 const EMPTY: LinkState = {
-  lastPollAt: null, etag: null, catalogueSerial: null, lastError: null, lastErrorIsRefusal: false, siteId: null, refused: [],
+  lastPollAt: null, etag: null, catalogueSerial: null, accepted: null, lastError: null, lastErrorIsRefusal: false, siteId: null, refused: [],
   uploads: { uploaded: 0, refused: 0, lastError: null }, requests: {},
 };
 

@@ -5,13 +5,14 @@ import type {
   AuditResponse, BulkListResponse, BulkRequest, BulkView, JobDeletedResponse, QuarantineEntry, QuarantineIdentifiers, QuarantineResponse, StatsResponse,
 } from '../api/api-types';
 import { integerParameter, parseJobId, parsePositive, toJobView, type Route } from '../api/api-router';
-import { auditCsv, type AuditLog } from '../audit-log';
+import { auditCsv, type AuditLine, type AuditLog } from '../audit-log';
 import type { BulkRun, BulkStore } from '../bulk/bulk-store';
 import type { AiBridgeConfig } from '../config-loader';
 import { GatewayError } from '../gateway-errors';
 import type { Job, JobStore } from '../job';
+import { maskBulkAuditDetail, maskBulkQuery } from './bulk-query-mask';
 import { configView } from './config-view';
-import { basicUser, phiAccess, type PhiAccessPolicy } from './phi-access';
+import { basicUser, phiAccess, type PhiAccess, type PhiAccessPolicy } from './phi-access';
 import { privacySummary } from './privacy-summary';
 import { statsReport } from './stats-report';
 import type { StaticUi } from './static-ui';
@@ -44,8 +45,12 @@ export function adminRoutes(context: AdminContext): Route[] {
     { method: 'GET', pattern: /^config$/, handler: () => jsonReply(200, configView(context.config, context.rawConfig)) },
     { method: 'GET', pattern: /^privacy$/, handler: () => jsonReply(200, privacySummary(context.config.DeidProfile, context.audit, context.config.DataDirectory)) },
     { method: 'POST', pattern: /^bulk$/, handler: (request) => startBulk(context, request) },
-    { method: 'GET', pattern: /^bulk$/, handler: async () => jsonReply(200, { runs: (await context.bulk.list(50)).map(toBulkView) } satisfies BulkListResponse) },
-    { method: 'GET', pattern: /^bulk\/([^/]+)$/, handler: async (_request, params) => jsonReply(200, toBulkView(await context.bulk.get(parsePositive(params[0] ?? '', 'bulk id')))) },
+    { method: 'GET', pattern: /^bulk$/, handler: async (request) => {
+      const access = phiAccess(request.headers, context.phi);
+      return jsonReply(200, { runs: (await context.bulk.list(50)).map((run) => toBulkView(run, access)) } satisfies BulkListResponse);
+    } },
+    { method: 'GET', pattern: /^bulk\/([^/]+)$/, handler: async (request, params) =>
+      jsonReply(200, toBulkView(await context.bulk.get(parsePositive(params[0] ?? '', 'bulk id')), phiAccess(request.headers, context.phi))) },
   ];
 }
 
@@ -110,23 +115,27 @@ function deleteJob(context: AdminContext, request: HttpRequestFrame, raw: string
 function audit(context: AdminContext, request: HttpRequestFrame): HttpReply {
   const format = request.query['format'];
   const stamp = new Date().toISOString().slice(0, 10);
+  // A bulk run's query in a line an earlier version wrote may name a patient: masked for users outside PhiViewers.
+  const viewer = phiAccess(request.headers, context.phi).allowed;
+  const entries = (): AuditLine[] => (viewer ? context.audit.entries() : context.audit.entries().map(maskBulkAuditDetail));
   if (format === 'jsonl') {
+    const text = viewer ? context.audit.text() : entries().map((e) => `${JSON.stringify(e)}\n`).join('');
     return {
       status: 200, contentType: 'application/x-ndjson',
-      headers: { 'content-disposition': `attachment; filename="ai-bridge-audit-${stamp}.jsonl"` }, body: Buffer.from(context.audit.text(), 'utf8'),
+      headers: { 'content-disposition': `attachment; filename="ai-bridge-audit-${stamp}.jsonl"` }, body: Buffer.from(text, 'utf8'),
     };
   }
   if (format === 'csv') {
     return {
       status: 200, contentType: 'text/csv; charset=utf-8',
-      headers: { 'content-disposition': `attachment; filename="ai-bridge-audit-${stamp}.csv"` }, body: Buffer.from(auditCsv(context.audit.entries()), 'utf8'),
+      headers: { 'content-disposition': `attachment; filename="ai-bridge-audit-${stamp}.csv"` }, body: Buffer.from(auditCsv(entries()), 'utf8'),
     };
   }
   if (format !== undefined && format !== '' && format !== 'json') {
     throw new GatewayError('AIB_API_BAD_PARAMETER', 'format must be json, csv or jsonl', { parameter: 'format' });
   }
   const limit = integerParameter(request.query['limit'], 'limit', 200, 1, 10_000);
-  const all = context.audit.entries();
+  const all = entries();
   const body: AuditResponse = { entries: all.slice(-limit), total: all.length };
   return jsonReply(200, body);
 }
@@ -145,9 +154,10 @@ async function startBulk(context: AdminContext, request: HttpRequestFrame): Prom
   const user = basicUser(request.headers['authorization']);
   const jobs = context.store.enqueueInstances(answer.map(orthancInstanceId), 'bulk action');
   const id = await context.bulk.create(query, user, jobs);
-  context.audit.append({ event: 'bulk-started', detail: `bulk ${id}: ${answer.length} instance(s) for ${JSON.stringify(query)}`, ...(user === null ? {} : { user }) });
+  // The audit is shown to every user: it records the query masked (the run's full query is in state.sqlite, for PhiViewers).
+  context.audit.append({ event: 'bulk-started', detail: `bulk ${id}: ${answer.length} instance(s) for ${JSON.stringify(maskBulkQuery(query))}`, ...(user === null ? {} : { user }) });
   context.onQueued();
-  return jsonReply(202, toBulkView(await context.bulk.get(id)));
+  return jsonReply(202, toBulkView(await context.bulk.get(id), phiAccess(request.headers, context.phi)));
 }
 
 function parseBulkRequest(body: Buffer): Readonly<Record<string, string>> {
@@ -165,7 +175,8 @@ function parseBulkRequest(body: Buffer): Readonly<Record<string, string>> {
   return query;
 }
 
-function toBulkView(run: BulkRun): BulkView {
+/** A run as the requesting user may see it: its query's identifying values masked unless the user is a PhiViewer. */
+function toBulkView(run: BulkRun, access: PhiAccess): BulkView {
   const pending = run.jobs.queued + run.jobs.running + run.jobs.retrying;
-  return { id: run.id, query: run.query, createdAt: new Date(run.createdAt).toISOString(), user: run.user, instances: run.instances, jobs: run.jobs, finished: pending === 0 };
+  return { id: run.id, query: access.allowed ? run.query : maskBulkQuery(run.query), queryMasked: !access.allowed, createdAt: new Date(run.createdAt).toISOString(), user: run.user, instances: run.instances, jobs: run.jobs, finished: pending === 0 };
 }

@@ -6,7 +6,10 @@ import { jsonReply, type HttpReply, type HttpRequestFrame } from '../../sdk';
 import { GatewayError } from '../gateway-errors';
 import { ANNOTATION_STATES, type Annotation, type AnnotationState, type AnnotationStore } from '../annotation/annotation-store';
 import { isJobState, JOB_STATES, type Job, type JobStore } from '../job';
+import type { AuditLog } from '../audit-log';
+import { basicUser } from '../admin/phi-access';
 import { routingLua } from './routing-lua';
+import { requireSameOrigin } from './same-origin';
 import type { SiteModelsApi } from './site-models-api';
 import type {
   AnnotationDetailResponse, AnnotationListResponse, AnnotationView, EventView, HealthResponse, JobDetailResponse, JobListResponse, JobView,
@@ -26,6 +29,8 @@ export interface ApiContext {
   readonly viewerUrl?: string;
   /** Models, categories and central requests (asked of the annotator). */
   readonly models: SiteModelsApi;
+  /** Where an approval or a decline of a category request is recorded. */
+  readonly audit?: AuditLog;
 }
 
 const PREFIX = '/ai-bridge/';
@@ -56,12 +61,14 @@ export class ApiRouter {
       { method: 'GET', pattern: /^categories$/, handler: async () => jsonReply(200, await this.#context.models.categories()) },
       { method: 'GET', pattern: /^categories\/orthanc\.lua$/, handler: (request) => this.#routingLua(request) },
       { method: 'GET', pattern: /^central\/requests$/, handler: async () => jsonReply(200, await this.#context.models.requests()) },
+      { method: 'POST', pattern: /^central\/requests\/([^/]+)\/(approve|decline)$/, handler: (request, params) => this.#decide(request, params[0] ?? '', params[1] === 'approve') },
       ...extra,
     ];
   }
 
   async handle(request: HttpRequestFrame): Promise<HttpReply> {
     try {
+      requireSameOrigin(request);
       return withEtag(request, await this.#route(request));
     } catch (error) {
       return errorReply(error);
@@ -79,6 +86,34 @@ export class ApiRouter {
     if (typeof version !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(version))
       throw new GatewayError('AIB_API_BAD_PARAMETER', 'the body must be {"version": "<installed version>"}', { parameter: 'version' });
     return jsonReply(200, await this.#context.models.activate(id, version));
+  }
+
+  /** An administrator's approval or decline of a category request, recorded in the audit with the Orthanc user. */
+  async #decide(request: HttpRequestFrame, raw: string, approve: boolean): Promise<HttpReply> {
+    const id = decodeURIComponent(raw);
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) throw new GatewayError('AIB_API_BAD_PARAMETER', 'a request id is letters, digits, ".", "_" and "-"', { parameter: 'id' });
+    let reason = '';
+    if (!approve && request.body.length > 0) {
+      let body: unknown;
+      try {
+        body = JSON.parse(request.body.toString('utf8'));
+      } catch {
+        body = undefined;
+      }
+      const given = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)['reason'] : undefined;
+      if (given !== undefined && (typeof given !== 'string' || given.length > 500))
+        throw new GatewayError('AIB_API_BAD_PARAMETER', 'the body is {"reason": "<at most 500 characters>"} or empty', { parameter: 'reason' });
+      reason = given ?? '';
+    }
+    const user = basicUser(request.headers['authorization']);
+    this.#context.models.decide(id, approve, user, reason);
+    // The reason is the administrator's words about a category, never read from an instance.
+    this.#context.audit?.append({
+      event: approve ? 'category-request-approved' : 'category-request-declined',
+      detail: `central category request ${id}${reason === '' ? '' : `: ${reason}`}`, ...(user === null ? {} : { user }),
+    });
+    const view = (await this.#context.models.requests()).requests.find((r) => r.id === id);
+    return jsonReply(200, view ?? {});
   }
 
   async #routingLua(request: HttpRequestFrame): Promise<HttpReply> {
@@ -264,7 +299,7 @@ function withEtag(request: HttpRequestFrame, reply: HttpReply): HttpReply {
 
 const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   AIB_API_NOT_FOUND: 404, AIB_API_BAD_PARAMETER: 400, AIB_API_METHOD_NOT_ALLOWED: 405, AIB_API_CONFLICT: 409,
-  AIB_UI_NOT_BUILT: 503, AIB_BULK_QUERY_FAILED: 502, AIB_API_UNAVAILABLE: 503,
+  AIB_UI_NOT_BUILT: 503, AIB_BULK_QUERY_FAILED: 502, AIB_API_UNAVAILABLE: 503, AIB_API_CROSS_ORIGIN: 403, AIB_CATEGORY_REQUEST_REFUSED: 409,
   AIB_ANNOTATOR_LOST: 503, AIB_ANNOTATOR_PROTOCOL: 502,
 };
 

@@ -299,6 +299,8 @@ export interface BulkRequest {
 export interface BulkView {
   readonly id: number;
   readonly query: Readonly<Record<string, string>>;
+  /** true: values that may identify a patient are masked (the user is not in AiBridge.PhiViewers). */
+  readonly queryMasked: boolean;
   readonly createdAt: string;
   readonly user: string | null;
   readonly instances: number;
@@ -324,8 +326,11 @@ export interface CategoryRequestView {
   readonly reason: string;
   /** Still open on the central server. */
   readonly open: boolean;
+  /** Who approved or declined it ('policy': the site's CategoryRequestLimits), when, why, and the studies granted. */
+  readonly decision: { readonly by: string | null; readonly at: string; readonly reason: string | null; readonly studiesGranted: number | null } | null;
   readonly search: {
-    readonly state: 'pending' | 'searching' | 'uploading' | 'done' | 'failed';
+    /** awaiting-approval: nothing is searched until an administrator approves; declined: by an administrator or the site's limits. */
+    readonly state: 'awaiting-approval' | 'declined' | 'pending' | 'searching' | 'uploading' | 'done' | 'failed';
     /** Where the matches were looked for: 'dicomweb' and/or 'dimse'. */
     readonly sources: readonly string[];
     readonly studiesFound: number;
@@ -343,4 +348,16 @@ export interface CategoryRequestsResponse {
   readonly requests: readonly CategoryRequestView[];
   /** false: AiBridge.Central is absent or AnswerCategoryRequests is false. */
   readonly answering: boolean;
+  /** AiBridge.Central.CategoryRequestLimits and the studies searched this calendar month (UTC); null when not answering. */
+  readonly limits: {
+    readonly categories: readonly { readonly modality: string; readonly bodyPart: string }[];
+    readonly studiesPerRequest: number;
+    readonly studiesPerMonth: number;
+    readonly studiesThisMonth: number;
+  } | null;
+}
+
+/** POST /ai-bridge/central/requests/{id}/decline body (optional). */
+export interface CategoryRequestDecline {
+  readonly reason?: string;
 }

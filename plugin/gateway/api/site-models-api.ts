@@ -1,6 +1,8 @@
 import type { InstalledModelInfo } from '../../core/annotate-messages';
 import type { AnnotatorPool } from '../annotation/annotator-pool';
-import type { CategoryRequestStore } from '../category-requests/category-request-store';
+import { monthStart, policyRefusal, studiesAllowed } from '../category-requests/category-request-policy';
+import type { CategoryRequestStore, StoredCategoryRequest } from '../category-requests/category-request-store';
+import type { CategoryRequestLimits } from '../config-loader';
 import { GatewayError } from '../gateway-errors';
 import type { CategoriesResponse, CategoryRequestsResponse, CategoryRequestView, ModelListResponse, ModelView } from './api-types';
 
@@ -14,10 +16,12 @@ import type { CategoriesResponse, CategoryRequestsResponse, CategoryRequestView,
 export class SiteModelsApi {
   readonly #annotator: AnnotatorPool | undefined;
   readonly #requests: CategoryRequestStore | undefined;
+  readonly #limits: CategoryRequestLimits | undefined;
 
-  constructor(annotator: AnnotatorPool | undefined, requests: CategoryRequestStore | undefined) {
+  constructor(annotator: AnnotatorPool | undefined, requests: CategoryRequestStore | undefined, limits?: CategoryRequestLimits) {
     this.#annotator = annotator;
     this.#requests = requests;
+    this.#limits = limits;
   }
 
   #ready(): AnnotatorPool {
@@ -62,14 +66,46 @@ export class SiteModelsApi {
     };
   }
 
+  /**
+   * An administrator approves (the request is searched on the next poll, for
+   * the studies its ask and the site's limits allow) or declines a request
+   * awaiting approval. 409 AIB_CATEGORY_REQUEST_REFUSED when it is not
+   * awaiting, or the limits leave nothing to give.
+   */
+  decide(id: string, approve: boolean, user: string | null, reason: string): StoredCategoryRequest {
+    const requests = this.#requests;
+    const limits = this.#limits;
+    if (requests === undefined || limits === undefined)
+      throw new GatewayError('AIB_API_UNAVAILABLE', 'this site does not answer category requests (AiBridge.Central.AnswerCategoryRequests is false)');
+    const request = requests.get(id);
+    if (request === undefined) throw new GatewayError('AIB_API_NOT_FOUND', `category request ${id} does not exist`, { requestId: id });
+    if (request.state !== 'awaiting-approval')
+      throw new GatewayError('AIB_CATEGORY_REQUEST_REFUSED', `category request ${id} is ${request.state}, not awaiting approval`, { requestId: id, state: request.state });
+    let decided: boolean;
+    if (approve) {
+      const refusal = policyRefusal(request, limits);
+      if (refusal !== null) throw new GatewayError('AIB_CATEGORY_REQUEST_REFUSED', `category request ${id} cannot be approved: ${refusal}`, { requestId: id });
+      const granted = studiesAllowed(request.studiesWanted, limits, requests.studiesSearchedSince(monthStart(Date.now())));
+      if (granted === 0)
+        throw new GatewayError('AIB_CATEGORY_REQUEST_REFUSED', `category request ${id} cannot be approved: AiBridge.Central.CategoryRequestLimits.StudiesPerMonth (${String(limits.StudiesPerMonth)}) is used up this month`, { requestId: id });
+      decided = requests.decide(id, { approve: true, studiesGranted: granted }, user);
+    } else {
+      decided = requests.decide(id, { approve: false, reason }, user);
+    }
+    if (!decided) throw new GatewayError('AIB_CATEGORY_REQUEST_REFUSED', `category request ${id} was decided meanwhile`, { requestId: id });
+    return requests.get(id) ?? request;
+  }
+
   async requests(): Promise<CategoryRequestsResponse> {
-    if (this.#requests === undefined) return { requests: [], answering: false };
+    if (this.#requests === undefined || this.#limits === undefined) return { requests: [], answering: false, limits: null };
+    const limits = this.#limits;
     const status = this.#annotator !== undefined && this.#annotator.readyCount > 0 ? await this.#annotator.centralStatus() : undefined;
     const views = this.#requests.list().map((r): CategoryRequestView => {
       const members = this.#requests?.members(r.id) ?? [];
       const uploaded = status?.requests.find((s) => s.id === r.id);
       return {
         id: r.id, category: { modality: r.modality, bodyPart: r.bodyPart }, studiesWanted: r.studiesWanted, reason: r.reason, open: r.open,
+        decision: r.decision === null ? null : { ...r.decision, at: new Date(r.decision.at).toISOString() },
         search: {
           state: r.state, sources: r.sources, studiesFound: r.studiesFound, instances: members.length,
           instancesDeidentified: members.filter((m) => m.deidPath !== null).length,
@@ -81,7 +117,13 @@ export class SiteModelsApi {
         updatedAt: new Date(r.updatedAt).toISOString(),
       };
     });
-    return { requests: views, answering: true };
+    return {
+      requests: views, answering: true,
+      limits: {
+        categories: limits.Categories.map((c) => ({ modality: c.Modality, bodyPart: c.BodyPart })), studiesPerRequest: limits.StudiesPerRequest,
+        studiesPerMonth: limits.StudiesPerMonth, studiesThisMonth: this.#requests.studiesSearchedSince(monthStart(Date.now())),
+      },
+    };
   }
 }
 

@@ -1,8 +1,13 @@
 /**
  * Answers the central server's requests for studies of a new scan category
- * (claims 7, 15) on the PHI side. It learns the open requests from the
- * annotator (the only part that talks to the central server), searches the
- * PACS (QIDO-RS, and C-FIND/C-MOVE when a DIMSE peer is configured), puts
+ * (claims 7, 15) on the PHI side, under the site's control. It learns the
+ * open requests from the annotator (the only part that talks to the central
+ * server) and records each one awaiting an administrator's approval (or
+ * declined at once when outside CategoryRequestLimits). Only an approved
+ * request is searched, for at most the studies granted and what the month
+ * has left: the PACS (QIDO-RS, and C-FIND/C-MOVE when a DIMSE peer is
+ * configured) is asked for the exact category, every match is checked again
+ * (exact Modality and Body Part Examined) before anything is moved, and puts
  * every instance of the matching series through the ordinary job pipeline
  * (jobs tagged with the request id; the same sealed de-identification), and
  * hands each de-identified copy (a path inside deid/) to the annotator for
@@ -12,17 +17,19 @@ import { orthancInstanceId } from '../../core/branded-ids';
 import { AiBridgeError } from '../../core/ai-bridge-error';
 import type { OrthancRest } from '../../sdk';
 import type { AnnotatorPool } from '../annotation/annotator-pool';
-import type { DimsePeerConfig } from '../config-loader';
+import type { CategoryRequestLimits, DimsePeerConfig } from '../config-loader';
 import type { JobStore } from '../job';
 import type { Logger } from '../logger';
 import type { CategoryRequestStore, StoredCategoryRequest } from './category-request-store';
-import { cfindSeries, cmoveSeries, qidoSeries, type SeriesMatch } from './pacs-search';
+import { monthStart, policyRefusal, studiesAllowed } from './category-request-policy';
+import { cfindSeries, cmoveSeries, isExactMatch, qidoSeries, type SeriesMatch } from './pacs-search';
 
 export interface CategorySearchOptions {
   readonly pollMs: number;
   /** QIDO-RS base and its Authorization (this Orthanc's DICOMweb by default). */
   readonly dicomWeb: { readonly url: string; readonly authorization?: string };
   readonly dimsePeer?: DimsePeerConfig;
+  readonly limits: CategoryRequestLimits;
 }
 
 function errorText(error: unknown): string {
@@ -73,12 +80,18 @@ export class CategoryRequestWorker {
     try {
       const status = await this.#annotator.centralStatus();
       for (const r of status.requests) {
-        this.#requests.upsert({ id: r.id, modality: r.modality, bodyPart: r.bodyPart, studiesWanted: r.studiesPerSite, reason: r.reason, open: r.open });
+        const asked = { id: r.id, modality: r.modality, bodyPart: r.bodyPart, studiesWanted: r.studiesPerSite, reason: r.reason, open: r.open };
+        this.#requests.upsert(asked, policyRefusal(asked, this.#options.limits));
       }
       for (const request of this.#requests.list()) {
         if (!request.open) continue;
+        if (request.state === 'awaiting-approval' || request.state === 'declined') {
+          await this.#reportDecision(request);
+          continue;
+        }
         if (request.state === 'pending') await this.#search(request);
-        if (request.state === 'pending' || request.state === 'failed') continue;
+        const after = this.#requests.get(request.id);
+        if (after === undefined || after.state === 'pending' || after.state === 'failed' || after.state === 'declined') continue;
         await this.#handOver(request.id);
       }
     } catch (error) {
@@ -88,44 +101,75 @@ export class CategoryRequestWorker {
     }
   }
 
+  /**
+   * Before a search the central server hears only that the site has not
+   * decided, or that it said no: the limits' reason (generated text about the
+   * category and counts), never the administrator's own words, which stay at
+   * the site (they are typed freely and could name anyone).
+   */
+  async #reportDecision(request: StoredCategoryRequest): Promise<void> {
+    const declined = request.state === 'declined';
+    await this.#annotator.reportProgress({
+      requestId: request.id, studiesFound: 0, instancesQueued: 0, searchComplete: false, failed: false,
+      decision: declined ? 'declined' : 'awaiting-approval',
+      ...(declined ? { detail: request.decision?.by === 'policy' ? `refused by the site's limits: ${request.decision.reason ?? ''}` : 'declined by the site\'s administrator' } : {}),
+    });
+  }
+
   async #search(request: StoredCategoryRequest): Promise<void> {
     const query = { modality: request.modality, bodyPart: request.bodyPart };
+    // Checked again at search time: the configuration may have changed since the approval.
+    const refusal = policyRefusal(request, this.#options.limits);
+    const wanted = studiesAllowed(request.decision?.studiesGranted ?? request.studiesWanted, this.#options.limits,
+      this.#requests.studiesSearchedSince(monthStart(Date.now())));
+    if (refusal !== null || wanted === 0) {
+      this.#requests.refuse(request.id, refusal ?? `AiBridge.Central.CategoryRequestLimits.StudiesPerMonth (${String(this.#options.limits.StudiesPerMonth)}) is used up this month`);
+      return;
+    }
     this.#requests.setState(request.id, 'searching');
     try {
       const sources: string[] = ['dicomweb'];
       const local = await qidoSeries(this.#options.dicomWeb.url, this.#options.dicomWeb.authorization, query);
-      let matches = limitStudies(local, request.studiesWanted);
+      let matches = limitStudies(local, wanted);
       const peer = this.#options.dimsePeer;
-      if (peer !== undefined && studyCount(matches) < request.studiesWanted) {
+      if (peer !== undefined && studyCount(matches) < wanted) {
         sources.push('dimse');
         const known = new Set(matches.map((m) => m.seriesInstanceUid));
         const remote = limitStudies((await cfindSeries(peer, query)).filter((m) => !known.has(m.seriesInstanceUid)),
-          request.studiesWanted - studyCount(matches), new Set(matches.map((m) => m.studyInstanceUid)));
+          wanted - studyCount(matches), new Set(matches.map((m) => m.studyInstanceUid)));
         const destination = peer.MoveDestination !== '' ? peer.MoveDestination : (await this.#orthanc.system()).DicomAet;
         for (const match of remote) await cmoveSeries(peer, destination, match);
         matches = [...matches, ...remote];
       }
       const instanceIds: string[] = [];
-      for (const match of matches) instanceIds.push(...await this.#seriesInstances(match));
+      for (const match of matches) instanceIds.push(...await this.#seriesInstances(match, query));
       this.#requests.addMembers(request.id, instanceIds);
       let created = 0;
       for (const id of instanceIds) if (this.#jobs.tagForRequest(orthancInstanceId(id), request.id).created) created++;
-      this.#requests.setState(request.id, 'uploading', { sources, studiesFound: studyCount(matches), error: null });
+      this.#requests.setState(request.id, 'uploading', { sources, studiesFound: studyCount(matches), error: null, searchedAt: Date.now() });
       this.#log.info(`category request ${request.id} (${request.modality}/${request.bodyPart}): ${studyCount(matches)} studies, ${instanceIds.length} instances (${created} new jobs) via ${sources.join(' + ')}`);
       if (created > 0) this.#onJobsQueued();
     } catch (error) {
-      // Searched again next poll: a PACS that was down is not a reason to give up.
+      // Searched again next poll (still approved): a PACS that was down is not a reason to give up.
       this.#requests.setState(request.id, 'pending', { error: errorText(error) });
       this.#log.warn(`category request ${request.id}: search failed, tried again next poll: ${errorText(error)}`);
     }
   }
 
-  /** Orthanc's instance ids of one series (it is in this Orthanc: found there, or moved there). */
-  async #seriesInstances(match: SeriesMatch): Promise<string[]> {
+  /**
+   * Orthanc's instance ids of one series (it is in this Orthanc: found there,
+   * or moved there), none when Orthanc's own record of the series is not
+   * exactly the category: a PACS may answer or move more than was asked.
+   */
+  async #seriesInstances(match: SeriesMatch, query: { modality: string; bodyPart: string }): Promise<string[]> {
     const hits = await this.#orthanc.postJson('/tools/lookup', match.seriesInstanceUid);
     const series = Array.isArray(hits) ? (hits as { ID?: unknown; Type?: unknown }[]).find((h) => h.Type === 'Series') : undefined;
     if (series === undefined || typeof series.ID !== 'string') return [];
-    const detail = await this.#orthanc.getJson(`/series/${series.ID}`) as { Instances?: unknown };
+    const detail = await this.#orthanc.getJson(`/series/${series.ID}`) as { Instances?: unknown; MainDicomTags?: Record<string, unknown> };
+    if (!isExactMatch(detail.MainDicomTags?.['Modality'], detail.MainDicomTags?.['BodyPartExamined'], query)) {
+      this.#log.warn(`category request: series ${series.ID} in Orthanc is not exactly ${query.modality}/${query.bodyPart}; not used`);
+      return [];
+    }
     return Array.isArray(detail.Instances) ? detail.Instances.filter((i): i is string => typeof i === 'string') : [];
   }
 

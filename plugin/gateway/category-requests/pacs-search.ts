@@ -15,6 +15,7 @@ import dcmjs from 'dcmjs';
 
 import type { DimsePeerConfig } from '../config-loader';
 import { GatewayError } from '../gateway-errors';
+import { EXACT_CS_VALUE } from './category-request-policy';
 
 export interface SeriesMatch {
   readonly studyInstanceUid: string;
@@ -37,9 +38,30 @@ function jsonString(item: Record<string, unknown>, tag: string): string | undefi
   return typeof value === 'string' ? value : undefined;
 }
 
-/** QIDO-RS series search; a DICOMweb server that ignores BodyPartExamined as a key is filtered again here. */
+/**
+ * The last line of defence against a query that would match more than one
+ * category: whatever let it through, no wildcard, list, range or empty value
+ * reaches a PACS.
+ */
+function requireExactQuery(query: CategoryQuery): void {
+  if (!EXACT_CS_VALUE.test(query.modality) || !EXACT_CS_VALUE.test(query.bodyPart))
+    throw new GatewayError('AIB_CATEGORY_REQUEST_REFUSED', `not searched: ${JSON.stringify(query.modality)} / ${JSON.stringify(query.bodyPart)} is not an exact Modality and Body Part Examined`);
+}
+
+/** DICOM CS values carry trailing space padding (PS3.5 6.2); anything else must be equal, case included. */
+function csValue(value: unknown): string | undefined {
+  return typeof value === 'string' ? value.replace(/ +$/, '') : undefined;
+}
+
+/** A match is used only when it states both attributes and both are exactly the category's: a PACS may match loosely. */
+export function isExactMatch(modality: unknown, bodyPart: unknown, query: CategoryQuery): boolean {
+  return csValue(modality) === query.modality && csValue(bodyPart) === query.bodyPart;
+}
+
+/** QIDO-RS series search; every answer is filtered again (a server may ignore a key, or match case-insensitively or by wildcard). */
 export async function qidoSeries(base: string, authorization: string | undefined, query: CategoryQuery): Promise<SeriesMatch[]> {
-  const params = new URLSearchParams({ Modality: query.modality, BodyPartExamined: query.bodyPart, includefield: '00180015' });
+  requireExactQuery(query);
+  const params = new URLSearchParams({ Modality: query.modality, BodyPartExamined: query.bodyPart, includefield: '00080060,00180015' });
   const url = `${base.replace(/\/$/, '')}/series?${params.toString()}`;
   let response: Response;
   try {
@@ -54,11 +76,8 @@ export async function qidoSeries(base: string, authorization: string | undefined
   return (items as Record<string, unknown>[]).flatMap((item) => {
     const study = jsonString(item, '0020000D');
     const series = jsonString(item, '0020000E');
-    const bodyPart = jsonString(item, '00180015')?.toUpperCase();
-    const modality = jsonString(item, '00080060')?.toUpperCase();
     if (study === undefined || series === undefined) return [];
-    if (bodyPart !== undefined && bodyPart !== query.bodyPart) return [];
-    if (modality !== undefined && modality !== query.modality) return [];
+    if (!isExactMatch(jsonString(item, '00080060'), jsonString(item, '00180015'), query)) return [];
     return [{ studyInstanceUid: study, seriesInstanceUid: series }];
   });
 }
@@ -84,8 +103,9 @@ function peerArgs(peer: DimsePeerConfig): string[] {
   return ['-S', '-aet', peer.CallingAet, '-aec', peer.Aet, peer.Host, String(peer.Port)];
 }
 
-/** C-FIND at series level; each response is written by findscu (-X) and read back with dcmjs. */
+/** C-FIND at series level; each response is written by findscu (-X), read back with dcmjs and filtered again before any C-MOVE. */
 export async function cfindSeries(peer: DimsePeerConfig, query: CategoryQuery): Promise<SeriesMatch[]> {
+  requireExactQuery(query);
   const dir = mkdtempSync(join(tmpdir(), 'aib-cfind-'));
   try {
     const result = await run('findscu', [...peerArgs(peer), '-X', '-od', dir,
@@ -98,9 +118,8 @@ export async function cfindSeries(peer: DimsePeerConfig, query: CategoryQuery): 
       const data = dcmjs.data.DicomMetaDictionary.naturalizeDataset(parsed.dict);
       const study = data['StudyInstanceUID'];
       const series = data['SeriesInstanceUID'];
-      const bodyPart = typeof data['BodyPartExamined'] === 'string' ? data['BodyPartExamined'].toUpperCase() : undefined;
       if (typeof study !== 'string' || typeof series !== 'string') return [];
-      if (bodyPart !== undefined && bodyPart !== '' && bodyPart !== query.bodyPart) return [];
+      if (!isExactMatch(data['Modality'], data['BodyPartExamined'], query)) return [];
       return [{ studyInstanceUid: study, seriesInstanceUid: series }];
     });
   } finally {

@@ -65,7 +65,7 @@ export class BulkPage extends Page {
         <ul class="progress-list" data-testid="bulk-runs">${this.runs.runs.map((r) => {
           const settled = r.jobs.done + r.jobs.quarantined;
           return html`<li>
-            <span>Run ${r.id}: <code>${JSON.stringify(r.query)}</code> · ${formatTime(r.createdAt)}${r.user === null ? '' : ` · ${r.user}`}</span>
+            <span>Run ${r.id}: <code>${JSON.stringify(r.query)}</code>${r.queryMasked ? ' (identifying values masked)' : ''} · ${formatTime(r.createdAt)}${r.user === null ? '' : ` · ${r.user}`}</span>
             <progress max=${Math.max(1, r.instances)} value=${settled} aria-label="Bulk run ${r.id}: ${settled} of ${r.instances} settled"></progress>
             <small>${settled} / ${r.instances}${r.finished ? ' · finished' : ''}${r.jobs.quarantined > 0 ? ` · ${r.jobs.quarantined} quarantined` : ''}</small>
           </li>`;

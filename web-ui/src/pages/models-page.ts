@@ -1,6 +1,6 @@
 import { html, nothing, type TemplateResult } from 'lit';
 
-import type { CategoryRequestsResponse, ModelListResponse, ModelView } from '../../../plugin/gateway/api/api-types';
+import type { CategoryRequestsResponse, CategoryRequestView, ModelListResponse, ModelView } from '../../../plugin/gateway/api/api-types';
 import { formatTime, getJson, RequestError, send } from '../api';
 import { Page } from '../page';
 
@@ -40,6 +40,28 @@ export class ModelsPage extends Page {
     try {
       const after = await send<ModelView>('POST', `models/${encodeURIComponent(model.id)}/rollback`);
       this.message = `${after.name} now serves ${after.active ?? 'nothing'}.`;
+      await this.#load();
+    } catch (error) {
+      this.error = error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  /** The administrator's decision: nothing is searched for a request before it is approved. */
+  async #decide(request: CategoryRequestView, approve: boolean): Promise<void> {
+    const category = `${request.category.modality} ${request.category.bodyPart}`;
+    let body: { reason: string } | undefined;
+    if (approve) {
+      if (!window.confirm(`Approve the central server's request for ${String(request.studiesWanted)} ${category} studies? Matching studies are de-identified and uploaded, within this site's limits.`)) return;
+    } else {
+      const reason = window.prompt(`Decline the request for ${category} studies? A reason for this site's records (not sent to the central server):`, '');
+      if (reason === null) return;
+      body = { reason };
+    }
+    try {
+      const after = await send<CategoryRequestView>('POST', `central/requests/${encodeURIComponent(request.id)}/${approve ? 'approve' : 'decline'}`, body);
+      this.message = approve
+        ? `Request ${request.id} approved for ${String(after.decision?.studiesGranted ?? 0)} ${category} studies; it is searched on the next poll.`
+        : `Request ${request.id} declined.`;
       await this.#load();
     } catch (error) {
       this.error = error instanceof Error ? error.message : String(error);
@@ -90,18 +112,38 @@ export class ModelsPage extends Page {
       <section data-testid="category-requests" aria-label="Category requests">
         <h2>Category requests from the central server</h2>
         ${!r.answering ? html`<p>This site does not answer category requests (no <code>AiBridge.Central</code>, or <code>AnswerCategoryRequests</code> false).</p>`
-          : r.requests.length === 0 ? html`<p>No request received.</p>` : html`
+          : html`
+          ${r.limits === null ? nothing : html`<p data-testid="category-limits">This site answers only
+            ${r.limits.categories.length === 0 ? html`<strong>no category</strong> (list them in <code>AiBridge.Central.CategoryRequestLimits.Categories</code>)`
+              : r.limits.categories.map((c) => `${c.modality} ${c.bodyPart}`).join(', ')},
+            at most ${r.limits.studiesPerRequest} studies per request and ${r.limits.studiesPerMonth} per month
+            (${r.limits.studiesThisMonth} searched this month). Nothing runs before an administrator approves it.</p>`}
+          ${r.requests.length === 0 ? html`<p>No request received.</p>` : html`
           <table>
-            <thead><tr><th scope="col">Category</th><th scope="col">Wanted</th><th scope="col">Search</th><th scope="col">Studies found</th>
+            <thead><tr><th scope="col">Category</th><th scope="col">Wanted</th><th scope="col">Decision</th><th scope="col">Search</th><th scope="col">Studies found</th>
               <th scope="col">De-identified</th><th scope="col">Uploaded</th><th scope="col">Refused</th><th scope="col">Updated</th></tr></thead>
-            <tbody>${r.requests.map((q) => html`<tr>
-              <td>${q.category.modality} ${q.category.bodyPart}${q.open ? '' : ' (closed)'}</td><td>${q.studiesWanted}</td>
+            <tbody>${r.requests.map((q) => html`<tr data-request=${q.id}>
+              <td>${q.category.modality} ${q.category.bodyPart}${q.open ? '' : ' (closed)'}<br><small>${q.reason}</small></td><td>${q.studiesWanted}</td>
+              <td>${this.#decision(q)}</td>
               <td>${q.search.state}${q.search.error === null ? '' : html` <span class="error">${q.search.error}</span>`}</td>
               <td>${q.search.studiesFound}</td><td>${q.search.instancesDeidentified} / ${q.search.instances}</td>
               <td>${q.uploads.instancesUploaded} instances, ${q.uploads.studiesUploaded} studies</td><td>${q.uploads.instancesRefused}</td>
               <td>${formatTime(q.updatedAt)}</td></tr>`)}</tbody>
-          </table>`}
+          </table>`}`}
       </section>`;
+  }
+
+  #decision(q: CategoryRequestView): TemplateResult {
+    if (q.search.state === 'awaiting-approval') {
+      const what = `${q.category.modality} ${q.category.bodyPart} request ${q.id}`;
+      return html`awaiting approval
+        <button type="button" @click=${() => { void this.#decide(q, true); }} aria-label="Approve ${what}">Approve</button>
+        <button type="button" @click=${() => { void this.#decide(q, false); }} aria-label="Decline ${what}">Decline</button>`;
+    }
+    const d = q.decision;
+    if (d === null) return html`—`;
+    const who = d.by === 'policy' ? "this site's limits" : d.by ?? 'an administrator';
+    return html`${d.studiesGranted === null ? 'declined' : `approved for ${String(d.studiesGranted)}`} by ${who}, ${formatTime(d.at)}${d.reason === null || d.reason === '' ? '' : html`<br><small>${d.reason}</small>`}`;
   }
 }
 customElements.define('aib-models-page', ModelsPage);
