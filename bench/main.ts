@@ -4,6 +4,7 @@ import { runE2eBench } from './e2e.js';
 import { runIngestBench } from './ingest.js';
 import { runPixelsBench } from './pixels.js';
 import { runQueueBench } from './queue.js';
+import { runRobustnessBench } from './robustness.js';
 
 /** `npm run bench -- NAME [options]`; no name runs every bench. */
 const BENCHES: Readonly<Record<string, (args: readonly string[]) => Promise<void>>> = {
@@ -13,6 +14,7 @@ const BENCHES: Readonly<Record<string, (args: readonly string[]) => Promise<void
   central: runCentralBench,
   pixels: runPixelsBench,
   queue: runQueueBench,
+  robustness: runRobustnessBench,
 };
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -24,7 +26,9 @@ async function main(argv: readonly string[]): Promise<number> {
       'e2e options: --data-dir DIR --runs N (default 20) --series-runs N (default 5) --no-anchor\n' +
       'central options: --sites N (default 100) --seconds S per round (default 3) --rounds N (default 3) --poll-seconds S (default 5) --publish-rounds N (default 3) --no-sites\n' +
       'pixels options: --data-dir DIR --rounds N (default 3) --threads N (onnxruntime intra-op, default 1)\n' +
-      'queue options: --items N (default 2000) --rounds N (default 3)\n');
+      'queue options: --items N (default 2000) --rounds N (default 3)\n' +
+
+      'robustness options: --data-dir DIR --annotate (run the annotator too) --verbose (each quarantined file with its reason)\n');
     return 0;
   }
   const named = first !== undefined && !first.startsWith('-');
