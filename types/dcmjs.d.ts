@@ -14,5 +14,7 @@ declare module 'dcmjs' {
       readonly dictionary: Readonly<Record<string, { readonly name?: string; readonly vr?: string } | undefined>>;
     };
   }
-  const log: { setLevel(level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent'): void };
+  type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** loglevel's root logger; getLogger('validation.dcmjs') is the one that prints "Invalid vr type". */
+  const log: { setLevel(level: LogLevel): void; getLogger(name: string): { setLevel(level: LogLevel): void } };
 }

@@ -37,8 +37,8 @@ std::unordered_map<std::string, std::string> StringRecord(const Napi::Object& o,
 
 class Applier {
  public:
-  Applier(const CompiledPolicy& policy, const ApplyPlan& plan, bool structuredRoot)
-      : policy_(policy), plan_(plan), structured_(structuredRoot) {
+  Applier(const CompiledPolicy& policy, const ApplyPlan& plan, bool structuredRoot, const UndecodableSet& undecodable)
+      : policy_(policy), plan_(plan), structured_(structuredRoot), undecodable_(undecodable) {
     scratch_.reserve(256);
     removals_.resize(kMaxDepth + 2);  // never reallocated: frames hold references
   }
@@ -67,6 +67,8 @@ class Applier {
     const uint16_t group = tag.getGroup(), element = tag.getElement();
     if (element == 0x0000) return false;                 // group lengths: recomputed or omitted
     if (group < 0x0008) return false;                     // meta (0002) or illegal groups inside a dataset
+    // Text that does not decode cannot be kept or cleaned: the strictest action of its row.
+    if (!undecodable_.empty() && undecodable_.count(elem) != 0) return Strict(elem, group, element, path);
     if (group & 1) return PrivateElement(elem, path, depth);
     const uint32_t key = TagKey(tag);
     if (key == 0x00080005) return depth == 0;             // SpecificCharacterSet: rewritten at top level
@@ -108,6 +110,23 @@ class Applier {
         return false;                                     // 'U' on a non-UID element: never pass it through
     }
     return false;
+  }
+
+  bool Strict(DcmElement* elem, uint16_t group, uint16_t element, const std::string& path) {
+    const uint32_t key = (static_cast<uint32_t>(group) << 16) | element;
+    if (IsPseudonymTarget(key)) return Put(elem, Pseudonym(key));
+    switch (policy_.StrictAction(group, element)) {
+      case Action::Empty:
+        elem->clear();
+        return true;
+      case Action::Dummy:
+        return Dummy(elem, elem->ident(), key, path);
+      case Action::Uid:
+        if (elem->ident() == EVR_UI) return MapUids(elem, path);
+        return false;
+      default:
+        return false;
+    }
   }
 
   bool PrivateElement(DcmElement* elem, std::string& path, int depth) {
@@ -209,6 +228,7 @@ class Applier {
   const CompiledPolicy& policy_;
   const ApplyPlan& plan_;
   bool structured_;
+  const UndecodableSet& undecodable_;
   bool identifying_ = false;
   std::string scratch_;
   std::vector<std::vector<DcmObject*>> removals_;
@@ -238,10 +258,10 @@ ApplyPlan ReadPlan(const Napi::Value& value) {
   return plan;
 }
 
-void ApplyToDataset(DcmDataset& dataset, const CompiledPolicy& policy, const ApplyPlan& plan) {
+void ApplyToDataset(DcmDataset& dataset, const CompiledPolicy& policy, const ApplyPlan& plan, const UndecodableSet& undecodable) {
   std::string path;
   path.reserve(128);
-  Applier(policy, plan, dataset.tagExists(DcmTagKey(kValueType >> 16, kValueType & 0xFFFF))).Item(dataset, path, 0);
+  Applier(policy, plan, dataset.tagExists(DcmTagKey(kValueType >> 16, kValueType & 0xFFFF)), undecodable).Item(dataset, path, 0);
   WriteMarkers(dataset, plan);
 }
 

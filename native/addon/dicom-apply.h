@@ -33,7 +33,8 @@ struct ApplyPlan {
 ApplyPlan ReadPlan(const Napi::Value& value);
 
 /** Applies the actions to every element (any depth), then writes the markers and
-    SpecificCharacterSet = ISO_IR 192 at top level. Modifies `dataset` in place. */
-void ApplyToDataset(DcmDataset& dataset, const CompiledPolicy& policy, const ApplyPlan& plan);
+    SpecificCharacterSet = ISO_IR 192 at top level. Modifies `dataset` in place. An element in
+    `undecodable` gets its row's strict action (CompiledPolicy::StrictAction) instead. */
+void ApplyToDataset(DcmDataset& dataset, const CompiledPolicy& policy, const ApplyPlan& plan, const UndecodableSet& undecodable);
 
 }  // namespace aibridge::dicom

@@ -7,8 +7,12 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 
 namespace aibridge::dicom {
+
+/** Elements whose bytes were not valid in their declared character set (dicom-charset.h). */
+using UndecodableSet = std::unordered_set<const DcmObject*>;
 
 /** Sequence nesting accepted by the walks (and by parseDicom); DICOM SR rarely exceeds 20. */
 inline constexpr int kMaxDepth = 64;

@@ -71,7 +71,7 @@ class DicomDocument : public Napi::ObjectWrap<DicomDocument> {
   Napi::Value InspectJs(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
       const CompiledPolicy& policy = UnwrapPolicy(info[0]);
-      return Inspect(info.Env(), *Dataset(), policy, parsed_.originalCharset);
+      return Inspect(info.Env(), *Dataset(), policy, parsed_.originalCharset, parsed_.undecodable);
     });
   }
 
@@ -91,7 +91,7 @@ class DicomDocument : public Napi::ObjectWrap<DicomDocument> {
       DcmDataset* ds = Dataset();
       // From here on the document is consumed, whatever happens.
       std::unique_ptr<DcmFileFormat> file = std::move(parsed_.file);
-      ApplyToDataset(*ds, policy, plan);
+      ApplyToDataset(*ds, policy, plan, parsed_.undecodable);
       Napi::Value out = WritePart10(info.Env(), *file, parsed_.xfer);
       file.reset();
       Release();
@@ -109,7 +109,7 @@ class DicomDocument : public Napi::ObjectWrap<DicomDocument> {
       const std::string path = info[2].As<Napi::String>().Utf8Value();
       DcmDataset* ds = Dataset();
       std::unique_ptr<DcmFileFormat> file = std::move(parsed_.file);
-      ApplyToDataset(*ds, policy, plan);
+      ApplyToDataset(*ds, policy, plan, parsed_.undecodable);
       // Pixel data goes through only when the profile keeps it.
       const PixelSplice* splice =
           splice_ && policy.PublicAction(0x7FE0, 0x0010) == Action::Keep ? &*splice_ : nullptr;

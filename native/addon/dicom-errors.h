@@ -15,6 +15,7 @@ inline constexpr const char* kTruncated = "AIB_DEID_TRUNCATED";
 inline constexpr const char* kBadPlan = "AIB_DEID_BAD_PLAN";
 inline constexpr const char* kUnsupportedCharset = "AIB_DEID_UNSUPPORTED_CHARSET";
 inline constexpr const char* kWriteFailed = "AIB_DEID_WRITE_FAILED";
+inline constexpr const char* kUnknownTransferSyntax = "AIB_DEID_UNKNOWN_TRANSFER_SYNTAX";
 
 class DeidFailure : public std::exception {
  public:

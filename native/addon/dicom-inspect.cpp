@@ -18,6 +18,8 @@ struct Collected {
   std::vector<Text> texts;
   struct Identifier { std::string path; uint32_t tag; const char* vr; std::string_view value; };
   std::vector<Identifier> identifiers;
+  struct Undecodable { std::string path; uint32_t tag; const char* vr; };
+  std::vector<Undecodable> undecodable;
 };
 
 template <typename F>
@@ -34,8 +36,8 @@ void ForEachValue(std::string_view raw, F&& f) {
 
 class Walker {
  public:
-  Walker(const CompiledPolicy& policy, Collected& out, bool structuredRoot)
-      : policy_(policy), out_(out), structured_(structuredRoot) {}
+  Walker(const CompiledPolicy& policy, Collected& out, bool structuredRoot, const UndecodableSet& undecodable)
+      : policy_(policy), out_(out), structured_(structuredRoot), undecodable_(undecodable) {}
 
   // `reachable`: the element survives apply() (top level, or inside a kept sequence/kept private block).
   void Item(DcmItem& item, std::string& path, int depth, bool reachable) {
@@ -58,6 +60,8 @@ class Walker {
     const DcmTag& tag = elem->getTag();
     const DcmEVR vr = elem->ident();
     const bool isPrivate = (tag.getGroup() & 1) != 0;
+    const bool undecodable = !undecodable_.empty() && undecodable_.count(elem) != 0;
+    if (undecodable) out_.undecodable.push_back({path, TagKey(tag), DcmVR(tag.getEVR()).getVRName()});
     bool childReachable = false;
     bool childIdentifying = false;
     if (isPrivate) {
@@ -74,7 +78,7 @@ class Walker {
       if (vr == EVR_PN || (removedOrDummy && IsIdentifierVr(vr))) Identifiers(elem, path, vr);
       if (reachable) {
         if (vr == EVR_UI && (action == Action::Uid || action == Action::Dummy || action == Action::Clean)) Uids(elem);
-        if (action == Action::Clean && IsTextVr(vr)) {
+        if (action == Action::Clean && IsTextVr(vr) && !undecodable) {
           std::string_view raw = RawString(elem);
           out_.texts.push_back({path, DcmVR(tag.getEVR()).getVRName(), TrimPadding(raw)});
         }
@@ -106,6 +110,7 @@ class Walker {
   const CompiledPolicy& policy_;
   Collected& out_;
   bool structured_;
+  const UndecodableSet& undecodable_;
   bool identifying_ = false;
 };
 
@@ -117,15 +122,28 @@ std::string_view Top(DcmDataset& ds, const DcmTagKey& key) {
   return TrimPadding(RawString(e));
 }
 
+// (0010,0021), else the Universal Entity ID of the first (0010,0024) item (PS3.3 C.24.2.1).
+std::string_view Issuer(DcmDataset& ds) {
+  std::string_view issuer = Top(ds, DCM_IssuerOfPatientID);
+  if (!issuer.empty()) return issuer;
+  DcmItem* qualifiers = nullptr;
+  DcmElement* e = nullptr;
+  if (ds.findAndGetSequenceItem(DCM_IssuerOfPatientIDQualifiersSequence, qualifiers, 0).good() && qualifiers != nullptr &&
+      qualifiers->findAndGetElement(DCM_UniversalEntityID, e, OFFalse).good() && e != nullptr)
+    return TrimPadding(RawString(e));
+  return {};
+}
+
 }  // namespace
 
-Napi::Object Inspect(Napi::Env env, DcmDataset& ds, const CompiledPolicy& policy, const std::string& originalCharset) {
+Napi::Object Inspect(Napi::Env env, DcmDataset& ds, const CompiledPolicy& policy, const std::string& originalCharset,
+                     const UndecodableSet& undecodable) {
   Collected c;
   c.uids.reserve(16);
   c.identifiers.reserve(32);
   std::string path;
   path.reserve(128);
-  Walker(policy, c, ds.tagExists(DcmTagKey(kValueType >> 16, kValueType & 0xFFFF))).Item(ds, path, 0, true);
+  Walker(policy, c, ds.tagExists(DcmTagKey(kValueType >> 16, kValueType & 0xFFFF)), undecodable).Item(ds, path, 0, true);
 
   Napi::Object result = Napi::Object::New(env);
   result.Set("specificCharacterSet", Str(env, originalCharset));
@@ -137,6 +155,7 @@ Napi::Object Inspect(Napi::Env env, DcmDataset& ds, const CompiledPolicy& policy
 
   Napi::Object patient = Napi::Object::New(env);
   patient.Set("id", Str(env, Top(ds, DCM_PatientID)));
+  patient.Set("issuer", Str(env, Issuer(ds)));
   patient.Set("name", Str(env, Top(ds, DCM_PatientName)));
   patient.Set("birthDate", Str(env, Top(ds, DCM_PatientBirthDate)));
   patient.Set("sex", Str(env, Top(ds, DCM_PatientSex)));
@@ -186,6 +205,19 @@ Napi::Object Inspect(Napi::Env env, DcmDataset& ds, const CompiledPolicy& policy
     identifiers.Set(i, o);
   }
   result.Set("identifiers", identifiers);
+
+  Napi::Array undecodableOut = Napi::Array::New(env, c.undecodable.size());
+  for (uint32_t i = 0; i < c.undecodable.size(); ++i) {
+    const auto& u = c.undecodable[i];
+    DcmTag tag(static_cast<Uint16>(u.tag >> 16), static_cast<Uint16>(u.tag & 0xFFFF));
+    const char* keyword = (u.tag >> 16) & 1 ? "" : tag.getTagName();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("path", Str(env, u.path));
+    o.Set("keyword", Napi::String::New(env, keyword == nullptr || std::string_view(keyword) == DcmTag_ERROR_TagName ? "" : keyword));
+    o.Set("vr", Napi::String::New(env, u.vr));
+    undecodableOut.Set(i, o);
+  }
+  result.Set("undecodable", undecodableOut);
   return result;
 }
 

@@ -29,22 +29,6 @@ class NullBuffer : public std::streambuf {
   std::streamsize xsputn(const char*, std::streamsize n) override { return n; }
 };
 
-// Every VR whose value may carry text; checked after conversion so that no invalid
-// UTF-8 (e.g. undeclared Latin-1 in a CS or AE) reaches JS or the output.
-void CheckUtf8(DcmItem& item, int depth) {
-  if (depth > kMaxDepth) Fail(kNotDicom, "sequence nesting deeper than " + std::to_string(kMaxDepth) + " levels");
-  for (DcmObject* o = item.nextInContainer(nullptr); o != nullptr; o = item.nextInContainer(o)) {
-    const DcmEVR vr = o->ident();
-    if (vr == EVR_SQ) {
-      auto* seq = static_cast<DcmSequenceOfItems*>(o);
-      for (DcmObject* i = seq->nextInContainer(nullptr); i != nullptr; i = seq->nextInContainer(i))
-        CheckUtf8(*static_cast<DcmItem*>(i), depth + 1);
-    } else if (IsStringVr(vr) && !IsUtf8(RawString(static_cast<DcmElement*>(o)))) {
-      Fail(kUnsupportedCharset, "text is not valid in its declared character set");
-    }
-  }
-}
-
 // Nesting depth, bounded: stops counting at limit + 1.
 int Depth(DcmItem& item, int depth, int limit) {
   if (depth > limit) return depth;
@@ -65,7 +49,6 @@ bool HasPreamble(const uint8_t* data, size_t length) {
   return length >= 132 && std::memcmp(data + 128, "DICM", 4) == 0;
 }
 
-std::vector<DcmSpecificCharacterSet*>* g_converters = nullptr;
 
 }  // namespace
 
@@ -79,27 +62,24 @@ void PrepareDcmtk() {
     ofConsole.setCerr(&nullStream);
     // The data dictionary is a file (/usr/share/libdcmtk*/dicom.dic): load it before the seal.
     (void)dcmDataDict.isDictionaryLoaded();
-    // Open (and keep open) one converter per defined term so that glibc's gconv modules are
-    // loaded now; later conversions find them in memory.
-    static const char* const kTerms[] = {
-        "ISO_IR 100", "ISO_IR 101", "ISO_IR 109", "ISO_IR 110", "ISO_IR 144", "ISO_IR 127", "ISO_IR 126",
-        "ISO_IR 138", "ISO_IR 148", "ISO_IR 203", "ISO_IR 13", "ISO_IR 166", "GB18030", "GBK", "ISO_IR 192"};
-    g_converters = new std::vector<DcmSpecificCharacterSet*>();
-    for (const char* term : kTerms) {
-      auto* c = new DcmSpecificCharacterSet();
-      if (c->selectCharacterSet(term, "ISO_IR 192").good()) {
-        OFString out;
-        (void)c->convertString("warm-up", out);
-        g_converters->push_back(c);
-      } else {
-        delete c;
-      }
-    }
-    WarmUpIso2022();
+    // glibc's gconv modules are files: open every converter now, before the seal.
+    WarmUpCharsets();
   });
 }
 
 namespace {
+
+// Transfer syntaxes published after DCMTK 3.6.7, named in the refusal so an administrator knows what arrived.
+std::string KnownSyntaxName(const std::string& uid) {
+  static const std::pair<const char*, const char*> kNames[] = {
+      {"1.2.840.10008.1.2.4.110", "JPEG XL Lossless"}, {"1.2.840.10008.1.2.4.111", "JPEG XL JPEG Recompression"},
+      {"1.2.840.10008.1.2.4.112", "JPEG XL"}, {"1.2.840.10008.1.2.4.201", "HTJ2K Lossless"},
+      {"1.2.840.10008.1.2.4.202", "HTJ2K Lossless RPCL"}, {"1.2.840.10008.1.2.4.203", "HTJ2K"},
+      {"1.2.840.10008.1.2.4.204", "JPIP HTJ2K Referenced"}, {"1.2.840.10008.1.2.4.205", "JPIP HTJ2K Referenced Deflate"}};
+  for (const auto& [known, name] : kNames)
+    if (uid == known) return std::string(" (") + name + ")";
+  return "";
+}
 
 // Nesting bound without parsing: every level needs one item tag (FFFE,E000), in either byte order.
 size_t CountItemTags(const uint8_t* data, size_t length, size_t stopAt) {
@@ -189,16 +169,24 @@ Parsed ParseDicomBytes(const uint8_t* data, size_t length) {
   DcmDataset* ds = p.file->getDataset();
   p.xfer = ds->getOriginalXfer();
   if (p.xfer == EXS_Unknown) Fail(kNotDicom, "input has no recognisable transfer syntax");
+  OFString metaXfer;
+  if (p.file->getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, metaXfer).good()) p.metaXferUid = TrimPadding(metaXfer.c_str());
+  // A syntax DCMTK 3.6.7 does not know (JPEG XL, HTJ2K, ...): it guesses an uncompressed one and
+  // would write the encapsulated pixel data back under that wrong name.
+  if (!p.metaXferUid.empty() && DcmXfer(p.metaXferUid.c_str()).getXfer() == EXS_Unknown)
+    Fail(kUnknownTransferSyntax, "transfer syntax " + p.metaXferUid + KnownSyntaxName(p.metaXferUid) +
+                                     " is not known to DCMTK 3.6.7: the copy cannot be written in it (Orthanc 1.10's /anonymize refuses it too)");
+  // Orthanc 1.10 stores an instance whose SOP Instance UID is not a valid UID and indexes it by the
+  // value as written; the worker does the same (the keyed remap makes it a valid 2.25 UID). Only an
+  // absent or empty one is refused, as Orthanc refuses it ("Inexistent tag", "missing ... SOPInstanceUID").
   DcmElement* sopInstance = nullptr;
   if (ds->findAndGetElement(DCM_SOPInstanceUID, sopInstance, OFFalse).bad() || sopInstance == nullptr ||
-      !IsValidUid(TrimPadding(RawString(sopInstance))))
-    Fail(kNotDicom, "input has no valid SOP Instance UID");
+      TrimPadding(RawString(sopInstance)).empty())
+    Fail(kNotDicom, "input has no SOP Instance UID (0008,0018); Orthanc refuses such a file too, and the copy would have no identity to link to");
   DcmElement* charset = nullptr;
   if (ds->findAndGetElement(DCM_SpecificCharacterSet, charset, OFFalse).good() && charset != nullptr)
     p.originalCharset = std::string(TrimPadding(RawString(charset)));
-  if (UsesCodeExtensions(p.originalCharset)) ConvertIso2022ToUtf8(*ds, p.originalCharset);
-  else if (ds->convertToUTF8().bad()) Fail(kUnsupportedCharset, "the text cannot be converted from its character set to UTF-8");
-  CheckUtf8(*ds, 0);
+  DecodeTextToUtf8(*ds, p.originalCharset, p.undecodable);
   return p;
 }
 

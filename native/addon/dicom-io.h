@@ -14,7 +14,11 @@ namespace aibridge::dicom {
 struct Parsed {
   std::unique_ptr<DcmFileFormat> file;
   E_TransferSyntax xfer = EXS_Unknown;
+  /** (0002,0010) as written in the meta header ('' without one); may name a syntax DCMTK does not know. */
+  std::string metaXferUid;
   std::string originalCharset;
+  /** Text elements not valid in their declared character set (dicom-charset.h). */
+  UndecodableSet undecodable;
 };
 
 /** Silences DCMTK's loggers and console, loads the data dictionary and opens the
@@ -22,7 +26,8 @@ struct Parsed {
 void PrepareDcmtk();
 
 /** Parses Part 10 (with or without preamble/meta header) or a bare dataset, checks nesting,
-    converts all text to UTF-8. Throws DeidFailure (NOT_DICOM, TRUNCATED, UNSUPPORTED_CHARSET). */
+    converts all text to UTF-8 (an element that does not decode is recorded, not refused).
+    Throws DeidFailure (NOT_DICOM, TRUNCATED, UNKNOWN_TRANSFER_SYNTAX). */
 Parsed ParseDicomBytes(const uint8_t* data, size_t length);
 
 /** Encodes the dataset of `file` as Part 10 (as WritePart10) into memory from `allocate(estimate)`;

@@ -83,6 +83,13 @@ Action CompiledPolicy::PublicAction(uint16_t group, uint16_t element, bool struc
   return defaultPublic;
 }
 
+Action CompiledPolicy::StrictAction(uint16_t group, uint16_t element) const {
+  if (group & 1) return Action::Remove;
+  auto it = strictActions.find((static_cast<uint32_t>(group) << 16) | element);
+  if (it == strictActions.end() || it->second == Action::Keep || it->second == Action::Clean) return Action::Remove;
+  return it->second;
+}
+
 bool CompiledPolicy::CreatorKept(std::string_view creator) const {
   return std::find(creatorsKept.begin(), creatorsKept.end(), creator) != creatorsKept.end();
 }
@@ -123,6 +130,9 @@ CompiledPolicy CompilePolicy(const Napi::Object& table) {
   }
   if (table.Has("identifyingItems") && !table.Get("identifyingItems").IsUndefined()) {
     CompileActions(table, "identifyingItems", p.identifyingActions);
+  }
+  if (table.Has("strictActions") && !table.Get("strictActions").IsUndefined()) {
+    CompileActions(table, "strictActions", p.strictActions);
   }
   Action d;
   if (!ParseAction(table.Get("defaultPublic"), d) || (d != Action::Remove && d != Action::Keep))

@@ -30,6 +30,11 @@ struct CompiledPolicy {
   /** key: (group << 8 | element low byte), value: creators whose element is kept */
   std::unordered_map<uint32_t, std::vector<std::string>> privateKept;
   int maxAgeYears = 89;
+  /** The Basic Profile action of each Table E.1-1 row: for text that does not decode (absent: Remove). */
+  std::unordered_map<uint32_t, Action> strictActions;
+
+  /** What an element whose text does not decode gets: its row's Basic Profile action, never K or C. */
+  Action StrictAction(uint16_t group, uint16_t element) const;
 
   /** Action of a public data element; repeating groups 50xx/60xx fall back to 5000/6000. */
   Action PublicAction(uint16_t group, uint16_t element, bool structured = false, bool identifying = false) const;

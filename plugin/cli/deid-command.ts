@@ -133,10 +133,14 @@ async function processFile(run: Run, input: DeidInput, lane: string): Promise<Fa
       return { ...input, code: 'AIB_DEID_WORKER_PROTOCOL', message: 'the worker named an output outside its folder', quarantine: true };
     }
     try {
+      // Vault first: a refused mapping (AIB_VAULT_CONFLICT) leaves nothing in OUT (the staged copy is removed below).
       run.vault?.record(input.absolute, result.vault);
       const target = path.join(run.options.out, input.relative);
       fs.mkdirSync(path.dirname(target), { recursive: true });
       fs.renameSync(staged, target);
+      if (result.undecodableText) {
+        process.stderr.write(`${PREFIX}: note: ${input.display}: ${String(result.undecodableText.length)} text element(s) not valid in their declared character set were replaced or removed (${result.undecodableText.map((u) => u.keyword || u.path).join(', ')})\n`);
+      }
       return undefined;
     } finally {
       fs.rmSync(staged, { force: true });

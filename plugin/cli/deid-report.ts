@@ -6,6 +6,8 @@ import { buildTermSets, scrubReport, type InspectIdentifiers } from '../deid/tex
 
 // dcmjs writes recoverable oddities to stdout through its own logger: stdout carries the report.
 dcmjs.log.setLevel('silent');
+// Its validation logger ("Invalid vr type ...") is a separate loglevel logger, not silenced by the line above.
+dcmjs.log.getLogger('validation.dcmjs').setLevel('silent');
 
 /** Identifying attributes whose values (any depth) go to the blacklist, besides every PN. */
 const IDENTIFYING_KEYWORDS = new Set([

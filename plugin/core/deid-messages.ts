@@ -1,5 +1,6 @@
 // Messages between the gateway (PHI zone) and the sealed de-identification
 // worker, checked on arrival: a worker is another process, its frames are data.
+import type { PatientIdentity } from './patient-identity';
 
 import { isRoutingFacts, type RoutingFacts } from './routing-facts';
 
@@ -57,7 +58,8 @@ export interface DeidRequest {
 /** What the gateway records in the vault (PHI zone) for one instance. */
 export interface VaultEntry {
   readonly linkToken: string;
-  readonly patient: { readonly id: string; readonly pseudonymId: string; readonly pseudonymName: string; readonly dateShiftDays: number };
+  /** `identity` is the key the pseudonyms and the date shift were derived from (plugin/core/patient-identity.ts). */
+  readonly patient: { readonly identity: PatientIdentity; readonly pseudonymId: string; readonly pseudonymName: string; readonly dateShiftDays: number };
   readonly accession: { readonly original: string; readonly pseudonym: string };
   /** original UID → de-identified UID, for every UID remapped in this instance */
   readonly uids: Readonly<Record<string, string>>;
@@ -118,6 +120,16 @@ export interface DeidSuccess {
   readonly textHits: Readonly<Record<string, number>>;
   /** Present when Clean Pixel Data searched the instance's pixels. */
   readonly pixels?: PixelCleaningRecord;
+  /** Text elements not valid in their declared character set, each given its row's strictest action (never the value). */
+  readonly undecodableText?: readonly UndecodableText[];
+}
+
+/** A text element the worker could not decode: where it was and what was done, for audit.jsonl. */
+export interface UndecodableText {
+  /** Location syntax of docs/deid-engine.md, e.g. "00400275[0].00321060". */
+  readonly path: string;
+  readonly keyword: string;
+  readonly vr: string;
 }
 
 export interface DeidFailure {

@@ -1,5 +1,6 @@
 import { deidUid } from '../core/uid';
-import type { VaultEntry } from '../core/deid-messages';
+import type { UndecodableText, VaultEntry } from '../core/deid-messages';
+import { patientIdentity, patientIdentityKey } from '../core/patient-identity';
 import type { DeidEngine } from './deid-engine';
 import { readFileSync } from 'node:fs';
 
@@ -41,6 +42,8 @@ export interface DeidentifiedInstance {
   readonly routing: RoutingFacts;
   readonly vault: VaultEntry;
   readonly textHits: Readonly<Record<string, number>>;
+  /** Text not valid in its declared character set, given its row's strictest action (native-dicom.ts InspectResult). */
+  readonly undecodableText: readonly UndecodableText[];
   /** Present when Clean Pixel Data searched the pixels. */
   readonly pixels?: PixelCleaningRecord;
 }
@@ -53,6 +56,7 @@ export interface DeidentifiedFile {
   readonly pixelDataSpliced: boolean;
   readonly vault: VaultEntry;
   readonly textHits: Readonly<Record<string, number>>;
+  readonly undecodableText: readonly UndecodableText[];
   readonly pixels?: PixelCleaningRecord;
 }
 
@@ -70,7 +74,7 @@ export function deidentifyInstance(engine: DeidEngine, original: Buffer, referen
   try {
     const routing = document.routing();
     const decided = planInstance(engine, document, references ?? referencesOf(routing));
-    return { bytes: document.apply(engine.compiled, decided.plan), routing, vault: decided.vault, textHits: decided.textHits };
+    return { bytes: document.apply(engine.compiled, decided.plan), routing, vault: decided.vault, textHits: decided.textHits, undecodableText: decided.found.undecodable };
   } finally {
     document.dispose();
   }
@@ -90,7 +94,7 @@ export function deidentifyFile(
     const routing = document.routing();
     const decided = planInstance(engine, document, references ?? referencesOf(routing));
     const written = document.applyToFile(engine.compiled, decided.plan, outputPath(decided.vault));
-    return { ...written, routing, vault: decided.vault, textHits: decided.textHits };
+    return { ...written, routing, vault: decided.vault, textHits: decided.textHits, undecodableText: decided.found.undecodable };
   } finally {
     document.dispose();
   }
@@ -113,7 +117,7 @@ export async function deidentifyInstanceCleaningPixels(
     const routing = document.routing();
     const decided = planInstance(engine, document, references ?? referencesOf(routing));
     const pixels = await cleanIfNeeded(engine, document, decided, label);
-    return { bytes: document.apply(engine.compiled, pixels?.plan ?? decided.plan), routing, vault: decided.vault, textHits: decided.textHits, ...(pixels ? { pixels: pixels.record } : {}) };
+    return { bytes: document.apply(engine.compiled, pixels?.plan ?? decided.plan), routing, vault: decided.vault, textHits: decided.textHits, undecodableText: decided.found.undecodable, ...(pixels ? { pixels: pixels.record } : {}) };
   } finally {
     document.dispose();
   }
@@ -137,7 +141,7 @@ export async function deidentifyFileCleaningPixels(
     if (!cleaning) {
       const decided = planInstance(engine, header, references ?? referencesOf(routing), found);
       const written = header.applyToFile(engine.compiled, decided.plan, outputPath(decided.vault));
-      return { ...written, routing, vault: decided.vault, textHits: decided.textHits };
+      return { ...written, routing, vault: decided.vault, textHits: decided.textHits, undecodableText: decided.found.undecodable };
     }
   } finally {
     header.dispose();
@@ -147,7 +151,7 @@ export async function deidentifyFileCleaningPixels(
     const decided = planInstance(engine, document, references ?? referencesOf(routing));
     const pixels = await cleanIfNeeded(engine, document, decided, inputPath);
     const written = document.applyToFile(engine.compiled, pixels?.plan ?? decided.plan, outputPath(decided.vault));
-    return { ...written, routing, vault: decided.vault, textHits: decided.textHits, ...(pixels ? { pixels: pixels.record } : {}) };
+    return { ...written, routing, vault: decided.vault, textHits: decided.textHits, undecodableText: decided.found.undecodable, ...(pixels ? { pixels: pixels.record } : {}) };
   } finally {
     document.dispose();
   }
@@ -187,10 +191,10 @@ async function cleanIfNeeded(
 function planInstance(engine: DeidEngine, document: DicomDocument, references: OriginalReferences, inspected?: InspectResult): InstancePlan {
   const found = inspected ?? document.inspect(engine.compiled);
   const key = engine.key;
-  const patientId = found.patient.id;
-  const pseudonyms = patientPseudonyms(key, { id: patientId, name: found.patient.name });
+  const identity = patientIdentity({ ...found.patient, studyInstanceUid: references.studyInstanceUid });
+  const pseudonyms = patientPseudonyms(key, identity);
   const accession = found.accessionNumber === '' ? '' : pseudonymFor(key, 'accession', found.accessionNumber);
-  const shift = engine.policy.shiftDates ? dateShiftDays(key, patientId === '' ? found.patient.name : patientId) : 0;
+  const shift = engine.policy.shiftDates ? dateShiftDays(key, patientIdentityKey(identity)) : 0;
 
   const uidMap: Record<string, string> = {};
   for (const uid of found.uids) uidMap[uid] = deidUid(key.bytes(), UID_NAMESPACE, uid);
@@ -232,7 +236,7 @@ function planInstance(engine: DeidEngine, document: DicomDocument, references: O
     textHits,
     vault: {
       linkToken: linkToken(key, references.sopInstanceUid),
-      patient: { id: patientId, pseudonymId: pseudonyms.patientId, pseudonymName: pseudonyms.patientName, dateShiftDays: shift },
+      patient: { identity, pseudonymId: pseudonyms.patientId, pseudonymName: pseudonyms.patientName, dateShiftDays: shift },
       accession: { original: found.accessionNumber, pseudonym: accession },
       uids: uidMap,
       sopInstanceUid: { original: references.sopInstanceUid, deid: mapped(references.sopInstanceUid) },

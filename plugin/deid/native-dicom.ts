@@ -64,6 +64,8 @@ export interface PolicyTable {
   readonly structuredContent?: Readonly<Record<string, ResolvedAction>>;
   /** Overrides inside the items of a sequence whose own action is D or Z (Institution Code Sequence, Person Identification Code Sequence, …). */
   readonly identifyingItems?: Readonly<Record<string, ResolvedAction>>;
+  /** The Basic Profile action of each Table E.1-1 row: what an undecodable text element gets (absent tag: removed). */
+  readonly strictActions?: Readonly<Record<string, ResolvedAction>>;
 }
 
 export interface InspectResult {
@@ -74,12 +76,19 @@ export interface InspectResult {
   burnedInAnnotation: string;
   /** false for a document from openDicomFile whose pixel data stays in the file (spliced). */
   hasPixelData: boolean;
-  patient: { id: string; name: string; birthDate: string; sex: string; age: string; otherIds: string[] };
+  /** `issuer`: (0010,0021), else the Universal Entity ID of (0010,0024); '' when absent. */
+  patient: { id: string; issuer: string; name: string; birthDate: string; sex: string; age: string; otherIds: string[] };
   accessionNumber: string;
   studyDate: string;
   uids: string[];
   texts: { path: string; vr: string; value: string }[];
   identifiers: { path: string; keyword: string; vr: string; value: string }[];
+  /**
+   * Text elements whose bytes are not valid in their declared character set:
+   * `apply` gives each the strictest action of its Table E.1-1 row (removed
+   * when the row has none), whatever the profile would have kept.
+   */
+  undecodable: { path: string; keyword: string; vr: string }[];
 }
 
 export interface ApplyPlan {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { AiBridgeError } from '../core/ai-bridge-error';
 import type { Frame } from '../core/frame-codec';
 import { FrameChannel } from '../core/frame-channel';
-import type { DeidFailure, DeidInitRequest, DeidReady, DeidSuccess, PixelCleaningRecord, VaultEntry } from '../core/deid-messages';
+import type { DeidFailure, DeidInitRequest, DeidReady, DeidSuccess, PixelCleaningRecord, UndecodableText, VaultEntry } from '../core/deid-messages';
 import { createDeidEngine, createPixelCleaner, type DeidEngine } from './deid-engine';
 import { deidentifyFileCleaningPixels, deidentifyInstanceCleaningPixels } from './deidentify-instance';
 import { SiteKey } from './pseudonyms';
@@ -67,18 +67,22 @@ async function handle(frame: Frame): Promise<void> {
         relative = outputPathFor(vault, folder);
         return join(deidDirectory, relative);
       });
-      reply = { k: 'deidResult', ok: true, outputPath: relative, routing: result.routing, sizeBytes: result.sizeBytes, vault: result.vault, textHits: result.textHits, ...pixelsOf(result) };
+      reply = { k: 'deidResult', ok: true, outputPath: relative, routing: result.routing, sizeBytes: result.sizeBytes, vault: result.vault, textHits: result.textHits, ...pixelsOf(result), ...undecodableOf(result) };
     } else {
       const result = await deidentifyInstanceCleaningPixels(engine, frame.body, undefined, instance);
       const relative = outputPathFor(result.vault, folder);
       writeAtomically(join(deidDirectory, relative), result.bytes);
-      reply = { k: 'deidResult', ok: true, outputPath: relative, routing: result.routing, sizeBytes: result.bytes.length, vault: result.vault, textHits: result.textHits, ...pixelsOf(result) };
+      reply = { k: 'deidResult', ok: true, outputPath: relative, routing: result.routing, sizeBytes: result.bytes.length, vault: result.vault, textHits: result.textHits, ...pixelsOf(result), ...undecodableOf(result) };
     }
     channel.reply(frame, { ...reply });
   } catch (error) {
     if (error instanceof AiBridgeError) channel.reply(frame, failure(error.code, error.message, error.transient));
     else channel.reply(frame, failure('AIB_DEID_WRITE_FAILED', error instanceof Error ? error.message : String(error), true));
   }
+}
+
+function undecodableOf(result: { readonly undecodableText: readonly UndecodableText[] }): { undecodableText?: readonly UndecodableText[] } {
+  return result.undecodableText.length > 0 ? { undecodableText: result.undecodableText } : {};
 }
 
 function pixelsOf(result: { readonly pixels?: PixelCleaningRecord }): { pixels?: PixelCleaningRecord } {

@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 
-import type { PixelCleaningRecord } from '../core/deid-messages';
+import type { PixelCleaningRecord, UndecodableText } from '../core/deid-messages';
 
 export interface AuditEntry {
   readonly event: string;
@@ -12,6 +12,8 @@ export interface AuditEntry {
   readonly user?: string;
   /** event 'pixels-cleaned': what Clean Pixel Data covered in the instance. */
   readonly pixels?: PixelCleaningRecord;
+  /** event 'text-undecodable': text elements not valid in their character set, each given its row's strictest action. */
+  readonly undecodableText?: readonly UndecodableText[];
 }
 
 export type AuditLine = AuditEntry & { readonly at: string };

@@ -133,7 +133,7 @@ async function main(): Promise<void> {
   (a) => ({ label: `annotation ${a.id} (${a.unit} ${a.modelId}@${a.modelVersion})`, audit: { annotationId: a.id } }));
   const seriesWatch = new SeriesWatch(orthanc, annotations, config.SeriesQuietSeconds * 1000, log, () => { annotationPipeline.kick(); });
 
-  const instanceStages = [new FetchInstanceStage(orthanc, (uid) => annotations.ownResult(uid)), new DeidentifyStage(orthanc, deidPool, vault, audit, layout.spool)];
+  const instanceStages = [new FetchInstanceStage(orthanc, (uid) => annotations.ownResult(uid)), new DeidentifyStage(orthanc, deidPool, vault, audit, layout.spool, layout.deid)];
   const pipeline = new Pipeline(store, config.Annotate
     ? [...instanceStages, new QueueAnnotationStage(annotator, annotations, () => { annotationPipeline.kick(); }, (seriesId) => { seriesWatch.collecting(seriesId); })]
     : instanceStages, {

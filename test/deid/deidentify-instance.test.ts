@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 
 import dcmjs from 'dcmjs';
 
+import { patientIdentity, patientIdentityKey } from '../../plugin/core/patient-identity';
 import { deidUid } from '../../plugin/core/uid';
 import { deidentifyInstance, UID_NAMESPACE, type DeidEngine, type DeidentifiedInstance } from '../../plugin/deid/deidentify-instance';
 import { createDeidEngine } from '../../plugin/deid/deid-engine';
@@ -23,6 +24,9 @@ dcmjs.log.setLevel('silent');
 type Dataset = dcmjs.data.DicomDataset;
 type Profile = 'research' | 'basic';
 const PROFILES: readonly Profile[] = ['research', 'basic'];
+
+/** PATIENT_1 as the pseudonyms are keyed (plugin/core/patient-identity.ts): no issuer in the corpus. */
+const PATIENT_1_IDENTITY = patientIdentity({ issuer: '', id: PATIENT_1.id, name: PATIENT_1.name, birthDate: PATIENT_1.birthDate, studyInstanceUid: '' });
 
 /** A fixed key: pseudonyms, shifts and UIDs are reproducible from run to run. */
 const KEY = SiteKey.fromBytes(Buffer.alloc(32, 0x5a), 'test key');
@@ -229,7 +233,7 @@ describe('deidentifyInstance on the planted-identifier corpus', function () {
     });
 
     it('D: PatientID, PatientName, AccessionNumber become the keyed pseudonyms; InstitutionName and OperatorsName a dummy', () => {
-      const expected = patientPseudonyms(KEY, { id: PATIENT_1.id, name: PATIENT_1.name });
+      const expected = patientPseudonyms(KEY, PATIENT_1_IDENTITY);
       assert.match(expected.patientId, /^PAT-[A-Z2-7]{16}$/);
       for (const profile of PROFILES) {
         const { dict, result } = out(profile, 'ct-a1');
@@ -238,7 +242,7 @@ describe('deidentifyInstance on the planted-identifier corpus', function () {
         assert.equal(value(dict, '00080050'), pseudonymFor(KEY, 'accession', PATIENT_1.studyA.accession), profile);
         assert.equal(value(dict, '00080080'), 'ANONYMIZED', profile);
         assert.equal(value(dict, '00081070'), 'ANONYMIZED', profile);
-        assert.equal(result.vault.patient.id, PATIENT_1.id, 'the vault holds the original (PHI zone only)');
+        assert.deepEqual(result.vault.patient.identity, PATIENT_1_IDENTITY, 'the vault holds the identity (PHI zone only)');
       }
       // Code items are kept by the safe list elsewhere, but inside a D sequence they would name the institution or the operator.
       for (const profile of PROFILES) {
@@ -278,7 +282,7 @@ describe('deidentifyInstance on the planted-identifier corpus', function () {
       for (const tag of ['00401001', '00400009', '00400006', '00400008', '00350010', '00351001']) {
         assert.equal(element(dict, `00400275[0].${tag}`), undefined, `RequestAttributesSequence item keeps ${tag}`);
       }
-      const shift = dateShiftDays(KEY, PATIENT_1.id);
+      const shift = dateShiftDays(KEY, patientIdentityKey(PATIENT_1_IDENTITY));
       assert.notEqual(shift, 0);
       assert.equal(result.vault.patient.dateShiftDays, shift);
       const shifted = shiftDate(PATIENT_1.studyA.date, shift);

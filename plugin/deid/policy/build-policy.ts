@@ -7,7 +7,7 @@ import type { DeidPolicy, DeidProfile, PublicAttributeLists, SafePublicAttribute
 import { OPTION_CODES } from './option-codes';
 import { DeidPolicyError } from './policy-error';
 import type { PolicyMask, ResolvedAction } from './policy-table';
-import { resolveRowAction } from './resolve-action';
+import { resolveCombined, resolveRowAction } from './resolve-action';
 import type { DeidTableFile } from './table-format';
 
 const EXACT_TAG = /^[0-9a-f]{8}$/;
@@ -19,12 +19,16 @@ export function expectedMethodCodes(profile: Pick<DeidProfile, 'options'>): Code
 
 export function buildPolicy(table: DeidTableFile, profile: DeidProfile, lists: PublicAttributeLists): DeidPolicy {
   const actions: Record<string, ResolvedAction> = {};
+  const strictActions: Record<string, ResolvedAction> = {};
   const masks: PolicyMask[] = [];
   for (const row of table.rows) {
     // The private-attributes row is carried by privateCreatorsKept/privateKept, not by a key.
     if (row.tag === 'private') continue;
     const action = resolveRowAction(row, profile.options);
-    if (EXACT_TAG.test(row.tag)) actions[row.tag] = action;
+    if (EXACT_TAG.test(row.tag)) {
+      actions[row.tag] = action;
+      strictActions[row.tag] = resolveCombined(row.basic);
+    }
     else masks.push({ mask: row.tag, action });
   }
   const opts = new Set(profile.options);
@@ -65,6 +69,7 @@ export function buildPolicy(table: DeidTableFile, profile: DeidProfile, lists: P
       // Without Clean Structured Content the Content Sequence is removed (Table E.1-1), so there is no tree to keep.
       structuredContent: opts.has('cleanStructuredContent') ? Object.freeze({ ...lists.structuredContent }) : {},
       identifyingItems: Object.freeze(identifyingItems),
+      strictActions: Object.freeze(strictActions),
     },
     deidentificationMethod: method.length <= 64 ? method : method.slice(0, 64),
     methodCodes: expectedMethodCodes(profile),

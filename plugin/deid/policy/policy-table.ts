@@ -41,4 +41,11 @@ export interface PolicyTable {
    * `insideIdentifyingSequences` action of the groups that set it.
    */
   readonly identifyingItems: Readonly<Record<string, ResolvedAction>>;
+  /**
+   * "ggggeeee" → the row's Basic Profile action, resolved (X, Z, D, U): the
+   * strictest the table allows, applied to a text element whose bytes are not
+   * valid in its declared character set (it cannot be kept or cleaned when it
+   * cannot be read). A tag without a row is removed.
+   */
+  readonly strictActions: Readonly<Record<string, ResolvedAction>>;
 }

@@ -8,6 +8,7 @@
  */
 import { createHmac } from 'node:crypto';
 
+import { patientIdentityKey, type PatientIdentity } from '../../core/patient-identity';
 import type { SiteKey } from './site-key';
 
 export type PseudonymKind = 'patientId' | 'patientName' | 'accession';
@@ -50,9 +51,8 @@ function patientCode(key: SiteKey | Buffer, patientId: string): string {
  * - `patientId`: `PAT-` + 16 base32 characters (20 ≤ LO's 64).
  * - `patientName`: `ANON^` + the same 16 characters as the patient's `PAT-`
  *   code, a valid PN (family "ANON", given name the code). `value` is the
- *   patient's identity — pass the Patient ID (see `patientPseudonyms`) — so the
- *   name pseudonym follows the patient, not the spelling of the name, and two
- *   patients who share a name do not share a pseudonym.
+ *   patient's identity key (see `patientPseudonyms`), so two patients who
+ *   share a name do not share a pseudonym.
  * - `accession`: 16 base32 characters (80 bits): Accession Number is SH, at
  *   most 16 characters, so there is no room for a prefix.
  */
@@ -68,11 +68,12 @@ export function pseudonymFor(key: SiteKey | Buffer, kind: PseudonymKind, value: 
 }
 
 /**
- * The Patient ID and Patient's Name pseudonyms of one patient. The identity is
- * the Patient ID; when it is empty, the name stands in for it (prefixed, so a
- * name never yields the pseudonym of an equal ID string).
+ * The Patient ID and Patient's Name pseudonyms of one patient, from the
+ * patient's identity key (plugin/core/patient-identity.ts: issuer, ID,
+ * normalized name, birth date): two people who share an ID, or have none,
+ * get different pseudonyms; the same person always the same one.
  */
-export function patientPseudonyms(key: SiteKey | Buffer, patient: { readonly id: string; readonly name: string }): { patientId: string; patientName: string } {
-  const identity = patient.id.trim() !== '' ? patient.id.trim() : `name:${patient.name.trim()}`;
-  return { patientId: pseudonymFor(key, 'patientId', identity), patientName: pseudonymFor(key, 'patientName', identity) };
+export function patientPseudonyms(key: SiteKey | Buffer, identity: PatientIdentity): { patientId: string; patientName: string } {
+  const identityKey = patientIdentityKey(identity);
+  return { patientId: pseudonymFor(key, 'patientId', identityKey), patientName: pseudonymFor(key, 'patientName', identityKey) };
 }

@@ -29,8 +29,11 @@ export class DeidentifyStage implements Stage {
   readonly #vault: PhiVault;
   readonly #audit: AuditLog;
   readonly #spool: string;
+  readonly #deidDirectory: string;
 
-  constructor(orthanc: OrthancRest, pool: DeidWorkerPool, vault: PhiVault, audit: AuditLog, spoolDirectory: string) {
+  /** `deidDirectory`: the de-identified store the workers write into (to remove a copy the vault refused). */
+  constructor(orthanc: OrthancRest, pool: DeidWorkerPool, vault: PhiVault, audit: AuditLog, spoolDirectory: string, deidDirectory: string) {
+    this.#deidDirectory = deidDirectory;
     this.#orthanc = orthanc;
     this.#pool = pool;
     this.#vault = vault;
@@ -65,14 +68,25 @@ export class DeidentifyStage implements Stage {
       throw new GatewayError('AIB_DEID_FAILED', `instance ${job.instanceId}: ${result.code}: ${result.message}`,
         { instanceId: job.instanceId, workerCode: result.code }, result.transient);
     }
-    this.#vault.record(job.instanceId, result.vault);
+    try {
+      this.#vault.record(job.instanceId, result.vault);
+    } catch (error) {
+      // Nothing stays in the de-identified zone without its vault entry (issue 13).
+      await rm(join(this.#deidDirectory, result.outputPath), { force: true });
+      throw error;
+    }
     // Before the job is reported done: the boxes covered (frame, place, reason, rule; never the text).
     if (result.pixels) this.#audit.append({ event: 'pixels-cleaned', jobId: job.id, instanceId: job.instanceId, pixels: result.pixels });
+    if (result.undecodableText) {
+      this.#audit.append({ event: 'text-undecodable', jobId: job.id, instanceId: job.instanceId, undecodableText: result.undecodableText,
+        detail: `${String(result.undecodableText.length)} text element(s) not valid in their declared character set were given their row's strictest action` });
+    }
     const routing = result.routing;
     work.routing = routing;
     work.deid = { path: result.outputPath, linkToken: result.vault.linkToken };
     const hits = Object.entries(result.textHits).map(([kind, n]) => `${n} ${kind}`).join(', ');
-    const boxes = result.pixels ? `, ${String(result.pixels.boxes.length)} pixel box(es) filled` : '';
+    const boxes = (result.pixels ? `, ${String(result.pixels.boxes.length)} pixel box(es) filled` : '') +
+      (result.undecodableText ? `, ${String(result.undecodableText.length)} undecodable text element(s) replaced or removed` : '');
     return {
       facts: {
         deidPath: result.outputPath, linkToken: result.vault.linkToken, sha256: routing.sha256, sizeBytes: routing.sizeBytes,

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 
+import { patientIdentity, type PatientIdentity } from '../../../plugin/core/patient-identity';
 import { capAge, dateShiftDays, patientPseudonyms, pseudonymFor, SiteKey, SiteKeyError } from '../../../plugin/deid/pseudonyms';
 
 const KEY = SiteKey.fromBytes(Buffer.alloc(32, 1));
@@ -66,13 +67,24 @@ describe('pseudonymFor', () => {
     assert.notEqual(pseudonymFor(KEY, 'accession', 'P1'), pseudonymFor(KEY, 'patientId', 'P1').slice(4));
   });
 
-  it('patientPseudonyms keys the name pseudonym by the patient ID, falling back to the name', () => {
-    const a = patientPseudonyms(KEY, { id: 'P1', name: 'Doe^John' });
-    const b = patientPseudonyms(KEY, { id: 'P1', name: 'DOE^JOHN^Q' });
-    assert.deepEqual(a, b);
-    const c = patientPseudonyms(KEY, { id: '', name: 'Doe^John' });
-    assert.notEqual(c.patientId, a.patientId);
-    assert.notEqual(c.patientId, pseudonymFor(KEY, 'patientId', 'Doe^John'));
+  it('patientPseudonyms follows the identity: issuer, ID, family + given name, birth date', () => {
+    const who = (id: string, name: string, birthDate = '', issuer = ''): PatientIdentity => patientIdentity({ issuer, id, name, birthDate, studyInstanceUid: '1.2.3' });
+    const a = patientPseudonyms(KEY, who('P1', 'Doe^John', '19700101'));
+    // Spelling, case, middle name, accents and padding do not fork a patient.
+    assert.deepEqual(patientPseudonyms(KEY, who(' P1 ', 'DOE^JOHN^Q^^', '1970.01.01')), a);
+    assert.deepEqual(patientPseudonyms(KEY, who('P1', 'Doé^John=ドウ^ジョン', '19700101')), a);
+    // A second person under the same ID, the same person under another issuer, nobody without an ID: all different.
+    const others = [who('P1', 'Roe^Jane', '19700101'), who('P1', 'Doe^John', '19710101'), who('P1', 'Doe^John', '19700101', 'HOSP-B'),
+      who('', 'Doe^John', '19700101'), who('', 'Roe^Jane', '19700101')].map((p) => patientPseudonyms(KEY, p).patientId);
+    assert.equal(new Set([a.patientId, ...others]).size, 6);
+    assert.notEqual(patientPseudonyms(KEY, who('', 'Doe^John')).patientId, pseudonymFor(KEY, 'patientId', 'Doe^John'));
+  });
+
+  it('an instance that identifies nobody is its own patient, keyed by its study', () => {
+    const nobody = (study: string): PatientIdentity => patientIdentity({ issuer: '', id: ' ', name: '^^^^', birthDate: '', studyInstanceUid: study });
+    assert.equal(nobody('1.2.3').anonymousStudy, '1.2.3');
+    assert.notEqual(patientPseudonyms(KEY, nobody('1.2.3')).patientId, patientPseudonyms(KEY, nobody('1.2.4')).patientId);
+    assert.equal(patientIdentity({ issuer: '', id: 'P1', name: '', birthDate: '', studyInstanceUid: '1.2.3' }).anonymousStudy, '');
   });
 });
 
