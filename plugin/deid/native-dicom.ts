@@ -29,7 +29,8 @@ export type DeidNativeErrorCode =
   | 'AIB_DEID_TRUNCATED'
   | 'AIB_DEID_BAD_PLAN'
   | 'AIB_DEID_UNSUPPORTED_CHARSET'
-  | 'AIB_DEID_WRITE_FAILED';
+  | 'AIB_DEID_WRITE_FAILED'
+  | 'AIB_DEID_UNKNOWN_TRANSFER_SYNTAX';
 
 const NATIVE_CODES: readonly string[] = [
   'AIB_DEID_NOT_DICOM',
@@ -37,6 +38,7 @@ const NATIVE_CODES: readonly string[] = [
   'AIB_DEID_BAD_PLAN',
   'AIB_DEID_UNSUPPORTED_CHARSET',
   'AIB_DEID_WRITE_FAILED',
+  'AIB_DEID_UNKNOWN_TRANSFER_SYNTAX',
 ];
 
 /** An error of the native byte work; the message names tags and paths, never a value. Never transient. */

@@ -170,7 +170,8 @@ describe('native DICOM de-identification (DCMTK addon)', () => {
       assert.equal(result.specificCharacterSet, 'ISO_IR 100');
       assert.equal(result.sopClassUid, '1.2.840.10008.5.1.4.1.1.2');
       assert.equal(result.modality, 'CT');
-      assert.deepEqual(result.patient, { id: 'Lung_Dx-A0002', name: 'Lung_Dx-A0002', birthDate: '', sex: 'F', age: '053Y', otherIds: [] });
+      assert.deepEqual(result.patient, { id: 'Lung_Dx-A0002', issuer: '', name: 'Lung_Dx-A0002', birthDate: '', sex: 'F', age: '053Y', otherIds: [] });
+      assert.deepEqual(result.undecodable, []);
       assert.equal(result.studyDate, '20070425');
       assert.ok(result.uids.includes('1.3.6.1.4.1.14519.5.2.1.6655.2359.104855313699639828167809534834'), 'study UID');
       assert.ok(result.uids.includes('1.3.6.1.4.1.14519.5.2.1.6655.2359.207154000096236603057216610983'), 'series UID');
