@@ -13,7 +13,7 @@ function deid(args: readonly string[], cwd: string): Promise<{ code: number; std
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [CLI, 'deid', ...args], { cwd, maxBuffer: 64 * 1024 * 1024 }, (error, _stdout, stderr) => {
       if (error !== null && typeof error.code !== 'number') {
-        reject(error);
+        reject(new Error(`deid: ${error.message}`));
         return;
       }
       resolve({ code: error === null ? 0 : Number(error.code), stderr });
