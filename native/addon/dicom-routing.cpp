@@ -101,14 +101,6 @@ Napi::Value VectorOrNull(Napi::Env env, DcmItem& item, const DcmTagKey& key, siz
 
 Napi::String Str(Napi::Env env, std::string_view v) { return Napi::String::New(env, v.data(), v.size()); }
 
-// The SOP Instance UID names the instance only when it is one (PS3.5 9.1): anything else is ''
-// and the worker says what identity it used. The other UIDs are reported as stored, since Orthanc
-// indexed them so and the de-identification maps them as they are.
-Napi::String ValidUid(Napi::Env env, DcmItem& item, const DcmTagKey& key) {
-  const std::string_view v = Top(item, key);
-  return Str(env, IsValidUid(v) ? v : std::string_view());
-}
-
 }  // namespace
 
 std::string Sha256Hex(const uint8_t* data, size_t length) {
@@ -137,7 +129,9 @@ std::string Sha256OfFile(int fd, uint64_t size) {
 Napi::Object Routing(Napi::Env env, DcmFileFormat& file, const RoutingInput& input) {
   DcmDataset& ds = *file.getDataset();
   Napi::Object out = Napi::Object::New(env);
-  out.Set("sopInstanceUid", ValidUid(env, ds, DCM_SOPInstanceUID));
+  // As written, valid or not: Orthanc 1.10 indexes an instance by that value, and the worker maps
+  // it to a valid 2.25 UID like any other (issue 13). The parse refuses an instance without one.
+  out.Set("sopInstanceUid", Str(env, Top(ds, DCM_SOPInstanceUID)));
   out.Set("seriesInstanceUid", Str(env, Top(ds, DCM_SeriesInstanceUID)));
   out.Set("studyInstanceUid", Str(env, Top(ds, DCM_StudyInstanceUID)));
   out.Set("sopClassUid", Str(env, Top(ds, DCM_SOPClassUID)));

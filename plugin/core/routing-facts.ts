@@ -11,7 +11,11 @@
  * not an error, it only decides that no model applies.
  */
 export interface RoutingFacts {
-  /** (0008,0018), as read; `''` when absent or not a valid UID (the worker then says what identity it used). */
+  /**
+   * (0008,0018) as written, even when it is not a valid UID: Orthanc 1.10 indexes the instance by
+   * that value, and the worker remaps it to a valid 2.25 UID. Never `''`: the worker's parse refuses
+   * an instance without one, as Orthanc does.
+   */
   readonly sopInstanceUid: string;
   readonly seriesInstanceUid: string;
   readonly studyInstanceUid: string;

@@ -159,7 +159,7 @@ export async function deidentifyFileCleaningPixels(
 
 /** The vault links the copy on the original's own UIDs, as its parse read them. */
 function referencesOf(routing: RoutingFacts): OriginalReferences {
-  if (routing.sopInstanceUid === '') throw new DeidNativeError('AIB_DEID_NOT_DICOM', 'input has no valid SOP Instance UID');
+  if (routing.sopInstanceUid === '') throw new DeidNativeError('AIB_DEID_NOT_DICOM', 'input has no SOP Instance UID (0008,0018)');
   return { sopInstanceUid: routing.sopInstanceUid, seriesInstanceUid: routing.seriesInstanceUid, studyInstanceUid: routing.studyInstanceUid };
 }
 
