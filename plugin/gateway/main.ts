@@ -138,6 +138,8 @@ async function main(): Promise<void> {
     ? [...instanceStages, new QueueAnnotationStage(annotator, annotations, () => { annotationPipeline.kick(); }, (seriesId) => { seriesWatch.collecting(seriesId); })]
     : instanceStages, {
     concurrency: config.Concurrency,
+    // One lane during ingest bursts: de-identification keeps pace, Orthanc keeps its store path.
+    burstConcurrency: 1,
     maxAttempts: config.MaxAttempts,
     retryBackoffMs: config.RetryBackoffSeconds * 1000,
     auditPrefix: 'job',

@@ -60,6 +60,8 @@ export interface PipelineOptions {
   readonly concurrency: number;
   readonly maxAttempts: number;
   readonly retryBackoffMs: number;
+  /** Units run at once while instances arrive in a burst (IngestYield); absent: 0, none until the burst is quiet. */
+  readonly burstConcurrency?: number;
   /** Prefix of the audit events: "job" gives job-done / job-quarantined. */
   readonly auditPrefix: string;
 }
@@ -109,12 +111,12 @@ export class Pipeline<T extends QueuedWork<T['id']>, Work, Facts> {
   /** Starts as many due jobs as there are free slots; call whenever work may have arrived. */
   kick(): void {
     if (this.#stopped) return;
+    // During a burst of stores only `burstConcurrency` units run (the instance pipeline keeps one lane, so
+    // de-identification keeps pace without taking Orthanc's disk and index from its store path); full
+    // concurrency comes back when the burst is quiet or after MaxYieldSeconds.
     const wait = this.#yield.delay();
-    if (wait > 0) {
-      this.#armTimer(wait);
-      return;
-    }
-    while (this.#active < this.#options.concurrency) {
+    const limit = wait > 0 ? Math.min(this.#options.concurrency, this.#options.burstConcurrency ?? 0) : this.#options.concurrency;
+    while (this.#active < limit) {
       const job = this.#store.claimNext(Date.now());
       if (job === undefined) break;
       this.#active++;
@@ -126,7 +128,8 @@ export class Pipeline<T extends QueuedWork<T['id']>, Work, Facts> {
       });
       this.#running.add(run);
     }
-    this.#armRetryTimer();
+    if (wait > 0) this.#armTimer(wait);
+    else this.#armRetryTimer();
   }
 
   /** Lets running jobs finish (they are idempotent, so a cut-off one reruns on the next start). */
