@@ -1,6 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { RunningOrthanc } from '../../plugin/cli/orthanc-launcher';
@@ -8,6 +7,7 @@ import type {
   AuditResponse, BulkView, ConfigResponse, JobDeletedResponse, JobDetailResponse, JobListResponse, PrivacyResponse, QuarantineResponse, StatsResponse,
 } from '../../plugin/gateway/api/api-types';
 import { eventually, sharedFile, startBridgeOrthanc, tempDir, uploadFile, waitForSettledJobs } from '../harness/bridge-orthanc';
+import { writeUncleanableInstance } from '../harness/unsafe-instance';
 
 describe('admin API behind the UI (real Orthanc + plugin)', function () {
   this.timeout(240_000);
@@ -124,12 +124,7 @@ describe('admin API behind the UI (real Orthanc + plugin)', function () {
   });
 
   it('quarantine lists reason, rule and file with identifiers masked; DELETE leaves an audit entry naming the job', async () => {
-    const file = join(work.path, 'short-frames.dcm');
-    copyFileSync(sharedFile('pydicom/test_files/MR_small.dcm'), file);
-    // A new SOP Instance UID, so Orthanc stores a second instance; an ultrasound (Clean Pixel Data
-    // by default) whose header promises 11 frames where the pixel data holds one: Orthanc stores
-    // it, the worker cannot clean what it cannot decode and refuses it.
-    execFileSync('dcmodify', ['-nb', '-m', '(0008,0060)=US', '-i', '(0028,0008)=11', '-m', '(0008,0018)=1.2.3.4.5.6.7.8.9', file]);
+    const file = writeUncleanableInstance(work.path, 'short-frames.dcm', '1.2.3.4.5.6.7.8.9');
     const stored = await uploadFile(orthanc, file);
     assert.ok(stored.id);
     const quarantined = await eventually(async () => {

@@ -1,6 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -9,6 +8,7 @@ import type { RunningOrthanc } from '../../plugin/cli/orthanc-launcher';
 import { repoRoot } from '../../plugin/cli/repo-root';
 import type { AuditResponse, JobDetailResponse, JobListResponse, ModelListResponse, QuarantineResponse } from '../../plugin/gateway/api/api-types';
 import { eventually, sharedFile, startBridgeOrthanc, tempDir, uploadFile, waitForSettledJobs } from '../harness/bridge-orthanc';
+import { writeUncleanableInstance } from '../harness/unsafe-instance';
 
 const CHROMIUM = '/usr/bin/chromium';
 const OUTPUT = join(repoRoot(), 'test-output', 'ui');
@@ -57,23 +57,10 @@ async function assertKeyboardReachableAndLabelled(page: Page, what: string): Pro
   assert.deepEqual(missed, [], `${what}: controls Tab never reaches`);
 }
 
-/**
- * Stores a malformed file: the truncated files of the shared data (INDEX.tsv
- * purpose "malformed") when Orthanc accepts one, else MR_small without its
- * Modality (and a new SOP Instance UID), which Orthanc stores and the pipeline
- * must quarantine. Returns the Orthanc instance id.
- */
-async function storeMalformed(orthanc: RunningOrthanc, work: string): Promise<string> {
-  const folder = sharedFile('pydicom/malformed');
-  for (const name of readdirSync(folder).filter((f) => f.endsWith('.dcm')).sort()) {
-    const stored = await uploadFile(orthanc, join(folder, name));
-    if (stored.id !== undefined) return stored.id;
-  }
-  const file = join(work, 'no-modality.dcm');
-  copyFileSync(sharedFile('pydicom/test_files/MR_small.dcm'), file);
-  execFileSync('dcmodify', ['-nb', '-ea', '(0008,0060)', '-m', '(0008,0018)=1.2.3.4.5.6.7.8.10', file]);
-  const stored = await uploadFile(orthanc, file);
-  assert.ok(stored.id, `Orthanc refused ${file} (${stored.status})`);
+/** Stores an instance Orthanc accepts but the bridge must quarantine (harness/unsafe-instance.ts). */
+async function storeUncleanable(orthanc: RunningOrthanc, work: string): Promise<string> {
+  const stored = await uploadFile(orthanc, writeUncleanableInstance(work, 'short-frames.dcm', '1.2.3.4.5.6.7.8.10'));
+  assert.ok(stored.id, `Orthanc refused the short-frames instance (${stored.status})`);
   return stored.id;
 }
 
@@ -165,12 +152,12 @@ describe('admin UI in Chromium (real Orthanc + plugin)', function () {
     await assertKeyboardReachableAndLabelled(page, 'Job detail');
   });
 
-  it('quarantine: a malformed file is listed with its rule, identifiers masked, and can be retried', async () => {
+  it('quarantine: an instance that cannot be cleaned is listed with its rule, identifiers masked, and can be retried', async () => {
     const before = (await orthanc.json<JobListResponse>('GET', '/ai-bridge/jobs')).total;
-    const storedId = await storeMalformed(orthanc, work.path);
+    const storedId = await storeUncleanable(orthanc, work.path);
     await waitForSettledJobs(orthanc, before + 1);
     const entry = (await orthanc.json<QuarantineResponse>('GET', '/ai-bridge/quarantine')).entries.find((e) => e.job.instanceId === storedId);
-    assert.ok(entry, 'the truncated file is quarantined');
+    assert.ok(entry, 'the short-frames instance is quarantined');
     await nav('Quarantine');
     const row = page.locator(`[data-testid="quarantine-table"] tr[data-job="${entry.job.id}"]`);
     await row.waitFor({ timeout: STEP_MS });

@@ -1,12 +1,12 @@
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
-import { appendFileSync, copyFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { RunningOrthanc } from '../../plugin/cli/orthanc-launcher';
 import { orthancRequest } from '../../plugin/cli/orthanc-http';
 import type { AuditResponse, BulkListResponse, BulkView, HealthResponse, QuarantineResponse } from '../../plugin/gateway/api/api-types';
-import { eventually, sharedFile, startBridgeOrthanc, tempDir, uploadFile } from '../harness/bridge-orthanc';
+import { eventually, startBridgeOrthanc, tempDir, uploadFile } from '../harness/bridge-orthanc';
+import { writeUncleanableInstance } from '../harness/unsafe-instance';
 
 const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
@@ -21,9 +21,7 @@ describe('PHI view with Orthanc authentication on (AiBridge.PhiViewers)', functi
       extraConfig: { AuthenticationEnabled: true, RegisteredUsers: { alice: 'alice-pw', bob: 'bob-pw' } },
       authorization: basic('alice', 'alice-pw'),
     });
-    const file = join(work.path, 'no-modality.dcm');
-    copyFileSync(sharedFile('pydicom/test_files/MR_small.dcm'), file);
-    execFileSync('dcmodify', ['-nb', '-ea', '(0008,0060)', file]);
+    const file = writeUncleanableInstance(work.path, 'short-frames.dcm', '1.2.3.4.5.6.7.8.11');
     assert.ok((await uploadFile(orthanc, file)).id);
   });
   after(async () => {
@@ -42,7 +40,7 @@ describe('PHI view with Orthanc authentication on (AiBridge.PhiViewers)', functi
     const alice = await eventually(async () => {
       const q = await quarantineAs(basic('alice', 'alice-pw'));
       return q.body.entries.length === 1 ? q.body : undefined;
-    }, 'the instance without Modality in quarantine');
+    }, 'the instance with short frames in quarantine');
     assert.deepEqual(alice.phiView, { allowed: true, user: 'alice', reason: 'user alice is in AiBridge.PhiViewers' });
     const entry = alice.entries[0];
     assert.ok(entry?.identifiers);
