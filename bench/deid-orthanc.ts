@@ -94,10 +94,11 @@ export class OrthancBaseline {
     return reply.body;
   }
 
-  async run(connections: number, warmup: number): Promise<OrthancRun> {
+  /** Anonymizes the first `count` instances of the corpus (default: all). */
+  async run(connections: number, warmup: number, count = this.#ids.length): Promise<OrthancRun> {
     const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
     const port = this.#orthanc.httpPort;
-    const ids = this.#ids;
+    const ids = this.#ids.slice(0, count);
     const pid = this.#orthanc.pid();
     const body = Buffer.from('{}');
     let failures = 0;

@@ -22,7 +22,7 @@ async function main(argv: readonly string[]): Promise<number> {
   if (first === '--help' || first === '-h') {
     process.stdout.write(`Usage: npm run bench -- [${Object.keys(BENCHES).join('|')}] [options]\n` +
       'ingest options: --data-dir DIR (default ../shared/data) --rounds N (default 5) --no-rest --without-plugin\n' +
-      'deid options: --data-dir DIR --count N (default 400) --rounds N (default 3) --workers N (default CPUs) --profile NAME (default research) --cpu-prof DIR\n' +
+      'deid options: --data-dir DIR --count N[,N...] (default 600,2400) --rounds N (default 3) --workers N[,N...] (default 1,2) --profile NAME (default research) --no-internal --cpu-prof DIR\n' +
       'e2e options: --data-dir DIR --runs N (default 20) --series-runs N (default 5) --no-anchor\n' +
       'central options: --sites N (default 100) --seconds S per round (default 3) --rounds N (default 3) --poll-seconds S (default 5) --publish-rounds N (default 3) --no-sites\n' +
       'pixels options: --data-dir DIR --rounds N (default 3) --threads N (onnxruntime intra-op, default 1)\n' +
