@@ -43,11 +43,14 @@ export function createDeidEngine(profile: string, key: SiteKey, pixels?: PixelCl
 
 /**
  * The pixel cleaner for `settings` ('never' → none): device rules loaded and
- * the OCR finder created now, before the worker seals.
+ * the OCR finder created now, before the worker seals. `withOcr` false (a
+ * plain worker): nothing but the settings, so the worker can tell which
+ * images need cleaning and hand them to the OCR worker.
  */
-export async function createPixelCleaner(settings: CleanPixelsSettings | undefined, regionsFile?: string): Promise<PixelCleaner | undefined> {
+export async function createPixelCleaner(settings: CleanPixelsSettings | undefined, regionsFile?: string, withOcr = true): Promise<PixelCleaner | undefined> {
   if (settings === undefined || settings.apply === 'never') return undefined;
   const deviceRules = PixelRegionRules.load(regionsFile);
+  if (!withOcr) return { settings, deviceRules, ocrElsewhere: true };
   prepareJpeg2000();
   const ocr = await createOcrFinder();
   return { settings, deviceRules, ...(ocr ? { ocr } : {}) };
