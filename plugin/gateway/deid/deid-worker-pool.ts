@@ -1,7 +1,7 @@
 import { isDeidReady, isDeidResult, type CleanPixelsSettings, type DeidReady, type DeidRequest, type DeidResult } from '../../core/deid-messages';
 import { GatewayError } from '../gateway-errors';
 import type { Logger } from '../logger';
-import { ProcessLostError, ProcessPool } from '../workers/process-pool';
+import { PoolBusyError, ProcessLostError, ProcessPool, ProcessTimeoutError } from '../workers/process-pool';
 
 export interface DeidWorkerPoolOptions {
   readonly workers: number;
@@ -14,7 +14,13 @@ export interface DeidWorkerPoolOptions {
   readonly spoolDirectory?: string;
   /** Absent: Clean Pixel Data off. */
   readonly cleanPixels?: CleanPixelsSettings;
+  /** One instance may take this long; then the worker is killed and the instance fails with AIB_DEID_WORKER_TIMEOUT (default 120 s, AiBridge.DeidTimeoutSeconds). */
+  readonly requestTimeoutMs?: number;
+  /** Instances allowed to wait for a free worker; more are refused with AIB_DEID_WORKERS_BUSY (default 256). */
+  readonly maxWaiting?: number;
 }
+
+export const DEFAULT_DEID_TIMEOUT_MS = 120_000;
 
 /** What a plain worker answers for an image that needs Clean Pixel Data (plugin/deid/burned-in/clean-pixel-data.ts). */
 const NEEDS_OCR_WORKER = 'AIB_DEID_NEEDS_OCR_WORKER';
@@ -41,6 +47,7 @@ export class DeidWorkerPool {
     const init = { k: 'init', profile: options.profile, deidDirectory: options.deidDirectory, siteKeyFile: options.siteKeyFile,
       ...(options.spoolDirectory === undefined ? {} : { spoolDirectory: options.spoolDirectory }),
       ...(options.cleanPixels ? { cleanPixels: options.cleanPixels } : {}) };
+    const limits = { requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_DEID_TIMEOUT_MS, ...(options.maxWaiting === undefined ? {} : { maxWaiting: options.maxWaiting }) };
     const acceptReady = (header: Readonly<Record<string, unknown>>): DeidReady | string => {
       if (!isDeidReady(header)) return typeof header['message'] === 'string' ? header['message'] : 'no ready message';
       if (!header.seal.seccomp) return 'it reports no seccomp seal';
@@ -48,10 +55,10 @@ export class DeidWorkerPool {
       return header;
     };
     this.#plain = new ProcessPool<DeidReady>({
-      name: 'de-identification worker', processes: options.workers, script: options.script, init: { ...init, ocr: false }, acceptReady,
+      name: 'de-identification worker', processes: options.workers, script: options.script, init: { ...init, ocr: false }, acceptReady, ...limits,
     }, log);
     this.#ocr = options.cleanPixels === undefined || options.cleanPixels.apply === 'never' ? undefined : new ProcessPool<DeidReady>({
-      name: 'de-identification OCR worker', processes: 1, script: options.script, init: { ...init, ocr: true }, acceptReady,
+      name: 'de-identification OCR worker', processes: 1, script: options.script, init: { ...init, ocr: true }, acceptReady, ...limits,
     }, log);
   }
 
@@ -88,6 +95,10 @@ export class DeidWorkerPool {
       if (error instanceof ProcessLostError) {
         throw new GatewayError('AIB_DEID_WORKER_LOST', `a de-identification worker stopped while handling instance ${instanceId}`, { instanceId }, true);
       }
+      if (error instanceof ProcessTimeoutError) {
+        throw new GatewayError('AIB_DEID_WORKER_TIMEOUT', `instance ${instanceId}: ${error.message}`, { instanceId }, true);
+      }
+      if (error instanceof PoolBusyError) throw new GatewayError('AIB_DEID_WORKERS_BUSY', `instance ${instanceId}: ${error.message}`, { instanceId }, true);
       throw error;
     }
     if (!isDeidResult(reply.frame.header)) {
