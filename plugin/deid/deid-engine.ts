@@ -1,7 +1,6 @@
 import type { CleanPixelsSettings } from '../core/deid-messages';
 import type { PixelCleaner } from './burned-in/clean-pixel-data';
 import { prepareJpeg2000 } from '../pixels/jpeg2000';
-import { createOcrFinder } from './burned-in/ocr-finder-slot';
 import { PixelRegionRules } from './burned-in/pixel-regions';
 import { DeidPolicyError, loadPolicy, type DeidPolicy } from './policy';
 import { compilePolicy, type CompiledPolicy } from './native-dicom';
@@ -52,6 +51,8 @@ export async function createPixelCleaner(settings: CleanPixelsSettings | undefin
   const deviceRules = PixelRegionRules.load(regionsFile);
   if (!withOcr) return { settings, deviceRules, ocrElsewhere: true };
   prepareJpeg2000();
+  // Imported here, not at the top: onnxruntime is loaded only by the one worker that runs OCR.
+  const { createOcrFinder } = await import('./burned-in/ocr-finder-slot.js');
   const ocr = await createOcrFinder();
   return { settings, deviceRules, ...(ocr ? { ocr } : {}) };
 }
