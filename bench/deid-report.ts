@@ -1,4 +1,4 @@
-import type { DeidOptions } from './deid.js';
+import type { DeidOptions } from './deid-options.js';
 import { machine, median, round, textTable } from './report.js';
 
 /** JSON lines and the readable tables of the deid bench (bench/deid.ts). */

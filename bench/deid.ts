@@ -2,12 +2,11 @@ import { execFile, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
-import { repoRoot } from '../plugin/cli/repo-root.js';
 import type { ChildResult } from './deid-child.js';
 import { runDeidCommand } from './deid-command-run.js';
 import { buildCorpus, type CorpusFile } from './deid-corpus.js';
 import { OrthancBaseline, type OrthancRun } from './deid-orthanc.js';
+import { parseDeidOptions } from './deid-options.js';
 import { PoolBench, type PoolRun } from './deid-pool.js';
 import { reportDeid, type DeidSample, type DumpCheck, type MethodKey } from './deid-report.js';
 import { validSharedFiles } from './shared-data.js';
@@ -31,45 +30,6 @@ const CHILD_SCRIPT = path.join(__dirname, 'deid-child.js');
 const MB = 1e6;
 /** plugin/cli/deid-options.ts: the command's own default worker count is the CPU count, at most 8. */
 const COMMAND_MAX_DEFAULT_WORKERS = 8;
-
-export interface DeidOptions {
-  readonly dataDir: string;
-  readonly counts: readonly number[];
-  readonly rounds: number;
-  /** Worker counts the command runs with (--workers N); the internal pool uses the largest. */
-  readonly workers: readonly number[];
-  readonly profile: string;
-  readonly internal: boolean;
-  readonly cpuProfDir: string | undefined;
-}
-
-function positiveIntegers(name: string, text: string | undefined, fallback: string): number[] {
-  const values = (text ?? fallback).split(',').map((v) => Number(v.trim()));
-  if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v < 1)) {
-    throw new Error(`--${name} must be positive integers separated by commas, got ${text ?? ''}`);
-  }
-  return [...new Set(values)].sort((a, b) => a - b);
-}
-
-function parseOptions(args: readonly string[]): DeidOptions {
-  const { values } = parseArgs({
-    args: [...args],
-    strict: true,
-    options: {
-      'data-dir': { type: 'string' }, count: { type: 'string' }, rounds: { type: 'string' }, workers: { type: 'string' },
-      profile: { type: 'string' }, 'no-internal': { type: 'boolean' }, 'cpu-prof': { type: 'string' },
-    },
-  });
-  return {
-    dataDir: path.resolve(values['data-dir'] ?? path.join(repoRoot(), '..', 'shared', 'data')),
-    counts: positiveIntegers('count', values.count, '600,2400'),
-    rounds: positiveIntegers('rounds', values.rounds, '3')[0] ?? 3,
-    workers: positiveIntegers('workers', values.workers, '1,2'),
-    profile: values.profile ?? 'research',
-    internal: values['no-internal'] !== true,
-    cpuProfDir: values['cpu-prof'] === undefined ? undefined : path.resolve(values['cpu-prof']),
-  };
-}
 
 function freshDir(dir: string): string {
   fs.rmSync(dir, { recursive: true, force: true });
@@ -138,7 +98,7 @@ function inputFolder(corpus: readonly CorpusFile[], count: number, dir: string):
 }
 
 export async function runDeidBench(args: readonly string[]): Promise<void> {
-  const options = parseOptions(args);
+  const options = parseDeidOptions(args);
   const sources = validSharedFiles(options.dataDir)
     .filter((f) => SOURCE_SERIES.some((s) => path.relative(options.dataDir, f).startsWith(s)))
     .sort();
