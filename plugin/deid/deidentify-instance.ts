@@ -139,7 +139,7 @@ export async function deidentifyFileCleaningPixels(
     const found = header.inspect(engine.compiled);
     const cleaning = engine.pixels !== undefined && needsPixelCleaning(engine.pixels.settings, found);
     // Refused before the whole file is read: the OCR worker reads it again.
-    if (cleaning && engine.pixels?.ocrElsewhere === true) throw new NeedsOcrWorkerError(inputPath);
+    if (cleaning && engine.pixels.ocrElsewhere === true) throw new NeedsOcrWorkerError(inputPath);
     if (!cleaning) {
       const decided = planInstance(engine, header, references ?? referencesOf(routing), found);
       const written = header.applyToFile(engine.compiled, decided.plan, outputPath(decided.vault));
