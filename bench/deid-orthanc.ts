@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { startOrthanc, type RunningOrthanc } from '../plugin/cli/orthanc-launcher.js';
 import type { CorpusFile } from './deid-corpus.js';
 import { peakRssKb, resetPeakRss } from './deid-proc.js';
+import { lanes, post } from './rest-upload.js';
 
 /**
  * Orthanc's own de-identification, `POST /instances/{id}/anonymize` (body
@@ -23,29 +24,6 @@ export interface OrthancRun {
   /** Orthanc's VmHWM over this run (reset before it when the kernel allows), kB. */
   readonly peakRssKb: number | undefined;
   readonly peakResetBeforeRun: boolean;
-}
-
-interface Reply { readonly status: number; readonly body: Buffer }
-
-function post(agent: http.Agent, port: number, urlPath: string, body: Buffer, type: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: urlPath, agent,
-      headers: { 'Content-Type': type, 'Content-Length': body.length } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('error', reject);
-      res.on('end', () => { resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }); });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-async function lanes(count: number, items: number, work: (index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: count }, async () => {
-    while (next < items) await work(next++);
-  }));
 }
 
 export class OrthancBaseline {
@@ -94,10 +72,11 @@ export class OrthancBaseline {
     return reply.body;
   }
 
-  async run(connections: number, warmup: number): Promise<OrthancRun> {
+  /** Anonymizes the first `count` instances of the corpus (default: all). */
+  async run(connections: number, warmup: number, count = this.#ids.length): Promise<OrthancRun> {
     const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
     const port = this.#orthanc.httpPort;
-    const ids = this.#ids;
+    const ids = this.#ids.slice(0, count);
     const pid = this.#orthanc.pid();
     const body = Buffer.from('{}');
     let failures = 0;

@@ -2,6 +2,7 @@ import { runCentralBench } from './central.js';
 import { runDeidBench } from './deid.js';
 import { runE2eBench } from './e2e.js';
 import { runIngestBench } from './ingest.js';
+import { runPipelineBench } from './pipeline.js';
 import { runPixelsBench } from './pixels.js';
 import { runQueueBench } from './queue.js';
 import { runRobustnessBench } from './robustness.js';
@@ -11,6 +12,7 @@ const BENCHES: Readonly<Record<string, (args: readonly string[]) => Promise<void
   ingest: runIngestBench,
   deid: runDeidBench,
   e2e: runE2eBench,
+  pipeline: runPipelineBench,
   central: runCentralBench,
   pixels: runPixelsBench,
   queue: runQueueBench,
@@ -22,7 +24,8 @@ async function main(argv: readonly string[]): Promise<number> {
   if (first === '--help' || first === '-h') {
     process.stdout.write(`Usage: npm run bench -- [${Object.keys(BENCHES).join('|')}] [options]\n` +
       'ingest options: --data-dir DIR (default ../shared/data) --rounds N (default 5) --no-rest --without-plugin\n' +
-      'deid options: --data-dir DIR --count N (default 400) --rounds N (default 3) --workers N (default CPUs) --profile NAME (default research) --cpu-prof DIR\n' +
+      'deid options: --data-dir DIR --count N[,N...] (default 600,2400) --rounds N (default 3) --workers N[,N...] (default 1,2) --profile NAME (default research) --no-internal --cpu-prof DIR\n' +
+      'pipeline options: --data-dir DIR --count N (default 1500; 10000 for sustained ingest) --connections N (default 4) --deid-workers N (default 2) --rounds N (default 1) --settle-timeout S\n' +
       'e2e options: --data-dir DIR --runs N (default 20) --series-runs N (default 5) --no-anchor\n' +
       'central options: --sites N (default 100) --seconds S per round (default 3) --rounds N (default 3) --poll-seconds S (default 5) --publish-rounds N (default 3) --no-sites\n' +
       'pixels options: --data-dir DIR --rounds N (default 3) --threads N (onnxruntime intra-op, default 1)\n' +

@@ -19,6 +19,12 @@ export interface DeidInitRequest {
   readonly spoolDirectory?: string;
   /** Absent: 'never'. */
   readonly cleanPixels?: CleanPixelsSettings;
+  /**
+   * false: a plain worker that loads no OCR models and answers an image that
+   * needs Clean Pixel Data with AIB_DEID_NEEDS_OCR_WORKER. Absent: true (the
+   * OCR worker).
+   */
+  readonly ocr?: boolean;
 }
 
 export interface SealSummary {
@@ -32,6 +38,8 @@ export interface DeidReady {
   readonly k: 'ready';
   readonly seal: SealSummary;
   readonly profile: string;
+  /** true when this worker loaded the OCR models. */
+  readonly ocr?: boolean;
 }
 
 /**

@@ -1,7 +1,6 @@
 import type { CleanPixelsSettings } from '../core/deid-messages';
 import type { PixelCleaner } from './burned-in/clean-pixel-data';
 import { prepareJpeg2000 } from '../pixels/jpeg2000';
-import { createOcrFinder } from './burned-in/ocr-finder-slot';
 import { PixelRegionRules } from './burned-in/pixel-regions';
 import { DeidPolicyError, loadPolicy, type DeidPolicy } from './policy';
 import { compilePolicy, type CompiledPolicy } from './native-dicom';
@@ -43,12 +42,17 @@ export function createDeidEngine(profile: string, key: SiteKey, pixels?: PixelCl
 
 /**
  * The pixel cleaner for `settings` ('never' → none): device rules loaded and
- * the OCR finder created now, before the worker seals.
+ * the OCR finder created now, before the worker seals. `withOcr` false (a
+ * plain worker): nothing but the settings, so the worker can tell which
+ * images need cleaning and hand them to the OCR worker.
  */
-export async function createPixelCleaner(settings: CleanPixelsSettings | undefined, regionsFile?: string): Promise<PixelCleaner | undefined> {
+export async function createPixelCleaner(settings: CleanPixelsSettings | undefined, regionsFile?: string, withOcr = true): Promise<PixelCleaner | undefined> {
   if (settings === undefined || settings.apply === 'never') return undefined;
   const deviceRules = PixelRegionRules.load(regionsFile);
+  if (!withOcr) return { settings, deviceRules, ocrElsewhere: true };
   prepareJpeg2000();
+  // Imported here, not at the top: onnxruntime is loaded only by the one worker that runs OCR.
+  const { createOcrFinder } = await import('./burned-in/ocr-finder-slot.js');
   const ocr = await createOcrFinder();
   return { settings, deviceRules, ...(ocr ? { ocr } : {}) };
 }

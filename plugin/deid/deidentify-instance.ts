@@ -8,7 +8,7 @@ import { AiBridgeError } from '../core/ai-bridge-error';
 import { DeidentificationMethod } from '../core/codes';
 import type { PixelCleaningRecord } from '../core/deid-messages';
 import type { RoutingFacts } from '../core/routing-facts';
-import { cleanPixelData, findText, needsPixelCleaning } from './burned-in/clean-pixel-data';
+import { cleanPixelData, findText, needsPixelCleaning, NeedsOcrWorkerError } from './burned-in/clean-pixel-data';
 import { readStoredImage } from './burned-in/stored-image';
 import { DeidNativeError, openDicomFile, parseDicom, type ApplyPlan, type DicomDocument, type InspectResult } from './native-dicom';
 import { base32, dateShiftDays, keyedDigest, patientPseudonyms, pseudonymFor, type SiteKey } from './pseudonyms';
@@ -138,6 +138,8 @@ export async function deidentifyFileCleaningPixels(
     routing = header.routing();
     const found = header.inspect(engine.compiled);
     const cleaning = engine.pixels !== undefined && needsPixelCleaning(engine.pixels.settings, found);
+    // Refused before the whole file is read: the OCR worker reads it again.
+    if (cleaning && engine.pixels.ocrElsewhere === true) throw new NeedsOcrWorkerError(inputPath);
     if (!cleaning) {
       const decided = planInstance(engine, header, references ?? referencesOf(routing), found);
       const written = header.applyToFile(engine.compiled, decided.plan, outputPath(decided.vault));
@@ -169,6 +171,7 @@ async function cleanIfNeeded(
   const cleaner = engine.pixels;
   // No Pixel Data (an encapsulated PDF, an SR): nothing can be burned in.
   if (cleaner === undefined || !decided.found.hasPixelData || !needsPixelCleaning(cleaner.settings, decided.found)) return undefined;
+  if (cleaner.ocrElsewhere === true) throw new NeedsOcrWorkerError(label);
   let record: PixelCleaningRecord;
   try {
     const image = readStoredImage(document);

@@ -34,14 +34,15 @@ async function initialise(frame: Frame): Promise<void> {
   try {
     if (engine !== undefined) throw new Error('already initialised');
     const init = frame.header as unknown as DeidInitRequest;
-    // Device rules and the OCR models are files: read them now, before the seal.
-    const pixels = await createPixelCleaner(init.cleanPixels);
+    // Device rules and the OCR models are files: read them now, before the seal (a plain worker loads no models).
+    const withOcr = init.ocr !== false;
+    const pixels = await createPixelCleaner(init.cleanPixels, undefined, withOcr);
     engine = createDeidEngine(init.profile, SiteKey.loadOrCreate(init.siteKeyFile), pixels);
     deidDirectory = init.deidDirectory;
     mkdirSync(deidDirectory, { recursive: true, mode: 0o700 });
     // The originals come from the spool folder (phi/spool) only; the seal may restrict reads to it.
     const seal = sealProcess({ writablePaths: [deidDirectory], readablePaths: init.spoolDirectory === undefined ? [] : [init.spoolDirectory] });
-    const ready: DeidReady = { k: 'ready', seal, profile: init.profile };
+    const ready: DeidReady = { k: 'ready', seal, profile: init.profile, ocr: pixels?.ocr !== undefined };
     channel.reply(frame, { ...ready });
   } catch (error) {
     channel.reply(frame, { k: 'initFailed', message: error instanceof Error ? error.message : String(error) });

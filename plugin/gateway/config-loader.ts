@@ -23,10 +23,12 @@ export interface AiBridgeConfig {
   readonly RetryBackoffSeconds: number;
   readonly DeidProfile: 'basic' | 'research';
   readonly DeidWorkers: number;
+  readonly DeidTimeoutSeconds: number;
   readonly ChangesBatchSize: number;
   readonly ChangesPollSeconds: number;
   readonly Annotate: boolean;
   readonly AnnotatorProcesses: number;
+  readonly AnnotatorTimeoutSeconds: number;
   readonly DicomWebUrl: string;
   readonly DicomWebAuthorization: string;
   readonly SeriesQuietSeconds: number;

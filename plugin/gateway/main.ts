@@ -91,6 +91,7 @@ async function main(): Promise<void> {
     siteKeyFile: layout.siteKey,
     spoolDirectory: layout.spool,
     cleanPixels: { apply: config.CleanPixels, modalities: config.CleanPixelsModalities, mode: config.CleanPixelsMode },
+    requestTimeoutMs: config.DeidTimeoutSeconds * 1000,
   }, log);
   deidPool.start();
 
@@ -112,6 +113,7 @@ async function main(): Promise<void> {
     modelsDirectory: layout.models,
     centralDirectory: layout.central,
     ...(centralSettings === undefined ? {} : { central: centralSettings }),
+    requestTimeoutMs: config.AnnotatorTimeoutSeconds * 1000,
   }, log);
   if (config.Annotate) annotator.start();
 

@@ -59,7 +59,7 @@ function modalityValues(stored: Int32Array, g: FrameGeometry): Float32Array {
 }
 
 function jpeg2000Pixels(n: NativePixels & { encoding: 'jpeg2000' }, frames: readonly FrameGeometry[]): DecodedPixels {
-  const decoded = n.frames.map((f) => decodeJpeg2000Frame(f, n.transferSyntaxUid));
+  const decoded = n.frames.map((f) => decodeJpeg2000Frame(f, n.transferSyntaxUid, n));
   for (const d of decoded) {
     if (d.width !== n.columns || d.height !== n.rows || d.components !== n.samplesPerPixel)
       throw new PixelError('AIB_PIXELS_CORRUPT',

@@ -34,6 +34,19 @@ export interface PixelCleaner {
   readonly deviceRules: PixelRegionRules;
   /** The OCR finder (plugin/deid/burned-in/ocr-finder-slot.ts); absent: device rules only. */
   readonly ocr?: TextRegionFinder;
+  /**
+   * true in a plain de-id worker: the OCR models (~170 MB resident) live in
+   * one separate OCR worker, so an image that needs cleaning is refused here
+   * with AIB_DEID_NEEDS_OCR_WORKER and the pool sends it there.
+   */
+  readonly ocrElsewhere?: boolean;
+}
+
+/** This process holds no OCR finder: the instance must go to the OCR worker (transient, never quarantined). */
+export class NeedsOcrWorkerError extends AiBridgeError {
+  constructor(label: string) {
+    super('AIB_DEID_NEEDS_OCR_WORKER', `${label} needs Clean Pixel Data, which this worker does not load: the OCR worker takes it`, {}, true);
+  }
 }
 
 /** PS3.15 E.3.1 applies to images: per the settings, by modality, or because the header admits burned-in text. */

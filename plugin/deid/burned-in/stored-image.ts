@@ -177,7 +177,7 @@ export function readStoredImage(document: DicomDocument): StoredImage {
     if (codestreams.some(jpeg2000IsIrreversible)) lossy = true;
     else lossyMethod = undefined;
     frames = codestreams.map((c, index) => {
-      const d = decodeJpeg2000Frame(c, transferSyntaxUid);
+      const d = decodeJpeg2000Frame(c, transferSyntaxUid, { columns, rows, samplesPerPixel, bitsAllocated });
       if (d.width !== columns || d.height !== rows || d.components !== samplesPerPixel)
         throw new PixelError('AIB_PIXELS_CORRUPT', `frame ${String(index + 1)}: the JPEG 2000 codestream is ${String(d.width)}x${String(d.height)}x${String(d.components)}, ` +
           `the header says ${String(columns)}x${String(rows)}x${String(samplesPerPixel)} (${syntax})`, { transferSyntaxUid });

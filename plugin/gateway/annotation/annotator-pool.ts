@@ -5,7 +5,7 @@ import {
 } from '../../core/annotate-messages';
 import { GatewayError } from '../gateway-errors';
 import type { Logger } from '../logger';
-import { ProcessLostError, ProcessPool } from '../workers/process-pool';
+import { PoolBusyError, ProcessLostError, ProcessPool, ProcessTimeoutError } from '../workers/process-pool';
 
 export interface AnnotatorPoolOptions {
   readonly processes: number;
@@ -17,7 +17,13 @@ export interface AnnotatorPoolOptions {
   /** central/ (de-identified zone): the link's state and upload queue. */
   readonly centralDirectory: string;
   readonly central?: CentralLinkSettings;
+  /** One request may take this long; then the annotator is killed and the work fails with AIB_ANNOTATOR_TIMEOUT (default 900 s, AiBridge.AnnotatorTimeoutSeconds). */
+  readonly requestTimeoutMs?: number;
+  /** Requests allowed to wait for a free annotator; more are refused with AIB_ANNOTATOR_BUSY (default 256). */
+  readonly maxWaiting?: number;
 }
+
+export const DEFAULT_ANNOTATOR_TIMEOUT_MS = 900_000;
 
 /**
  * The annotator processes (de-identified zone). The gateway hands them only
@@ -42,6 +48,8 @@ export class AnnotatorPool {
       },
       // Loading ONNX sessions and verifying packages takes a while on a busy machine.
       readyTimeoutMs: 120_000,
+      requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_ANNOTATOR_TIMEOUT_MS,
+      ...(options.maxWaiting === undefined ? {} : { maxWaiting: options.maxWaiting }),
     }, log);
   }
 
@@ -111,6 +119,8 @@ export class AnnotatorPool {
       return (await this.#pool.request(header)).frame.header;
     } catch (error) {
       if (error instanceof ProcessLostError) throw new GatewayError('AIB_ANNOTATOR_LOST', `the annotator stopped while ${what}`, {}, true);
+      if (error instanceof ProcessTimeoutError) throw new GatewayError('AIB_ANNOTATOR_TIMEOUT', `${what}: ${error.message}`, {}, true);
+      if (error instanceof PoolBusyError) throw new GatewayError('AIB_ANNOTATOR_BUSY', `${what}: ${error.message}`, {}, true);
       throw error;
     }
   }

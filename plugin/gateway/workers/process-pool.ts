@@ -17,6 +17,10 @@ export interface ProcessPoolOptions<Ready> {
   readonly acceptReady: (header: Readonly<Record<string, unknown>>) => Ready | string;
   /** How long a process may take to become ready before it is killed and restarted. */
   readonly readyTimeoutMs?: number;
+  /** How long one request may take: then the process is killed (and restarted) and the request fails with ProcessTimeoutError. Absent: no limit. */
+  readonly requestTimeoutMs?: number;
+  /** Requests allowed to wait for a free process; one more is refused at once with PoolBusyError (default 256). */
+  readonly maxWaiting?: number;
 }
 
 interface Member<Ready> {
@@ -29,6 +33,14 @@ interface Member<Ready> {
 
 /** The process stopped (or its socket closed) before it answered. */
 export class ProcessLostError extends Error {}
+
+/** The process did not answer within requestTimeoutMs; it has been killed. */
+export class ProcessTimeoutError extends Error {}
+
+/** maxWaiting requests already wait for a process: back-pressure, the caller tries again later. */
+export class PoolBusyError extends Error {}
+
+const DEFAULT_MAX_WAITING = 256;
 
 const MAX_RESTART_DELAY_MS = 30_000;
 
@@ -64,16 +76,44 @@ export class ProcessPool<Ready> {
     return [...this.#members.values()].flatMap((m) => (m.ready === undefined ? [] : [m.ready]));
   }
 
-  /** Sends one request to the next free ready process; rejects with ProcessLostError if it dies meanwhile. */
+  /**
+   * Sends one request to the next free ready process; rejects with
+   * ProcessLostError if it dies meanwhile, ProcessTimeoutError if no process
+   * is free within requestTimeoutMs or the one it went to does not answer
+   * within requestTimeoutMs (that one is killed), PoolBusyError if maxWaiting
+   * requests are already waiting.
+   */
   async request(header: FrameHeader, body?: Buffer): Promise<{ frame: Frame; process: number }> {
-    const member = await this.#acquire();
+    const timeoutMs = this.#options.requestTimeoutMs;
+    const member = await this.#acquire(timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    const state = { timedOut: false };
     try {
-      return { frame: await member.channel.request(header, body), process: member.index };
+      const reply = member.channel.request(header, body);
+      if (timeoutMs === undefined) return { frame: await reply, process: member.index };
+      const expired = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => {
+          state.timedOut = true;
+          // Closed first, so the member is not handed to a waiter; the exit handler restarts it.
+          member.channel.close();
+          member.child.kill('SIGKILL');
+          reject(new Error('timed out'));
+        }, timeoutMs);
+      });
+      return { frame: await Promise.race([reply, expired]), process: member.index };
     } catch (error) {
+      // Closing the channel rejects the reply first: whichever rejection wins the race, a timeout is a timeout.
+      if (state.timedOut) throw new ProcessTimeoutError(`${this.#options.name} ${member.index} did not answer in ${String((timeoutMs ?? 0) / 1000)} s and was killed`);
       throw new ProcessLostError(`${this.#options.name} ${member.index} stopped: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
+      clearTimeout(timer);
       this.#release(member);
     }
+  }
+
+  /** Requests waiting for a free process now. */
+  get waiting(): number {
+    return this.#waiters.length;
   }
 
   async stop(): Promise<void> {
@@ -137,14 +177,33 @@ export class ProcessPool<Ready> {
     setTimeout(() => { this.#spawn(member.index); }, delay).unref();
   }
 
-  #acquire(): Promise<Member<Ready>> {
+  /** The next free ready process; waits at most timeoutMs (a process that never becomes ready must not hold work forever). */
+  #acquire(timeoutMs: number | undefined): Promise<Member<Ready>> {
     for (const member of this.#members.values()) {
       if (!member.busy && member.ready !== undefined && !member.channel.closed) {
         member.busy = true;
         return Promise.resolve(member);
       }
     }
-    return new Promise((resolve) => { this.#waiters.push(resolve); });
+    const limit = this.#options.maxWaiting ?? DEFAULT_MAX_WAITING;
+    if (this.#waiters.length >= limit) {
+      return Promise.reject(new PoolBusyError(`${String(limit)} requests already wait for a ${this.#options.name}`));
+    }
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const waiter = (member: Member<Ready>): void => {
+        clearTimeout(timer);
+        resolve(member);
+      };
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          const at = this.#waiters.indexOf(waiter);
+          if (at >= 0) this.#waiters.splice(at, 1);
+          reject(new ProcessTimeoutError(`no ${this.#options.name} was free to take the request within ${String(timeoutMs / 1000)} s`));
+        }, timeoutMs);
+      }
+      this.#waiters.push(waiter);
+    });
   }
 
   #release(member: Member<Ready>): void {
