@@ -24,6 +24,17 @@
       "cflags!": [ "-fno-exceptions" ],
       "cflags_cc!": [ "-fno-exceptions", "-fno-rtti" ],
       "cflags_cc": [ "-std=c++17", "-fexceptions", "-Wall", "-Wextra", "-Werror", "-Wno-deprecated-declarations" ]
+    },
+    {
+      # Test-only: raw system calls the proof tests make from inside a sealed
+      # process (test/seal/). The product never loads it.
+      "target_name": "aibridge_hostile_probe",
+      "sources": [ "test/native/hostile-probe.cpp" ],
+      "include_dirs": [ "<!(node -p \"require('node-addon-api').include_dir\")" ],
+      "defines": [ "NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS" ],
+      "cflags!": [ "-fno-exceptions" ],
+      "cflags_cc!": [ "-fno-exceptions", "-fno-rtti" ],
+      "cflags_cc": [ "-std=c++17", "-fexceptions", "-Wall", "-Wextra", "-Werror" ]
     }
   ]
 }

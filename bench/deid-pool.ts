@@ -44,10 +44,10 @@ export class PoolBench {
   readonly #deidDirectory: string;
   readonly workers: number;
 
-  constructor(workers: number, profile: string, deidDirectory: string, siteKeyFile: string) {
+  constructor(workers: number, profile: string, deidDirectory: string, siteKeyFile: string, inputDirectory: string) {
     this.workers = workers;
     this.#deidDirectory = deidDirectory;
-    this.#pool = new DeidWorkerPool({ workers, script: WORKER_SCRIPT, profile, deidDirectory, siteKeyFile }, stderrLog);
+    this.#pool = new DeidWorkerPool({ workers, script: WORKER_SCRIPT, profile, deidDirectory, siteKeyFile, inputDirectories: [inputDirectory] }, stderrLog);
   }
 
   async start(): Promise<void> {

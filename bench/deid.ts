@@ -125,7 +125,7 @@ export async function runDeidBench(args: readonly string[]): Promise<void> {
 
     const keyFile = path.join(root, 'phi', 'site.key');
     const poolDir = freshDir(path.join(root, 'deid-pool'));
-    const startPool = options.internal ? (pool = new PoolBench(poolWorkers, options.profile, poolDir, keyFile)).start() : Promise.resolve();
+    const startPool = options.internal ? (pool = new PoolBench(poolWorkers, options.profile, poolDir, keyFile, root)).start() : Promise.resolve();
     orthanc = await OrthancBaseline.start(corpus);
     await startPool;
     process.stderr.write(`deid: Orthanc ${orthanc.version} holds the corpus${pool === undefined ? '' : `; ${pool.workers} sealed pool workers ready`}\n`);

@@ -1,6 +1,6 @@
-// Kernel seal of the de-identification worker: no_new_privs, seccomp (all
-// threads), Landlock (calling thread and its descendants; all threads on ABI 8).
-// See seal.h for what each layer does and does not cover.
+// Kernel seal of the bridge's sandboxed processes (de-id worker, annotator,
+// uplink): no_new_privs, seccomp (all threads), Landlock (reads, writes,
+// TCP, scopes). See seal.h for what each layer does and does not cover.
 #include "seal.h"
 
 #include <dirent.h>
@@ -15,22 +15,28 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <set>
 #include <string>
 #include <vector>
 
 // --- constants newer than the installed uapi headers ------------------------
-// Values from the kernel's include/uapi/linux/landlock.h (Linux 6.2 TRUNCATE,
-// ABI 3; 6.7 network rights, ABI 4; 7.0 RESTRICT_SELF_TSYNC, ABI 8).
+// Values from the kernel's include/uapi/linux/landlock.h (6.2 TRUNCATE, ABI 3;
+// 6.7 network rights, ABI 4; 6.10 IOCTL_DEV, ABI 5; 6.12 scopes, ABI 6;
+// RESTRICT_SELF_TSYNC, ABI 8).
 #ifndef LANDLOCK_ACCESS_FS_REFER
 #define LANDLOCK_ACCESS_FS_REFER (1ULL << 13)
 #endif
 #ifndef LANDLOCK_ACCESS_FS_TRUNCATE
 #define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)
+#endif
+#ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
+#define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)
 #endif
 #ifndef LANDLOCK_ACCESS_NET_BIND_TCP
 #define LANDLOCK_ACCESS_NET_BIND_TCP (1ULL << 0)
@@ -38,9 +44,17 @@
 #ifndef LANDLOCK_ACCESS_NET_CONNECT_TCP
 #define LANDLOCK_ACCESS_NET_CONNECT_TCP (1ULL << 1)
 #endif
+#ifndef LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET
+#define LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0)
+#endif
+#ifndef LANDLOCK_SCOPE_SIGNAL
+#define LANDLOCK_SCOPE_SIGNAL (1ULL << 1)
+#endif
 #ifndef LANDLOCK_RESTRICT_SELF_TSYNC
 #define LANDLOCK_RESTRICT_SELF_TSYNC (1U << 3)
 #endif
+// enum landlock_rule_type: LANDLOCK_RULE_NET_PORT = 2 (ABI 4).
+constexpr int kRuleNetPort = 2;
 // include/uapi/linux/seccomp.h (Linux 4.14).
 #ifndef SECCOMP_RET_KILL_PROCESS
 #define SECCOMP_RET_KILL_PROCESS 0x80000000U
@@ -60,7 +74,7 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 namespace aibridge {
 namespace {
 
-constexpr const char* kSealFailed = "AIB_DEID_SEAL_FAILED";
+constexpr const char* kSealFailed = "AIB_SEAL_FAILED";
 
 // struct landlock_ruleset_attr as of ABI 6 (handled_access_fs, handled_access_net,
 // scoped); the size passed to the kernel says which prefix it should read.
@@ -70,18 +84,36 @@ struct RulesetAttr {
   uint64_t scoped;
 };
 
+// struct landlock_net_port_attr (packed in the uapi header: 16 bytes either way).
+struct __attribute__((packed)) NetPortAttr {
+  uint64_t allowed_access;
+  uint64_t port;
+};
+
 struct Report {
+  bool noNewPrivs = false;
   bool seccomp = false;
   const char* landlock = "unsupported";
   int landlockAbi = 0;
+  bool fsRestricted = false;
+  // 'none': no socket can be created; 'tcp-ports': AF_INET/AF_INET6 stream
+  // sockets, Landlock lets them connect only to the listed ports; 'tcp-any':
+  // the same without Landlock's network rules (ABI < 4).
+  const char* network = "none";
+  std::vector<std::string> scoped;
+  int threadsOutsideLandlock = 0;
+  std::vector<std::string> missing;
 };
 
 enum class State { kOpen, kSealed, kBroken };
 
 State g_state = State::kOpen;
 Report g_report;
+// Thread ids present when the addon was loaded: Node's own start-up threads
+// (V8 platform workers, the delayed-task scheduler). Any other thread found at
+// seal time was started by code since (libuv's pool, onnxruntime).
+std::set<long> g_startupThreads;
 
-// A file descriptor closed on scope exit.
 class Fd {
  public:
   explicit Fd(int fd = -1) : fd_(fd) {}
@@ -106,11 +138,23 @@ class Fd {
   throw error;
 }
 
+Napi::Array ToJsArray(Napi::Env env, const std::vector<std::string>& items) {
+  Napi::Array out = Napi::Array::New(env, items.size());
+  for (size_t i = 0; i < items.size(); ++i) out.Set(static_cast<uint32_t>(i), Napi::String::New(env, items[i]));
+  return out;
+}
+
 Napi::Object ToJs(Napi::Env env, const Report& report) {
   Napi::Object out = Napi::Object::New(env);
+  out.Set("noNewPrivs", Napi::Boolean::New(env, report.noNewPrivs));
   out.Set("seccomp", Napi::Boolean::New(env, report.seccomp));
   out.Set("landlock", Napi::String::New(env, report.landlock));
   out.Set("landlockAbi", Napi::Number::New(env, report.landlockAbi));
+  out.Set("fsRestricted", Napi::Boolean::New(env, report.fsRestricted));
+  out.Set("network", Napi::String::New(env, report.network));
+  out.Set("scoped", ToJsArray(env, report.scoped));
+  out.Set("threadsOutsideLandlock", Napi::Number::New(env, report.threadsOutsideLandlock));
+  out.Set("missing", ToJsArray(env, report.missing));
   return out;
 }
 
@@ -129,6 +173,37 @@ std::vector<std::string> StringArray(Napi::Env env, const Napi::Object& options,
     out.push_back(path);
   }
   return out;
+}
+
+// tcpConnectPorts: absent → no sockets at all; an array of ports → TCP client only.
+bool TcpPorts(Napi::Env env, const Napi::Object& options, std::vector<uint16_t>* ports) {
+  Napi::Value value = options.Get("tcpConnectPorts");
+  if (value.IsUndefined() || value.IsNull()) return false;
+  if (!value.IsArray()) Fail(env, "tcpConnectPorts must be an array of ports", 0);
+  Napi::Array array = value.As<Napi::Array>();
+  if (array.Length() == 0) Fail(env, "tcpConnectPorts must name at least one port", 0);
+  for (uint32_t i = 0; i < array.Length(); ++i) {
+    Napi::Value item = array.Get(i);
+    const double port = item.IsNumber() ? item.As<Napi::Number>().DoubleValue() : -1;
+    if (port < 1 || port > 65535 || port != static_cast<double>(static_cast<int>(port))) {
+      Fail(env, "tcpConnectPorts[" + std::to_string(i) + "] is not a port", 0);
+    }
+    ports->push_back(static_cast<uint16_t>(port));
+  }
+  return true;
+}
+
+std::set<long> ThreadIds() {
+  std::set<long> ids;
+  DIR* dir = opendir("/proc/self/task");
+  if (dir == nullptr) return ids;
+  while (dirent* entry = readdir(dir)) {
+    char* end = nullptr;
+    const long tid = strtol(entry->d_name, &end, 10);
+    if (end != entry->d_name && *end == '\0') ids.insert(tid);
+  }
+  closedir(dir);
+  return ids;
 }
 
 // --- seccomp -----------------------------------------------------------------
@@ -179,10 +254,12 @@ class Bpf {
   std::vector<int> labels_;
 };
 
-bool BuildFilter(std::vector<sock_filter>* out) {
+// tcpClient: the uplink's profile (AF_INET/AF_INET6 stream sockets and
+// connect); otherwise no socket may be created or connected at all.
+bool BuildFilter(bool tcpClient, std::vector<sock_filter>* out) {
   Bpf b;
   const int kill = b.NewLabel(), allow = b.NewLabel(), eacces = b.NewLabel(), enosys = b.NewLabel(),
-            eperm = b.NewLabel(), socketDomain = b.NewLabel();
+            eperm = b.NewLabel(), socketCall = b.NewLabel();
 
   // A syscall made through another ABI (i386 int 0x80 on x86_64) has other
   // numbers: the checks below would not apply to it.
@@ -193,23 +270,66 @@ bool BuildFilter(std::vector<sock_filter>* out) {
   // x32 ABI: same arch value, numbers with bit 30 set.
   b.Jump(BPF_JMP | BPF_JGE | BPF_K, 0x40000000U, kill, -1);
 #endif
-  b.Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_socket, socketDomain, -1);
-  b.Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_socketpair, socketDomain, -1);
-  // io_uring can create and connect sockets without calling socket().
+  // New endpoints. The channel to the gateway is an inherited socketpair
+  // (fd 3): nothing here needs another one.
+  b.Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_socket, tcpClient ? socketCall : eacces, -1);
+  b.Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_socketpair, eacces, -1);
+  if (!tcpClient) b.Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_connect, eacces, -1);
+  b.Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_bind, eacces, -1);
+  b.Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_listen, eacces, -1);
+  b.Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_accept, eacces, -1);
+  b.Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_accept4, eacces, -1);
+  // Descriptor passing (SCM_RIGHTS) rides on sendmsg/recvmsg ancillary data,
+  // which a filter cannot inspect (it is behind a pointer). libuv reads and
+  // writes a non-IPC stream with read()/writev(), which drop and never send
+  // ancillary data, so these calls are refused outright: no descriptor (a
+  // network socket, an unsealed file) can come in or go out.
+  b.Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_recvmsg, eperm, -1);
+  b.Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_recvmmsg, eperm, -1);
+  b.Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_sendmsg, eperm, -1);
+  b.Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_sendmmsg, eperm, -1);
+  // io_uring can open, connect and pass descriptors without the calls above.
   b.Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_io_uring_setup, enosys, -1);
-  // Reaching into another (unsealed) process of the same user would bypass
-  // the seal: its memory, or a copy of its network socket.
+  b.Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_io_uring_enter, enosys, -1);
+  b.Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_io_uring_register, enosys, -1);
+  // Nothing is executed once sealed: no helper binary, no second interpreter.
+  b.Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_execve, eacces, -1);
+  b.Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_execveat, eacces, -1);
+  // Reaching into another process of the same user would bypass the seal:
+  // its memory, or a copy of one of its descriptors.
   b.Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_ptrace, eperm, -1);
   b.Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_process_vm_readv, eperm, -1);
   b.Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_process_vm_writev, eperm, -1);
   b.Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_getfd, eperm, -1);
+  b.Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_kcmp, eperm, -1);
+  // Kernel interfaces no sealed process uses, each a way around the rest.
+  b.Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_bpf, eperm, -1);
+  b.Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_perf_event_open, eperm, -1);
+  b.Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_keyctl, eperm, -1);
+  b.Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_add_key, eperm, -1);
+  b.Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_request_key, eperm, -1);
+  b.Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_userfaultfd, eperm, -1);
   b.Stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 
-  // socket(domain, ...) / socketpair(domain, ...): the kernel reads domain as
-  // an int, so the low 32 bits are what counts.
-  b.Bind(socketDomain);
-  b.Stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
-  b.Jump(BPF_JMP | BPF_JEQ | BPF_K, AF_UNIX, allow, eacces);
+  if (tcpClient) {
+    // socket(domain, type, protocol): AF_INET or AF_INET6, SOCK_STREAM (type
+    // without SOCK_NONBLOCK/SOCK_CLOEXEC), protocol 0 or IPPROTO_TCP. The
+    // kernel reads these as ints: the low 32 bits count.
+    const int inet = b.NewLabel();
+    const int stream = b.NewLabel();
+    b.Bind(socketCall);
+    b.Stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
+    b.Jump(BPF_JMP | BPF_JEQ | BPF_K, AF_INET, inet, -1);
+    b.Jump(BPF_JMP | BPF_JEQ | BPF_K, AF_INET6, inet, eacces);
+    b.Bind(inet);
+    b.Stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1]));
+    b.Stmt(BPF_ALU | BPF_AND | BPF_K, 0xF);
+    b.Jump(BPF_JMP | BPF_JEQ | BPF_K, SOCK_STREAM, stream, eacces);
+    b.Bind(stream);
+    b.Stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2]));
+    b.Jump(BPF_JMP | BPF_JEQ | BPF_K, 0, allow, -1);
+    b.Jump(BPF_JMP | BPF_JEQ | BPF_K, 6 /* IPPROTO_TCP */, allow, eacces);
+  }
 
   b.Bind(allow);
   b.Stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
@@ -221,12 +341,13 @@ bool BuildFilter(std::vector<sock_filter>* out) {
   b.Stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
   b.Bind(kill);
   b.Stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+  if (!tcpClient) b.Bind(socketCall);  // unused in this profile
   return b.Assemble(out);
 }
 
-void InstallSeccomp(Napi::Env env) {
+void InstallSeccomp(Napi::Env env, bool tcpClient) {
   std::vector<sock_filter> filter;
-  if (!BuildFilter(&filter)) Fail(env, "internal error: the seccomp program does not assemble", 0);
+  if (!BuildFilter(tcpClient, &filter)) Fail(env, "internal error: the seccomp program does not assemble", 0);
   sock_fprog prog{};
   prog.len = static_cast<unsigned short>(filter.size());
   prog.filter = filter.data();
@@ -239,9 +360,12 @@ void InstallSeccomp(Napi::Env env) {
   }
 }
 
-// After the filter is in place no new non-AF_UNIX socket or io_uring can
-// appear; one that already exists (inherited, or opened before the seal, or
-// libuv's ring under UV_USE_IO_URING=1) would still reach the network.
+// After the filter no socket or io_uring can appear; one that already exists
+// would still reach out. The only socket a sealed process keeps is a
+// connected AF_UNIX one (the channel to the gateway; stdio pipes are
+// socketpairs too when spawned by libuv); an AF_UNIX socket that is not
+// connected could still connect to any path (AF_UNIX connect is no Landlock
+// right before ABI 6 scopes, and those cover abstract names only).
 void CheckDescriptors(Napi::Env env) {
   DIR* dir = opendir("/proc/self/fd");
   if (dir == nullptr) Fail(env, "cannot list /proc/self/fd to check open descriptors", errno);
@@ -267,6 +391,12 @@ void CheckDescriptors(Napi::Env env) {
                 ", not AF_UNIX: close it before sealing";
       break;
     }
+    sockaddr_storage peer{};
+    socklen_t peerLen = sizeof peer;
+    if (getpeername(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&peer), &peerLen) != 0) {
+      problem = "descriptor " + std::to_string(fd) + " is an AF_UNIX socket that is not connected: close it before sealing";
+      break;
+    }
   }
   closedir(dir);
   if (!problem.empty()) Fail(env, problem, 0);
@@ -274,28 +404,22 @@ void CheckDescriptors(Napi::Env env) {
 
 // --- Landlock ----------------------------------------------------------------
 
-constexpr uint64_t kFileRights = LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE;
-
 // Opened before anything is sealed, so a missing path fails without side effects.
-struct WritableRule {
+struct PathRule {
   std::string path;
   Fd fd;
   bool directory;
+  bool writable;
 };
 
-std::vector<WritableRule> OpenWritable(Napi::Env env, const std::vector<std::string>& paths) {
-  std::vector<WritableRule> rules;
-  std::vector<std::string> all = paths;
-  // spawn with stdio 'ignore' opens /dev/null O_RDWR in the child.
-  all.push_back("/dev/null");
-  for (const std::string& path : all) {
+void OpenRules(Napi::Env env, const std::vector<std::string>& paths, bool writable, std::vector<PathRule>* rules) {
+  for (const std::string& path : paths) {
     Fd fd(open(path.c_str(), O_PATH | O_CLOEXEC));
-    if (fd.get() < 0) Fail(env, "cannot open writable path " + path, errno);
+    if (fd.get() < 0) Fail(env, std::string(writable ? "cannot open writable path " : "cannot open readable path ") + path, errno);
     struct stat st {};
-    if (fstat(fd.get(), &st) != 0) Fail(env, "cannot stat writable path " + path, errno);
-    rules.push_back(WritableRule{path, std::move(fd), S_ISDIR(st.st_mode)});
+    if (fstat(fd.get(), &st) != 0) Fail(env, "cannot stat " + path, errno);
+    rules->push_back(PathRule{path, std::move(fd), S_ISDIR(st.st_mode), writable});
   }
-  return rules;
 }
 
 int LandlockAbi(Napi::Env env) {
@@ -305,41 +429,102 @@ int LandlockAbi(Napi::Env env) {
   Fail(env, "landlock_create_ruleset(LANDLOCK_CREATE_RULESET_VERSION)", errno);
 }
 
-void InstallLandlock(Napi::Env env, const std::vector<WritableRule>& writable) {
+constexpr uint64_t kReadFile = LANDLOCK_ACCESS_FS_READ_FILE;
+constexpr uint64_t kReadDir = LANDLOCK_ACCESS_FS_READ_DIR;
+
+void InstallLandlock(Napi::Env env, const std::vector<PathRule>& rules, bool tcpClient, const std::vector<uint16_t>& ports) {
   const int abi = LandlockAbi(env);
   g_report.landlockAbi = abi;
-  if (abi == 0) return;
+  if (abi == 0) {
+    g_report.missing.push_back("Landlock (file reads and writes are not restricted)");
+    return;
+  }
 
-  uint64_t fs = LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |
+  // Every file-system right the kernel knows is handled: what no rule grants is refused.
+  uint64_t fs = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE |
+                LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |
                 LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |
                 LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK |
                 LANDLOCK_ACCESS_FS_MAKE_SYM;
   if (abi >= 2) fs |= LANDLOCK_ACCESS_FS_REFER;
   if (abi >= 3) fs |= LANDLOCK_ACCESS_FS_TRUNCATE;
+  if (abi >= 5) fs |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
   RulesetAttr attr{};
   attr.handled_access_fs = fs;
   size_t size = offsetof(RulesetAttr, handled_access_net);
   if (abi >= 4) {
-    // No net rule is added: every TCP bind and connect is refused.
     attr.handled_access_net = LANDLOCK_ACCESS_NET_BIND_TCP | LANDLOCK_ACCESS_NET_CONNECT_TCP;
     size = offsetof(RulesetAttr, scoped);
+  } else if (tcpClient) {
+    g_report.network = "tcp-any";
+    g_report.missing.push_back("Landlock network rules (ABI 4): TCP may connect to any port");
+  }
+  if (abi >= 6) {
+    attr.scoped = LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | LANDLOCK_SCOPE_SIGNAL;
+    size = sizeof(RulesetAttr);
+    g_report.scoped = {"abstract-unix-socket", "signal"};
+  } else {
+    g_report.missing.push_back("Landlock scopes (ABI 6): signals to other processes of this user are not refused");
   }
   Fd ruleset(static_cast<int>(syscall(SYS_landlock_create_ruleset, &attr, size, 0U)));
   if (ruleset.get() < 0) Fail(env, "landlock_create_ruleset", errno);
 
-  for (const WritableRule& rule : writable) {
+  const uint64_t writeDir = fs & ~LANDLOCK_ACCESS_FS_EXECUTE;
+  const uint64_t writeFile = kReadFile | LANDLOCK_ACCESS_FS_WRITE_FILE | (abi >= 3 ? LANDLOCK_ACCESS_FS_TRUNCATE : 0);
+  for (const PathRule& rule : rules) {
     landlock_path_beneath_attr beneath{};
-    beneath.allowed_access = rule.directory ? fs : (fs & kFileRights);
+    if (rule.writable) beneath.allowed_access = rule.directory ? writeDir : writeFile;
+    else beneath.allowed_access = rule.directory ? (kReadFile | kReadDir) : kReadFile;
+    // /dev/null: reads, writes and the ioctls node's stdio makes on it.
+    if (rule.path == "/dev/null") beneath.allowed_access = kReadFile | LANDLOCK_ACCESS_FS_WRITE_FILE | (abi >= 5 ? LANDLOCK_ACCESS_FS_IOCTL_DEV : 0);
     beneath.parent_fd = rule.fd.get();
     if (syscall(SYS_landlock_add_rule, ruleset.get(), LANDLOCK_RULE_PATH_BENEATH, &beneath, 0U) != 0) {
       Fail(env, "landlock_add_rule(" + rule.path + ")", errno);
     }
   }
+  if (abi >= 4 && tcpClient) {
+    for (const uint16_t port : ports) {
+      NetPortAttr net{LANDLOCK_ACCESS_NET_CONNECT_TCP, port};
+      if (syscall(SYS_landlock_add_rule, ruleset.get(), kRuleNetPort, &net, 0U) != 0) {
+        Fail(env, "landlock_add_rule(TCP connect port " + std::to_string(port) + ")", errno);
+      }
+    }
+    g_report.network = "tcp-ports";
+  }
 
   uint32_t flags = 0;
   if (abi >= 8) flags |= LANDLOCK_RESTRICT_SELF_TSYNC;
   if (syscall(SYS_landlock_restrict_self, ruleset.get(), flags) != 0) Fail(env, "landlock_restrict_self", errno);
-  g_report.landlock = flags & LANDLOCK_RESTRICT_SELF_TSYNC ? "enforced" : "partial";
+  g_report.fsRestricted = true;
+  if (flags & LANDLOCK_RESTRICT_SELF_TSYNC) {
+    g_report.landlock = "enforced";
+  } else {
+    // Below ABI 8 the domain covers this thread and what it starts from now
+    // on. Threads started since the addon loaded (libuv's pool, onnxruntime)
+    // were refused above; Node's start-up threads run V8 tasks (GC,
+    // compilation), never a file-system call JavaScript asks for.
+    g_report.landlock = "partial";
+    g_report.threadsOutsideLandlock = static_cast<int>(ThreadIds().size()) - 1;
+    g_report.missing.push_back("Landlock TSYNC (ABI 8): " + std::to_string(g_report.threadsOutsideLandlock) +
+                               " Node start-up thread(s) (V8 platform) stay outside Landlock, under seccomp");
+  }
+}
+
+// Below ABI 8 a thread that already runs keeps its (absent) Landlock domain: a
+// libuv pool thread would then open any file for fs.promises. Refuse before
+// anything is installed.
+void CheckLateThreads(Napi::Env env) {
+  const int abi = LandlockAbi(env);
+  if (abi == 0 || abi >= 8) return;
+  std::vector<long> late;
+  for (const long tid : ThreadIds()) {
+    if (tid != static_cast<long>(syscall(SYS_gettid)) && g_startupThreads.count(tid) == 0) late.push_back(tid);
+  }
+  if (late.empty()) return;
+  Fail(env, std::to_string(late.size()) + " thread(s) started after the addon loaded and before the seal (libuv's pool? " +
+                "onnxruntime?) would stay outside Landlock on ABI " + std::to_string(abi) + " (< 8): seal before any " +
+                "asynchronous work",
+       0);
 }
 
 // --- JS entry points -----------------------------------------------------------
@@ -348,19 +533,27 @@ Napi::Value Seal(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (g_state == State::kSealed) return ToJs(env, g_report);  // idempotent: never widened nor stacked
   if (g_state == State::kBroken) Fail(env, "an earlier seal attempt failed half-way; the process must exit", 0);
-  if (info.Length() != 1 || !info[0].IsObject()) Fail(env, "expects { writablePaths, readablePaths }", 0);
+  if (info.Length() != 1 || !info[0].IsObject()) Fail(env, "expects { readablePaths, writablePaths, tcpConnectPorts? }", 0);
   Napi::Object options = info[0].As<Napi::Object>();
   const std::vector<std::string> writablePaths = StringArray(env, options, "writablePaths");
-  // Reads stay allowed everywhere for now; validated so callers keep it right.
-  (void)StringArray(env, options, "readablePaths");
-  const std::vector<WritableRule> writable = OpenWritable(env, writablePaths);
+  const std::vector<std::string> readablePaths = StringArray(env, options, "readablePaths");
+  std::vector<uint16_t> ports;
+  const bool tcpClient = TcpPorts(env, options, &ports);
+  std::vector<PathRule> rules;
+  OpenRules(env, readablePaths, false, &rules);
+  OpenRules(env, writablePaths, true, &rules);
+  // spawn with stdio 'ignore' opens /dev/null O_RDWR in a child.
+  OpenRules(env, {"/dev/null"}, true, &rules);
+  CheckLateThreads(env);
 
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) Fail(env, "prctl(PR_SET_NO_NEW_PRIVS)", errno);
-  InstallSeccomp(env);
+  g_report.noNewPrivs = true;
+  g_report.network = tcpClient ? "tcp-ports" : "none";
+  InstallSeccomp(env, tcpClient);
   g_report.seccomp = true;
   g_state = State::kBroken;  // until the rest succeeds
   CheckDescriptors(env);
-  InstallLandlock(env, writable);
+  InstallLandlock(env, rules, tcpClient, ports);
   g_state = State::kSealed;
   return ToJs(env, g_report);
 }
@@ -370,6 +563,7 @@ Napi::Value SealStatus(const Napi::CallbackInfo& info) { return ToJs(info.Env(),
 }  // namespace
 
 void RegisterSeal(Napi::Env env, Napi::Object exports) {
+  if (g_startupThreads.empty()) g_startupThreads = ThreadIds();
   exports.Set("seal", Napi::Function::New(env, Seal, "seal"));
   exports.Set("sealStatus", Napi::Function::New(env, SealStatus, "sealStatus"));
 }

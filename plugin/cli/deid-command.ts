@@ -186,6 +186,8 @@ async function runFiles(options: DeidFilesOptions): Promise<number> {
     profile: options.profile,
     deidDirectory: staging,
     siteKeyFile: options.keyFile,
+    // The sealed workers read the inputs themselves: their folders, and nothing else of the disk.
+    inputDirectories: [...new Set(files.map((file) => path.dirname(file.absolute)))],
     cleanPixels: { apply: options.cleanPixels, modalities: DEFAULT_CLEAN_PIXELS_MODALITIES, mode: 'all-text' },
   }, log);
   const run: Run = { options, pool, staging, vault };

@@ -1,3 +1,5 @@
+import type { SealReport } from './seal-report';
+
 // Messages between the gateway (PHI zone) and the sealed de-identification
 // worker, checked on arrival: a worker is another process, its frames are data.
 import type { PatientIdentity } from './patient-identity';
@@ -15,8 +17,6 @@ export interface DeidInitRequest {
   readonly deidDirectory: string;
   /** phi/site.key: keyed HMAC secret, mode 0600. */
   readonly siteKeyFile: string;
-  /** phi/spool: where the originals the worker is handed wait (the only folder it needs to read once sealed). */
-  readonly spoolDirectory?: string;
   /** Absent: 'never'. */
   readonly cleanPixels?: CleanPixelsSettings;
   /**
@@ -25,13 +25,12 @@ export interface DeidInitRequest {
    * OCR worker).
    */
   readonly ocr?: boolean;
+  /** Folders whose files `inputPath` may name (phi/spool/; the CLI's inputs): the only data the sealed worker can read. */
+  readonly inputDirectories: readonly string[];
 }
 
-export interface SealSummary {
-  readonly seccomp: boolean;
-  readonly landlock: string;
-  readonly landlockAbi: number;
-}
+/** What the kernel applied in a sandboxed process (kept under this name for the API types). */
+export type SealSummary = SealReport;
 
 /** Worker → gateway: ready to take instances, sealed as reported. */
 export interface DeidReady {

@@ -9,15 +9,21 @@ import type { DeidFailure, DeidInitRequest, DeidReady, DeidSuccess, PixelCleanin
 import { createDeidEngine, createPixelCleaner, type DeidEngine } from './deid-engine';
 import { deidentifyFileCleaningPixels, deidentifyInstanceCleaningPixels } from './deidentify-instance';
 import { SiteKey } from './pseudonyms';
-import { sealProcess } from './seal';
+import { sealShortfall } from '../core/seal-report';
+import { loadSealAddon, sealProcess } from '../seal/seal-process';
+import { runtimeReadablePaths } from '../seal/runtime-paths';
+import { runAfterSealHook } from '../seal/after-seal-hook';
 
 /**
- * The sealed de-identification worker. It prepares everything that needs the
- * file system or key material (addon, policy, whitelist, site key), then
- * seals itself: from then on it cannot open an internet socket and can write
- * only beneath the de-identified store. Only after that does it tell the
- * gateway it is ready, and only then does PHI arrive.
+ * The sealed de-identification worker. On the init request it reads the site
+ * key (the one file it may not read later), then seals itself before any
+ * asynchronous work starts a thread: from then on it opens no socket, reads
+ * only its input folders, the Node runtime and its own code and policy, and
+ * writes only beneath the de-identified store. It loads its OCR models under
+ * the seal, then tells the gateway it is ready; only then does PHI arrive.
  */
+// First: the addon notes Node's start-up threads (see seal-process.ts).
+loadSealAddon();
 const channel = new FrameChannel(new Socket({ fd: 3, readable: true, writable: true }));
 let engine: DeidEngine | undefined;
 let deidDirectory = '';
@@ -34,18 +40,23 @@ async function initialise(frame: Frame): Promise<void> {
   try {
     if (engine !== undefined) throw new Error('already initialised');
     const init = frame.header as unknown as DeidInitRequest;
-    // Device rules and the OCR models are files: read them now, before the seal (a plain worker loads no models).
-    const withOcr = init.ocr !== false;
-    const pixels = await createPixelCleaner(init.cleanPixels, undefined, withOcr);
-    engine = createDeidEngine(init.profile, SiteKey.loadOrCreate(init.siteKeyFile), pixels);
+    // Synchronous up to the seal: no thread may start before it (seal-process.ts).
+    const siteKey = SiteKey.loadOrCreate(init.siteKeyFile);
     deidDirectory = init.deidDirectory;
     mkdirSync(deidDirectory, { recursive: true, mode: 0o700 });
-    // The originals come from the spool folder (phi/spool) only; the seal may restrict reads to it.
-    const seal = sealProcess({ writablePaths: [deidDirectory], readablePaths: init.spoolDirectory === undefined ? [] : [init.spoolDirectory] });
+    const seal = sealProcess({ readablePaths: [...runtimeReadablePaths(), ...init.inputDirectories], writablePaths: [deidDirectory] });
+    const shortfall = sealShortfall('deid-worker', seal);
+    if (shortfall !== undefined) throw new AiBridgeError('AIB_SEAL_INCOMPLETE', `sealed incompletely: ${shortfall}`, {}, false);
+    // Device rules and the OCR models are files under the package, readable under the seal (a plain worker loads no models).
+    const withOcr = init.ocr !== false;
+    const pixels = await createPixelCleaner(init.cleanPixels, undefined, withOcr);
+    engine = createDeidEngine(init.profile, siteKey, pixels);
+    await runAfterSealHook('deid-worker', deidDirectory);
     const ready: DeidReady = { k: 'ready', seal, profile: init.profile, ocr: pixels?.ocr !== undefined };
     channel.reply(frame, { ...ready });
   } catch (error) {
-    channel.reply(frame, { k: 'initFailed', message: error instanceof Error ? error.message : String(error) });
+    const code = error instanceof AiBridgeError ? error.code : 'AIB_SEAL_FAILED';
+    channel.reply(frame, { k: 'initFailed', code, message: error instanceof Error ? error.message : String(error) });
     setTimeout(() => { process.exit(1); }, 100);
   }
 }

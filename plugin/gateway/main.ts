@@ -89,7 +89,8 @@ async function main(): Promise<void> {
     profile: config.DeidProfile,
     deidDirectory: layout.deid,
     siteKeyFile: layout.siteKey,
-    spoolDirectory: layout.spool,
+    // Originals handed over as files are spooled here; nothing else of phi/ is readable to the worker.
+    inputDirectories: [layout.spool],
     cleanPixels: { apply: config.CleanPixels, modalities: config.CleanPixelsModalities, mode: config.CleanPixelsMode },
     requestTimeoutMs: config.DeidTimeoutSeconds * 1000,
   }, log);

@@ -13,7 +13,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { sealStatus } from '../../plugin/deid/seal.js';
+import { sealStatus } from '../../plugin/seal/seal-process.js';
 import type { Attempt, ChildConfig, ChildResult, OpenSocketResult } from './sealed-child.js';
 
 const CHILD = join(__dirname, 'sealed-child.js');
@@ -115,13 +115,16 @@ describe('deid seal (seccomp + Landlock, in a child process)', function () {
   });
 
   it('reports nothing sealed before seal(), also in this (unsealed) test process', () => {
-    const unsealed = { seccomp: false, landlock: 'unsupported', landlockAbi: 0 };
+    const unsealed = {
+      noNewPrivs: false, seccomp: false, landlock: 'unsupported', landlockAbi: 0, fsRestricted: false, network: 'none', scoped: [],
+      threadsOutsideLandlock: 0, missing: [],
+    };
     assert.deepEqual(sealStatus(), unsealed);
     assert.deepEqual(result.statusBefore, unsealed);
   });
 
-  it('rejects bad options with AIB_DEID_SEAL_FAILED before touching the process', () => {
-    for (const bad of result.badOptions) assertDenied(bad, 'seal with bad options', ['AIB_DEID_SEAL_FAILED']);
+  it('rejects bad options with AIB_SEAL_FAILED before touching the process', () => {
+    for (const bad of result.badOptions) assertDenied(bad, 'seal with bad options', ['AIB_SEAL_FAILED']);
     assert.match(result.badOptions[0]?.detail ?? '', /absolute path/);
     assert.match(result.badOptions[1]?.detail ?? '', /missing: No such file or directory/);
     assert.equal(result.statusAfterBadOptions.seccomp, false);
@@ -169,8 +172,8 @@ describe('deid seal (seccomp + Landlock, in a child process)', function () {
     assertDenied(result.fetch, 'fetch', ['EACCES']);
   });
 
-  it('a process spawned after the seal inherits it', () => {
-    assertDenied(result.grandchild, 'net.connect in a grandchild', ['EACCES']);
+  it('nothing can be executed after the seal (execve refused)', () => {
+    assertDenied(result.grandchild, 'spawning node after the seal', ['EACCES']);
   });
 
   it('the test servers received only the control phase', () => {
@@ -193,17 +196,32 @@ describe('deid seal (seccomp + Landlock, in a child process)', function () {
     assert.equal(existsSync(join(outsideDir, 'outside-async.txt')), false);
   });
 
-  it('AF_UNIX sockets still work (the channel to the gateway)', () => {
-    assert.equal(result.unixSocket.ok, true, `${result.unixSocket.code}: ${result.unixSocket.detail}`);
-    assert.equal(result.unixSocket.detail, 'pong:ping');
+  it('reads only beneath readablePaths and writablePaths, on the main thread and in the thread pool', () => {
+    assert.equal(result.readInside.ok, true, result.readInside.detail);
+    assertDenied(result.readOutside, 'read outside the readable paths (main thread)', ['EACCES']);
+    assertDenied(result.readOutsideAsync, 'read outside the readable paths (libuv thread pool)', ['EACCES']);
+  });
+
+  it('no AF_UNIX socket either (the channel to the gateway is inherited, nothing needs a new one)', () => {
+    assertDenied(result.unixSocket, 'an AF_UNIX server and client', ['EACCES']);
   });
 
   it('refuses to seal while an AF_INET socket is open (it would bypass the filter)', async () => {
     const stdout = await runChild({ mode: 'open-socket', tcpPort: servers.tcpPort, udpPort: servers.udpPort, writableDir, outsideDir });
     const open = JSON.parse(stdout) as OpenSocketResult;
-    assertDenied(open.seal, 'seal with an open TCP connection', ['AIB_DEID_SEAL_FAILED']);
+    assertDenied(open.seal, 'seal with an open TCP connection', ['AIB_SEAL_FAILED']);
     assert.match(open.seal.detail, /socket of domain 2, not AF_UNIX/);
     // The filter was already on when the check ran: the process stays closed to new sockets.
     assert.equal(open.status.seccomp, true);
+  });
+
+  it('below Landlock ABI 8, refuses to seal once libuv\'s thread pool runs (those threads would escape Landlock)', async function () {
+    if (result.report.landlockAbi >= 8 || result.report.landlockAbi === 0) this.skip();
+    const stdout = await runChild({ mode: 'late-thread', tcpPort: servers.tcpPort, udpPort: servers.udpPort, writableDir, outsideDir });
+    const late = JSON.parse(stdout) as OpenSocketResult;
+    assertDenied(late.seal, 'seal after fs.promises started the pool', ['AIB_SEAL_FAILED']);
+    assert.match(late.seal.detail, /thread\(s\) started after the addon loaded and before the seal/);
+    // Refused before anything was installed.
+    assert.equal(late.status.seccomp, false);
   });
 });

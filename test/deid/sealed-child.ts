@@ -12,14 +12,15 @@ import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { promises as dnsPromises } from 'node:dns';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
 
-import { sealProcess, sealStatus, type SealReport } from '../../plugin/deid/seal.js';
+import { runtimeReadablePaths } from '../../plugin/seal/runtime-paths.js';
+import { loadSealAddon, sealProcess, sealStatus, type SealReport } from '../../plugin/seal/seal-process.js';
 
 export interface ChildConfig {
-  mode: 'full' | 'open-socket';
+  mode: 'full' | 'open-socket' | 'late-thread';
   tcpPort: number;
   udpPort: number;
   writableDir: string;
@@ -52,6 +53,9 @@ export interface ChildResult {
   writeInside: Attempt;
   writeOutside: Attempt;
   writeOutsideAsync: Attempt;
+  readInside: Attempt;
+  readOutside: Attempt;
+  readOutsideAsync: Attempt;
   unixSocket: Attempt;
 }
 
@@ -181,10 +185,9 @@ function grandchild(port: number): Promise<string> {
     `s.on('error',e=>{process.stdout.write(e.code);process.exitCode=3});s.on('close',h=>{if(!h)process.stdout.write('connected')})`;
   return withTimeout(
     new Promise<string>((resolve, reject) => {
-      // stdin 'ignore': libuv opens /dev/null read-write in the child, under the seal.
-      const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let out = '';
-      child.stdout.on('data', (data: Buffer) => (out += data.toString()));
+      // stdio 'ignore': pipes would be socketpairs, refused under the seal; the execve is what is tried here.
+      const child = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
+      const out = '';
       child.on('error', reject);
       child.on('close', (status) => {
         if (status === 0) resolve(out);
@@ -216,7 +219,10 @@ async function full(config: ChildConfig): Promise<ChildResult> {
     dns: await attempt(() => dnsQuery(config.udpPort, 'control')),
   };
 
-  const report = sealProcess({ writablePaths: [config.writableDir], readablePaths: ['/'] });
+  writeFileSync(join(config.outsideDir, 'secret.txt'), 'outside');
+  writeFileSync(join(config.writableDir, 'mine.txt'), 'inside');
+  // /proc/self: only so this fixture can count its threads' filters; the product grants no /proc/<pid>.
+  const report = sealProcess({ writablePaths: [config.writableDir], readablePaths: [...runtimeReadablePaths(), '/proc/self'] });
   const secondReport = sealProcess({ writablePaths: ['/'], readablePaths: [] });
 
   return {
@@ -248,6 +254,9 @@ async function full(config: ChildConfig): Promise<ChildResult> {
       await writeFile(join(config.outsideDir, 'outside-async.txt'), 'sealed');
       return 'written';
     }),
+    readInside: await attempt(() => readFileSync(join(config.writableDir, 'mine.txt'), 'utf8')),
+    readOutside: await attempt(() => readFileSync(join(config.outsideDir, 'secret.txt'), 'utf8')),
+    readOutsideAsync: await attempt(async () => (await readFile(join(config.outsideDir, 'secret.txt'))).toString()),
     unixSocket: await attempt(() => unixRoundTrip(join(config.writableDir, 'worker.sock'))),
   };
 }
@@ -266,9 +275,19 @@ async function openSocket(config: ChildConfig): Promise<OpenSocketResult> {
   return { seal, status };
 }
 
+// First, as every sealed entry point does: the addon notes Node's start-up threads.
+loadSealAddon();
+
+/** Below Landlock ABI 8 the seal must refuse once libuv's pool runs (its threads would stay outside Landlock). */
+async function lateThread(config: ChildConfig): Promise<OpenSocketResult> {
+  await readFile(__filename);
+  const seal = await attempt(() => JSON.stringify(sealProcess({ writablePaths: [config.writableDir], readablePaths: [] })));
+  return { seal, status: sealStatus() };
+}
+
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2] ?? '{}') as ChildConfig;
-  const result = config.mode === 'open-socket' ? await openSocket(config) : await full(config);
+  const result = config.mode === 'open-socket' ? await openSocket(config) : config.mode === 'late-thread' ? await lateThread(config) : await full(config);
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

@@ -1,7 +1,9 @@
 import { isDeidReady, isDeidResult, type CleanPixelsSettings, type DeidReady, type DeidRequest, type DeidResult } from '../../core/deid-messages';
+import { sealShortfall } from '../../core/seal-report';
 import { GatewayError } from '../gateway-errors';
 import type { Logger } from '../logger';
-import { PoolBusyError, ProcessLostError, ProcessPool, ProcessTimeoutError } from '../workers/process-pool';
+import { acceptSealed } from '../workers/accept-sealed';
+import { PermanentRefusal, PoolBusyError, ProcessLostError, ProcessPool, ProcessTimeoutError } from '../workers/process-pool';
 
 export interface DeidWorkerPoolOptions {
   readonly workers: number;
@@ -10,8 +12,8 @@ export interface DeidWorkerPoolOptions {
   readonly profile: string;
   readonly deidDirectory: string;
   readonly siteKeyFile: string;
-  /** phi/spool, where the gateway's originals wait for the worker; absent for the `deid` command. */
-  readonly spoolDirectory?: string;
+  /** Folders whose files a request's inputPath may name; nothing else is readable once sealed. */
+  readonly inputDirectories: readonly string[];
   /** Absent: Clean Pixel Data off. */
   readonly cleanPixels?: CleanPixelsSettings;
   /** One instance may take this long; then the worker is killed and the instance fails with AIB_DEID_WORKER_TIMEOUT (default 120 s, AiBridge.DeidTimeoutSeconds). */
@@ -45,15 +47,16 @@ export class DeidWorkerPool {
 
   constructor(options: DeidWorkerPoolOptions, log: Logger) {
     const init = { k: 'init', profile: options.profile, deidDirectory: options.deidDirectory, siteKeyFile: options.siteKeyFile,
-      ...(options.spoolDirectory === undefined ? {} : { spoolDirectory: options.spoolDirectory }),
+      inputDirectories: [...options.inputDirectories],
       ...(options.cleanPixels ? { cleanPixels: options.cleanPixels } : {}) };
     const limits = { requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_DEID_TIMEOUT_MS, ...(options.maxWaiting === undefined ? {} : { maxWaiting: options.maxWaiting }) };
-    const acceptReady = (header: Readonly<Record<string, unknown>>): DeidReady | string => {
-      if (!isDeidReady(header)) return typeof header['message'] === 'string' ? header['message'] : 'no ready message';
-      if (!header.seal.seccomp) return 'it reports no seccomp seal';
-      log.info(`de-identification ${header.ocr === true ? 'OCR ' : ''}worker ready (profile ${header.profile}, seccomp on, Landlock ${header.seal.landlock} ABI ${header.seal.landlockAbi})`);
-      return header;
-    };
+    const acceptReady = (header: Readonly<Record<string, unknown>>, pid: number): DeidReady | string | PermanentRefusal => acceptSealed(header, pid, (ready) => {
+      if (!isDeidReady(ready)) return typeof ready['message'] === 'string' ? ready['message'] : 'no ready message';
+      const shortfall = sealShortfall('deid-worker', ready.seal);
+      if (shortfall !== undefined) return new PermanentRefusal(`its seal is incomplete: ${shortfall}`);
+      log.info(`de-identification ${ready.ocr === true ? 'OCR ' : ''}worker ready (profile ${ready.profile}, seccomp on, Landlock ${ready.seal.landlock} ABI ${String(ready.seal.landlockAbi)})`);
+      return ready;
+    });
     this.#plain = new ProcessPool<DeidReady>({
       name: 'de-identification worker', processes: options.workers, script: options.script, init: { ...init, ocr: false }, acceptReady, ...limits,
     }, log);
@@ -73,6 +76,11 @@ export class DeidWorkerPool {
 
   sealReports(): DeidReady[] {
     return [...this.#plain.readyReports(), ...(this.#ocr?.readyReports() ?? [])];
+  }
+
+  /** Workers refused for good (a seal they could not install), with the reason. */
+  refusals(): { readonly process: number; readonly reason: string }[] {
+    return [...this.#plain.refusals(), ...(this.#ocr?.refusals() ?? []).map((r) => ({ ...r, reason: `OCR worker: ${r.reason}` }))];
   }
 
   /** `original`: empty when `request.inputPath` names the file (the gateway and the CLI); only benches send bytes. */

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 
+import { childEnvironment } from './child-environment';
+
 import type { Frame, FrameHeader } from '../../core/frame-codec';
 import { FrameChannel } from '../../core/frame-channel';
 import type { Logger } from '../logger';
@@ -13,8 +15,13 @@ export interface ProcessPoolOptions<Ready> {
   readonly script: string;
   /** The first request every process gets; its reply says whether it may be used. */
   readonly init: FrameHeader;
-  /** The ready reply, checked: a reason string refuses the process (it is killed and restarted). */
-  readonly acceptReady: (header: Readonly<Record<string, unknown>>) => Ready | string;
+  /**
+   * The ready reply, checked (with the child's pid, to look at it in /proc): a
+   * reason string refuses the process (it is killed and restarted); a
+   * PermanentRefusal refuses it for good (a seal the kernel cannot give will
+   * not come with a restart): it is not restarted, and `refusals()` says why.
+   */
+  readonly acceptReady: (header: Readonly<Record<string, unknown>>, pid: number) => Ready | string | PermanentRefusal;
   /** How long a process may take to become ready before it is killed and restarted. */
   readonly readyTimeoutMs?: number;
   /** How long one request may take: then the process is killed (and restarted) and the request fails with ProcessTimeoutError. Absent: no limit. */
@@ -42,6 +49,11 @@ export class PoolBusyError extends Error {}
 
 const DEFAULT_MAX_WAITING = 256;
 
+/** A process that can never become usable (see ProcessPoolOptions.acceptReady). */
+export class PermanentRefusal {
+  constructor(readonly reason: string) {}
+}
+
 const MAX_RESTART_DELAY_MS = 30_000;
 
 /**
@@ -57,6 +69,7 @@ export class ProcessPool<Ready> {
   readonly #members = new Map<number, Member<Ready>>();
   readonly #waiters: ((member: Member<Ready>) => void)[] = [];
   readonly #restarts = new Map<number, number>();
+  readonly #refused = new Map<number, string>();
   #stopped = false;
 
   constructor(options: ProcessPoolOptions<Ready>, log: Logger) {
@@ -70,6 +83,11 @@ export class ProcessPool<Ready> {
 
   get readyCount(): number {
     return [...this.#members.values()].filter((m) => m.ready !== undefined).length;
+  }
+
+  /** Processes refused for good, with the reason (shown in /ai-bridge/health). */
+  refusals(): { readonly process: number; readonly reason: string }[] {
+    return [...this.#refused.entries()].map(([index, reason]) => ({ process: index, reason }));
   }
 
   readyReports(): Ready[] {
@@ -132,7 +150,7 @@ export class ProcessPool<Ready> {
     if (this.#stopped) return;
     const child = spawn(process.execPath, [this.#options.script], {
       stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
-      env: { ...process.env, AIBRIDGE_WORKER_INDEX: String(index) },
+      env: childEnvironment(index),
     });
     // libuv creates stdio pipes as AF_UNIX socketpairs: fd 3 is a net.Socket here.
     const channel = new FrameChannel(child.stdio[3] as Socket);
@@ -150,7 +168,13 @@ export class ProcessPool<Ready> {
     }, timeoutMs);
     try {
       const reply = await member.channel.request(this.#options.init);
-      const accepted = this.#options.acceptReady(reply.header);
+      const accepted = this.#options.acceptReady(reply.header, member.child.pid ?? 0);
+      if (accepted instanceof PermanentRefusal) {
+        this.#refused.set(member.index, accepted.reason);
+        this.#log.error(`${this.#options.name} ${member.index} refused, not restarted (takes no work; see /ai-bridge/health): ${accepted.reason}`);
+        member.child.kill('SIGKILL');
+        return;
+      }
       if (typeof accepted === 'string') {
         this.#log.error(`${this.#options.name} ${member.index} refused: ${accepted}`);
         member.child.kill('SIGKILL');
@@ -169,7 +193,7 @@ export class ProcessPool<Ready> {
   #onExit(member: Member<Ready>, code: number | null, signal: NodeJS.Signals | null): void {
     member.channel.close();
     if (this.#members.get(member.index) === member) this.#members.delete(member.index);
-    if (this.#stopped) return;
+    if (this.#stopped || this.#refused.has(member.index)) return;
     const restarts = (this.#restarts.get(member.index) ?? 0) + 1;
     this.#restarts.set(member.index, restarts);
     const delay = Math.min(500 * 2 ** (restarts - 1), MAX_RESTART_DELAY_MS);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { AiBridgeError } from '../../../plugin/core/ai-bridge-error';
 import { DeidWorkerPool } from '../../../plugin/gateway/deid/deid-worker-pool';
 import type { Logger } from '../../../plugin/gateway/logger';
-import { sharedFile } from '../../harness/bridge-orthanc';
+import { SHARED_DATA, sharedFile } from '../../harness/bridge-orthanc';
 
 const WORKER = join(__dirname, '..', '..', '..', 'plugin', 'deid', 'worker-main.js');
 const quiet: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -52,7 +52,7 @@ describe('DeidWorkerPool: plain workers without OCR, one OCR worker on demand (r
     root = mkdtempSync(join(tmpdir(), 'aib-deid-pool-'));
     mkdirSync(join(root, 'phi'), { mode: 0o700 });
     pool = new DeidWorkerPool({
-      workers: 2, script: WORKER, profile: 'research', deidDirectory: join(root, 'deid'), siteKeyFile: join(root, 'phi', 'site.key'),
+      workers: 2, script: WORKER, profile: 'research', deidDirectory: join(root, 'deid'), siteKeyFile: join(root, 'phi', 'site.key'), inputDirectories: [SHARED_DATA],
       cleanPixels: { apply: 'auto', modalities: ['US'], mode: 'all-text' },
     }, quiet);
     pool.start();
@@ -97,7 +97,7 @@ describe('DeidWorkerPool: bounded work (real sealed processes, one stopped with 
     root = mkdtempSync(join(tmpdir(), 'aib-deid-bounded-'));
     mkdirSync(join(root, 'phi'), { mode: 0o700 });
     pool = new DeidWorkerPool({
-      workers: 1, script: WORKER, profile: 'research', deidDirectory: join(root, 'deid'), siteKeyFile: join(root, 'phi', 'site.key'),
+      workers: 1, script: WORKER, profile: 'research', deidDirectory: join(root, 'deid'), siteKeyFile: join(root, 'phi', 'site.key'), inputDirectories: [SHARED_DATA],
       requestTimeoutMs: 1500, maxWaiting: 1,
     }, quiet);
     pool.start();
