@@ -4,7 +4,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 
 import type {
   AckReply, AnnotateFailure, AnnotateRequest, AnnotateSuccess, AnnotationOutput, AnnotatorInitRequest, AnnotatorReady, CategoryProgressRequest,
-  CentralStatusReply, CentralUploadRequest, ClassifyReply, ModelChangeReply, ModelSummary, ModelsReply,
+  CentralStatusReply, CentralUploadRequest, ClassifyReply, InstallPackageReply, InstallPackageRequest, ModelChangeReply, ModelSummary, ModelsReply,
 } from '../core/annotate-messages';
 import { AiBridgeError } from '../core/ai-bridge-error';
 import type { Frame } from '../core/frame-codec';
@@ -16,10 +16,14 @@ import { readDeidHeader, type DeidHeader } from './deid-header';
 import { runInference } from './inference/run-inference';
 import { ModelRegistry } from './models/model-registry';
 import { describeInstalled, describeModel } from './models/installed-models';
-import { CentralLink } from './central-link/central-link';
 import { LinkStateFile, writeJsonAtomic } from './central-link/link-state';
+import { registryInstaller } from './central-link/model-installer';
 import { gatewayProgressFile, type GatewayProgress } from './central-link/request-progress';
 import { UploadQueue } from './central-link/upload-queue';
+import { sealShortfall } from '../core/seal-report';
+import { runAfterSealHook } from '../seal/after-seal-hook';
+import { runtimeReadablePaths } from '../seal/runtime-paths';
+import { loadSealAddon, sealProcess } from '../seal/seal-process';
 import {
   COMPREHENSIVE_SR_STORAGE, GRAYSCALE_SOFTCOPY_PRESENTATION_STATE_STORAGE, GrayscaleSoftcopyPresentationState, Tid1500MeasurementReport,
   type ResultInstanceIdentity, type SourceStudy,
@@ -29,7 +33,11 @@ import {
  * The annotator (de-identified zone). It reads de-identified copies from
  * deid/, runs the model the registry selects for their scan category, and
  * writes the GSPS and the TID 1500 SR it builds to outbox/<key>/. It never
- * sees an original byte or UID: the gateway relinks its results.
+ * sees an original byte or UID: the gateway relinks its results. It seals
+ * itself on the init request, before any other work: no socket at all (the
+ * central server is the uplink's business), reads only deid/, models/,
+ * outbox/, central/ and its own code, writes only outbox/, models/ and
+ * central/ (upload copies, request progress, staged packages it installed).
  */
 
 /** Packages built from this repository, installed (signed by the site key) on first start. */
@@ -40,6 +48,8 @@ const GSPS_SERIES_NUMBER = 9902;
 /** Modalities that are not scans (PS3.3 C.7.3.1.1.1): never uploaded as training data. */
 const NOT_SCANS = new Set(['SR', 'PR', 'KO', 'DOC', 'REG', 'FID', 'RWV', 'PLAN']);
 
+// First: the addon notes Node's start-up threads (see seal-process.ts).
+loadSealAddon();
 const channel = new FrameChannel(new Socket({ fd: 3, readable: true, writable: true }));
 let registry: ModelRegistry | undefined;
 let deidDirectory = '';
@@ -47,14 +57,13 @@ let outboxDirectory = '';
 let centralDirectory = '';
 let centralSettings: AnnotatorInitRequest['central'];
 let uploads: UploadQueue | undefined;
-let link: CentralLink | undefined;
 let queue: Promise<void> = Promise.resolve();
 
 channel.on('request', (frame) => {
   // One request at a time: inference is CPU work and the gateway sends one per process anyway.
   queue = queue.then(() => handle(frame)).catch(() => undefined);
 });
-channel.on('closed', () => { link?.stop(); process.exit(0); });
+channel.on('closed', () => { process.exit(0); });
 
 async function handle(frame: Frame): Promise<void> {
   const kind = frame.header.k;
@@ -67,11 +76,16 @@ async function handle(frame: Frame): Promise<void> {
     else if (kind === 'central-status') channel.reply(frame, { ...centralStatus() });
     else if (kind === 'central-upload') channel.reply(frame, { ...queueUpload(frame.header as unknown as CentralUploadRequest) });
     else if (kind === 'category-progress') channel.reply(frame, { ...recordProgress(frame.header as unknown as CategoryProgressRequest) });
+    else if (kind === 'install-package') channel.reply(frame, { ...(await installPackage(frame.header as unknown as InstallPackageRequest)) });
     else channel.reply(frame, { k: 'error', message: `unknown request ${kind}` });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (kind === 'annotate') channel.reply(frame, { ...failure(error) });
-    else channel.reply(frame, { k: 'error', message });
+    else if (kind === 'init') {
+      channel.reply(frame, { k: 'initFailed', code: error instanceof AiBridgeError ? error.code : 'AIB_ANNOTATE_FAILED', message });
+      // Sealed or half-sealed, an annotator that could not start must not linger.
+      setTimeout(() => { process.exit(1); }, 100);
+    } else channel.reply(frame, { k: 'error', message });
   }
 }
 
@@ -79,9 +93,17 @@ async function initialise(init: AnnotatorInitRequest): Promise<AnnotatorReady> {
   if (registry !== undefined) throw new Error('already initialised');
   deidDirectory = resolve(init.deidDirectory);
   outboxDirectory = resolve(init.outboxDirectory);
-  mkdirSync(init.modelsDirectory, { recursive: true, mode: 0o700 });
-  mkdirSync(outboxDirectory, { recursive: true, mode: 0o700 });
-  const models = new ModelRegistry(init.modelsDirectory);
+  centralDirectory = resolve(init.centralDirectory);
+  const modelsDirectory = resolve(init.modelsDirectory);
+  for (const dir of [modelsDirectory, outboxDirectory, centralDirectory]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // Synchronous up to here: no thread may start before the seal (seal-process.ts).
+  const seal = sealProcess({
+    readablePaths: [...runtimeReadablePaths(), deidDirectory],
+    writablePaths: [modelsDirectory, outboxDirectory, centralDirectory],
+  });
+  const shortfall = sealShortfall('annotator', seal);
+  if (shortfall !== undefined) throw new AiBridgeError('AIB_SEAL_INCOMPLETE', `sealed incompletely: ${shortfall}`);
+  const models = new ModelRegistry(modelsDirectory);
   const installed = new Set(models.list().flatMap((m) => m.versions.map((v) => `${m.id}@${v}`)));
   for (const entry of readdirSync(BUNDLED_PACKAGES, { withFileTypes: true })) {
     if (!entry.isDirectory()) continue;
@@ -97,20 +119,27 @@ async function initialise(init: AnnotatorInitRequest): Promise<AnnotatorReady> {
     }
   }
   registry = models;
-  centralDirectory = resolve(init.centralDirectory);
-  mkdirSync(centralDirectory, { recursive: true, mode: 0o700 });
   centralSettings = init.central;
-  if (centralSettings !== undefined) {
-    uploads = new UploadQueue(centralDirectory);
-    // One link per site: the annotator the pool numbers 0 runs it. The pool
-    // restarts a process under the same number, so there is always exactly
-    // one, and the others hand it work through files in central/.
-    if (process.env['AIBRIDGE_WORKER_INDEX'] === '0') {
-      link = new CentralLink(centralSettings, models, deidDirectory, centralDirectory, (line) => { process.stderr.write(`[annotator] ${line}\n`); });
-      link.start();
-    }
+  // The link itself runs in the uplink; the annotator queues copies for it and installs what it staged.
+  if (centralSettings !== undefined) uploads = new UploadQueue(centralDirectory, deidDirectory);
+  await runAfterSealHook('annotator', outboxDirectory);
+  return { k: 'ready', models: activeModels(models), seal };
+}
+
+/** A package the uplink downloaded and checked against the catalogue, staged in central/staging/. */
+async function installPackage(request: InstallPackageRequest): Promise<InstallPackageReply> {
+  if (registry === undefined) throw new Error('not initialised');
+  const staging = resolve(centralDirectory, request.staging);
+  if (!staging.startsWith(`${join(centralDirectory, 'staging')}${sep}`)) {
+    return { k: 'package-installed', ok: false, code: 'AIB_ANNOTATE_BAD_REQUEST', message: 'a staging path outside central/staging/', transient: false };
   }
-  return { k: 'ready', models: activeModels(models) };
+  try {
+    const { commissioningFraction } = await registryInstaller(registry).install(staging, { keyId: request.authorKeyId, publicKeyPem: request.authorKeyPem });
+    return { k: 'package-installed', ok: true, commissioningFraction };
+  } catch (error) {
+    if (error instanceof AiBridgeError) return { k: 'package-installed', ok: false, code: error.code, message: error.message, transient: error.transient };
+    return { k: 'package-installed', ok: false, code: 'AIB_CENTRAL_PACKAGE_INVALID', message: error instanceof Error ? error.message : String(error), transient: false };
+  }
 }
 
 function listModels(): ModelsReply {

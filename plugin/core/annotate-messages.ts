@@ -2,6 +2,7 @@
 // (de-identified zone). The annotator only ever sees paths inside the
 // de-identified store and link tokens; it writes its results to outbox/.
 // Checked on arrival: the annotator is another process, its frames are data.
+import type { SealReport } from './seal-report';
 
 /** Gateway → annotator, once. */
 export interface AnnotatorInitRequest extends AnnotatorCentralInit {
@@ -27,6 +28,8 @@ export interface ModelSummary {
 export interface AnnotatorReady {
   readonly k: 'ready';
   readonly models: readonly ModelSummary[];
+  /** What the kernel applied before the annotator took any work. */
+  readonly seal: SealReport;
 }
 
 /** Gateway → annotator: which model, if any, applies to this de-identified instance? */
@@ -87,7 +90,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 export function isAnnotatorReady(value: unknown): value is AnnotatorReady {
-  return isRecord(value) && value['k'] === 'ready' && Array.isArray(value['models']);
+  return isRecord(value) && value['k'] === 'ready' && Array.isArray(value['models']) && isRecord(value['seal']);
 }
 
 export function isClassifyReply(value: unknown): value is ClassifyReply {
@@ -115,12 +118,12 @@ export function isAnnotateReply(value: unknown): value is AnnotateReply {
 // de-identified copies to upload. Nothing in them names a patient: paths
 // inside deid/, model ids and versions, request ids, counts.
 
-/** AiBridge.Central as the annotator needs it (the gateway reads the config and passes it in init). */
+/** AiBridge.Central as the uplink and the annotator need it (the gateway reads the config and passes it in init). */
 export interface CentralLinkSettings {
   readonly url: string;
   /** AiBridge.Central.SiteId: a catalogue issued to another site is refused. */
   readonly siteId: string;
-  /** Read by the annotator on every request (so a rotated token needs no restart); never logged. */
+  /** Read by the uplink on every request (so a token rewritten in place needs no restart); never logged. */
   readonly siteTokenFile: string;
   readonly registryPublicKeyFile: string;
   readonly pollSeconds: number;
@@ -236,6 +239,27 @@ export interface CentralStatusReply {
   readonly requests: readonly SiteCategoryRequest[];
 }
 export interface AckReply { readonly k: 'ack'; readonly ok: boolean; readonly message?: string }
+
+/**
+ * Uplink → gateway → annotator: install the package the uplink downloaded and
+ * checked against the catalogue into central/staging/ (the uplink cannot
+ * write models/, the annotator cannot reach the network).
+ */
+export interface InstallPackageRequest {
+  readonly k: 'install-package';
+  /** Relative to central/, inside central/staging/. */
+  readonly staging: string;
+  readonly authorKeyId: string;
+  readonly authorKeyPem: string;
+}
+
+export type InstallPackageReply =
+  | { readonly k: 'package-installed'; readonly ok: true; readonly commissioningFraction: number }
+  | { readonly k: 'package-installed'; readonly ok: false; readonly code: string; readonly message: string; readonly transient: boolean };
+
+export function isInstallPackageReply(value: unknown): value is InstallPackageReply {
+  return isRecord(value) && value['k'] === 'package-installed' && typeof value['ok'] === 'boolean';
+}
 
 export function isModelsReply(value: unknown): value is ModelsReply {
   return isRecord(value) && value['k'] === 'models' && Array.isArray(value['models']) &&

@@ -29,13 +29,10 @@ export interface DeidInitRequest {
   readonly inputDirectories: readonly string[];
 }
 
-/** What the kernel applied in a sandboxed process (kept under this name for the API types). */
-export type SealSummary = SealReport;
-
 /** Worker → gateway: ready to take instances, sealed as reported. */
 export interface DeidReady {
   readonly k: 'ready';
-  readonly seal: SealSummary;
+  readonly seal: SealReport;
   readonly profile: string;
   /** true when this worker loaded the OCR models. */
   readonly ocr?: boolean;

@@ -17,6 +17,7 @@ import { DeidentifyStage } from './stages/deidentify-stage';
 import { FetchInstanceStage } from './stages/fetch-instance-stage';
 import { IngestYield } from './ingest-yield';
 import { DeidWorkerPool } from './deid/deid-worker-pool';
+import { UplinkProcess } from './uplink/uplink-process';
 import { PhiVault } from './vault/phi-vault';
 import { AnnotationStore, type Annotation } from './annotation/annotation-store';
 import { AnnotatorPool } from './annotation/annotator-pool';
@@ -117,6 +118,11 @@ async function main(): Promise<void> {
     requestTimeoutMs: config.AnnotatorTimeoutSeconds * 1000,
   }, log);
   if (config.Annotate) annotator.start();
+  // The uplink is the site's only connection to the central server; it installs models through the annotator.
+  const uplink = centralSettings === undefined || !config.Annotate ? undefined : new UplinkProcess({
+    script: join(__dirname, '..', 'annotate', 'central-link', 'uplink-main.js'), centralDirectory: layout.central, central: centralSettings,
+  }, annotator, log);
+  void uplink?.start();
 
   const ingestYield = new IngestYield(config.YieldToIngestMilliseconds, config.MaxYieldSeconds * 1000);
   const stow = new StowClient(stowTarget(config.DicomWebUrl, config.DicomWebAuthorization, orthancConfiguration));
@@ -208,7 +214,14 @@ async function main(): Promise<void> {
         dataDirectory, changeCursor: store.changeCursor() ?? null, queueDepth: jobs.queued + jobs.running + jobs.retrying, jobs,
         annotations: annotations.countsByState(),
         models: annotator.models().map((m) => ({ id: m.id, version: m.version, name: m.name, unit: m.unit })),
-        deid: { profile: config.DeidProfile, workers: config.DeidWorkers, readyWorkers: deidPool.readyWorkers, seals: deidPool.sealReports().map((r) => r.seal) },
+        deid: {
+          profile: config.DeidProfile, workers: config.DeidWorkers, readyWorkers: deidPool.readyWorkers,
+          seals: deidPool.sealReports().map((r) => r.seal), refused: deidPool.refusals(),
+        },
+        annotator: config.Annotate
+          ? { processes: config.AnnotatorProcesses, ready: annotator.readyCount, seals: annotator.sealReports(), refused: annotator.refusals() }
+          : null,
+        uplink: uplink === undefined ? null : { seal: uplink.seal(), refused: uplink.refusals() },
       };
     },
   }, admin);
@@ -234,6 +247,7 @@ async function main(): Promise<void> {
     await pipeline.stop();
     await annotationPipeline.stop();
     await deidPool.stop();
+    await uplink?.stop();
     await annotator.stop();
     metrics.stop();
     vault.close();

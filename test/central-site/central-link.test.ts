@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 import type { CentralLinkSettings } from '../../plugin/core/annotate-messages';
 import { CentralLink } from '../../plugin/annotate/central-link/central-link';
+import { registryInstaller } from '../../plugin/annotate/central-link/model-installer';
 import { LinkStateFile } from '../../plugin/annotate/central-link/link-state';
 import { UploadQueue } from '../../plugin/annotate/central-link/upload-queue';
 import { describeModel } from '../../plugin/annotate/models/installed-models';
@@ -39,7 +40,7 @@ describe('central link (annotator) against a loopback server speaking the contra
       url, siteId: 'site-a', siteTokenFile: join(temp.path, 'site.token'), registryPublicKeyFile: join(temp.path, 'registry.pub'),
       pollSeconds: 3600, uploadForTraining: true, answerCategoryRequests: true, uploadAttempts: 2,
     };
-    link = new CentralLink(settings, registry, deidDir, centralDir, (line) => { lines.push(line); });
+    link = new CentralLink(settings, registryInstaller(registry), centralDir, (line) => { lines.push(line); });
     state = new LinkStateFile(centralDir);
   });
   after(async function () {
@@ -154,7 +155,7 @@ describe('central link (annotator) against a loopback server speaking the contra
     copyFileSync(join(BUILT_PACKAGES, MODEL, 'commissioning', '1-15.dcm'), copy);
     copyFileSync(copy, join(deidDir, 's1', 'b.dcm'));
     copyFileSync(copy, join(deidDir, 's1', 'c.dcm'));
-    const queue = new UploadQueue(centralDir);
+    const queue = new UploadQueue(centralDir, deidDir);
     server.requests = [{ id: 'req-1', category: { modality: 'CT', bodyPart: 'CHEST' }, studiesPerSite: 1, reason: 'test', createdAt: '', state: 'open', progress: [] }];
     await link.pollOnce();
     queue.add('s1/a.dcm', 'req-1');

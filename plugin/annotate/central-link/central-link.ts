@@ -1,15 +1,17 @@
 /**
  * The site's link to the central server (de-identified zone; the gateway
- * never opens a connection to it). One annotator process runs it (see
- * annotator-main.ts for which): every PollSeconds it
+ * never opens a connection to it). The uplink process runs it
+ * (uplink-main.ts): every PollSeconds it
  *  - reads the catalogue with If-None-Match, verifies its registry signature,
- *    its site and freshness (catalogue-freshness.ts), and installs each new entitled version through the model
- *    registry (download → per-file sha256 → catalogue hashes and author key →
- *    the registry's signature check, commissioning and atomic activation);
+ *    its site and freshness (catalogue-freshness.ts), and installs each new
+ *    entitled version (download into central/staging/ → per-file sha256 →
+ *    catalogue hashes and author key → the installer: the annotator's
+ *    registry checks the signature, commissions and activates atomically);
  *    a package failing any check is recorded as refused and the active
  *    version keeps serving;
  *  - reads the open category requests and posts this site's progress;
- * and it drains the upload queue (de-identified copies only).
+ * and it drains the upload queue (the copies the annotator queued in
+ * central/uploads/: the uplink reads nothing of deid/).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,11 +20,11 @@ import type { CentralLinkSettings, RefusedPackage } from '../../core/annotate-me
 import { CATEGORY_REQUEST_HEADER, centralPaths, type Catalogue, type CatalogueEntry, type CategoryRequest, type CategoryRequestProgress } from '../../core/central-api';
 import { AiBridgeError } from '../../core/ai-bridge-error';
 import { readDeidHeader } from '../deid-header';
-import type { ModelRegistry } from '../models/model-registry';
 import { CatalogueVerifier } from './catalogue-verifier';
-import { centralReason, CentralHttp, isTransientStatus } from './central-http';
+import { centralReason, CentralHttp, isTransientStatus, type PinnedAddress } from './central-http';
 import { CentralLinkError } from './central-link-error';
 import { LinkStateFile, readJson, type LinkState, type RequestState } from './link-state';
+import type { ModelInstaller } from './model-installer';
 import { fetchPackage } from './package-fetch';
 import { TrafficCounter } from './traffic-counter';
 import { UploadQueue, type StoredOrder } from './upload-queue';
@@ -54,8 +56,7 @@ function message(error: unknown): string {
 
 export class CentralLink {
   readonly #settings: CentralLinkSettings;
-  readonly #registry: ModelRegistry;
-  readonly #deidDirectory: string;
+  readonly #installer: ModelInstaller;
   readonly #state: LinkStateFile;
   readonly #queue: UploadQueue;
   readonly #http: CentralHttp;
@@ -67,14 +68,14 @@ export class CentralLink {
   #uploading = false;
   #stopped = false;
 
-  constructor(settings: CentralLinkSettings, registry: ModelRegistry, deidDirectory: string, centralDirectory: string, log: LinkLog) {
+  /** `pinned`: the central host's addresses when the process may not look names up (the sealed uplink). */
+  constructor(settings: CentralLinkSettings, installer: ModelInstaller, centralDirectory: string, log: LinkLog, pinned?: readonly PinnedAddress[]) {
     this.#settings = settings;
-    this.#registry = registry;
-    this.#deidDirectory = deidDirectory;
+    this.#installer = installer;
     this.#centralDirectory = centralDirectory;
     this.#state = new LinkStateFile(centralDirectory);
     this.#queue = new UploadQueue(centralDirectory);
-    this.#http = new CentralHttp(settings.url, settings.siteTokenFile, new TrafficCounter(centralDirectory));
+    this.#http = new CentralHttp(settings.url, settings.siteTokenFile, new TrafficCounter(centralDirectory), pinned);
     this.#log = log;
   }
 
@@ -167,10 +168,10 @@ export class CentralLink {
     let refusal: string | null = null;
     const entries = [...catalogue.models].sort((a, b) => a.id.localeCompare(b.id) || compareVersions(a.version, b.version));
     for (const entry of entries) {
-      const listing = this.#registry.list().find((m) => m.id === entry.id);
-      if (listing?.versions.includes(entry.version) === true) continue;
+      const versions = await this.#installer.versions(entry.id);
+      if (versions.includes(entry.version)) continue;
       if (this.#state.read().refused.some((r) => r.id === entry.id && r.version === entry.version)) continue;
-      const newest = listing?.versions.reduce<string | undefined>((a, v) => (a === undefined || compareVersions(v, a) > 0 ? v : a), undefined);
+      const newest = versions.reduce<string | undefined>((a, v) => (a === undefined || compareVersions(v, a) > 0 ? v : a), undefined);
       if (newest !== undefined && compareVersions(entry.version, newest) < 0) {
         refusal = this.#refuse(entry, 'AIB_CENTRAL_PACKAGE_INVALID', `older than the installed ${newest}; not installed, so it cannot displace a newer version`);
         continue;
@@ -195,10 +196,8 @@ export class CentralLink {
     const staging = mkdtempSync(join(stagingRoot, 'pkg-'));
     try {
       const author = await fetchPackage(this.#http, entry, staging);
-      const { commissioning } = await this.#registry.install(staging, {
-        source: 'central', authorKey: { name: `author-${author.authorKeyId}`, publicKeyPem: author.authorKeyPem },
-      });
-      this.#log(`central link: model ${entry.id} ${entry.version} installed and active (signed by ${author.authorKeyId}, commissioning ${String(Math.round(commissioning.fraction * 100))}%)`);
+      const { commissioningFraction } = await this.#installer.install(staging, { keyId: author.authorKeyId, publicKeyPem: author.authorKeyPem });
+      this.#log(`central link: model ${entry.id} ${entry.version} installed and active (signed by ${author.authorKeyId}, commissioning ${String(Math.round(commissioningFraction * 100))}%)`);
     } finally {
       rmSync(staging, { recursive: true, force: true });
     }
@@ -287,8 +286,7 @@ export class CentralLink {
     let bytes: Buffer;
     let studyUid: string;
     try {
-      const path = join(this.#deidDirectory, order.deidPath);
-      if (!path.startsWith(`${this.#deidDirectory}/`)) throw new Error('a path outside the de-identified store');
+      const path = this.#queue.copyOf(order);
       bytes = readFileSync(path);
       studyUid = readDeidHeader(path).studyInstanceUid;
     } catch (e) {

@@ -1,14 +1,19 @@
 /**
  * De-identified copies waiting to go to the central server, one order file
- * each in central/uploads/pending/. Any annotator process may add an order
- * (the one that classified the copy, or the one the gateway asked); only the
- * link's process takes them. An order names a path inside deid/, never an
- * original; it is deleted once uploaded, or once the server refused it or the
- * attempts ran out (the refusal is recorded with the server's reason).
+ * (<name>.json) and one copy of the de-identified instance (<name>.dcm) each
+ * in central/uploads/pending/. Any annotator process may add an order (the
+ * one that classified the copy, or the one the gateway asked); only the
+ * uplink takes them, and it reads nothing but this queue (its seal has no
+ * rule for deid/). An order names the path inside deid/ it was copied from,
+ * never an original; order and copy are deleted once uploaded, or once the
+ * server refused it or the attempts ran out (the refusal is recorded with the
+ * server's reason).
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
+
+import { AiBridgeError } from '../../core/ai-bridge-error';
 
 import { readJson, writeJsonAtomic } from './link-state';
 
@@ -27,20 +32,36 @@ export interface StoredOrder extends UploadOrder {
 export class UploadQueue {
   readonly #pending: string;
   readonly #refusedLog: string;
+  readonly #deidDirectory: string | undefined;
 
-  constructor(centralDirectory: string) {
+  /** `deidDirectory`: where `add` copies from (the annotator's side); the uplink's queue only takes. */
+  constructor(centralDirectory: string, deidDirectory?: string) {
     this.#pending = join(centralDirectory, 'uploads', 'pending');
     this.#refusedLog = join(centralDirectory, 'uploads', 'refused.jsonl');
+    this.#deidDirectory = deidDirectory === undefined ? undefined : resolve(deidDirectory);
     mkdirSync(this.#pending, { recursive: true, mode: 0o700 });
   }
 
-  /** Adds an order unless the same copy (for the same request) is already waiting. */
+  /** Adds an order (with its copy) unless the same copy for the same request is already waiting. */
   add(deidPath: string, requestId?: string): void {
+    const deid = this.#deidDirectory;
+    if (deid === undefined) throw new AiBridgeError('AIB_ANNOTATE_BAD_REQUEST', 'this upload queue takes orders, it does not add them');
+    const source = resolve(deid, deidPath);
+    if (!source.startsWith(`${deid}${sep}`)) throw new AiBridgeError('AIB_ANNOTATE_BAD_REQUEST', 'a path outside the de-identified store');
     const name = createHash('sha256').update(`${requestId ?? ''}\n${deidPath}`).digest('hex').slice(0, 40);
     const file = join(this.#pending, `${name}.json`);
     if (existsSync(file)) return;
+    // The copy first, then the order: the uplink takes orders only, so it never sees half a copy.
+    const copy = join(this.#pending, `${name}.dcm`);
+    copyFileSync(source, `${copy}.tmp`);
+    renameSync(`${copy}.tmp`, copy);
     const order: UploadOrder = { deidPath, ...(requestId === undefined ? {} : { requestId }), attempts: 0, nextAttemptAt: 0 };
     writeJsonAtomic(file, order);
+  }
+
+  /** The queued copy of an order's de-identified instance. */
+  copyOf(order: StoredOrder): string {
+    return order.file.replace(/\.json$/, '.dcm');
   }
 
   get size(): number {
@@ -57,6 +78,7 @@ export class UploadQueue {
 
   done(order: StoredOrder): void {
     rmSync(order.file, { force: true });
+    rmSync(this.copyOf(order), { force: true });
   }
 
   retryLater(order: StoredOrder, at: number, error: string): void {
@@ -67,5 +89,6 @@ export class UploadQueue {
   refuse(order: StoredOrder, reason: string): void {
     appendFileSync(this.#refusedLog, `${JSON.stringify({ at: new Date().toISOString(), deidPath: order.deidPath, requestId: order.requestId ?? null, reason })}\n`, { mode: 0o600 });
     rmSync(order.file, { force: true });
+    rmSync(this.copyOf(order), { force: true });
   }
 }

@@ -3,9 +3,11 @@ import {
   type AnnotateReply, type AnnotateRequest, type AnnotatorReady, type CategoryProgressRequest, type CentralLinkSettings, type CentralStatusReply,
   type ClassifyReply, type InstalledModelInfo, type ModelChangeReply, type ActivateModelRequest, type RollbackModelRequest,
 } from '../../core/annotate-messages';
+import { sealShortfall } from '../../core/seal-report';
 import { GatewayError } from '../gateway-errors';
 import type { Logger } from '../logger';
-import { PoolBusyError, ProcessLostError, ProcessPool, ProcessTimeoutError } from '../workers/process-pool';
+import { acceptSealed } from '../workers/accept-sealed';
+import { PermanentRefusal, PoolBusyError, ProcessLostError, ProcessPool, ProcessTimeoutError } from '../workers/process-pool';
 
 export interface AnnotatorPoolOptions {
   readonly processes: number;
@@ -41,11 +43,13 @@ export class AnnotatorPool {
         k: 'init', deidDirectory: options.deidDirectory, outboxDirectory: options.outboxDirectory, modelsDirectory: options.modelsDirectory,
         centralDirectory: options.centralDirectory, ...(options.central === undefined ? {} : { central: { ...options.central } }),
       },
-      acceptReady: (header) => {
-        if (!isAnnotatorReady(header)) return typeof header['message'] === 'string' ? header['message'] : 'no ready message';
-        log.info(`annotator ready with ${header.models.length} model(s): ${header.models.map((m) => `${m.id}@${m.version}`).join(', ') || 'none'}`);
-        return header;
-      },
+      acceptReady: (header, pid) => acceptSealed(header, pid, (ready) => {
+        if (!isAnnotatorReady(ready)) return typeof ready['message'] === 'string' ? ready['message'] : 'no ready message';
+        const shortfall = sealShortfall('annotator', ready.seal);
+        if (shortfall !== undefined) return new PermanentRefusal(`its seal is incomplete: ${shortfall}`);
+        log.info(`annotator ready (Landlock ${ready.seal.landlock} ABI ${String(ready.seal.landlockAbi)}) with ${String(ready.models.length)} model(s): ${ready.models.map((m) => `${m.id}@${m.version}`).join(', ') || 'none'}`);
+        return ready;
+      }),
       // Loading ONNX sessions and verifying packages takes a while on a busy machine.
       readyTimeoutMs: 120_000,
       requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_ANNOTATOR_TIMEOUT_MS,
@@ -59,6 +63,19 @@ export class AnnotatorPool {
 
   get readyCount(): number {
     return this.#pool.readyCount;
+  }
+
+  sealReports(): AnnotatorReady['seal'][] {
+    return this.#pool.readyReports().map((r) => r.seal);
+  }
+
+  refusals(): { readonly process: number; readonly reason: string }[] {
+    return this.#pool.refusals();
+  }
+
+  /** The uplink's installation requests (list-models, install-package), passed on as they are. */
+  async relay(header: { readonly k: string; readonly [field: string]: unknown }): Promise<Readonly<Record<string, unknown>>> {
+    return this.#call(header, `relaying the uplink's ${header.k}`);
   }
 
   models(): AnnotatorReady['models'] {

@@ -1,11 +1,17 @@
 // JSON shapes of the /ai-bridge/ REST API, shared with the web UI and tests.
 import type { InstalledModelInfo, InstalledVersionInfo } from '../../core/annotate-messages';
-import type { SealSummary } from '../../core/deid-messages';
+import type { SealReport } from '../../core/seal-report';
 import type { AnnotationState } from '../annotation/annotation-store';
 import type { JobState } from '../job';
 
 export interface ApiError {
   readonly error: { readonly code: string; readonly message: string; readonly details: Readonly<Record<string, unknown>> };
+}
+
+/** A sandboxed process refused for good (it could not seal fully); it takes no work and is not restarted. */
+export interface RefusedProcess {
+  readonly process: number;
+  readonly reason: string;
 }
 
 export interface HealthResponse {
@@ -28,8 +34,19 @@ export interface HealthResponse {
     readonly workers: number;
     readonly readyWorkers: number;
     /** What the kernel applied in each ready worker. */
-    readonly seals: readonly SealSummary[];
+    readonly seals: readonly SealReport[];
+    /** Workers that could not seal fully: refused for good (not restarted), with the reason. */
+    readonly refused: readonly RefusedProcess[];
   };
+  /** null when annotation is off. */
+  readonly annotator: {
+    readonly processes: number;
+    readonly ready: number;
+    readonly seals: readonly SealReport[];
+    readonly refused: readonly RefusedProcess[];
+  } | null;
+  /** The central server's link; null without AiBridge.Central (or with annotation off). */
+  readonly uplink: { readonly seal: SealReport | null; readonly refused: readonly RefusedProcess[] } | null;
 }
 
 export interface JobView {

@@ -28,6 +28,8 @@ export interface ProcessPoolOptions<Ready> {
   readonly requestTimeoutMs?: number;
   /** Requests allowed to wait for a free process; one more is refused at once with PoolBusyError (default 256). */
   readonly maxWaiting?: number;
+  /** Requests a process sends the gateway (the uplink's installation requests); absent: none expected. */
+  readonly onRequest?: (frame: Frame) => Promise<FrameHeader>;
 }
 
 interface Member<Ready> {
@@ -155,6 +157,13 @@ export class ProcessPool<Ready> {
     // libuv creates stdio pipes as AF_UNIX socketpairs: fd 3 is a net.Socket here.
     const channel = new FrameChannel(child.stdio[3] as Socket);
     const member: Member<Ready> = { index, child, channel, busy: true, ready: undefined };
+    const onRequest = this.#options.onRequest;
+    if (onRequest !== undefined) {
+      channel.on('request', (frame) => {
+        onRequest(frame).then((reply) => { channel.reply(frame, reply); },
+          (error: unknown) => { channel.reply(frame, { k: 'error', message: error instanceof Error ? error.message : String(error) }); });
+      });
+    }
     this.#members.set(index, member);
     child.on('exit', (code, signal) => { this.#onExit(member, code, signal); });
     void this.#initialise(member);
