@@ -494,6 +494,8 @@ void InstallLandlock(Napi::Env env, const std::vector<PathRule>& rules, bool tcp
 
   uint32_t flags = 0;
   if (abi >= 8) flags |= LANDLOCK_RESTRICT_SELF_TSYNC;
+  // Counted now: once restricted, /proc/self is out of reach.
+  const int otherThreads = static_cast<int>(ThreadIds().size()) - 1;
   if (syscall(SYS_landlock_restrict_self, ruleset.get(), flags) != 0) Fail(env, "landlock_restrict_self", errno);
   g_report.fsRestricted = true;
   if (flags & LANDLOCK_RESTRICT_SELF_TSYNC) {
@@ -504,7 +506,7 @@ void InstallLandlock(Napi::Env env, const std::vector<PathRule>& rules, bool tcp
     // were refused above; Node's start-up threads run V8 tasks (GC,
     // compilation), never a file-system call JavaScript asks for.
     g_report.landlock = "partial";
-    g_report.threadsOutsideLandlock = static_cast<int>(ThreadIds().size()) - 1;
+    g_report.threadsOutsideLandlock = otherThreads;
     g_report.missing.push_back("Landlock TSYNC (ABI 8): " + std::to_string(g_report.threadsOutsideLandlock) +
                                " Node start-up thread(s) (V8 platform) stay outside Landlock, under seccomp");
   }
