@@ -202,6 +202,37 @@ describe('two sealed zones: hostile code inside each sealed process of a live pl
   });
 });
 
+describe('a process that cannot seal takes no work, says why, and is not restarted', function () {
+  const temp = tempDir('unsealable');
+  let orthanc: Running;
+  after(async function () {
+    await orthanc.cleanup();
+  });
+
+  it('an uplink whose token file is missing (its seal cannot name it) is refused for good and shown in /ai-bridge/health', async function () {
+    writeFileSync(join(temp.path, 'registry.pub'), keygen().publicKeyPem);
+    orthanc = await startBridgeOrthanc({
+      dataDir: temp.path,
+      aiBridge: {
+        ChangesPollSeconds: 2, Annotate: true, AnnotatorProcesses: 1, DeidWorkers: 1,
+        Central: { Url: 'http://127.0.0.1:9', SiteTokenFile: join(temp.path, 'missing.token'), RegistryPublicKeyFile: join(temp.path, 'registry.pub'), PollSeconds: 3600 },
+      },
+    });
+    const health = await eventually(async () => {
+      const h = await orthanc.json<HealthResponse>('GET', '/ai-bridge/health');
+      // The others are unaffected: they become ready.
+      return h.uplink !== null && h.uplink.refused.length > 0 && h.annotator?.ready === 1 && h.deid.readyWorkers === 1 ? h : undefined;
+    }, 'the uplink to be refused and the others ready');
+    assert.equal(health.uplink?.seal, null);
+    assert.match(health.uplink?.refused[0]?.reason ?? '', /AIB_SEAL_FAILED: seal: cannot open readable path .*missing\.token: No such file or directory/);
+    await orthanc.waitForLog(/uplink 0 refused, not restarted/);
+    // Longer than the pool's first restart delay (0.5 s): a restart would show in the log and among the gateway's children.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    assert.doesNotMatch(orthanc.logText(), /uplink 0 exited/);
+    assert.equal(children(health.gatewayPid).length, 2);
+  });
+});
+
 describe('the after-seal test hook', function () {
   it('loads nothing from outside dist/test/ (AIB_SEAL_TEST_HOOK_REFUSED)', async function () {
     process.env[AFTER_SEAL_MODULE_ENV] = '/tmp/anything.js';

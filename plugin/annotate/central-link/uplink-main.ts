@@ -1,4 +1,4 @@
-import { mkdirSync, realpathSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { relative, resolve } from 'node:path';
 
@@ -51,7 +51,7 @@ async function initialise(frame: Frame): Promise<void> {
     // Synchronous up to the seal: no thread may start before it (seal-process.ts).
     const seal = sealProcess({
       // The token is read on every request (rewritten in place, it needs no restart); the key once.
-      readablePaths: [...runtimeReadablePaths(), realpathSync(central.siteTokenFile), realpathSync(central.registryPublicKeyFile)],
+      readablePaths: [...runtimeReadablePaths(), central.siteTokenFile, central.registryPublicKeyFile],
       writablePaths: [centralDirectory],
       tcpConnectPorts: [defaultPort(new URL(central.url))],
     });
