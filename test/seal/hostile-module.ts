@@ -6,6 +6,7 @@
  * to hostile-<role>.json in the one folder its process may write.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { constants } from 'node:os';
@@ -27,8 +28,8 @@ export interface HostileTargets {
   readonly centralPort: number;
 }
 
-/** ok, or the errno name the kernel answered. */
-export type Outcome = 'ok' | string;
+/** 'ok', or the errno name the kernel answered. */
+export type Outcome = string;
 
 export interface HostileReport {
   readonly role: string;
@@ -79,7 +80,7 @@ function tcpConnect(port: number): Promise<void> {
 export async function afterSeal(context: AfterSealContext): Promise<void> {
   const targets = JSON.parse(context.args) as HostileTargets;
   // The probe addon sits in build/Release, readable like the product's own addon.
-  const probe = require(join(__dirname, '..', '..', '..', 'build', 'Release', 'aibridge_hostile_probe.node')) as Probe;
+  const probe = createRequire(__filename)(join(__dirname, '..', '..', '..', 'build', 'Release', 'aibridge_hostile_probe.node')) as Probe;
   const data = targets.dataDirectory;
   const attempts: Record<string, Outcome> = {
     readVault: await attempt(() => readFileSync(join(data, 'phi', 'vault.sqlite'))),

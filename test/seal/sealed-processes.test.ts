@@ -93,7 +93,7 @@ describe('two sealed zones: hostile code inside each sealed process of a live pl
     }, 'the worker, the annotator and the uplink to be ready');
     for (const [role, folder] of [['deid-worker', 'deid'], ['annotator', 'outbox'], ['uplink', 'central']] as const) {
       const file = join(dataDirectory, folder, `hostile-${role}.json`);
-      reports.set(role, await eventually(() => Promise.resolve(existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as HostileReport : undefined), `${file}`));
+      reports.set(role, await eventually(() => Promise.resolve(existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as HostileReport : undefined), file));
     }
   });
 
@@ -183,9 +183,11 @@ describe('two sealed zones: hostile code inside each sealed process of a live pl
     }
     assert.equal(health.deid.seals[0]?.network, 'none');
     assert.equal(health.annotator?.seals[0]?.network, 'none');
-    assert.equal(health.uplink?.seal?.network, 'tcp-ports');
+    const uplinkSeal = health.uplink?.seal;
+    assert.ok(uplinkSeal);
+    assert.equal(uplinkSeal.network, 'tcp-ports');
     assert.deepEqual(health.deid.refused, []);
-    console.log(`      kernel: Landlock ABI ${String(health.uplink?.seal?.landlockAbi)}, missing: ${JSON.stringify(health.uplink?.seal?.missing)}`);
+    console.log(`      kernel: Landlock ABI ${String(uplinkSeal.landlockAbi)}, missing: ${JSON.stringify(uplinkSeal.missing)}`);
   });
 
   it('every child of the gateway shows Seccomp: 2 and NoNewPrivs: 1 in /proc', function () {
@@ -223,8 +225,10 @@ describe('a process that cannot seal takes no work, says why, and is not restart
       // The others are unaffected: they become ready.
       return h.uplink !== null && h.uplink.refused.length > 0 && h.annotator?.ready === 1 && h.deid.readyWorkers === 1 ? h : undefined;
     }, 'the uplink to be refused and the others ready');
-    assert.equal(health.uplink?.seal, null);
-    assert.match(health.uplink?.refused[0]?.reason ?? '', /AIB_SEAL_FAILED: seal: cannot open readable path .*missing\.token: No such file or directory/);
+    const { uplink } = health;
+    assert.ok(uplink);
+    assert.equal(uplink.seal, null);
+    assert.match(uplink.refused[0]?.reason ?? '', /AIB_SEAL_FAILED: seal: cannot open readable path .*missing\.token: No such file or directory/);
     await orthanc.waitForLog(/uplink 0 refused, not restarted/);
     // Longer than the pool's first restart delay (0.5 s): a restart would show in the log and among the gateway's children.
     await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -235,11 +239,11 @@ describe('a process that cannot seal takes no work, says why, and is not restart
 
 describe('the after-seal test hook', function () {
   it('loads nothing from outside dist/test/ (AIB_SEAL_TEST_HOOK_REFUSED)', async function () {
-    process.env[AFTER_SEAL_MODULE_ENV] = '/tmp/anything.js';
+    process.env.AIBRIDGE_TEST_AFTER_SEAL = '/tmp/anything.js';
     try {
       await assert.rejects(runAfterSealHook('annotator', '/tmp'), (e: unknown) => (e as { code?: string }).code === 'AIB_SEAL_TEST_HOOK_REFUSED');
     } finally {
-      delete process.env[AFTER_SEAL_MODULE_ENV];
+      delete process.env.AIBRIDGE_TEST_AFTER_SEAL;
     }
   });
 

@@ -79,7 +79,8 @@ export class UplinkProcess {
   async #relay(header: FrameHeader): Promise<FrameHeader> {
     const kind = header.k;
     if (!(UPLINK_RELAYED_REQUESTS as readonly string[]).includes(kind)) return { k: 'error', message: `the uplink may not ask ${kind}` };
-    const { id: _id, ...request } = header;
+    // The uplink's request id means nothing to the annotator: the pool numbers its own.
+    const request = Object.fromEntries(Object.entries(header).filter(([field]) => field !== 'id'));
     const reply = await this.#annotator.relay({ ...request, k: kind });
     return { ...reply, k: String(reply['k']) };
   }
