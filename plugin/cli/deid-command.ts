@@ -59,7 +59,8 @@ function reason(error: unknown): { code: string; message: string } {
 async function waitForWorkers(pool: DeidWorkerPool, log: StderrLogger): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (pool.readyWorkers === 0) {
-    const refused = log.errors.find((e) => /failed to start|no seccomp seal/.test(e));
+    // A worker refused for good (its seal) is not restarted: the others would fail the same way.
+    const refused = pool.refusals()[0]?.reason ?? log.errors.find((e) => /failed to start/.test(e));
     if (refused !== undefined) throw new DeidCommandError('AIB_CLI_DEID_WORKERS_FAILED', `no de-identification worker could start: ${refused}`);
     if (Date.now() > deadline) {
       throw new DeidCommandError('AIB_CLI_DEID_WORKERS_FAILED', `no de-identification worker became ready in ${READY_TIMEOUT_MS / 1000} s`);

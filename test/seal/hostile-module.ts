@@ -77,6 +77,21 @@ function tcpConnect(port: number): Promise<void> {
   });
 }
 
+/**
+ * The gateway's other children (de-id worker, annotator, uplink) have pids
+ * near the gateway's: every pid in that range but this one is tried. 'EPERM'
+ * when all were refused, else the pids and answers that were not.
+ */
+function ptraceNeighbours(probe: Probe): Outcome {
+  const other: string[] = [];
+  for (let pid = process.ppid + 1; pid <= process.ppid + 400; pid++) {
+    if (pid === process.pid) continue;
+    const answer = errnoName(probe.ptraceAttach(pid));
+    if (answer !== 'EPERM') other.push(`${String(pid)}:${answer}`);
+  }
+  return other.length === 0 ? 'EPERM' : other.join(' ');
+}
+
 export async function afterSeal(context: AfterSealContext): Promise<void> {
   const targets = JSON.parse(context.args) as HostileTargets;
   // The probe addon sits in build/Release, readable like the product's own addon.
@@ -103,6 +118,7 @@ export async function afterSeal(context: AfterSealContext): Promise<void> {
     receiveDescriptor: errnoName(probe.recvmsgPeek(3)),
     sendDescriptor: errnoName(probe.sendmsgRights(3)),
     ptraceGateway: errnoName(probe.ptraceAttach(process.ppid)),
+    ptraceSiblings: ptraceNeighbours(probe),
     readGatewayMemory: errnoName(probe.processVmRead(process.ppid)),
     signalGateway: errnoName(probe.signal(process.ppid)),
     writeDataRoot: await attempt(() => { writeFileSync(join(data, 'hostile.txt'), 'x'); }),

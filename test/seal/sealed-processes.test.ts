@@ -7,7 +7,8 @@
  * children must show `Seccomp: 2` and `NoNewPrivs: 1` in /proc.
  */
 import { strict as assert } from 'node:assert';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 
@@ -75,6 +76,9 @@ describe('two sealed zones: hostile code inside each sealed process of a live pl
     const abstractName = `aib-hostile-${String(process.pid)}`;
     abstractServer = await listen({ path: `\0${abstractName}` });
     writeFileSync(join(temp.path, 'site.token'), 'site-token-0123456789\n', { mode: 0o600 });
+    // A site that already has its key (otherwise the first worker creates it, maybe after another process's probe: ENOENT).
+    mkdirSync(join(dataDirectory, 'phi'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(dataDirectory, 'phi', 'site.key'), randomBytes(32), { mode: 0o600 });
     writeFileSync(join(temp.path, 'registry.pub'), keygen().publicKeyPem);
     const targets: HostileTargets = {
       dataDirectory, orthancConfig: join(temp.path, 'orthanc.json'), orthancPort, unixSocket, abstractSocket: `@${abstractName}`, centralPort,
@@ -138,9 +142,10 @@ describe('two sealed zones: hostile code inside each sealed process of a live pl
         assert.equal(attempts['sendDescriptor'], 'EPERM');
       });
 
-      it('cannot ptrace, read the memory of, or signal the gateway (EPERM)', function () {
+      it('cannot ptrace the gateway or a sibling, read the gateway\'s memory, or signal it (EPERM)', function () {
         const { attempts } = report(role);
         assert.equal(attempts['ptraceGateway'], 'EPERM');
+        assert.equal(attempts['ptraceSiblings'], 'EPERM');
         assert.equal(attempts['readGatewayMemory'], 'EPERM');
         // Landlock's signal scope (ABI 6); the seal report says when the kernel lacks it.
         const seal = role === 'deid-worker' ? health.deid.seals[0] : role === 'annotator' ? health.annotator?.seals[0] : health.uplink?.seal;

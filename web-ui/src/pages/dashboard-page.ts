@@ -97,8 +97,19 @@ export class DashboardPage extends Page {
           <dt>Version</dt><dd>${h.version} (Orthanc ${h.orthancVersion})</dd>
           <dt>Up</dt><dd>${formatMs(h.uptimeSeconds * 1000)}</dd>
           <dt>De-identification</dt><dd>${h.deid.profile} profile, ${h.deid.readyWorkers}/${h.deid.workers} sealed workers ready</dd>
+          ${refusedSeals(h).length === 0 ? nothing : html`<dt>Refused (could not seal)</dt>
+            <dd class="wrap">${refusedSeals(h).map((r) => html`<div>${r}</div>`)}</dd>`}
           <dt>Models serving</dt><dd>${h.models.length === 0 ? 'none' : h.models.map((m) => `${m.name} ${m.version}`).join(', ')}</dd>
         </dl></section>`}`;
   }
 }
+/** Sandboxed processes that could not seal fully: they take no work until the kernel or the setup is fixed. */
+function refusedSeals(h: HealthResponse): string[] {
+  return [
+    ...h.deid.refused.map((r) => `de-identification worker ${String(r.process)}: ${r.reason}`),
+    ...(h.annotator?.refused ?? []).map((r) => `annotator ${String(r.process)}: ${r.reason}`),
+    ...(h.uplink?.refused ?? []).map((r) => `uplink: ${r.reason}`),
+  ];
+}
+
 customElements.define('aib-dashboard-page', DashboardPage);
