@@ -1,3 +1,6 @@
+// First, before anything that could start a thread (seal-addon-first.ts).
+import '../seal/seal-addon-first';
+
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { dirname, join, resolve, sep } from 'node:path';
@@ -23,7 +26,7 @@ import { UploadQueue } from './central-link/upload-queue';
 import { sealShortfall } from '../core/seal-report';
 import { runAfterSealHook } from '../seal/after-seal-hook';
 import { runtimeReadablePaths } from '../seal/runtime-paths';
-import { loadSealAddon, sealProcess } from '../seal/seal-process';
+import { sealProcess } from '../seal/seal-process';
 import {
   COMPREHENSIVE_SR_STORAGE, GRAYSCALE_SOFTCOPY_PRESENTATION_STATE_STORAGE, GrayscaleSoftcopyPresentationState, Tid1500MeasurementReport,
   type ResultInstanceIdentity, type SourceStudy,
@@ -48,8 +51,6 @@ const GSPS_SERIES_NUMBER = 9902;
 /** Modalities that are not scans (PS3.3 C.7.3.1.1.1): never uploaded as training data. */
 const NOT_SCANS = new Set(['SR', 'PR', 'KO', 'DOC', 'REG', 'FID', 'RWV', 'PLAN']);
 
-// First: the addon notes Node's start-up threads (see seal-process.ts).
-loadSealAddon();
 const channel = new FrameChannel(new Socket({ fd: 3, readable: true, writable: true }));
 let registry: ModelRegistry | undefined;
 let deidDirectory = '';

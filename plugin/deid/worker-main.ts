@@ -1,3 +1,6 @@
+// First, before anything that could start a thread (seal-addon-first.ts).
+import '../seal/seal-addon-first';
+
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
@@ -10,7 +13,7 @@ import { createDeidEngine, createPixelCleaner, type DeidEngine } from './deid-en
 import { deidentifyFileCleaningPixels, deidentifyInstanceCleaningPixels } from './deidentify-instance';
 import { SiteKey } from './pseudonyms';
 import { sealShortfall } from '../core/seal-report';
-import { loadSealAddon, sealProcess } from '../seal/seal-process';
+import { sealProcess } from '../seal/seal-process';
 import { runtimeReadablePaths } from '../seal/runtime-paths';
 import { runAfterSealHook } from '../seal/after-seal-hook';
 
@@ -22,8 +25,6 @@ import { runAfterSealHook } from '../seal/after-seal-hook';
  * writes only beneath the de-identified store. It loads its OCR models under
  * the seal, then tells the gateway it is ready; only then does PHI arrive.
  */
-// First: the addon notes Node's start-up threads (see seal-process.ts).
-loadSealAddon();
 const channel = new FrameChannel(new Socket({ fd: 3, readable: true, writable: true }));
 let engine: DeidEngine | undefined;
 let deidDirectory = '';

@@ -1,3 +1,6 @@
+// First, before anything that could start a thread (seal-addon-first.ts).
+import '../../seal/seal-addon-first';
+
 import { mkdirSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { relative, resolve } from 'node:path';
@@ -10,7 +13,7 @@ import { sealShortfall } from '../../core/seal-report';
 import type { UplinkInitRequest, UplinkReady } from '../../core/uplink-messages';
 import { runAfterSealHook } from '../../seal/after-seal-hook';
 import { runtimeReadablePaths } from '../../seal/runtime-paths';
-import { loadSealAddon, sealProcess } from '../../seal/seal-process';
+import { sealProcess } from '../../seal/seal-process';
 import { CentralLink } from './central-link';
 import { installError, type ModelInstaller } from './model-installer';
 
@@ -25,8 +28,6 @@ import { installError, type ModelInstaller } from './model-installer';
  * to install them: it cannot write models/, the annotator cannot reach the
  * network.
  */
-// First: the addon notes Node's start-up threads (see seal-process.ts).
-loadSealAddon();
 const channel = new FrameChannel(new Socket({ fd: 3, readable: true, writable: true }));
 let link: CentralLink | undefined;
 
