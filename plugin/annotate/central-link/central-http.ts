@@ -88,6 +88,8 @@ export class CentralHttp {
       const request = client.request(url, {
         method, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
         ...(this.#lookup === undefined ? {} : { lookup: this.#lookup }),
+        // One connection per request: a kept-alive socket the server closed meanwhile would fail a request it never saw.
+        agent: false,
         // A central server that stops answering must not hold the link forever.
         signal: AbortSignal.timeout(120_000),
       }, (answer) => {
