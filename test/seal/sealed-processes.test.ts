@@ -88,7 +88,7 @@ describe('two sealed zones: hostile code inside each sealed process of a live pl
       env: { [AFTER_SEAL_MODULE_ENV]: join(__dirname, 'hostile-module.js'), [AFTER_SEAL_ARGS_ENV]: JSON.stringify(targets) },
       aiBridge: {
         ChangesPollSeconds: 2, Annotate: true, AnnotatorProcesses: 1, DeidWorkers: 1,
-        Central: { Url: `http://127.0.0.1:${String(centralPort)}`, SiteTokenFile: join(temp.path, 'site.token'), RegistryPublicKeyFile: join(temp.path, 'registry.pub'), PollSeconds: 3600 },
+        Central: { Url: `http://127.0.0.1:${String(centralPort)}`, SiteId: 'site-hostile', SiteTokenFile: join(temp.path, 'site.token'), RegistryPublicKeyFile: join(temp.path, 'registry.pub'), PollSeconds: 3600 },
       },
     });
     health = await eventually(async () => {
@@ -222,7 +222,7 @@ describe('a process that cannot seal takes no work, says why, and is not restart
       dataDir: temp.path,
       aiBridge: {
         ChangesPollSeconds: 2, Annotate: true, AnnotatorProcesses: 1, DeidWorkers: 1,
-        Central: { Url: 'http://127.0.0.1:9', SiteTokenFile: join(temp.path, 'missing.token'), RegistryPublicKeyFile: join(temp.path, 'registry.pub'), PollSeconds: 3600 },
+        Central: { Url: 'http://127.0.0.1:9', SiteId: 'site-unsealable', SiteTokenFile: join(temp.path, 'missing.token'), RegistryPublicKeyFile: join(temp.path, 'registry.pub'), PollSeconds: 3600 },
       },
     });
     const health = await eventually(async () => {
