@@ -133,7 +133,8 @@ describe('a de-identification worker killed mid-file', function () {
         return Promise.resolve(pid !== '' && pid !== first ? pid : undefined);
       }, 'a new worker');
       assert.notEqual(second, first);
-      assert.equal((await health(orthanc)).deid.readyWorkers, 1, 'the replacement is sealed and ready');
+      // The new process exists before it has sealed and loaded its models: wait for its ready reply.
+      await eventually(async () => ((await health(orthanc)).deid.readyWorkers === 1 ? true : undefined), 'the replacement to be sealed and ready');
     } finally {
       await orthanc.cleanup();
     }
