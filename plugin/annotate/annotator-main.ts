@@ -213,7 +213,8 @@ function classify(relative: string): ClassifyReply {
   if (centralSettings?.uploadForTraining === true && !NOT_SCANS.has(header.modality.toUpperCase())) uploads?.add(relative);
   const category = { modality: header.modality, bodyPart: header.bodyPartExamined ?? '' };
   const selected = registry.select(header);
-  const expected = header.expectedInstances === undefined ? {} : { expectedInstances: header.expectedInstances };
+  // Geometry goes back with the model choice: the gateway weighs it to decide when a series is complete.
+  const expected = { geometry: header.geometry, ...(header.expectedInstances === undefined ? {} : { expectedInstances: header.expectedInstances }) };
   if (selected === undefined) return { k: 'classified', category, ...expected };
   const { manifest } = selected;
   return {

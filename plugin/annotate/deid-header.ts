@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 
 import dcmjs from 'dcmjs';
 
+import type { SliceGeometry } from '../core/slice-geometry';
 import type { ScanCategory } from './models/scan-category';
 
 dcmjs.log.setLevel('silent');
@@ -13,6 +14,8 @@ export interface DeidHeader extends ScanCategory {
   readonly sopInstanceUid: string;
   /** Images in Acquisition (0020,1002) or Number of Slices (0054,0081), when stated. */
   readonly expectedInstances?: number;
+  /** Position, orientation, spacing and number of the image in its series (kept by de-identification). */
+  readonly geometry: SliceGeometry;
   readonly patientName: string;
   readonly patientId: string;
   readonly patientBirthDate: string;
@@ -40,6 +43,32 @@ function positiveInteger(raw: string): number | undefined {
   return Number.isInteger(value) && value > 0 ? value : undefined;
 }
 
+/** A DS/IS value (dcmjs gives numbers or numeric strings); null when absent or not a finite number. */
+function numbers(dict: dcmjs.data.DicomDataset, tag: string): number[] | null {
+  const values = dict[tag]?.Value;
+  if (!Array.isArray(values) || values.length === 0) return null;
+  const parsed = values.map((v) => (typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN));
+  return parsed.every(Number.isFinite) ? parsed : null;
+}
+
+function single(dict: dcmjs.data.DicomDataset, tag: string): number | null {
+  return numbers(dict, tag)?.[0] ?? null;
+}
+
+function geometryOf(dict: dcmjs.data.DicomDataset): SliceGeometry {
+  const position = numbers(dict, '00200032');
+  const orientation = numbers(dict, '00200037');
+  return {
+    instanceNumber: single(dict, '00200013'),
+    imagePositionPatient: position?.length === 3 ? [position[0] ?? 0, position[1] ?? 0, position[2] ?? 0] : null,
+    imageOrientationPatient: orientation?.length === 6
+      ? [orientation[0] ?? 0, orientation[1] ?? 0, orientation[2] ?? 0, orientation[3] ?? 0, orientation[4] ?? 0, orientation[5] ?? 0]
+      : null,
+    sliceThickness: single(dict, '00180050'),
+    spacingBetweenSlices: single(dict, '00180088'),
+  };
+}
+
 /** Reads the header of a de-identified instance, up to its pixel data. */
 export function readDeidHeader(path: string): DeidHeader {
   const bytes = readFileSync(path);
@@ -57,6 +86,7 @@ export function readDeidHeader(path: string): DeidHeader {
     seriesInstanceUid: text(dict, '0020000E'),
     sopInstanceUid: text(dict, '00080018'),
     ...(expected === undefined ? {} : { expectedInstances: expected }),
+    geometry: geometryOf(dict),
     patientName: text(dict, '00100010'),
     patientId: text(dict, '00100020'),
     patientBirthDate: text(dict, '00100030'),

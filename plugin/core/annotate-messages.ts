@@ -4,6 +4,8 @@
 // Checked on arrival: the annotator is another process, its frames are data.
 import type { SealReport } from './seal-report';
 
+import { isSliceGeometry, type SliceGeometry } from './slice-geometry';
+
 /** Gateway → annotator, once. */
 export interface AnnotatorInitRequest extends AnnotatorCentralInit {
   readonly k: 'init';
@@ -47,6 +49,8 @@ export interface ClassifyReply {
   readonly category: { readonly modality: string; readonly bodyPart: string };
   /** Instances the series will have, from header hints (Images in Acquisition, Number of Slices, ...), when stated. */
   readonly expectedInstances?: number;
+  /** Where the image sits in its series (position, orientation, spacing, number): evidence that a series is complete. */
+  readonly geometry?: SliceGeometry;
 }
 
 /** Gateway → annotator: run a model over these de-identified instances and build its results. */
@@ -95,6 +99,7 @@ export function isAnnotatorReady(value: unknown): value is AnnotatorReady {
 
 export function isClassifyReply(value: unknown): value is ClassifyReply {
   if (!isRecord(value) || value['k'] !== 'classified' || !isRecord(value['category'])) return false;
+  if (value['geometry'] !== undefined && !isSliceGeometry(value['geometry'])) return false;
   const model = value['model'];
   if (model === undefined) return true;
   return isRecord(model) && typeof model['id'] === 'string' && typeof model['version'] === 'string' &&

@@ -32,6 +32,13 @@ export interface AiBridgeConfig {
   readonly DicomWebUrl: string;
   readonly DicomWebAuthorization: string;
   readonly SeriesQuietSeconds: number;
+  readonly SeriesEvidence: boolean;
+  readonly SeriesCadenceFactor: number;
+  readonly SeriesPauseFactor: number;
+  readonly SeriesMinQuietMilliseconds: number;
+  readonly SeriesMaxQuietSeconds: number;
+  readonly SeriesMinSlices: number;
+  readonly SeriesSpacingTolerance: number;
   readonly PhiViewers: readonly string[];
   readonly ViewerUrl: string;
   readonly CleanPixels: 'auto' | 'always' | 'never';

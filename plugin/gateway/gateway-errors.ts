@@ -25,6 +25,7 @@ export const GATEWAY_ERROR_CODES = {
   AIB_RELINK_FAILED: 'a result could not be put back on the original study (its references are not in the vault)',
   AIB_STOW_UNAVAILABLE: 'the DICOMweb endpoint could not be reached or answered 5xx (retried)',
   AIB_STOW_REFUSED: 'the DICOMweb endpoint refused the results; its reason is recorded (not retried)',
+  AIB_RESULT_SUPERSEDE_FAILED: 'a series\' earlier results could not be removed from Orthanc after its corrected results were stored (retried)',
   AIB_API_NOT_FOUND: 'no such route or job',
   AIB_API_BAD_PARAMETER: 'a query parameter or path segment is invalid',
   AIB_API_METHOD_NOT_ALLOWED: 'the route exists but not for this method',

@@ -23,6 +23,7 @@ import { AnnotationStore, type Annotation } from './annotation/annotation-store'
 import { AnnotatorPool } from './annotation/annotator-pool';
 import { AnnotateStage, DeliverStage, RelinkStage, type AnnotationWork } from './annotation/annotation-stages';
 import { SeriesWatch } from './annotation/series-watch';
+import { SupersededResults } from './annotation/superseded-results';
 import { StowClient, type StowTarget } from './delivery/stow-rs';
 import { QueueAnnotationStage } from './stages/queue-annotation-stage';
 import { adminRoutes } from './admin/admin-routes';
@@ -132,19 +133,32 @@ async function main(): Promise<void> {
     new DeliverStage(stow, layout.outbox, (annotation, uids) => {
       annotations.recordDeliveries(annotation.id, uids);
       ingestYield.expectOwnStores(uids.length);
-    }),
+    }, new SupersededResults(orthanc, annotations, config.DicomWebUrl === '' ? undefined : stow.describe())),
   ], {
     concurrency: config.AnnotatorProcesses,
     maxAttempts: config.MaxAttempts,
     retryBackoffMs: config.RetryBackoffSeconds * 1000,
     auditPrefix: 'annotation',
-  }, log, audit, ingestYield, () => { metrics.publishSoon(); }, (): AnnotationWork => ({}),
+  }, log, audit, ingestYield, () => {
+    metrics.publishSoon();
+    // A run that ended may have re-opened its series (a slice arrived meanwhile): judge it again.
+    seriesWatch.reconsider();
+  }, (): AnnotationWork => ({}),
   (a) => ({ label: `annotation ${a.id} (${a.unit} ${a.modelId}@${a.modelVersion})`, audit: { annotationId: a.id } }));
-  const seriesWatch = new SeriesWatch(orthanc, annotations, config.SeriesQuietSeconds * 1000, log, () => { annotationPipeline.kick(); });
+  const seriesWatch = new SeriesWatch(orthanc, annotations, config.SeriesQuietSeconds * 1000, config.SeriesEvidence ? {
+    cadenceFactor: config.SeriesCadenceFactor,
+    pauseFactor: config.SeriesPauseFactor,
+    minQuietMs: config.SeriesMinQuietMilliseconds,
+    maxQuietMs: config.SeriesMaxQuietSeconds * 1000,
+    minSlices: config.SeriesMinSlices,
+    spacingTolerance: config.SeriesSpacingTolerance,
+  } : undefined, log, () => { annotationPipeline.kick(); });
 
   const instanceStages = [new FetchInstanceStage(orthanc, (uid) => annotations.ownResult(uid)), new DeidentifyStage(orthanc, deidPool, vault, audit, layout.spool, layout.deid)];
   const pipeline = new Pipeline(store, config.Annotate
-    ? [...instanceStages, new QueueAnnotationStage(annotator, annotations, () => { annotationPipeline.kick(); }, (seriesId) => { seriesWatch.collecting(seriesId); })]
+    ? [...instanceStages, new QueueAnnotationStage(annotator, annotations, () => { annotationPipeline.kick(); }, (annotation, member) => {
+      seriesWatch.collecting(annotation, member.arrivedAt);
+    })]
     : instanceStages, {
     concurrency: config.Concurrency,
     // One lane during ingest bursts: de-identification keeps pace, Orthanc keeps its store path.

@@ -85,6 +85,11 @@ export class OrthancRest {
     }
   }
 
+  /** DELETE on Orthanc's REST API (e.g. /instances/{id}); an Orthanc error rejects. */
+  async delete(uri: string): Promise<void> {
+    await this.#sdk.restApiDelete(uri);
+  }
+
   async getJson(uri: string): Promise<unknown> {
     const bytes = await this.#sdk.restApiGet(uri);
     try {

@@ -12,6 +12,7 @@ import type { PipelineStage, StageResult } from '../pipeline';
 import type { PhiVault } from '../vault/phi-vault';
 import type { Annotation, AnnotationFacts, AnnotationStore } from './annotation-store';
 import type { AnnotatorPool } from './annotator-pool';
+import type { SupersededResults } from './superseded-results';
 
 /** Carried from stage to stage within one attempt of one annotation (in memory only). */
 export interface AnnotationWork {
@@ -56,7 +57,9 @@ export class AnnotateStage implements AnnotationStage {
  * Puts each result back on the original study (PHI zone): de-identified
  * references become originals through the vault, the patient and study
  * modules are copied from the original in Orthanc, and the result gets UIDs
- * derived from the original series, the model version and its kind.
+ * derived from the original series, the model version, its kind and, once a
+ * late slice re-opened the series, its revision (so the corrected result is a
+ * new object and the earlier one can be removed, not overwritten in place).
  */
 export class RelinkStage implements AnnotationStage {
   readonly name = 'relink';
@@ -88,7 +91,7 @@ export class RelinkStage implements AnnotationStage {
           originalUid: (uid) => this.#vault.originalUid(uid),
           study,
           seriesInstanceUid: resultUid('result-series', study.studyInstanceUid, model, output.kind),
-          sopInstanceUid: resultUid('result-instance', source, model, output.kind),
+          sopInstanceUid: resultSopInstanceUid(source, model, output.kind, annotation.revision),
         });
         if (result.referencesRelinked === 0) {
           throw new GatewayError('AIB_RELINK_FAILED', `annotation ${annotation.id}: the ${output.kind.toUpperCase()} references no de-identified instance the vault knows`,
@@ -115,29 +118,47 @@ export class RelinkStage implements AnnotationStage {
   }
 }
 
-/** STOW-RS of the relinked results into the original study; then the outbox folder goes. */
+/** Revision 0 keeps the derivation results had before revisions existed, so they stay the same objects. */
+export function resultSopInstanceUid(source: string, model: string, kind: 'sr' | 'gsps', revision: number): string {
+  return revision === 0 ? resultUid('result-instance', source, model, kind) : resultUid('result-instance', source, model, kind, `revision ${revision}`);
+}
+
+/**
+ * STOW-RS of the relinked results into the original study; then the results
+ * of an earlier revision are removed, then the outbox folder goes.
+ */
 export class DeliverStage implements AnnotationStage {
   readonly name = 'deliver';
   readonly #stow: StowClient;
   readonly #outbox: string;
   readonly #beforeStore: (annotation: Annotation, sopInstanceUids: readonly string[]) => void;
+  readonly #superseded: SupersededResults;
 
   /**
    * `beforeStore`: told which objects are about to be stored, so that they are
    * recognised when Orthanc reports them (not ingest to yield to, not
    * instances to de-identify).
    */
-  constructor(stow: StowClient, outboxDirectory: string, beforeStore: (annotation: Annotation, sopInstanceUids: readonly string[]) => void) {
+  constructor(stow: StowClient, outboxDirectory: string, beforeStore: (annotation: Annotation, sopInstanceUids: readonly string[]) => void,
+    superseded: SupersededResults) {
     this.#stow = stow;
     this.#outbox = outboxDirectory;
     this.#beforeStore = beforeStore;
+    this.#superseded = superseded;
   }
 
   async run(annotation: Annotation, work: AnnotationWork): Promise<StageResult<AnnotationFacts>> {
     const relinked = work.relinked ?? [];
-    if (relinked.length === 0) return { outcome: `${work.findings ?? 0} finding(s); nothing to deliver` };
+    if (relinked.length === 0) {
+      // A corrected run with nothing to say still withdraws what the earlier revision said.
+      await this.#superseded.remove(annotation, annotation.results);
+      return { facts: { results: [] }, outcome: `${work.findings ?? 0} finding(s); nothing to deliver` };
+    }
     this.#beforeStore(annotation, relinked.map((r) => r.sopInstanceUid));
     const outcome = await this.#stow.store(annotation.studyInstanceUid, relinked);
+    // `annotation.results` are those of the last delivery (the claim's snapshot): what this revision replaces.
+    const stored = new Set(relinked.map((r) => r.sopInstanceUid));
+    await this.#superseded.remove(annotation, annotation.results.filter((uid) => !stored.has(uid)));
     rmSync(join(this.#outbox, outboxKey(annotation)), { recursive: true, force: true });
     const kinds = relinked.map((r) => r.kind.toUpperCase()).join(' + ');
     const warned = outcome.warnings.length > 0 ? ` (${outcome.warnings.length} stored with warnings)` : '';

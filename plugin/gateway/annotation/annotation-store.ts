@@ -1,13 +1,18 @@
 import Database from 'better-sqlite3';
 
+import { isSliceGeometry, type SliceGeometry } from '../../core/slice-geometry';
 import { GatewayError } from '../gateway-errors';
+import type { MemberEvidence } from './series-evidence';
 
 /**
  * One run of one model over one unit: an image (unit 'instance') or a whole
  * series (unit 'series'). A series annotation collects its members as their
  * instance jobs finish de-identification and becomes due when the series is
- * complete: when every instance the headers announce has arrived, or when
- * Orthanc declares the series stable and all of its instances are in.
+ * complete: when every instance the headers announce has arrived, when its
+ * slices close a volume and the sender has gone quiet (SeriesWatch), or when
+ * Orthanc declares the series stable and all of its instances are in. A slice
+ * arriving after the results went out re-opens it under the next revision:
+ * new result UIDs, and the earlier results are removed once the new are in.
  */
 export const ANNOTATION_STATES = ['collecting', 'queued', 'running', 'retrying', 'done', 'quarantined'] as const;
 export type AnnotationState = (typeof ANNOTATION_STATES)[number];
@@ -38,12 +43,21 @@ export interface Annotation {
   readonly finishedAt: number | null;
   /** When the last member arrived. */
   readonly lastMemberAt: number;
+  /** 0 for the first results; +1 each time a late slice re-opens a delivered series (part of the result UIDs). */
+  readonly revision: number;
 }
 
 export interface AnnotationMember {
   readonly jobId: number;
   readonly linkToken: string;
   readonly deidPath: string;
+}
+
+/** What an enrolment adds about the member: when it reached the bridge, and where it sits in its series. */
+export interface MemberArrival extends AnnotationMember {
+  /** Epoch ms: when its instance job was created from Orthanc's change. */
+  readonly arrivedAt: number;
+  readonly geometry: SliceGeometry | null;
 }
 
 export interface AnnotationFacts {
@@ -58,8 +72,22 @@ export interface Enrolment {
   readonly orthancSeriesId: string;
   readonly model: { readonly id: string; readonly version: string };
   readonly expectedInstances: number | undefined;
-  readonly member: AnnotationMember;
+  readonly member: MemberArrival;
 }
+
+/**
+ * Columns added for evidence-based series completion (issue 14); a database
+ * made before them gets them by ALTER TABLE (#migrate), so both lists serve
+ * creation and migration alike.
+ *  - revision: which results a series is on; member_changes / claimed_changes:
+ *    members added in all, and as of the running attempt (a slice arriving
+ *    during a run re-opens the series when the run ends);
+ *  - arrived_at / geometry: the evidence SeriesWatch judges.
+ */
+const ANNOTATION_COLUMNS_V2 = [
+  'revision INTEGER NOT NULL DEFAULT 0', 'member_changes INTEGER NOT NULL DEFAULT 0', 'claimed_changes INTEGER NOT NULL DEFAULT 0',
+];
+const MEMBER_COLUMNS_V2 = ['arrived_at INTEGER', 'geometry TEXT'];
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS annotations (
@@ -74,13 +102,15 @@ CREATE TABLE IF NOT EXISTS annotations (
   attempts INTEGER NOT NULL DEFAULT 0,
   next_attempt_at INTEGER NOT NULL DEFAULT 0,
   outcome TEXT, error_code TEXT, error_message TEXT, results TEXT NOT NULL DEFAULT '[]',
-  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, finished_at INTEGER, last_member_at INTEGER NOT NULL
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, finished_at INTEGER, last_member_at INTEGER NOT NULL,
+  ${ANNOTATION_COLUMNS_V2.join(', ')}
 );
 CREATE INDEX IF NOT EXISTS annotations_due ON annotations (state, next_attempt_at, id);
 CREATE INDEX IF NOT EXISTS annotations_series ON annotations (orthanc_series_id);
 CREATE TABLE IF NOT EXISTS annotation_members (
   annotation_id INTEGER NOT NULL REFERENCES annotations(id),
   link_token TEXT NOT NULL, job_id INTEGER NOT NULL, deid_path TEXT NOT NULL,
+  ${MEMBER_COLUMNS_V2.join(', ')},
   PRIMARY KEY (annotation_id, link_token)
 );
 CREATE TABLE IF NOT EXISTS annotation_events (
@@ -101,6 +131,7 @@ interface Row {
   state: AnnotationState; stage: string; attempts: number; next_attempt_at: number;
   outcome: string | null; error_code: string | null; error_message: string | null; results: string;
   created_at: number; updated_at: number; finished_at: number | null; last_member_at: number; members: number;
+  revision: number; member_changes: number; claimed_changes: number;
 }
 
 const SELECT = `SELECT a.*, (SELECT COUNT(*) FROM annotation_members m WHERE m.annotation_id = a.id) AS members FROM annotations a`;
@@ -115,6 +146,7 @@ function toAnnotation(row: Row): Annotation {
     outcome: row.outcome, errorCode: row.error_code, errorMessage: row.error_message,
     results: Array.isArray(results) ? results.filter((r): r is string => typeof r === 'string') : [],
     createdAt: row.created_at, updatedAt: row.updated_at, finishedAt: row.finished_at, lastMemberAt: row.last_member_at,
+    revision: row.revision,
   };
 }
 
@@ -131,13 +163,29 @@ export class AnnotationStore {
     this.#db.pragma('foreign_keys = ON');
     this.#db.pragma('busy_timeout = 5000');
     this.#db.exec(SCHEMA);
+    this.#migrate();
+  }
+
+  /** Adds the columns a database made by an older version lacks (CREATE TABLE IF NOT EXISTS leaves it as it was). */
+  #migrate(): void {
+    const add = (table: string, columns: readonly string[]): void => {
+      const have = new Set((this.#db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name));
+      for (const column of columns) {
+        if (!have.has(column.split(' ')[0] ?? '')) this.#db.exec(`ALTER TABLE ${table} ADD COLUMN ${column}`);
+      }
+    };
+    this.#db.transaction(() => {
+      add('annotations', ANNOTATION_COLUMNS_V2);
+      add('annotation_members', MEMBER_COLUMNS_V2);
+    })();
   }
 
   /**
    * Adds a de-identified instance to the annotation of its unit (created on
    * first use) and says whether that annotation is now due. Idempotent: a
    * retried instance job enrols once. A member arriving after its series was
-   * annotated queues the series again (the results keep their UIDs).
+   * annotated re-opens the series: collecting again, judged again, and its
+   * next results get new UIDs when the earlier ones were delivered.
    */
   enrol(e: Enrolment): { annotation: Annotation; due: boolean } {
     const now = this.#now();
@@ -154,17 +202,22 @@ export class AnnotationStore {
       const id = (this.#db.prepare(`SELECT id FROM annotations WHERE unit_key = ?`).get(unitKey) as { id: number }).id;
       const known = this.#db.prepare(`SELECT 1 FROM annotation_members WHERE annotation_id = ? AND link_token = ?`).get(id, e.member.linkToken) !== undefined;
       this.#db.prepare(
-        `INSERT INTO annotation_members (annotation_id, link_token, job_id, deid_path) VALUES (?, ?, ?, ?)
-         ON CONFLICT(annotation_id, link_token) DO UPDATE SET job_id = excluded.job_id, deid_path = excluded.deid_path`,
-      ).run(id, e.member.linkToken, e.member.jobId, e.member.deidPath);
-      if (!known) this.#db.prepare(`UPDATE annotations SET last_member_at = ?, updated_at = ? WHERE id = ?`).run(now, now, id);
+        `INSERT INTO annotation_members (annotation_id, link_token, job_id, deid_path, arrived_at, geometry) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(annotation_id, link_token) DO UPDATE SET job_id = excluded.job_id, deid_path = excluded.deid_path,
+           arrived_at = excluded.arrived_at, geometry = excluded.geometry`,
+      ).run(id, e.member.linkToken, e.member.jobId, e.member.deidPath, e.member.arrivedAt,
+        e.member.geometry === null ? null : JSON.stringify(e.member.geometry));
+      if (!known) {
+        this.#db.prepare(`UPDATE annotations SET last_member_at = ?, member_changes = member_changes + 1, updated_at = ? WHERE id = ?`).run(now, now, id);
+      }
       if (e.expectedInstances !== undefined) {
         this.#db.prepare(`UPDATE annotations SET expected_instances = MAX(COALESCE(expected_instances, 0), ?) WHERE id = ? AND unit = 'series'`)
           .run(e.expectedInstances, id);
       }
       const before = this.#row(id);
       if ((before.state === 'done' || before.state === 'quarantined') && !known) {
-        this.#reopen(id, before.state, 'a new instance of the unit arrived');
+        if (before.unit === 'series') this.#reopenSeries(id, `was ${before.state}: a slice arrived after the series was released`);
+        else this.#reopen(id, before.state, 'a new instance of the unit arrived');
       }
       const due = this.#releaseIfComplete(id);
       return { annotation: toAnnotation(this.#row(id)), due };
@@ -209,12 +262,52 @@ export class AnnotationStore {
     return rows.map(toAnnotation);
   }
 
+  /** Collecting series of unknown size: the ones SeriesWatch judges by their evidence. */
+  collectingWithoutCount(): number[] {
+    return (this.#db.prepare(`SELECT id FROM annotations WHERE state = 'collecting' AND unit = 'series' AND expected_instances IS NULL`).all() as
+      { id: number }[]).map((r) => r.id);
+  }
+
+  /** The members' arrival times and geometry, while the series collects without a known size; otherwise undefined. */
+  seriesEvidence(id: number): { annotation: Annotation; members: MemberEvidence[] } | undefined {
+    const row = this.#db.prepare(`${SELECT} WHERE a.id = ?`).get(id) as Row | undefined;
+    if (row?.state !== 'collecting' || row.unit !== 'series' || row.expected_instances !== null) return undefined;
+    const members = (this.#db.prepare(`SELECT arrived_at, geometry FROM annotation_members WHERE annotation_id = ?`).all(id) as
+      { arrived_at: number | null; geometry: string | null }[]).map((m): MemberEvidence => {
+      const geometry: unknown = m.geometry === null ? null : JSON.parse(m.geometry);
+      // Members enrolled before arrival times were kept count as arriving with the last one: no early release on a guess.
+      return { arrivedAt: m.arrived_at ?? row.last_member_at, geometry: isSliceGeometry(geometry) ? geometry : null };
+    });
+    return { annotation: toAnnotation(row), members };
+  }
+
+  /**
+   * SeriesWatch judged the series complete with `members` members: queued,
+   * unless it changed meanwhile (another member, a release by other means).
+   */
+  releaseOnEvidence(id: number, members: number, detail: string): boolean {
+    return this.#db.transaction(() => {
+      const row = this.#row(id);
+      if (row.state !== 'collecting' || row.expected_instances !== null || row.members !== members) return false;
+      this.#event(id, 'series-complete', 'collecting', detail);
+      this.#queue(id, `complete by its evidence: ${members} instance(s)`);
+      return true;
+    })();
+  }
+
+  /** Earlier results removed from the archive once the corrected ones were stored. */
+  recordSuperseded(id: number, sopInstanceUids: readonly string[], removed: number, note: string): void {
+    const row = this.#row(id);
+    this.#event(id, 'superseded', row.stage,
+      `revision ${row.revision} replaces ${sopInstanceUids.length} earlier result(s), ${removed} deleted from Orthanc${note}: ${sopInstanceUids.join(', ')}`);
+  }
+
   claimNext(now: number): Annotation | undefined {
     return this.#db.transaction(() => {
       const row = this.#db.prepare(`${SELECT} WHERE a.state IN ('queued','retrying') AND a.next_attempt_at <= ? ORDER BY a.next_attempt_at, a.id LIMIT 1`)
         .get(now) as Row | undefined;
       if (row === undefined) return undefined;
-      this.#db.prepare(`UPDATE annotations SET state='running', attempts=attempts+1, updated_at=? WHERE id=?`).run(now, row.id);
+      this.#db.prepare(`UPDATE annotations SET state='running', attempts=attempts+1, claimed_changes=member_changes, updated_at=? WHERE id=?`).run(now, row.id);
       this.#event(row.id, 'started', row.stage, `attempt ${row.attempts + 1}`);
       return toAnnotation({ ...row, state: 'running', attempts: row.attempts + 1, updated_at: now });
     })();
@@ -231,11 +324,19 @@ export class AnnotationStore {
     }
   }
 
+  /** Done; a series that gained a slice while it ran (its results miss that slice) is re-opened at once. */
   complete(id: number, outcome: string): void {
     const now = this.#now();
-    this.#db.prepare(`UPDATE annotations SET state='done', outcome=?, error_code=NULL, error_message=NULL, updated_at=?, finished_at=? WHERE id=?`)
-      .run(outcome, now, now, id);
-    this.#event(id, 'done', this.#row(id).stage, outcome);
+    this.#db.transaction(() => {
+      this.#db.prepare(`UPDATE annotations SET state='done', outcome=?, error_code=NULL, error_message=NULL, updated_at=?, finished_at=? WHERE id=?`)
+        .run(outcome, now, now, id);
+      const row = this.#row(id);
+      this.#event(id, 'done', row.stage, outcome);
+      if (row.unit === 'series' && row.member_changes > row.claimed_changes) {
+        this.#reopenSeries(id, `${row.member_changes - row.claimed_changes} slice(s) arrived while it ran`);
+        this.#releaseIfComplete(id);
+      }
+    })();
   }
 
   scheduleRetry(id: number, at: number, errorCode: string, message: string): void {
@@ -371,6 +472,20 @@ export class AnnotationStore {
   #queue(id: number, why: string): void {
     this.#db.prepare(`UPDATE annotations SET state='queued', stage='queued', next_attempt_at=0, updated_at=? WHERE id=?`).run(this.#now(), id);
     this.#event(id, 'queued', 'collecting', why);
+  }
+
+  /**
+   * Back to collecting after a late slice: the series is judged again before
+   * it runs. Delivered results are not this series any more, so the next ones
+   * get new UIDs (revision + 1) and replace them.
+   */
+  #reopenSeries(id: number, why: string): void {
+    const row = this.#row(id);
+    const bump = row.results !== '[]' ? 1 : 0;
+    this.#db.prepare(
+      `UPDATE annotations SET state='collecting', stage='collecting', attempts=0, next_attempt_at=0, outcome=NULL, error_code=NULL, error_message=NULL,
+         revision=revision+?, updated_at=?, finished_at=NULL WHERE id=?`).run(bump, this.#now(), id);
+    this.#event(id, 'reopened', 'collecting', `${why}${bump === 1 ? `; its next results are revision ${row.revision + 1}` : ''}`);
   }
 
   #reopen(id: number, was: AnnotationState, why: string): void {

@@ -1,6 +1,7 @@
 import type { OrthancRest } from '../../sdk';
 import type { Logger } from '../logger';
 import type { AnnotationStore } from './annotation-store';
+import { judgeSeries, type SeriesPolicy } from './series-evidence';
 
 /** Stable series remembered for members that arrive late. */
 const MAX_REMEMBERED = 10_000;
@@ -8,25 +9,35 @@ const MAX_REMEMBERED = 10_000;
 /**
  * Decides when a series is complete for its annotations, without waiting
  * longer than it must: the header count releases a series as soon as its
- * last instance is de-identified (AnnotationStore.enrol); otherwise Orthanc's
- * StableSeries gives the count; a series short of its count (an instance
- * quarantined or never sent) goes after `quietMs` without a new instance.
- * Every release kicks the annotation pipeline.
+ * last instance is de-identified (AnnotationStore.enrol); a series of unknown
+ * size goes when its slices close a volume and the sender has gone quiet for
+ * a multiple of its cadence (series-evidence.ts) and Orthanc holds no slice of
+ * it that is not in yet; Orthanc's StableSeries stays the fallback when the
+ * evidence says nothing (no geometry, holes, a first slice missing), applied
+ * also to a member de-identified after its series was reported stable; a series
+ * short of its count (an instance quarantined or never sent) goes after
+ * `quietMs` without a new instance. Every release kicks the annotation pipeline.
  */
 export class SeriesWatch {
   readonly #orthanc: OrthancRest;
   readonly #store: AnnotationStore;
   readonly #log: Logger;
   readonly #quietMs: number;
+  /** Undefined: SeriesEvidence is off, StableSeries alone releases series of unknown size. */
+  readonly #policy: SeriesPolicy | undefined;
   readonly #onRelease: () => void;
   #timer: NodeJS.Timeout | undefined;
   /** Series Orthanc reported stable, newest last (bounded): a member de-identified after the report re-checks its series. */
   readonly #reportedStable = new Set<string>();
+  /** One timer per series that will count as complete if nothing arrives before it fires. */
+  readonly #due = new Map<number, NodeJS.Timeout>();
+  #stopped = false;
 
-  constructor(orthanc: OrthancRest, store: AnnotationStore, quietMs: number, log: Logger, onRelease: () => void) {
+  constructor(orthanc: OrthancRest, store: AnnotationStore, quietMs: number, policy: SeriesPolicy | undefined, log: Logger, onRelease: () => void) {
     this.#orthanc = orthanc;
     this.#store = store;
     this.#quietMs = quietMs;
+    this.#policy = policy;
     this.#log = log;
     this.#onRelease = onRelease;
   }
@@ -34,6 +45,7 @@ export class SeriesWatch {
   start(): void {
     const tick = (): void => {
       void this.sweep().finally(() => {
+        if (this.#stopped) return;
         this.#timer = setTimeout(tick, Math.min(this.#quietMs, 60_000) / 2);
         this.#timer.unref();
       });
@@ -42,7 +54,41 @@ export class SeriesWatch {
   }
 
   stop(): void {
+    this.#stopped = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
+    for (const timer of this.#due.values()) clearTimeout(timer);
+    this.#due.clear();
+  }
+
+  /**
+   * A member that arrived at `arrivedAt` joined a series annotation that is
+   * still collecting. When Orthanc already called the series stable
+   * (StableSeries can come before the last instances are de-identified, e.g.
+   * while the workers start), its count is applied now instead of after the
+   * quiet period. No series is complete on its evidence before its last
+   * arrival plus the shortest quiet period, so that judgement (which reads
+   * every member) waits until then: a series of n slices is judged about
+   * once, not n times.
+   */
+  collecting(annotation: { readonly id: number; readonly orthancSeriesId: string }, arrivedAt: number): void {
+    if (this.#stopped) return;
+    if (this.#reportedStable.has(annotation.orthancSeriesId)) void this.stable([annotation.orthancSeriesId]);
+    if (this.#policy !== undefined) this.#judgeAt(annotation.id, arrivedAt + this.#policy.minQuietMs);
+  }
+
+  #remember(orthancSeriesId: string): void {
+    this.#reportedStable.delete(orthancSeriesId);
+    this.#reportedStable.add(orthancSeriesId);
+    if (this.#reportedStable.size > MAX_REMEMBERED) {
+      const oldest = this.#reportedStable.values().next().value;
+      if (oldest !== undefined) this.#reportedStable.delete(oldest);
+    }
+  }
+
+  /** Every collecting series of unknown size, judged again (after a run ends: it may have re-opened one; at start-up). */
+  reconsider(): void {
+    if (this.#policy === undefined) return;
+    for (const id of this.#store.collectingWithoutCount()) this.#consider(id);
   }
 
   /** StableSeries changes from Orthanc's change log. */
@@ -55,28 +101,10 @@ export class SeriesWatch {
     }
   }
 
-  /**
-   * A series annotation took a member. When Orthanc already called the series
-   * stable (StableSeries can come before the last instances are de-identified,
-   * e.g. while the workers start), its count is applied now instead of after
-   * the quiet period.
-   */
-  collecting(orthancSeriesId: string): void {
-    if (this.#reportedStable.has(orthancSeriesId)) void this.stable([orthancSeriesId]);
-  }
-
-  #remember(orthancSeriesId: string): void {
-    this.#reportedStable.delete(orthancSeriesId);
-    this.#reportedStable.add(orthancSeriesId);
-    if (this.#reportedStable.size > MAX_REMEMBERED) {
-      const oldest = this.#reportedStable.values().next().value;
-      if (oldest !== undefined) this.#reportedStable.delete(oldest);
-    }
-  }
-
-  /** The safety net: quiet series with a count, and quiet series whose StableSeries we may have missed. */
+  /** The safety net: quiet series with a count, quiet series whose StableSeries we may have missed, timers lost to a restart. */
   async sweep(): Promise<void> {
     try {
+      this.reconsider();
       if (this.#store.releaseQuiet(this.#quietMs).length > 0) this.#onRelease();
       for (const annotation of this.#store.quietWithoutCount(this.#quietMs)) {
         const series = await this.#orthanc.getJson(`/series/${annotation.orthancSeriesId}`);
@@ -85,6 +113,41 @@ export class SeriesWatch {
       }
     } catch (error) {
       this.#log.warn(`checking series completeness failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  #consider(id: number): void {
+    const policy = this.#policy;
+    if (policy === undefined || this.#stopped) return;
+    const pending = this.#due.get(id);
+    if (pending !== undefined) clearTimeout(pending);
+    this.#due.delete(id);
+    const evidence = this.#store.seriesEvidence(id);
+    if (evidence === undefined) return;
+    const verdict = judgeSeries(evidence.members, Date.now(), policy);
+    if (verdict.complete) {
+      void this.#release(id, evidence.annotation.orthancSeriesId, evidence.members.length, verdict.detail);
+    } else if (verdict.at !== undefined) {
+      this.#judgeAt(id, verdict.at);
+    }
+  }
+
+  #judgeAt(id: number, at: number): void {
+    const pending = this.#due.get(id);
+    if (pending !== undefined) clearTimeout(pending);
+    const timer = setTimeout(() => { this.#due.delete(id); this.#consider(id); }, Math.max(0, at - Date.now()));
+    timer.unref();
+    this.#due.set(id, timer);
+  }
+
+  async #release(id: number, orthancSeriesId: string, members: number, detail: string): Promise<void> {
+    try {
+      // A slice Orthanc holds but the bridge has not enrolled yet (being de-identified) reopens the judgement when it enrols.
+      const stored = await this.#instanceCount(orthancSeriesId);
+      if (stored !== undefined && stored > members) return;
+      if (this.#store.releaseOnEvidence(id, members, detail)) this.#onRelease();
+    } catch (error) {
+      this.#log.warn(`annotation ${id}: releasing a complete series failed: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 

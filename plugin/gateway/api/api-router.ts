@@ -259,7 +259,7 @@ export function toAnnotationView(a: Annotation): AnnotationView {
     id: a.id, unit: a.unit, studyInstanceUid: a.studyInstanceUid, seriesInstanceUid: a.seriesInstanceUid,
     model: { id: a.modelId, version: a.modelVersion }, members: a.members, expectedInstances: a.expectedInstances,
     state: a.state, stage: a.stage, attempts: a.attempts, nextAttemptAt: a.state === 'retrying' ? iso(a.nextAttemptAt) : null,
-    outcome: a.outcome, error: a.errorCode === null ? null : { code: a.errorCode, message: a.errorMessage ?? '' }, results: a.results,
+    outcome: a.outcome, error: a.errorCode === null ? null : { code: a.errorCode, message: a.errorMessage ?? '' }, results: a.results, revision: a.revision,
     createdAt: new Date(a.createdAt).toISOString(), updatedAt: new Date(a.updatedAt).toISOString(), finishedAt: iso(a.finishedAt),
   };
 }

@@ -121,6 +121,8 @@ export interface AnnotationView {
   readonly error: { readonly code: string; readonly message: string } | null;
   /** SOP Instance UIDs of the delivered SR/GSPS in the original study. */
   readonly results: readonly string[];
+  /** 0, then +1 each time a slice arriving after delivery re-opened the series (new result UIDs, the earlier results removed). */
+  readonly revision: number;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly finishedAt: string | null;

@@ -1,5 +1,5 @@
 import type { RoutingFacts } from '../../core/routing-facts';
-import type { AnnotationStore } from '../annotation/annotation-store';
+import type { Annotation, AnnotationStore, MemberArrival } from '../annotation/annotation-store';
 import type { AnnotatorPool } from '../annotation/annotator-pool';
 import type { Job } from '../job';
 import type { JobWork, Stage, StageResult } from './stage';
@@ -17,10 +17,11 @@ export class QueueAnnotationStage implements Stage {
   readonly #annotator: AnnotatorPool;
   readonly #annotations: AnnotationStore;
   readonly #onDue: () => void;
-  readonly #onCollecting: (orthancSeriesId: string) => void;
+  readonly #onCollecting: (annotation: Annotation, member: MemberArrival) => void;
 
-  /** `onCollecting`: a series annotation took a member and still waits for its series to be complete. */
-  constructor(annotator: AnnotatorPool, annotations: AnnotationStore, onDue: () => void, onCollecting: (orthancSeriesId: string) => void = () => undefined) {
+  /** `onCollecting`: a series annotation took a member and still waits for its series to be complete (SeriesWatch judges it). */
+  constructor(annotator: AnnotatorPool, annotations: AnnotationStore, onDue: () => void,
+    onCollecting: (annotation: Annotation, member: MemberArrival) => void = () => undefined) {
     this.#annotator = annotator;
     this.#annotations = annotations;
     this.#onDue = onDue;
@@ -35,6 +36,8 @@ export class QueueAnnotationStage implements Stage {
     const classified = await this.#annotator.classify(deid.path);
     const category = `${classified.category.modality || '?'}/${classified.category.bodyPart || 'unspecified body part'}`;
     if (classified.model === undefined) return { outcome: `de-identified; no applicable model for ${category}${lacking(routing)}` };
+    // Arrival: when the job was created from Orthanc's change; geometry: as the annotator read it from the copy.
+    const member: MemberArrival = { jobId: job.id, linkToken: deid.linkToken, deidPath: deid.path, arrivedAt: job.createdAt, geometry: classified.geometry ?? null };
     const { annotation, due } = this.#annotations.enrol({
       unit: classified.model.unit,
       studyInstanceUid: routing.studyInstanceUid,
@@ -43,10 +46,10 @@ export class QueueAnnotationStage implements Stage {
       orthancSeriesId: seriesId,
       model: { id: classified.model.id, version: classified.model.version },
       expectedInstances: classified.expectedInstances,
-      member: { jobId: job.id, linkToken: deid.linkToken, deidPath: deid.path },
+      member,
     });
     if (due) this.#onDue();
-    else if (annotation.unit === 'series') this.#onCollecting(seriesId);
+    else if (annotation.unit === 'series') this.#onCollecting(annotation, member);
     const model = `${classified.model.id}@${classified.model.version}`;
     if (annotation.unit === 'instance') return { outcome: `de-identified; annotation ${annotation.id} by ${model} queued` };
     const count = annotation.expectedInstances === null ? `${annotation.members} in, series size not known yet` : `${annotation.members}/${annotation.expectedInstances}`;

@@ -36,7 +36,7 @@ describe('dashboard statistics from the stores (state.sqlite)', () => {
 
     const enrol = (jobId: number, series: string, expected: number | undefined): Enrolment => ({
       unit: 'series', studyInstanceUid: '1.2.3', seriesInstanceUid: series, sopInstanceUid: `${series}.${jobId}`, orthancSeriesId: `s-${series}`,
-      model: { id: 'lung', version: '1.0.0' }, expectedInstances: expected, member: { jobId, linkToken: `t${jobId}`, deidPath: `d/${jobId}.dcm` },
+      model: { id: 'lung', version: '1.0.0' }, expectedInstances: expected, member: { jobId, linkToken: `t${jobId}`, deidPath: `d/${jobId}.dcm`, arrivedAt: clock, geometry: null },
     });
     // A one-instance series runs through annotate → relink → deliver.
     assert.equal(annotations.enrol(enrol(first.id, '9.1', 1)).due, true);
