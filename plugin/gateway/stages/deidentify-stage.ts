@@ -2,16 +2,13 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { OrthancRest } from '../../sdk';
-import { OrthancSdkError } from '../../sdk';
 import type { AuditLog } from '../audit-log';
 import type { DeidWorkerPool } from '../deid/deid-worker-pool';
 import { GatewayError } from '../gateway-errors';
 import type { Job } from '../job';
 import type { PhiVault } from '../vault/phi-vault';
+import { callForInstance, DELETED_BEFORE_PROCESSING } from './instance-call';
 import type { JobWork, Stage, StageResult } from './stage';
-
-/** Orthanc's OrthancPluginErrorCode_UnknownResource. */
-const UNKNOWN_RESOURCE = 17;
 
 /**
  * Has the plugin spool the original into phi/spool, hands its path to a
@@ -45,17 +42,8 @@ export class DeidentifyStage implements Stage {
     // Named after the job: one spool file per instance, overwritten by a retry.
     const spooled = join(this.#spool, `job-${String(job.id)}.dcm`);
     try {
-      try {
-        await this.#orthanc.spoolInstance(job.instanceId, spooled);
-      } catch (error) {
-        if (error instanceof OrthancSdkError && error.orthancCode === UNKNOWN_RESOURCE) {
-          return { outcome: 'instance deleted from Orthanc before processing', final: true };
-        }
-        if (error instanceof OrthancSdkError) {
-          throw new GatewayError('AIB_INGEST_UNREADABLE', `instance ${job.instanceId}: ${error.message}`, { instanceId: job.instanceId }, true);
-        }
-        throw error;
-      }
+      const spooledNow = await callForInstance(job.instanceId, () => this.#orthanc.spoolInstance(job.instanceId, spooled));
+      if (spooledNow === undefined) return DELETED_BEFORE_PROCESSING;
       return await this.#deidentify(job, work, spooled);
     } finally {
       await rm(spooled, { force: true });

@@ -1,11 +1,8 @@
 import type { OrthancRest } from '../../sdk';
-import { OrthancSdkError } from '../../sdk';
 import { GatewayError } from '../gateway-errors';
 import type { Job } from '../job';
+import { callForInstance, DELETED_BEFORE_PROCESSING } from './instance-call';
 import type { JobWork, Stage, StageResult } from './stage';
-
-/** Orthanc's OrthancPluginErrorCode_UnknownResource. */
-const UNKNOWN_RESOURCE = 17;
 
 /**
  * Looks the instance up in Orthanc's index (JSON, no file read and no DICOM
@@ -26,20 +23,9 @@ export class FetchInstanceStage implements Stage {
   }
 
   async run(job: Job, work: JobWork): Promise<StageResult> {
-    let entry: unknown;
-    try {
-      entry = await this.#orthanc.getJson(`/instances/${job.instanceId}`);
-    } catch (error) {
-      if (error instanceof OrthancSdkError && error.orthancCode === UNKNOWN_RESOURCE) {
-        // Deleted from Orthanc before we got to it: nothing left to process,
-        // and nothing lost by us. Recorded as the job's outcome.
-        return { outcome: 'instance deleted from Orthanc before processing', final: true };
-      }
-      if (error instanceof OrthancSdkError) {
-        throw new GatewayError('AIB_INGEST_UNREADABLE', `instance ${job.instanceId}: ${error.message}`, { instanceId: job.instanceId }, true);
-      }
-      throw error;
-    }
+    const found = await callForInstance(job.instanceId, () => this.#orthanc.getJson(`/instances/${job.instanceId}`));
+    if (found === undefined) return DELETED_BEFORE_PROCESSING;
+    const entry = found.value;
     const record = typeof entry === 'object' && entry !== null ? entry as Record<string, unknown> : {};
     const tags = typeof record['MainDicomTags'] === 'object' && record['MainDicomTags'] !== null ? record['MainDicomTags'] as Record<string, unknown> : {};
     const sopInstanceUid = typeof tags['SOPInstanceUID'] === 'string' ? tags['SOPInstanceUID'] : '';

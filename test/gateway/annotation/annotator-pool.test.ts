@@ -1,37 +1,14 @@
 import { strict as assert } from 'node:assert';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { AiBridgeError } from '../../../plugin/core/ai-bridge-error';
 import { AnnotatorPool } from '../../../plugin/gateway/annotation/annotator-pool';
 import type { Logger } from '../../../plugin/gateway/logger';
+import { childrenRunning, refusal } from '../../harness/child-processes';
 
 const ANNOTATOR = join(__dirname, '..', '..', '..', 'plugin', 'annotate', 'annotator-main.js');
 const quiet: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
-
-function annotatorPids(): number[] {
-  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).flatMap((e) => {
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) !== process.pid || fields[0] === 'Z') return [];
-      return readFileSync(`/proc/${e}/cmdline`, 'utf8').includes('annotator-main.js') ? [Number(e)] : [];
-    } catch {
-      return [];
-    }
-  });
-}
-
-async function refusal(promise: Promise<unknown>): Promise<AiBridgeError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof AiBridgeError, String(error));
-    return error;
-  }
-  assert.fail('the request was answered');
-}
 
 async function ready(pool: AnnotatorPool): Promise<void> {
   const deadline = Date.now() + 110_000;
@@ -62,7 +39,7 @@ describe('AnnotatorPool: bounded work (the real annotator process, stopped with 
   });
 
   it('kills an annotator that does not answer in time (AIB_ANNOTATOR_TIMEOUT), refuses over the queue bound (AIB_ANNOTATOR_BUSY), bounds the wait for a free one, and answers from a fresh one', async () => {
-    const [stuck] = annotatorPids();
+    const [stuck] = childrenRunning('annotator-main.js');
     assert.ok(stuck !== undefined, 'the annotator is a child of this process');
     process.kill(stuck, 'SIGSTOP');
     const first = refusal(pool.centralStatus());
@@ -76,7 +53,7 @@ describe('AnnotatorPool: bounded work (the real annotator process, stopped with 
     const waited = await second;
     assert.equal(waited.code, 'AIB_ANNOTATOR_TIMEOUT');
     assert.match(waited.message, /no annotator was free to take the request within 1\.5 s/);
-    while (annotatorPids().includes(stuck)) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (childrenRunning('annotator-main.js').includes(stuck)) await new Promise((resolve) => setTimeout(resolve, 50));
     await ready(pool);
     await pool.centralStatus();
   });

@@ -1,39 +1,15 @@
 import { strict as assert } from 'node:assert';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { AiBridgeError } from '../../../plugin/core/ai-bridge-error';
 import { DeidWorkerPool } from '../../../plugin/gateway/deid/deid-worker-pool';
 import type { Logger } from '../../../plugin/gateway/logger';
+import { childrenRunning, refusal } from '../../harness/child-processes';
 import { SHARED_DATA, sharedFile } from '../../harness/bridge-orthanc';
 
 const WORKER = join(__dirname, '..', '..', '..', 'plugin', 'deid', 'worker-main.js');
 const quiet: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
-
-/** Live child processes of this test process running `script`. */
-function childrenRunning(script: string): number[] {
-  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).flatMap((e) => {
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) !== process.pid || fields[0] === 'Z') return [];
-      return readFileSync(`/proc/${e}/cmdline`, 'utf8').includes(script) ? [Number(e)] : [];
-    } catch {
-      return [];
-    }
-  });
-}
-
-async function refusal(promise: Promise<unknown>): Promise<AiBridgeError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof AiBridgeError, String(error));
-    return error;
-  }
-  assert.fail('the request was answered');
-}
 
 async function ready(pool: DeidWorkerPool, count: number): Promise<void> {
   const deadline = Date.now() + 60_000;
