@@ -3,10 +3,15 @@
  * Single-threaded on purpose: the annotator shares the machine with Orthanc
  * and the de-identification workers, and parallelism comes from processes.
  */
-import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { env, InferenceSession, Tensor } from 'onnxruntime-node';
 
 import { ModelError } from '../models/model-error';
 import type { ModelManifest } from '../models/model-manifest';
+
+// onnxruntime's process-wide logger starts at 'warning' and prints start-up notes (telemetry id,
+// GPU discovery refused by the seal) to stderr, which is Orthanc's log or the CLI's own output;
+// errors still surface as exceptions. Read once, when the first session is created.
+env.logLevel = 'error';
 
 const sessions = new Map<string, Promise<InferenceSession>>();
 

@@ -7,7 +7,7 @@
 
 import { readFileSync } from 'node:fs';
 
-import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { env, InferenceSession, Tensor } from 'onnxruntime-node';
 
 import type { PixelBox, RenderedFrame } from '../text-regions';
 import { ctcAlphabet, ctcGreedyDecode, type Recognised } from './ctc-decode';
@@ -15,6 +15,11 @@ import { dbBoxes, type DbOptions, type ScoredBox } from './db-boxes';
 import { missingModelFiles, ocrModelFiles } from './ocr-models';
 import { OcrError } from './ocr-error';
 import { resampleRegion } from './resample-region';
+
+// onnxruntime's process-wide logger starts at 'warning' and prints start-up notes (telemetry id,
+// GPU discovery refused by the seal) to stderr, which is Orthanc's log or the CLI's own output;
+// errors still surface as exceptions. Read once, when the first session is created.
+env.logLevel = 'error';
 
 export interface DetectionOptions extends DbOptions {
   /** The longer side of the frame is scaled down to this (never up) before detection. */
