@@ -61,7 +61,14 @@ let uploads: UploadQueue | undefined;
 let queue: Promise<void> = Promise.resolve();
 
 channel.on('request', (frame) => {
-  // One request at a time: inference is CPU work and the gateway sends one per process anyway.
+  // classify is a synchronous header read that changes nothing: answered at once, between the
+  // awaits of a running annotation, so an instance never waits behind a whole series (the gateway
+  // sends it alongside other work: ProcessPool.requestAlongside).
+  if (frame.header.k === 'classify') {
+    void handle(frame);
+    return;
+  }
+  // Everything else one at a time: inference is CPU work, and model changes must not interleave with it.
   queue = queue.then(() => handle(frame)).catch(() => undefined);
 });
 channel.on('closed', () => { process.exit(0); });

@@ -83,7 +83,8 @@ export class AnnotatorPool {
   }
 
   async classify(deidPath: string): Promise<ClassifyReply> {
-    const header = await this.#call({ k: 'classify', deidPath }, `classifying ${deidPath}`);
+    // Alongside: a header read must not wait behind a series annotation (see ProcessPool.requestAlongside).
+    const header = await this.#call({ k: 'classify', deidPath }, `classifying ${deidPath}`, true);
     if (!isClassifyReply(header)) throw new GatewayError('AIB_ANNOTATOR_PROTOCOL', `the annotator sent an invalid classify reply for ${deidPath}`, {}, true);
     return header;
   }
@@ -131,9 +132,9 @@ export class AnnotatorPool {
     return this.#pool.stop();
   }
 
-  async #call(header: { readonly k: string; readonly [field: string]: unknown }, what: string): Promise<Readonly<Record<string, unknown>>> {
+  async #call(header: { readonly k: string; readonly [field: string]: unknown }, what: string, alongside = false): Promise<Readonly<Record<string, unknown>>> {
     try {
-      return (await this.#pool.request(header)).frame.header;
+      return (await (alongside ? this.#pool.requestAlongside(header) : this.#pool.request(header))).frame.header;
     } catch (error) {
       if (error instanceof ProcessLostError) throw new GatewayError('AIB_ANNOTATOR_LOST', `the annotator stopped while ${what}`, {}, true);
       if (error instanceof ProcessTimeoutError) throw new GatewayError('AIB_ANNOTATOR_TIMEOUT', `${what}: ${error.message}`, {}, true);

@@ -104,8 +104,31 @@ export class ProcessPool<Ready> {
    * requests are already waiting.
    */
   async request(header: FrameHeader, body?: Buffer): Promise<{ frame: Frame; process: number }> {
+    const member = await this.#acquire(this.#options.requestTimeoutMs);
+    try {
+      return await this.#exchange(member, header, body);
+    } finally {
+      this.#release(member);
+    }
+  }
+
+  /**
+   * A short request that needs no process to itself (the annotator's
+   * classify, a header read): sent at once to a ready process, a free one if
+   * there is one, else one busy with a long request, which answers it between
+   * the awaits of that work. Without this, every instance waited behind whole
+   * series annotations in the annotator. Waits like request() only while no
+   * process is ready. Same timeout and errors as request().
+   */
+  async requestAlongside(header: FrameHeader, body?: Buffer): Promise<{ frame: Frame; process: number }> {
+    const ready = [...this.#members.values()].filter((m) => m.ready !== undefined && !m.channel.closed);
+    const member = ready.find((m) => !m.busy) ?? ready[0];
+    if (member === undefined) return this.request(header, body);
+    return this.#exchange(member, header, body);
+  }
+
+  async #exchange(member: Member<Ready>, header: FrameHeader, body: Buffer | undefined): Promise<{ frame: Frame; process: number }> {
     const timeoutMs = this.#options.requestTimeoutMs;
-    const member = await this.#acquire(timeoutMs);
     let timer: NodeJS.Timeout | undefined;
     const state = { timedOut: false };
     try {
@@ -127,7 +150,6 @@ export class ProcessPool<Ready> {
       throw new ProcessLostError(`${this.#options.name} ${member.index} stopped: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
       clearTimeout(timer);
-      this.#release(member);
     }
   }
 
