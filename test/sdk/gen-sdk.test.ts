@@ -43,7 +43,7 @@ describe('tools/gen-sdk: committed model and generated output', () => {
   it('records the header version and hash', function () {
     assert.equal(model.header.path, HEADER);
     assert.match(model.header.sdkVersion, /^\d+\.\d+\.\d+$/);
-    if (!headerPresent) this.skip();
+    assert.ok(headerPresent, `${HEADER} is missing: bootstrap installs orthanc-dev`);
     const header = readFileSync(HEADER);
     assert.equal(model.header.sha256, createHash('sha256').update(header).digest('hex'));
     const text = header.toString('utf8');
@@ -52,7 +52,7 @@ describe('tools/gen-sdk: committed model and generated output', () => {
   });
 
   it('renders ChangeType with the values of the header', function () {
-    if (!headerPresent) this.skip();
+    assert.ok(headerPresent, `${HEADER} is missing: bootstrap installs orthanc-dev`);
     const text = readFileSync(HEADER, 'utf8');
     const expected: readonly (readonly [string, ChangeType])[] = [
       ['NewInstance', ChangeType.NewInstance],
@@ -73,7 +73,7 @@ describe('tools/gen-sdk: committed model and generated output', () => {
   });
 
   it('classifies every ORTHANC_PLUGIN_INLINE function of the header exactly once', function () {
-    if (!headerPresent) this.skip();
+    assert.ok(headerPresent, `${HEADER} is missing: bootstrap installs orthanc-dev`);
     const text = readFileSync(HEADER, 'utf8');
     const names = [...text.matchAll(/ORTHANC_PLUGIN_INLINE[^(;{}]*?\b(OrthancPlugin\w+)\s*\(/g)].map((m) => m[1] ?? '');
     assert.ok(names.length > 100, `only ${names.length} inline functions found`);
