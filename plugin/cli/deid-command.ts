@@ -6,7 +6,7 @@ import type { DeidResult } from '../core/deid-messages.js';
 import { SiteKey } from '../deid/pseudonyms/index.js';
 import { DeidWorkerPool } from '../gateway/deid/deid-worker-pool.js';
 import type { Logger } from '../gateway/logger.js';
-import { PhiVault } from '../gateway/vault/phi-vault.js';
+import { SqlitePhiVault } from '../gateway/vault/sqlite-phi-vault.js';
 import { collectInputs, type DeidInput, type DeidInputProblem } from './deid-inputs.js';
 import { DEFAULT_CLEAN_PIXELS_MODALITIES, DEID_USAGE, parseDeidOptions, type DeidFilesOptions } from './deid-options.js';
 import { deidentifyReport } from './deid-report.js';
@@ -107,7 +107,7 @@ interface Run {
   readonly options: DeidFilesOptions;
   readonly pool: DeidWorkerPool;
   readonly staging: string;
-  readonly vault: PhiVault | undefined;
+  readonly vault: SqlitePhiVault | undefined;
 }
 
 async function deidentifyOnce(run: Run, input: DeidInput, lane: string): Promise<DeidResult> {
@@ -135,7 +135,7 @@ async function processFile(run: Run, input: DeidInput, lane: string): Promise<Fa
     }
     try {
       // Vault first: a refused mapping (AIB_VAULT_CONFLICT) leaves nothing in OUT (the staged copy is removed below).
-      run.vault?.record(input.absolute, result.vault);
+      await run.vault?.record(input.absolute, result.vault);
       const target = path.join(run.options.out, input.relative);
       fs.mkdirSync(path.dirname(target), { recursive: true });
       fs.renameSync(staged, target);
@@ -158,7 +158,7 @@ async function runFiles(options: DeidFilesOptions): Promise<number> {
   const vaultFiles = options.vault === undefined ? [] : ['', '-wal', '-shm', '-journal'].map((s) => `${options.vault ?? ''}${s}`);
   const { files, problems } = collectInputs(options.inputs, [out, options.keyFile, ...vaultFiles]);
 
-  let vault: PhiVault | undefined;
+  let vault: SqlitePhiVault | undefined;
   try {
     fs.mkdirSync(out, { recursive: true });
     fs.rmSync(staging, { recursive: true, force: true });
@@ -173,7 +173,7 @@ async function runFiles(options: DeidFilesOptions): Promise<number> {
       process.stderr.write(`${PREFIX}: no --vault given: no re-link mapping is kept\n`);
     } else {
       fs.mkdirSync(path.dirname(options.vault), { recursive: true, mode: 0o700 });
-      vault = new PhiVault(options.vault);
+      vault = new SqlitePhiVault(options.vault);
     }
   } catch (e) {
     if (e instanceof AiBridgeError) throw e;
@@ -220,7 +220,7 @@ async function runFiles(options: DeidFilesOptions): Promise<number> {
     }
   } finally {
     await pool.stop();
-    vault?.close();
+    await vault?.close();
     fs.rmSync(staging, { recursive: true, force: true });
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -2,6 +2,7 @@ import { orthancInstanceId } from '../core/branded-ids';
 import type { OrthancRest } from '../sdk';
 import type { JobStore, NewInstanceChange } from './job';
 import type { Logger } from './logger';
+import { followerLock, type FollowerLock } from './work-queue/follower-lock';
 
 const POKE_COALESCE_MS = 250;
 
@@ -11,6 +12,8 @@ export interface ChangeFollowerOptions {
   readonly processExistingInstances: boolean;
   /** Unix seconds when Orthanc loaded the plugin (hello frame). */
   readonly pluginLoadedAt: number;
+  /** Several nodes on one PostgreSQL database: only the holder follows (default: always, one gateway on SQLite). */
+  readonly lock?: FollowerLock;
 }
 
 /**
@@ -18,6 +21,9 @@ export interface ChangeFollowerOptions {
  * plugin only wake it up; what counts is /changes?since=<cursor>, so an
  * instance stored while the gateway was down (or a notification dropped) is
  * still found, and the jobs table's unique instance id makes it happen once.
+ * With several nodes, one follows at a time (the FollowerLock holder); the
+ * others nudge it when their Orthanc stored something, keep polling, and
+ * take over when the holder's session ends.
  */
 export class ChangeFollower {
   readonly #orthanc: OrthancRest;
@@ -30,6 +36,9 @@ export class ChangeFollower {
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   #soon: NodeJS.Timeout | undefined;
+  readonly #lock: FollowerLock;
+  #leading = false;
+  #standingDown = false;
 
   /** Orthanc series ids of StableSeries changes, in log order, after their page is recorded. */
   onStableSeries: (orthancSeriesIds: readonly string[]) => void = () => undefined;
@@ -40,10 +49,36 @@ export class ChangeFollower {
     this.#options = options;
     this.#log = log;
     this.#onNewJobs = onNewJobs;
+    this.#lock = options.lock ?? followerLock({ Backend: 'sqlite' });
+    this.#lock.onNudge(() => { this.pokeSoon(); });
   }
 
-  /** Sets the cursor on a first start, then catches up and starts the safety poll. */
+  /** Whether this node follows the change log now. */
+  get leading(): boolean {
+    return this.#leading && this.#lock.held;
+  }
+
+  /** A draining node stops following and hands the lock to another node; resume() takes part again. */
+  async standDown(): Promise<void> {
+    this.#standingDown = true;
+    await this.#running;
+    this.#leading = false;
+    await this.#lock.release();
+  }
+
+  resume(): void {
+    this.#standingDown = false;
+    void this.poke();
+  }
+
+  /** Catches up (once this node holds the follower lock) and starts the safety poll. */
   async start(): Promise<void> {
+    await this.poke();
+    this.#schedulePoll();
+  }
+
+  /** Sets the cursor on a first start; says where following resumes. */
+  async #startFollowing(): Promise<void> {
     if (this.#store.changeCursor() === undefined) {
       const start = this.#options.processExistingInstances ? 0 : await this.#lastChangeBefore(this.#options.pluginLoadedAt);
       this.#store.recordChanges([], start);
@@ -51,8 +86,20 @@ export class ChangeFollower {
     } else {
       this.#log.info(`resuming Orthanc's change log after sequence ${this.#store.changeCursor() ?? 0}`);
     }
-    await this.poke();
-    this.#schedulePoll();
+  }
+
+  /** True when this node may follow now: it holds the lock (taking it if free). Otherwise the follower hears of this node's stores. */
+  async #lead(): Promise<boolean> {
+    if (this.#standingDown || !await this.#lock.tryAcquire()) {
+      this.#leading = false;
+      await this.#lock.nudge();
+      return false;
+    }
+    if (!this.#leading) {
+      await this.#startFollowing();
+      this.#leading = true;
+    }
+    return true;
   }
 
   /**
@@ -84,12 +131,14 @@ export class ChangeFollower {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     if (this.#soon !== undefined) clearTimeout(this.#soon);
     await this.#running;
+    await this.#lock.release();
   }
 
   async #loop(): Promise<void> {
     do {
       this.#again = false;
       try {
+        if (!await this.#lead()) return;
         await this.#catchUp();
       } catch (error) {
         // Orthanc busy or the socket briefly gone: the next poke or poll retries.
@@ -101,7 +150,8 @@ export class ChangeFollower {
 
   async #catchUp(): Promise<void> {
     for (;;) {
-      if (this.#stopped) return;
+      // A lost session lost the lock: another node may follow already.
+      if (this.#stopped || !this.#lock.held) return;
       const since = this.#store.changeCursor() ?? 0;
       const page = await this.#orthanc.changes(since, this.#options.batchSize);
       const fresh: NewInstanceChange[] = page.Changes

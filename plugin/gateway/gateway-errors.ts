@@ -16,6 +16,7 @@ export const GATEWAY_ERROR_CODES = {
   AIB_DEID_WORKER_PROTOCOL: 'a de-identification worker sent a reply the gateway does not understand (retried)',
   AIB_DEID_FAILED: 'the de-identification worker refused the instance; the code in the message says why',
   AIB_VAULT_CONFLICT: 'the vault already maps this original to a different pseudonym (refused, never overwritten)',
+  AIB_VAULT_SITE_KEY_MISMATCH: 'this node\'s phi/site.key differs from the site key the other nodes share in the PostgreSQL PHI vault; the gateway refuses to start',
   AIB_JOB_ATTEMPTS_EXHAUSTED: 'the instance failed transiently MaxAttempts times',
   AIB_ANNOTATOR_LOST: 'the annotator process stopped while handling an annotation (retried)',
   AIB_ANNOTATOR_TIMEOUT: 'the annotator did not answer within AnnotatorTimeoutSeconds; it was killed and replaced (retried)',

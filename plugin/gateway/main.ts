@@ -18,7 +18,7 @@ import { FetchInstanceStage } from './stages/fetch-instance-stage';
 import { IngestYield } from './ingest-yield';
 import { DeidWorkerPool } from './deid/deid-worker-pool';
 import { UplinkProcess } from './uplink/uplink-process';
-import { PhiVault } from './vault/phi-vault';
+import { openPhiVault } from './vault/open-phi-vault';
 import { AnnotationStore, type Annotation } from './annotation/annotation-store';
 import { AnnotatorPool } from './annotation/annotator-pool';
 import { AnnotateStage, DeliverStage, RelinkStage, type AnnotationWork } from './annotation/annotation-stages';
@@ -32,6 +32,7 @@ import { StaticUi } from './admin/static-ui';
 import { BulkStore } from './bulk/bulk-store';
 import { openWorkQueue, refuseUnwiredBackend } from './work-queue/open-work-queue';
 import { retryPolicyFromConfig } from './work-queue/retry-policy';
+import { followerLock } from './work-queue/follower-lock';
 import { SiteModelsApi } from './api/site-models-api';
 import { CategoryRequestStore } from './category-requests/category-request-store';
 import { CategoryRequestWorker } from './category-requests/category-request-worker';
@@ -83,7 +84,9 @@ async function main(): Promise<void> {
   const recovered = store.recoverInterrupted();
   if (recovered > 0) log.info(`${recovered} job(s) interrupted by the last stop are queued again`);
 
-  const vault = new PhiVault(layout.vaultDb);
+  const vault = await openPhiVault(config.Database, layout.vaultDb);
+  // Before any worker starts: on PostgreSQL every node's workers must use the one shared key.
+  await vault.shareSiteKey(layout.siteKey);
   const deidPool = new DeidWorkerPool({
     workers: config.DeidWorkers,
     // Started by path, never imported: the worker's code is not the gateway's.
@@ -174,6 +177,7 @@ async function main(): Promise<void> {
     pollMs: config.ChangesPollSeconds * 1000,
     processExistingInstances: config.ProcessExistingInstances,
     pluginLoadedAt: (await helloReceived).pluginLoadedAt,
+    lock: followerLock(config.Database),
   }, log, () => { pipeline.kick(); metrics.publishSoon(); });
   follower.onStableSeries = (ids) => { void seriesWatch.stable(ids); };
 
@@ -264,7 +268,7 @@ async function main(): Promise<void> {
     await uplink?.stop();
     await annotator.stop();
     metrics.stop();
-    vault.close();
+    await vault.close();
     annotations.close();
     await queue.close();
     categoryRequests?.close();

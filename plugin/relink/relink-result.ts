@@ -110,6 +110,31 @@ function relinkUids(dict: Dict, originalUid: (uid: string) => string | undefined
   return count;
 }
 
+function collectUids(dict: Dict, into: Set<string>, depth: number): void {
+  if (depth > 64) throw new AiBridgeError('AIB_RELINK_FAILED', 'result nests sequences deeper than 64 levels', {}, false);
+  for (const element of Object.values(dict)) {
+    const values = element.Value ?? [];
+    if (element.vr === 'SQ') for (const item of values) collectUids(item as Dict, into, depth + 1);
+    else if (element.vr === 'UI') for (const v of values) if (typeof v === 'string') into.add(v);
+  }
+}
+
+/**
+ * Every UI value of a result, at any depth: what relinkResult may ask the
+ * vault about, looked up in one query beforehand (the vault answers
+ * asynchronously, relinkResult's lookup is synchronous).
+ */
+export function uidValues(bytes: Buffer): string[] {
+  const into = new Set<string>();
+  try {
+    collectUids(dcmjs.data.DicomMessage.readFile(toArrayBuffer(bytes)).dict, into, 0);
+  } catch (error) {
+    if (error instanceof AiBridgeError) throw error;
+    // Unreadable: relinkResult says so with its own message.
+  }
+  return [...into];
+}
+
 /**
  * Puts a result built on the de-identified copy back on the original study:
  * every de-identified UID it references becomes the original (the vault's

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PhiVault } from '../../plugin/gateway/vault/phi-vault.js';
+import { SqlitePhiVault as PhiVault } from '../../plugin/gateway/vault/sqlite-phi-vault.js';
 import { repoRoot } from '../../plugin/cli/repo-root.js';
 
 const DATA = path.join(__dirname, '..', '..', '..', '..', 'shared', 'data');
@@ -104,10 +104,10 @@ describe('cli/deid-command (built CLI, sealed workers)', function () {
     assert.equal(fs.statSync(vault).mode & 0o777, 0o600);
     const v = new PhiVault(vault);
     try {
-      assert.equal(v.counts().linkTokens, 6);
-      assert.equal(v.counts().patients, 2);
+      assert.equal((await v.counts()).linkTokens, 6);
+      assert.equal((await v.counts()).patients, 2);
     } finally {
-      v.close();
+      await v.close();
     }
   });
 

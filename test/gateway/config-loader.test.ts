@@ -53,7 +53,7 @@ describe('AiBridge configuration (config/aibridge.schema.json)', () => {
     assert.equal(loadAiBridgeConfig(orthanc({})).Database.Backend, 'sqlite');
     const uri = 'postgresql://orthanc@127.0.0.1:5432/orthanc';
     assert.deepEqual(loadAiBridgeConfig(orthanc({ Database: { Backend: 'postgresql', ConnectionUri: uri } })).Database,
-      { Backend: 'postgresql', ConnectionUri: uri, Schema: 'aibridge' });
+      { Backend: 'postgresql', ConnectionUri: uri, Schema: 'aibridge', PhiSchema: 'aibridge_phi' });
     const noUri = refusal(() => loadAiBridgeConfig(orthanc({ Database: { Backend: 'postgresql' } })));
     assert.equal(noUri.code, 'AIB_CONFIG_BAD_VALUE');
     assert.equal(noUri.details['key'], 'AiBridge.Database');

@@ -4,7 +4,7 @@ import { join, resolve, sep } from 'node:path';
 import type { AnnotationOutput } from '../../core/annotate-messages';
 import { AiBridgeError } from '../../core/ai-bridge-error';
 import { resultUid } from '../../core/uid';
-import { originalStudyFromTags, relinkResult, type OriginalStudy } from '../../relink/relink-result';
+import { originalStudyFromTags, relinkResult, uidValues, type OriginalStudy } from '../../relink/relink-result';
 import type { OrthancRest } from '../../sdk';
 import type { StowClient } from '../delivery/stow-rs';
 import { GatewayError } from '../gateway-errors';
@@ -87,8 +87,10 @@ export class RelinkStage implements AnnotationStage {
       const model = `${annotation.modelId}@${annotation.modelVersion}`;
       const source = annotation.unit === 'series' ? annotation.seriesInstanceUid : annotation.unitKey;
       try {
-        const result = relinkResult(readFileSync(path), {
-          originalUid: (uid) => this.#vault.originalUid(uid),
+        const bytes = readFileSync(path);
+        const originals = await this.#vault.originalUids(uidValues(bytes));
+        const result = relinkResult(bytes, {
+          originalUid: (uid) => originals.get(uid),
           study,
           seriesInstanceUid: resultUid('result-series', study.studyInstanceUid, model, output.kind),
           sopInstanceUid: resultSopInstanceUid(source, model, output.kind, annotation.revision),
@@ -109,7 +111,7 @@ export class RelinkStage implements AnnotationStage {
 
   async #originalStudy(annotation: Annotation): Promise<OriginalStudy> {
     for (const member of this.#store.members(annotation.id)) {
-      const link = this.#vault.resolve(member.linkToken);
+      const link = await this.#vault.resolve(member.linkToken);
       if (link === undefined) continue;
       const tags = await this.#orthanc.getJson(`/instances/${link.instanceId}/tags?short`);
       if (typeof tags === 'object' && tags !== null) return originalStudyFromTags(tags as Record<string, unknown>);

@@ -57,7 +57,7 @@ export class DeidentifyStage implements Stage {
         { instanceId: job.instanceId, workerCode: result.code }, result.transient);
     }
     try {
-      this.#vault.record(job.instanceId, result.vault);
+      await this.#vault.record(job.instanceId, result.vault);
     } catch (error) {
       // Nothing stays in the de-identified zone without its vault entry (issue 13).
       await rm(join(this.#deidDirectory, result.outputPath), { force: true });

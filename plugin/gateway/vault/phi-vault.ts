@@ -1,10 +1,4 @@
-import { chmodSync, closeSync, openSync } from 'node:fs';
-
-import Database from 'better-sqlite3';
-
 import type { VaultEntry } from '../../core/deid-messages';
-import { patientIdentityKey } from '../../core/patient-identity';
-import { GatewayError } from '../gateway-errors';
 
 /** What relinking needs to put a result back on the original study. */
 export interface LinkRecord {
@@ -16,38 +10,6 @@ export interface LinkRecord {
   readonly seriesInstanceUid: { readonly original: string; readonly deid: string };
 }
 
-/**
- * Schema versions (PRAGMA user_version). A vault is migrated forward when it
- * is opened; no row is ever dropped.
- * - 1: patients keyed by the Patient ID alone (before issue 13).
- * - 2: patients keyed by their identity (issuer, ID, name, birth date; see
- *   plugin/core/patient-identity.ts). Version-1 rows move to `patients_v1`,
- *   read-only: their pseudonyms were derived from the Patient ID alone and
- *   stay readable (`legacyPatient`), and link tokens keep resolving.
- */
-const MIGRATIONS: readonly { readonly version: number; readonly sql: string }[] = [
-  { version: 1, sql: `
-CREATE TABLE IF NOT EXISTS patients (
-  original_id TEXT PRIMARY KEY, pseudonym_id TEXT NOT NULL UNIQUE, pseudonym_name TEXT NOT NULL,
-  date_shift_days INTEGER NOT NULL, created_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS accessions (original TEXT PRIMARY KEY, pseudonym TEXT NOT NULL UNIQUE);
-CREATE TABLE IF NOT EXISTS uids (original TEXT PRIMARY KEY, deid TEXT NOT NULL UNIQUE);
-CREATE TABLE IF NOT EXISTS link_tokens (
-  token TEXT PRIMARY KEY, instance_id TEXT NOT NULL, patient_id TEXT NOT NULL,
-  original_sop_uid TEXT NOT NULL, deid_sop_uid TEXT NOT NULL,
-  original_study_uid TEXT NOT NULL, deid_study_uid TEXT NOT NULL,
-  original_series_uid TEXT NOT NULL, deid_series_uid TEXT NOT NULL,
-  created_at INTEGER NOT NULL);` },
-  { version: 2, sql: `
-ALTER TABLE patients RENAME TO patients_v1;
-CREATE TABLE patients (
-  identity_key TEXT PRIMARY KEY, issuer TEXT NOT NULL, original_id TEXT NOT NULL, name_key TEXT NOT NULL,
-  birth_date TEXT NOT NULL, anonymous_study TEXT NOT NULL,
-  pseudonym_id TEXT NOT NULL UNIQUE, pseudonym_name TEXT NOT NULL, date_shift_days INTEGER NOT NULL, created_at INTEGER NOT NULL);
-CREATE INDEX patients_by_id ON patients (issuer, original_id);
-ALTER TABLE link_tokens ADD COLUMN patient_key TEXT;` },
-];
-
 /** A patient row of a version-1 vault (keyed by Patient ID alone). */
 export interface LegacyPatient {
   readonly originalId: string;
@@ -56,136 +18,53 @@ export interface LegacyPatient {
   readonly dateShiftDays: number;
 }
 
+/** One pseudonymous patient recorded under an issuer + Patient ID. */
+export interface VaultPatient {
+  readonly pseudonymId: string;
+  readonly nameKey: string;
+  readonly birthDate: string;
+}
+
+export interface VaultCounts {
+  readonly patients: number;
+  readonly legacyPatients: number;
+  readonly uids: number;
+  readonly linkTokens: number;
+}
+
 /**
- * phi/vault.sqlite: the pseudonym mapping and link tokens. PHI zone, file
- * mode 0600, written by the gateway alone (workers hand their mappings
- * back). A mapping, once written, never changes: a worker that computes a
- * different pseudonym for a known original (a changed site key, a bug) is
- * refused rather than allowed to fork a patient's identity. Patients are
- * keyed by their identity (issuer, ID, name, birth date), the same key the
- * worker derived the pseudonyms from, so real data (empty or shared IDs)
- * never conflicts; a conflict means the key or the vault changed.
+ * The PHI vault: pseudonym mapping (patients, accessions, UIDs) and link
+ * tokens, written by the gateway alone (workers hand their mappings back). A
+ * mapping, once written, never changes: a different pseudonym for a known
+ * original (a changed site key, a bug) is refused with AIB_VAULT_CONFLICT
+ * rather than allowed to fork a patient's identity.
+ *
+ * Two backends (AiBridge.Database): phi/vault.sqlite of one gateway
+ * (sqlite-phi-vault.ts), or the PHI schema of the PostgreSQL database that
+ * several nodes share (postgres-phi-vault.ts), where the site key is shared
+ * too, so a patient gets the same pseudonym whichever node sees it first.
  */
-export class PhiVault {
-  readonly #db: Database.Database;
-
-  constructor(path: string) {
-    // Create the file owner-only before SQLite opens it.
-    closeSync(openSync(path, 'a', 0o600));
-    chmodSync(path, 0o600);
-    this.#db = new Database(path);
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = FULL');
-    this.#migrate();
-  }
-
-  /** PRAGMA user_version of the open vault (2 once migrated). */
-  get schemaVersion(): number {
-    return this.#db.pragma('user_version', { simple: true }) as number;
-  }
-
-  record(instanceId: string, entry: VaultEntry): void {
-    const now = Date.now();
-    this.#db.transaction(() => {
-      const { identity } = entry.patient;
-      const patientKey = patientIdentityKey(identity);
-      this.#insertOnce('patients', 'identity_key', patientKey, 'pseudonym_id', entry.patient.pseudonymId,
-        `INSERT INTO patients (identity_key, issuer, original_id, name_key, birth_date, anonymous_study, pseudonym_id, pseudonym_name,
-           date_shift_days, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [patientKey, identity.issuer, identity.id, identity.name, identity.birthDate, identity.anonymousStudy,
-          entry.patient.pseudonymId, entry.patient.pseudonymName, entry.patient.dateShiftDays, now]);
-      if (entry.accession.original !== '') {
-        this.#insertOnce('accessions', 'original', entry.accession.original, 'pseudonym', entry.accession.pseudonym,
-          `INSERT INTO accessions (original, pseudonym) VALUES (?, ?)`, [entry.accession.original, entry.accession.pseudonym]);
-      }
-      for (const [original, deid] of Object.entries(entry.uids)) {
-        this.#insertOnce('uids', 'original', original, 'deid', deid, `INSERT INTO uids (original, deid) VALUES (?, ?)`, [original, deid]);
-      }
-      this.#db.prepare(
-        `INSERT INTO link_tokens (token, instance_id, patient_id, patient_key, original_sop_uid, deid_sop_uid, original_study_uid, deid_study_uid,
-           original_series_uid, deid_series_uid, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT(token) DO UPDATE SET instance_id=excluded.instance_id, patient_key=excluded.patient_key`,
-      ).run(entry.linkToken, instanceId, identity.id, patientKey, entry.sopInstanceUid.original, entry.sopInstanceUid.deid,
-        entry.studyInstanceUid.original, entry.studyInstanceUid.deid, entry.seriesInstanceUid.original, entry.seriesInstanceUid.deid, now);
-    })();
-  }
-
-  resolve(linkToken: string): LinkRecord | undefined {
-    const row = this.#db.prepare(`SELECT * FROM link_tokens WHERE token = ?`).get(linkToken) as Record<string, string> | undefined;
-    if (row === undefined) return undefined;
-    const get = (column: string): string => row[column] ?? '';
-    return {
-      linkToken, instanceId: get('instance_id'), patientId: get('patient_id'),
-      sopInstanceUid: { original: get('original_sop_uid'), deid: get('deid_sop_uid') },
-      studyInstanceUid: { original: get('original_study_uid'), deid: get('deid_study_uid') },
-      seriesInstanceUid: { original: get('original_series_uid'), deid: get('deid_series_uid') },
-    };
-  }
-
-  /** The original of a UID the de-identification made, or undefined if it never made it. */
-  originalUid(deidUid: string): string | undefined {
-    const row = this.#db.prepare(`SELECT original FROM uids WHERE deid = ?`).get(deidUid) as { original: string } | undefined;
-    return row?.original;
-  }
-
+export interface PhiVault {
+  readonly backend: 'sqlite' | 'postgresql';
+  /** Records one instance's mapping and its link token, all or nothing. */
+  record(instanceId: string, entry: VaultEntry): Promise<void>;
+  resolve(linkToken: string): Promise<LinkRecord | undefined>;
+  /** The originals of UIDs the de-identification made; a UID it never made is absent from the map. */
+  originalUids(deidUids: readonly string[]): Promise<ReadonlyMap<string, string>>;
   /** A version-1 row for this Patient ID (pseudonyms derived from the ID alone), if the vault predates identity keys. */
-  legacyPatient(originalId: string): LegacyPatient | undefined {
-    const row = this.#db.prepare(`SELECT original_id, pseudonym_id, pseudonym_name, date_shift_days FROM patients_v1 WHERE original_id = ?`)
-      .get(originalId) as { original_id: string; pseudonym_id: string; pseudonym_name: string; date_shift_days: number } | undefined;
-    return row && { originalId: row.original_id, pseudonymId: row.pseudonym_id, pseudonymName: row.pseudonym_name, dateShiftDays: row.date_shift_days };
-  }
-
+  legacyPatient(originalId: string): Promise<LegacyPatient | undefined>;
   /**
    * The pseudonymous patients recorded under one issuer + Patient ID: more
    * than one means the ID is shared by different people, or one person's name
    * or birth date was spelt differently (README, "Patient identity").
    */
-  pseudonymsForId(issuer: string, originalId: string): { readonly pseudonymId: string; readonly nameKey: string; readonly birthDate: string }[] {
-    return (this.#db.prepare(`SELECT pseudonym_id, name_key, birth_date FROM patients WHERE issuer = ? AND original_id = ? ORDER BY created_at, pseudonym_id`)
-      .all(issuer.trim(), originalId.trim()) as { pseudonym_id: string; name_key: string; birth_date: string }[])
-      .map((r) => ({ pseudonymId: r.pseudonym_id, nameKey: r.name_key, birthDate: r.birth_date }));
-  }
-
-  counts(): { patients: number; legacyPatients: number; uids: number; linkTokens: number } {
-    const count = (table: string): number => (this.#db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
-    return { patients: count('patients'), legacyPatients: count('patients_v1'), uids: count('uids'), linkTokens: count('link_tokens') };
-  }
-
-  close(): void {
-    this.#db.close();
-  }
-
-  #migrate(): void {
-    // A vault made before versions were recorded has the version-1 tables and user_version 0.
-    const legacy = this.#db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'link_tokens'`).get() !== undefined;
-    let version = this.schemaVersion;
-    if (version === 0 && legacy) version = 1;
-    for (const migration of MIGRATIONS) {
-      if (migration.version <= version) continue;
-      this.#db.transaction(() => {
-        this.#db.exec(migration.sql);
-        this.#db.pragma(`user_version = ${String(migration.version)}`);
-      })();
-      version = migration.version;
-    }
-  }
-
-  #insertOnce(table: string, keyColumn: string, key: string, valueColumn: string, value: string, insert: string, params: unknown[]): void {
-    const existing = this.#db.prepare(`SELECT ${valueColumn} AS v FROM ${table} WHERE ${keyColumn} = ?`).get(key) as { v: string } | undefined;
-    if (existing === undefined) {
-      try {
-        this.#db.prepare(insert).run(...params);
-      } catch (error) {
-        // The pseudonym is already another original's: only a changed site key or an HMAC collision (2^-80) gets here.
-        if (error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_UNIQUE') {
-          throw new GatewayError('AIB_VAULT_CONFLICT', `the vault maps another ${table} entry to this pseudonym; refusing to record it`, { table });
-        }
-        throw error;
-      }
-      return;
-    }
-    if (existing.v !== value) {
-      throw new GatewayError('AIB_VAULT_CONFLICT', `the vault maps this ${table} entry to another pseudonym; refusing to overwrite it`, { table });
-    }
-  }
+  pseudonymsForId(issuer: string, originalId: string): Promise<VaultPatient[]>;
+  counts(): Promise<VaultCounts>;
+  /**
+   * Makes `siteKeyFile` (phi/site.key, which the de-identification workers
+   * read) hold the key every node shares, before any worker starts. SQLite:
+   * nothing to share.
+   */
+  shareSiteKey(siteKeyFile: string): Promise<void>;
+  close(): Promise<void>;
 }

@@ -15,15 +15,26 @@ export interface FollowerLock {
   /** Whether the lock is still held: false once the session that held it is gone. */
   readonly held: boolean;
   release(): Promise<void>;
+  /**
+   * A node that does not follow tells the follower that its Orthanc stored
+   * something: an Orthanc node hears only its own stores, and the follower
+   * would otherwise find another node's only at its next poll.
+   */
+  nudge(): Promise<void>;
+  /** While this node holds the lock, `listener` hears the other nodes' nudges. */
+  onNudge(listener: () => void): void;
 }
 
 /** Advisory lock key: "AIBF", the follower (the migrations use "AIBQ"). */
 const FOLLOWER_LOCK = 0x41494246;
+/** LISTEN/NOTIFY channel of the nudges; the follower's session listens, so a nudge reaches whichever node holds the lock. */
+const NUDGE_CHANNEL = 'aibridge_changes';
 
 class PostgresFollowerLock implements FollowerLock {
   readonly #uri: string;
   #client: pg.Client | undefined;
   #held = false;
+  #listener: () => void = () => undefined;
 
   constructor(uri: string) {
     this.#uri = uri;
@@ -40,12 +51,23 @@ class PostgresFollowerLock implements FollowerLock {
       // A lost session loses the lock with it; the next tryAcquire() opens a new one.
       client.on('error', () => { this.#lost(client); });
       client.on('end', () => { this.#lost(client); });
+      client.on('notification', () => { if (this.#held) this.#listener(); });
       await client.connect();
       this.#client = client;
     }
     const rows = (await this.#client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [FOLLOWER_LOCK])).rows;
     this.#held = rows[0]?.locked === true;
+    if (this.#held) await this.#client.query(`LISTEN ${NUDGE_CHANNEL}`);
     return this.#held;
+  }
+
+  async nudge(): Promise<void> {
+    if (this.#held || this.#client === undefined) return;
+    await this.#client.query('SELECT pg_notify($1, $2)', [NUDGE_CHANNEL, '']);
+  }
+
+  onNudge(listener: () => void): void {
+    this.#listener = listener;
   }
 
   async release(): Promise<void> {
@@ -63,7 +85,9 @@ class PostgresFollowerLock implements FollowerLock {
   }
 }
 
-const ALWAYS: FollowerLock = { held: true, tryAcquire: () => Promise.resolve(true), release: () => Promise.resolve() };
+const ALWAYS: FollowerLock = {
+  held: true, tryAcquire: () => Promise.resolve(true), release: () => Promise.resolve(), nudge: () => Promise.resolve(), onNudge: () => undefined,
+};
 
 export function followerLock(database: DatabaseConfig): FollowerLock {
   return database.Backend === 'sqlite' ? ALWAYS : new PostgresFollowerLock(database.ConnectionUri);

@@ -9,7 +9,7 @@ import { SqlWorkQueue } from './sql-work-queue';
 /** AiBridge.Database (config/aibridge.schema.json). */
 export type DatabaseConfig =
   | { readonly Backend: 'sqlite' }
-  | { readonly Backend: 'postgresql'; readonly ConnectionUri: string; readonly Schema: string };
+  | { readonly Backend: 'postgresql'; readonly ConnectionUri: string; readonly Schema: string; readonly PhiSchema?: string };
 
 export const DEFAULT_DATABASE: DatabaseConfig = { Backend: 'sqlite' };
 
