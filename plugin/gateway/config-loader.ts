@@ -14,6 +14,8 @@ export interface AiBridgeConfig {
   readonly GatewayScript?: string;
   readonly DataDirectory: string;
   readonly Database: DatabaseConfig;
+  /** Empty: host name and HttpPort (nodes/node-name.ts). */
+  readonly NodeName: string;
   readonly ProcessExistingInstances: boolean;
   readonly Concurrency: number;
   readonly Niceness: number;

@@ -33,6 +33,10 @@ import { BulkStore } from './bulk/bulk-store';
 import { openWorkQueue, refuseUnwiredBackend } from './work-queue/open-work-queue';
 import { retryPolicyFromConfig } from './work-queue/retry-policy';
 import { followerLock } from './work-queue/follower-lock';
+import { drainGate } from './nodes/drain-gate';
+import { nodeName } from './nodes/node-name';
+import { NodeRegistry } from './nodes/node-registry';
+import { nodeRoutes } from './nodes/node-routes';
 import { SiteModelsApi } from './api/site-models-api';
 import { CategoryRequestStore } from './category-requests/category-request-store';
 import { CategoryRequestWorker } from './category-requests/category-request-worker';
@@ -41,6 +45,8 @@ import type { CentralLinkSettings } from '../core/annotate-messages';
 /** sysexits.h EX_CONFIG: the native supervisor does not restart on it. */
 const EXIT_CONFIG = 78;
 const VERSION = process.env['AIBRIDGE_PLUGIN_VERSION'] ?? '0.0.0';
+/** Node registry heartbeat: how soon a drain reaches its node, and a dead node shows as not alive (three periods). */
+const NODE_HEARTBEAT_MS = 5000;
 
 async function main(): Promise<void> {
   const startedAt = Date.now();
@@ -130,7 +136,9 @@ async function main(): Promise<void> {
 
   const ingestYield = new IngestYield(config.YieldToIngestMilliseconds, config.MaxYieldSeconds * 1000);
   const stow = new StowClient(stowTarget(config.DicomWebUrl, config.DicomWebAuthorization, orthancConfiguration));
-  const annotationPipeline = new Pipeline<Annotation, AnnotationWork, object>(annotations, [
+  // A draining node (node registry) claims nothing new and finishes what it holds.
+  let draining = false;
+  const annotationPipeline = new Pipeline<Annotation, AnnotationWork, object>(drainGate(annotations, 'claimNext', () => draining), [
     new AnnotateStage(annotator, annotations),
     new RelinkStage(orthanc, vault, annotations, layout.outbox),
     new DeliverStage(stow, layout.outbox, (annotation, uids) => {
@@ -158,7 +166,7 @@ async function main(): Promise<void> {
   } : undefined, log, () => { annotationPipeline.kick(); });
 
   const instanceStages = [new FetchInstanceStage(orthanc, (uid) => annotations.ownResult(uid)), new DeidentifyStage(orthanc, deidPool, vault, audit, layout.spool, layout.deid)];
-  const pipeline = new Pipeline(store, config.Annotate
+  const pipeline = new Pipeline(drainGate(store, 'claimNext', () => draining), config.Annotate
     ? [...instanceStages, new QueueAnnotationStage(annotator, annotations, () => { annotationPipeline.kick(); }, (annotation, member) => {
       seriesWatch.collecting(annotation, member.arrivedAt);
     })]
@@ -198,6 +206,17 @@ async function main(): Promise<void> {
   const dataDirectory = layout.root;
   const { queue, sql } = await openWorkQueue(config.Database, layout.stateDb, retryPolicyFromConfig(config));
   const bulk = new BulkStore(queue, sql);
+  const registry = await NodeRegistry.open(sql, { name: nodeName(config.NodeName, orthancConfiguration), pid: process.pid, version: VERSION, heartbeatMs: NODE_HEARTBEAT_MS });
+  registry.onStateChange = (state) => {
+    draining = state === 'draining';
+    log.info(`node ${registry.name} ${draining ? 'draining: it claims no new work and hands the change log on' : 'active again'}`);
+    if (draining) void follower.standDown();
+    else {
+      follower.resume();
+      pipeline.kick();
+      annotationPipeline.kick();
+    }
+  };
   const rawSection = (orthancConfiguration as Record<string, unknown>)['AiBridge'];
   const admin = adminRoutes({
     store, annotations, bulk, audit, orthanc, config,
@@ -240,9 +259,10 @@ async function main(): Promise<void> {
           ? { processes: config.AnnotatorProcesses, ready: annotator.readyCount, seals: annotator.sealReports(), refused: annotator.refusals() }
           : null,
         uplink: uplink === undefined ? null : { seal: uplink.seal(), refused: uplink.refusals() },
+        cluster: registry.view(),
       };
     },
-  }, admin);
+  }, [...admin, ...nodeRoutes(registry, audit)]);
   connection.onHttp((request) => router.handle(request));
 
   connection.on('change', (change) => {
@@ -268,6 +288,7 @@ async function main(): Promise<void> {
     await uplink?.stop();
     await annotator.stop();
     metrics.stop();
+    await registry.stop();
     await vault.close();
     annotations.close();
     await queue.close();
@@ -282,6 +303,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => { void stop('SIGTERM'); });
 
   await follower.start();
+  registry.start(() => follower.leading);
   pipeline.kick();
   if (config.Annotate) {
     seriesWatch.start();

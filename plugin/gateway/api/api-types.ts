@@ -47,6 +47,8 @@ export interface HealthResponse {
   } | null;
   /** The central server's link; null without AiBridge.Central (or with annotation off). */
   readonly uplink: { readonly seal: SealReport | null; readonly refused: readonly RefusedProcess[] } | null;
+  /** The gateways sharing this site's database (one on SQLite), as of this node's last heartbeat. */
+  readonly cluster?: ClusterView;
 }
 
 export interface JobView {
@@ -379,4 +381,31 @@ export interface CategoryRequestsResponse {
 /** POST /ai-bridge/central/requests/{id}/decline body (optional). */
 export interface CategoryRequestDecline {
   readonly reason?: string;
+}
+
+/** One gateway (one Orthanc node) in the node registry. */
+export interface NodeView {
+  /** AiBridge.NodeName, default host name and HTTP port. */
+  readonly name: string;
+  /** active: claims work; draining: claims nothing new, finishes what it holds, does not follow the change log. */
+  readonly state: 'active' | 'draining';
+  /** Heartbeat seen within three heartbeat periods. */
+  readonly alive: boolean;
+  /** Holds the change-log follower lock. */
+  readonly follower: boolean;
+  readonly pid: number;
+  readonly version: string;
+  readonly startedAt: string;
+  readonly heartbeatAt: string;
+  /** Work items running under this node's leases, per kind. */
+  readonly leases: Readonly<Record<string, number>>;
+}
+
+export interface ClusterView {
+  /** This node's name. */
+  readonly node: string;
+  readonly backend: 'sqlite' | 'postgresql';
+  readonly nodes: readonly NodeView[];
+  /** Work-queue items per kind and state, all nodes together. */
+  readonly queue: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
