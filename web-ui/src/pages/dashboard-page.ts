@@ -1,7 +1,8 @@
 import { html, nothing, type TemplateResult } from 'lit';
 
 import type { HealthResponse, StatsResponse } from '../../../plugin/gateway/api/api-types';
-import { formatMs, Poller, type RequestError } from '../api';
+import { formatMs, Poller, send, type RequestError } from '../api';
+import { nodesSection } from '../nodes-section';
 import { barChart, lineChart } from '../charts';
 import { Page } from '../page';
 
@@ -100,7 +101,12 @@ export class DashboardPage extends Page {
           ${refusedSeals(h).length === 0 ? nothing : html`<dt>Refused (could not seal)</dt>
             <dd class="wrap">${refusedSeals(h).map((r) => html`<div>${r}</div>`)}</dd>`}
           <dt>Models serving</dt><dd>${h.models.length === 0 ? 'none' : h.models.map((m) => `${m.name} ${m.version}`).join(', ')}</dd>
-        </dl></section>`}`;
+        </dl></section>`}
+      ${h?.cluster === undefined ? nothing : nodesSection(h.cluster, (name, action) => { this.#setNode(name, action); })}`;
+  }
+
+  #setNode(name: string, action: 'drain' | 'resume'): void {
+    send('POST', `nodes/${encodeURIComponent(name)}/${action}`).then(() => { void this.#health.poll(); }, (e: unknown) => { this.#fail(e instanceof Error ? e : new Error(String(e))); });
   }
 }
 /** Sandboxed processes that could not seal fully: they take no work until the kernel or the setup is fixed. */
