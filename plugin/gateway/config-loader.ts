@@ -14,6 +14,8 @@ export interface AiBridgeConfig {
   readonly GatewayScript?: string;
   readonly DataDirectory: string;
   readonly Database: DatabaseConfig;
+  /** Empty: deid/ of the DataDirectory; several nodes: a folder they all mount. */
+  readonly DeidDirectory: string;
   /** Empty: host name and HttpPort (nodes/node-name.ts). */
   readonly NodeName: string;
   readonly ProcessExistingInstances: boolean;

@@ -19,7 +19,8 @@ export interface DataLayout {
   readonly central: string;
 }
 
-export function dataLayout(root: string): DataLayout {
+/** `deidDirectory`: AiBridge.DeidDirectory, a folder several nodes share; empty or absent: deid/ of the root. */
+export function dataLayout(root: string, deidDirectory = ''): DataLayout {
   return {
     root,
     stateDb: join(root, 'state.sqlite'),
@@ -28,7 +29,7 @@ export function dataLayout(root: string): DataLayout {
     vaultDb: join(root, 'phi', 'vault.sqlite'),
     siteKey: join(root, 'phi', 'site.key'),
     spool: join(root, 'phi', 'spool'),
-    deid: join(root, 'deid'),
+    deid: deidDirectory === '' ? join(root, 'deid') : deidDirectory,
     outbox: join(root, 'outbox'),
     models: join(root, 'models'),
     central: join(root, 'central'),

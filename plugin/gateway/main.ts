@@ -66,7 +66,7 @@ async function main(): Promise<void> {
     const configuration = await sdk.getConfiguration();
     orthancConfiguration = JSON.parse(configuration);
     config = loadAiBridgeConfig(configuration);
-    layout = dataLayout(config.DataDirectory);
+    layout = dataLayout(config.DataDirectory, config.DeidDirectory);
     prepareDataDirectory(layout);
     refuseUnwiredBackend(config.Database);
   } catch (error) {

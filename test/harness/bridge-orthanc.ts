@@ -19,14 +19,54 @@ export function tempDir(prefix: string): { path: string; remove: () => void } {
   return { path, remove: () => { rmSync(path, { recursive: true, force: true }); } };
 }
 
-export type BridgeOptions = Omit<OrthancLaunchOptions, 'dataDir'> & { readonly dataDir?: string };
+/**
+ * One node of several: Orthanc's index in PostgreSQL (Debian's
+ * orthanc-postgresql, several writers, no lock), its storage in a folder all
+ * nodes share, and the bridge's queue, vault and de-identified store shared
+ * likewise (README, "Several Orthanc nodes").
+ */
+export interface ClusterNodeOptions {
+  /** postgresql://user@host:port/database, as the index plugin and AiBridge.Database take it. */
+  readonly databaseUri: string;
+  /** Orthanc's StorageDirectory, the same for every node. */
+  readonly storageDirectory: string;
+  /** AiBridge.DeidDirectory, the same for every node. */
+  readonly deidDirectory: string;
+  readonly nodeName: string;
+}
+
+export const POSTGRESQL_INDEX_PLUGIN = '/usr/share/orthanc/plugins/libOrthancPostgreSQLIndex.so';
+
+export type BridgeOptions = Omit<OrthancLaunchOptions, 'dataDir'> & { readonly dataDir?: string; readonly cluster?: ClusterNodeOptions };
+
+/** The Orthanc settings and AiBridge keys that make a node of a cluster. */
+function clusterSettings(cluster: ClusterNodeOptions, aiBridge: Readonly<Record<string, unknown>>): { extraConfig: Record<string, unknown>; aiBridge: Record<string, unknown> } {
+  return {
+    extraConfig: {
+      Plugins: [POSTGRESQL_INDEX_PLUGIN],
+      StorageDirectory: cluster.storageDirectory,
+      // Lock false: several Orthanc processes write the one index (PostgreSQL plugin 4.0).
+      PostgreSQL: { EnableIndex: true, EnableStorage: false, ConnectionUri: cluster.databaseUri, Lock: false, IndexConnectionsCount: 2 },
+    },
+    aiBridge: {
+      ...aiBridge, NodeName: cluster.nodeName, DeidDirectory: cluster.deidDirectory,
+      Database: { Backend: 'postgresql', ConnectionUri: cluster.databaseUri },
+    },
+  };
+}
 
 /** A real Orthanc with the real plugin, waiting until the gateway answers health. */
 export async function startBridgeOrthanc(options: BridgeOptions = {}): Promise<RunningOrthanc & { cleanup: () => Promise<void> }> {
   const temp = options.dataDir === undefined ? tempDir('orthanc') : undefined;
   const dataDir = options.dataDir ?? temp?.path ?? '';
   // Annotation is on by default in the product; tests of other parts leave the annotator out (CPU), annotation tests turn it on.
-  const orthanc = await startOrthanc({ ...options, dataDir, aiBridge: options.aiBridge ?? { ChangesPollSeconds: 2, Annotate: false } });
+  const aiBridge = options.aiBridge ?? { ChangesPollSeconds: 2, Annotate: false };
+  const { cluster, ...launch } = options;
+  const node = cluster === undefined || aiBridge === false ? undefined : clusterSettings(cluster, aiBridge);
+  const orthanc = await startOrthanc({
+    ...launch, dataDir, aiBridge: node?.aiBridge ?? aiBridge,
+    ...(node === undefined ? {} : { extraConfig: { ...node.extraConfig, ...launch.extraConfig } }),
+  });
   if (options.aiBridge !== false) await waitForHealth(orthanc);
   return Object.assign(orthanc, {
     cleanup: async () => {
