@@ -128,8 +128,9 @@ describe('two Orthanc nodes on one PostgreSQL database (issue 17)', function () 
       return list.length > 0 && list.every((x) => x.state === 'done' || x.state === 'quarantined') ? list : undefined;
     }, 'the series annotation to settle');
     assert.equal(annotation.length, 1, JSON.stringify(annotation));
-    assert.equal(annotation[0]?.state, 'done', JSON.stringify(annotation[0]));
-    assert.equal(annotation[0]?.members, series.length);
+    const [only] = annotation;
+    assert.equal(only?.state, 'done', JSON.stringify(only));
+    assert.equal(only.members, series.length);
     const study = (await a.json<{ ID: string; Type: string }[]>('POST', '/tools/lookup', Buffer.from(studyUid))).find((h) => h.Type === 'Study') ?? assert.fail();
     const results = await eventually(async () => {
       const instances = await a.json<{ ID: string }[]>('GET', `/studies/${study.ID}/instances`);
@@ -159,7 +160,7 @@ describe('two Orthanc nodes on one PostgreSQL database (issue 17)', function () 
       const view = await cluster(b);
       const self = view.nodes.find((n) => n.name === 'node-b');
       const other = view.nodes.find((n) => n.name === 'node-a');
-      return self?.state === 'draining' && self.follower === false && other?.follower === true ? true : undefined;
+      return self?.state === 'draining' && !self.follower && other?.follower === true ? true : undefined;
     }, 'node-b draining and node-a following');
     const id = await upload(b, sharedFile('pydicom/test_files/JPEG2000.dcm'));
     const owner = await eventually(async () => {

@@ -3,7 +3,7 @@
  * what it already runs finishes, nothing new starts. A wrapper rather than a
  * flag in every claimer, so each kind's pipeline stays as it is.
  */
-export function drainGate<S extends object, K extends keyof S>(store: S, claim: K, draining: () => boolean): S {
+export function drainGate<S extends object>(store: S, claim: keyof S, draining: () => boolean): S {
   return new Proxy(store, {
     get(target, property, receiver): unknown {
       const value: unknown = Reflect.get(target, property, receiver);

@@ -144,7 +144,7 @@ export class NodeRegistry {
       `SELECT lease_owner AS owner, kind, COUNT(*) AS n FROM work_items WHERE state = 'running' AND lease_owner IS NOT NULL GROUP BY lease_owner, kind`);
     const counts = await this.#sql.all<{ kind: string; state: string; n: number }>(`SELECT kind, state, COUNT(*) AS n FROM work_items GROUP BY kind, state`);
     const queue: Record<string, Record<string, number>> = {};
-    for (const c of counts) (queue[c.kind] ??= {})[c.state] = Number(c.n);
+    for (const c of counts) (queue[c.kind] ??= {})[c.state] = c.n;
     this.#view = {
       node: this.#options.name,
       backend: this.#sql.dialect,
@@ -152,13 +152,13 @@ export class NodeRegistry {
       nodes: rows.map((row): NodeView => {
         const held: Record<string, number> = {};
         for (const lease of leases) {
-          if (lease.owner === row.name || lease.owner.startsWith(`${row.name}:`)) held[lease.kind] = (held[lease.kind] ?? 0) + Number(lease.n);
+          if (lease.owner === row.name || lease.owner.startsWith(`${row.name}:`)) held[lease.kind] = (held[lease.kind] ?? 0) + lease.n;
         }
         return {
           name: row.name, state: row.state === 'draining' ? 'draining' : 'active',
-          alive: now - Number(row.heartbeat_at) <= ALIVE_PERIODS * this.#options.heartbeatMs,
-          follower: Number(row.follower) === 1 && now - Number(row.heartbeat_at) <= ALIVE_PERIODS * this.#options.heartbeatMs, pid: Number(row.pid), version: row.version,
-          startedAt: new Date(Number(row.started_at)).toISOString(), heartbeatAt: new Date(Number(row.heartbeat_at)).toISOString(),
+          alive: now - row.heartbeat_at <= ALIVE_PERIODS * this.#options.heartbeatMs,
+          follower: row.follower === 1 && now - row.heartbeat_at <= ALIVE_PERIODS * this.#options.heartbeatMs, pid: row.pid, version: row.version,
+          startedAt: new Date(row.started_at).toISOString(), heartbeatAt: new Date(row.heartbeat_at).toISOString(),
           leases: held,
         };
       }),

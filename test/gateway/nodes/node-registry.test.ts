@@ -53,8 +53,7 @@ for (const backend of ['sqlite', 'postgresql'] as const) {
       const view = a.registry.view();
       assert.deepEqual(view.nodes.map((n) => [n.name, n.state, n.alive, n.leases]),
         [['node-a', 'active', true, {}], ['node-b', 'active', true, { instance: 2 }]]);
-      assert.equal(view.queue['instance']?.['running'], 2);
-      assert.equal(view.queue['instance']?.['queued'], 1);
+      assert.deepEqual({ ...view.queue['instance'] }, { running: 2, queued: 1 });
 
       // Drained through node A's API: A's registry writes it, B applies it at its next heartbeat.
       const drained = await a.registry.setState('node-b', 'draining');
@@ -69,8 +68,7 @@ for (const backend of ['sqlite', 'postgresql'] as const) {
       clock += 3 * HEARTBEAT + 1;
       await a.registry.heartbeat();
       const later = a.registry.view().nodes.find((n) => n.name === 'node-b');
-      assert.equal(later?.alive, false);
-      assert.equal(later?.follower, false);
+      assert.deepEqual([later?.alive, later?.follower], [false, false]);
 
       // Restarted, B registers active again.
       const b2 = await gateway('node-b', 303);

@@ -129,7 +129,7 @@ describe('PhiVault: patients keyed by identity (issue 13), on SQLite and Postgre
         }
       }
       const settled = await Promise.allSettled(writes);
-      assert.deepEqual(settled.filter((s) => s.status === 'rejected').map((s) => String((s as PromiseRejectedResult).reason)), []);
+      assert.deepEqual(settled.filter((s) => s.status === 'rejected').map((s) => String(s.reason)), []);
       const counts = await (nodes[0] as PostgresPhiVault).counts();
       assert.equal(counts.patients, patients, 'one row per patient');
       assert.equal(counts.linkTokens, 2 * patients, 'every instance linked');
