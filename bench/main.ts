@@ -6,6 +6,7 @@ import { runPipelineBench } from './pipeline.js';
 import { runPixelsBench } from './pixels.js';
 import { runQueueBench } from './queue.js';
 import { runRobustnessBench } from './robustness.js';
+import { runScaleBench } from './scale.js';
 
 /** `npm run bench -- NAME [options]`; no name runs every bench. */
 const BENCHES: Readonly<Record<string, (args: readonly string[]) => Promise<void>>> = {
@@ -17,6 +18,7 @@ const BENCHES: Readonly<Record<string, (args: readonly string[]) => Promise<void
   pixels: runPixelsBench,
   queue: runQueueBench,
   robustness: runRobustnessBench,
+  scale: runScaleBench,
 };
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -30,6 +32,7 @@ async function main(argv: readonly string[]): Promise<number> {
       'central options: --sites N (default 100) --seconds S per round (default 3) --rounds N (default 3) --poll-seconds S (default 5) --publish-rounds N (default 3) --no-sites\n' +
       'pixels options: --data-dir DIR --rounds N (default 3) --threads N (onnxruntime intra-op, default 1)\n' +
       'queue options: --items N (default 2000) --rounds N (default 3)\n' +
+      'scale options: --data-dir DIR --count N (default 1500) --connections N (default 4) --deid-workers N in all (default 2) --rounds N (default 1) --annotate --settle-timeout S\n' +
 
       'robustness options: --data-dir DIR --annotate (run the annotator too) --verbose (each quarantined file with its reason)\n');
     return 0;
