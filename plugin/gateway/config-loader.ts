@@ -16,7 +16,7 @@ export interface AiBridgeConfig {
   readonly Database: DatabaseConfig;
   /** Empty: deid/ of the DataDirectory; several nodes: a folder they all mount. */
   readonly DeidDirectory: string;
-  /** Empty: host name and HttpPort (nodes/node-name.ts). */
+  /** Empty: host name and a hash of the data directory (work-queue/node-name.ts). */
   readonly NodeName: string;
   readonly ProcessExistingInstances: boolean;
   readonly Concurrency: number;
