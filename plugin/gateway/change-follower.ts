@@ -163,7 +163,11 @@ export class ChangeFollower {
       const cursor = page.Done ? Math.max(last, page.Last) : last;
       if (cursor > since || fresh.length > 0) {
         const created = await this.#store.recordChanges(fresh, cursor);
-        if (created > 0) this.#onNewJobs();
+        if (created > 0) {
+          this.#onNewJobs();
+          // The other nodes claim too: tell them (a lost notification only delays them until their next timer).
+          await this.#lock.announceWork().catch(() => undefined);
+        }
       }
       const stable = page.Changes.filter((c) => c.ChangeType === 'StableSeries' && c.Seq > since).map((c) => c.ID);
       if (stable.length > 0) this.onStableSeries(stable);

@@ -190,12 +190,15 @@ async function main(): Promise<void> {
   }, log, audit, ingestYield, () => { metrics.publishSoon(); }, (): JobWork => ({}),
   (job) => ({ label: `job ${job.id} (instance ${job.instanceId})`, audit: { jobId: job.id, instanceId: job.instanceId } }));
 
+  // One follower of the change log among the nodes; every node hears when it queued work.
+  const changeLogLock = followerLock(config.Database);
+  changeLogLock.onWork(() => { pipeline.kick(); });
   const follower = new ChangeFollower(orthanc, store, {
     batchSize: config.ChangesBatchSize,
     pollMs: config.ChangesPollSeconds * 1000,
     processExistingInstances: config.ProcessExistingInstances,
     pluginLoadedAt: (await helloReceived).pluginLoadedAt,
-    lock: followerLock(config.Database),
+    lock: changeLogLock,
   }, log, () => { pipeline.kick(); metrics.publishSoon(); });
   follower.onStableSeries = (ids) => { void seriesWatch.stable(ids); };
 

@@ -23,18 +23,29 @@ export interface FollowerLock {
   nudge(): Promise<void>;
   /** While this node holds the lock, `listener` hears the other nodes' nudges. */
   onNudge(listener: () => void): void;
+  /**
+   * The follower tells every node that it queued work: a node claims when
+   * its own pipeline is kicked, and only the follower records the changes,
+   * so without this the other nodes would wait for their next timer.
+   */
+  announceWork(): Promise<void>;
+  /** `listener` hears announceWork() of any node (this one included). */
+  onWork(listener: () => void): void;
 }
 
 /** Advisory lock key: "AIBF", the follower (the migrations use "AIBQ"). */
 const FOLLOWER_LOCK = 0x41494246;
 /** LISTEN/NOTIFY channel of the nudges; the follower's session listens, so a nudge reaches whichever node holds the lock. */
 const NUDGE_CHANNEL = 'aibridge_changes';
+/** Channel of announceWork(): every node's session listens. */
+const WORK_CHANNEL = 'aibridge_work';
 
 class PostgresFollowerLock implements FollowerLock {
   readonly #uri: string;
   #client: pg.Client | undefined;
   #held = false;
   #listener: () => void = () => undefined;
+  #workListener: () => void = () => undefined;
 
   constructor(uri: string) {
     this.#uri = uri;
@@ -51,8 +62,12 @@ class PostgresFollowerLock implements FollowerLock {
       // A lost session loses the lock with it; the next tryAcquire() opens a new one.
       client.on('error', () => { this.#lost(client); });
       client.on('end', () => { this.#lost(client); });
-      client.on('notification', () => { if (this.#held) this.#listener(); });
+      client.on('notification', (message) => {
+        if (message.channel === WORK_CHANNEL) this.#workListener();
+        else if (this.#held) this.#listener();
+      });
       await client.connect();
+      await client.query(`LISTEN ${WORK_CHANNEL}`);
       this.#client = client;
     }
     const rows = (await this.#client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [FOLLOWER_LOCK])).rows;
@@ -68,6 +83,14 @@ class PostgresFollowerLock implements FollowerLock {
 
   onNudge(listener: () => void): void {
     this.#listener = listener;
+  }
+
+  async announceWork(): Promise<void> {
+    await this.#client?.query('SELECT pg_notify($1, $2)', [WORK_CHANNEL, '']);
+  }
+
+  onWork(listener: () => void): void {
+    this.#workListener = listener;
   }
 
   async release(): Promise<void> {
@@ -87,6 +110,7 @@ class PostgresFollowerLock implements FollowerLock {
 
 const ALWAYS: FollowerLock = {
   held: true, tryAcquire: () => Promise.resolve(true), release: () => Promise.resolve(), nudge: () => Promise.resolve(), onNudge: () => undefined,
+  announceWork: () => Promise.resolve(), onWork: () => undefined,
 };
 
 export function followerLock(database: DatabaseConfig): FollowerLock {
