@@ -21,7 +21,6 @@ import { UplinkProcess } from './uplink/uplink-process';
 import { openPhiVault } from './vault/open-phi-vault';
 import { AnnotationStore, type Annotation } from './annotation/annotation-store';
 import { AnnotatorPool } from './annotation/annotator-pool';
-import { annotationQueue } from './annotation/annotation-queue';
 import { AnnotateStage, DeliverStage, RelinkStage, type AnnotationWork } from './annotation/annotation-stages';
 import { SeriesWatch } from './annotation/series-watch';
 import { SupersededResults } from './annotation/superseded-results';
@@ -31,7 +30,7 @@ import { adminRoutes } from './admin/admin-routes';
 import { orthancAuthenticates } from './admin/phi-access';
 import { StaticUi } from './admin/static-ui';
 import { BulkStore } from './bulk/bulk-store';
-import { openWorkQueue, refuseUnwiredBackend } from './work-queue/open-work-queue';
+import { openWorkQueue } from './work-queue/open-work-queue';
 import { retryPolicyFromConfig } from './work-queue/retry-policy';
 import { leaseOwner, nodeName } from './work-queue/node-name';
 import { followerLock } from './work-queue/follower-lock';
@@ -48,6 +47,8 @@ const EXIT_CONFIG = 78;
 const VERSION = process.env['AIBRIDGE_PLUGIN_VERSION'] ?? '0.0.0';
 /** A unit's lease; the pipeline renews it every third of this while it runs, so only a dead node's expire. */
 const LEASE_MS = 30_000;
+/** A category request's PACS search (not renewed while it runs): long enough for C-MOVE of whole series. */
+const SEARCH_LEASE_MS = 15 * 60_000;
 /** Node registry heartbeat: how soon a drain reaches its node, and a dead node shows as not alive (three periods). */
 const NODE_HEARTBEAT_MS = 5000;
 
@@ -71,8 +72,6 @@ async function main(): Promise<void> {
     config = loadAiBridgeConfig(configuration);
     layout = dataLayout(config.DataDirectory, config.DeidDirectory);
     prepareDataDirectory(layout);
-    // Annotations still live in state.sqlite: only a site that does not annotate may put its state in PostgreSQL.
-    if (config.Annotate) refuseUnwiredBackend(config.Database);
   } catch (error) {
     if (error instanceof AiBridgeError) {
       // Refuse to run rather than guess: say which key, then stop for good.
@@ -123,9 +122,7 @@ async function main(): Promise<void> {
     url: central.Url, siteId: central.SiteId, siteTokenFile: central.SiteTokenFile, registryPublicKeyFile: central.RegistryPublicKeyFile, pollSeconds: central.PollSeconds,
     uploadForTraining: central.UploadForTraining, answerCategoryRequests: central.AnswerCategoryRequests, uploadAttempts: central.UploadAttempts,
   };
-  const annotations = new AnnotationStore(layout.stateDb);
-  const recoveredAnnotations = annotations.recoverInterrupted();
-  if (recoveredAnnotations > 0) log.info(`${recoveredAnnotations} annotation(s) interrupted by the last stop are queued again`);
+  const annotations = new AnnotationStore(queue, sql);
   const annotator = new AnnotatorPool({
     processes: config.AnnotatorProcesses,
     // Started by path, never imported: the annotator is the de-identified zone.
@@ -148,11 +145,11 @@ async function main(): Promise<void> {
   const stow = new StowClient(stowTarget(config.DicomWebUrl, config.DicomWebAuthorization, orthancConfiguration));
   // A draining node (node registry) claims nothing new and finishes what it holds.
   let draining = false;
-  const annotationPipeline = new Pipeline<Annotation, AnnotationWork, object>(drainGate(annotationQueue(annotations, retry), 'claim', () => draining), [
+  const annotationPipeline = new Pipeline<Annotation, AnnotationWork, object>(drainGate(annotations.pipelineQueue(), 'claim', () => draining), [
     new AnnotateStage(annotator, annotations),
     new RelinkStage(orthanc, vault, annotations, layout.outbox),
-    new DeliverStage(stow, layout.outbox, (annotation, uids) => {
-      annotations.recordDeliveries(annotation.id, uids);
+    new DeliverStage(stow, layout.outbox, async (annotation, uids) => {
+      await annotations.recordDeliveries(annotation.id, uids);
       ingestYield.expectOwnStores(uids.length);
     }, new SupersededResults(orthanc, annotations, config.DicomWebUrl === '' ? undefined : stow.describe())),
   ], {
@@ -163,7 +160,7 @@ async function main(): Promise<void> {
   }, log, audit, ingestYield, () => {
     metrics.publishSoon();
     // A run that ended may have re-opened its series (a slice arrived meanwhile): judge it again.
-    seriesWatch.reconsider();
+    void seriesWatch.reconsider();
   }, (): AnnotationWork => ({}),
   (a) => ({ label: `annotation ${a.id} (${a.unit} ${a.modelId}@${a.modelVersion})`, audit: { annotationId: a.id } }));
   const seriesWatch = new SeriesWatch(orthanc, annotations, config.SeriesQuietSeconds * 1000, config.SeriesEvidence ? {
@@ -203,7 +200,7 @@ async function main(): Promise<void> {
   follower.onStableSeries = (ids) => { void seriesWatch.stable(ids); };
 
   const answering = config.Annotate && central?.AnswerCategoryRequests === true;
-  const categoryRequests = answering ? new CategoryRequestStore(layout.stateDb) : undefined;
+  const categoryRequests = answering ? new CategoryRequestStore(queue, sql) : undefined;
   // QIDO-RS goes where CategorySearch says; empty: this Orthanc's DICOMweb, authenticated the way STOW-RS to it is.
   const search = central?.CategorySearch;
   const searchTarget = search === undefined || search.DicomWebUrl === ''
@@ -213,6 +210,8 @@ async function main(): Promise<void> {
     pollMs: central.PollSeconds * 1000,
     dicomWeb: searchTarget,
     limits: central.CategoryRequestLimits,
+    owner,
+    searchLeaseMs: SEARCH_LEASE_MS,
     ...(central.CategorySearch.DimsePeer === undefined ? {} : { dimsePeer: central.CategorySearch.DimsePeer }),
   }, annotator, categoryRequests, store, orthanc, log, () => { pipeline.kick(); });
 
@@ -261,7 +260,7 @@ async function main(): Promise<void> {
         status: 'ok', version: VERSION, gatewayPid: process.pid, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
         orthancVersion: hello?.orthancVersion ?? 'unknown', pluginVersion: hello?.pluginVersion ?? VERSION,
         dataDirectory, changeCursor: (await store.changeCursor()) ?? null, queueDepth: jobs.queued + jobs.running + jobs.retrying, jobs,
-        annotations: annotations.countsByState(),
+        annotations: await annotations.countsByState(),
         models: annotator.models().map((m) => ({ id: m.id, version: m.version, name: m.name, unit: m.unit })),
         deid: {
           profile: config.DeidProfile, workers: config.DeidWorkers, readyWorkers: deidPool.readyWorkers,
@@ -302,8 +301,6 @@ async function main(): Promise<void> {
     metrics.stop();
     await registry.stop();
     await vault.close();
-    annotations.close();
-    categoryRequests?.close();
     await queue.close();
     connection.close();
     process.exit(0);

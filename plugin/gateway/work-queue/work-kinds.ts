@@ -8,11 +8,11 @@ import type { WorkKind } from './work-item';
 export const WORK_KINDS: readonly WorkKind[] = [
   // One stored instance: fetch, de-identify, enrol for annotation (instance-jobs.ts).
   { name: 'instance', heldStates: [] },
-  // One model over one instance or series; a series collects its members first (annotation-store.ts today).
+  // One model over one instance or series; a series collects its members first (annotation/annotation-store.ts).
   { name: 'annotation', heldStates: ['collecting'] },
   // An administrator's re-processing of an Orthanc query: the jobs it queued (bulk-store.ts).
   { name: 'bulk', heldStates: [] },
-  // A central server's request for studies of a scan category (category-request-store.ts today). It waits
+  // A central server's request for studies of a scan category (category-requests/category-request-store.ts). It waits
   // for an administrator's approval (branch control, issue 15); approved it is queued (search, then upload),
   // declined it ends done with the decision as its outcome.
   { name: 'category-request', heldStates: ['awaiting-approval'] },
