@@ -5,11 +5,13 @@ import { join } from 'node:path';
 
 import pg from 'pg';
 
-import type { HealthResponse } from '../../plugin/gateway/api/api-types';
+import type { AnnotationListResponse, HealthResponse } from '../../plugin/gateway/api/api-types';
 import { lungCtSlices } from '../annotate/results/lung-ct-fixture';
 import { eventually, health, sharedFile, startBridgeOrthanc, tempDir, uploadFile, waitForHealth } from '../harness/bridge-orthanc';
 import { startPostgres, type RunningPostgres } from '../harness/postgres-server';
 
+const COMPREHENSIVE_SR = '1.2.840.10008.5.1.4.1.1.88.33';
+const GSPS = '1.2.840.10008.5.1.4.1.1.11.1';
 /** Other instances, of other patients, stored through both nodes. */
 const OTHERS = ['pydicom/test_files/MR_small.dcm', 'pydicom/test_files/CT_small.dcm', 'fo-dicom/CR-MONO1-10-chest.dcm'];
 
@@ -59,7 +61,9 @@ describe('two Orthanc nodes on one PostgreSQL database (issue 17)', function () 
       nodes.push(await startBridgeOrthanc({
         dataDir: join(temp.path, name),
         cluster: { databaseUri: postgres.uri, storageDirectory: storage, deidDirectory: deid, nodeName: name },
-        aiBridge: { ChangesPollSeconds: 2, Annotate: false, RetryBackoffSeconds: 0.5 },
+        aiBridge: { ChangesPollSeconds: 2, Annotate: true, RetryBackoffSeconds: 0.5 },
+        // Only the header count releases the series, never Orthanc's StableSeries of one node's half.
+        extraConfig: { StableAge: 3600 },
       }));
     }
   });
@@ -70,7 +74,7 @@ describe('two Orthanc nodes on one PostgreSQL database (issue 17)', function () 
     temp.remove();
   });
 
-  it('a chest CT series half through each node, other instances through both, the follower killed -9 mid-way: each instance de-identified once, one pseudonym per patient, nothing stuck', async function () {
+  it('a chest CT series half through each node, other instances through both, the follower killed -9 mid-way: each instance de-identified once, one SR + one GSPS, one pseudonym per patient, nothing stuck', async function () {
     const [a, b] = nodes;
     if (a === undefined || b === undefined || db === undefined) assert.fail('the nodes did not start');
     const client = db;
@@ -116,6 +120,29 @@ describe('two Orthanc nodes on one PostgreSQL database (issue 17)', function () 
     // One pseudonym per patient: the series' patient and the three others.
     const patients = (await client.query<{ n: number }>(`SELECT COUNT(*)::int AS n FROM aibridge_phi.patients`)).rows[0]?.n;
     assert.equal(patients, 1 + OTHERS.length);
+
+    // The series, half through each node, gets one annotation, one SR and one GSPS.
+    const studyUid = lungCtSlices(30)[8]?.header['StudyInstanceUID'] as string;
+    const annotation = await eventually(async () => {
+      const list = (await a.json<AnnotationListResponse>('GET', '/ai-bridge/annotations?limit=1000')).annotations.filter((x) => x.unit === 'series');
+      return list.length > 0 && list.every((x) => x.state === 'done' || x.state === 'quarantined') ? list : undefined;
+    }, 'the series annotation to settle');
+    assert.equal(annotation.length, 1, JSON.stringify(annotation));
+    const [only] = annotation;
+    assert.equal(only?.state, 'done', JSON.stringify(only));
+    assert.equal(only.members, series.length);
+    const study = (await a.json<{ ID: string; Type: string }[]>('POST', '/tools/lookup', Buffer.from(studyUid))).find((h) => h.Type === 'Study') ?? assert.fail();
+    const results = await eventually(async () => {
+      const instances = await a.json<{ ID: string }[]>('GET', `/studies/${study.ID}/instances`);
+      const classes = await Promise.all(instances.map(async (i) => (await a.json<Record<string, string>>('GET', `/instances/${i.ID}/tags?short`))['0008,0016'] ?? ''));
+      const found = classes.filter((c) => c === COMPREHENSIVE_SR || c === GSPS);
+      return found.length >= 2 ? found : undefined;
+    }, 'the SR and the GSPS in the study');
+    // A moment for a second result to show up, were one on its way.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const instances = await a.json<{ ID: string }[]>('GET', `/studies/${study.ID}/instances`);
+    const classes = await Promise.all(instances.map(async (i) => (await a.json<Record<string, string>>('GET', `/instances/${i.ID}/tags?short`))['0008,0016'] ?? ''));
+    assert.deepEqual(classes.filter((c) => c === COMPREHENSIVE_SR || c === GSPS).sort(), [COMPREHENSIVE_SR, GSPS].sort(), `results found first: ${results.join(', ')}`);
 
     // Settled: no lease held anywhere, nothing due.
     const open = (await client.query<{ n: number }>(`SELECT COUNT(*)::int AS n FROM aibridge.work_items WHERE state IN ('queued','running','retrying')`)).rows[0]?.n;
