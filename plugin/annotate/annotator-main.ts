@@ -16,7 +16,7 @@ import type { AnnotationResult } from '../core/findings';
 import { resultUid } from '../core/uid';
 import { decodeImage, type DecodedImage } from '../pixels';
 import { readDeidHeader, type DeidHeader } from './deid-header';
-import { runInference } from './inference/run-inference';
+import { runInference } from '../inference/run-inference';
 import { ModelRegistry } from './models/model-registry';
 import { describeInstalled, describeModel } from './models/installed-models';
 import { LinkStateFile, writeJsonAtomic } from './central-link/link-state';
