@@ -1,3 +1,5 @@
+import { LRUCache } from 'lru-cache';
+
 import type { OrthancRest } from '../../sdk';
 import type { Logger } from '../logger';
 import type { AnnotationStore } from './annotation-store';
@@ -27,8 +29,8 @@ export class SeriesWatch {
   readonly #policy: SeriesPolicy | undefined;
   readonly #onRelease: () => void;
   #timer: NodeJS.Timeout | undefined;
-  /** Series Orthanc reported stable, newest last (bounded): a member de-identified after the report re-checks its series. */
-  readonly #reportedStable = new Set<string>();
+  /** Series Orthanc reported stable, the least recent forgotten first: a member de-identified after the report re-checks its series. */
+  readonly #reportedStable = new LRUCache<string, true>({ max: MAX_REMEMBERED });
   /** One timer per series that will count as complete if nothing arrives before it fires. */
   readonly #due = new Map<number, NodeJS.Timeout>();
   #stopped = false;
@@ -77,12 +79,7 @@ export class SeriesWatch {
   }
 
   #remember(orthancSeriesId: string): void {
-    this.#reportedStable.delete(orthancSeriesId);
-    this.#reportedStable.add(orthancSeriesId);
-    if (this.#reportedStable.size > MAX_REMEMBERED) {
-      const oldest = this.#reportedStable.values().next().value;
-      if (oldest !== undefined) this.#reportedStable.delete(oldest);
-    }
+    this.#reportedStable.set(orthancSeriesId, true);
   }
 
   /** Every collecting series of unknown size, judged again (after a run ends: it may have re-opened one; at start-up). */
