@@ -2,6 +2,7 @@ import { setPriority } from 'node:os';
 import { join } from 'node:path';
 
 import { AiBridgeError } from '../core/ai-bridge-error';
+import { errorFields, writeLogEvent } from '../core/log-event';
 import { ChangeType, OrthancRest, PluginConnection, SdkClient, type HelloFrame } from '../sdk';
 import { ApiRouter } from './api/api-router';
 import { AuditLog } from './audit-log';
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
   } catch (error) {
     if (error instanceof AiBridgeError) {
       // Refuse to run rather than guess: say which key, then stop for good.
-      log.error(`configuration error, the AI bridge stays stopped until it is fixed: ${error.code}: ${error.message}`);
+      log.error('configuration-error', { code: error.code, message: `configuration error, the AI bridge stays stopped until it is fixed: ${error.code}: ${error.message}` });
       await connection.sendAndFlush({ k: 'fatal', code: error.code, message: error.message, details: error.details });
       process.exit(EXIT_CONFIG);
     }
@@ -78,10 +79,10 @@ async function main(): Promise<void> {
   const audit = new AuditLog(layout.auditLog);
   const orthanc = new OrthancRest(sdk, connection);
   const swept = sweepSpool(layout);
-  if (swept > 0) log.info(`${swept} spool file(s) left by the last stop removed from ${layout.spool}`);
+  if (swept > 0) log.info('spool-swept', { count: swept, message: `${swept} spool file(s) left by the last stop removed from ${layout.spool}` });
   const metrics = new MetricsPublisher(sdk, store);
   const recovered = store.recoverInterrupted();
-  if (recovered > 0) log.info(`${recovered} job(s) interrupted by the last stop are queued again`);
+  if (recovered > 0) log.info('jobs-recovered', { count: recovered, message: `${recovered} job(s) interrupted by the last stop are queued again` });
 
   const vault = new PhiVault(layout.vaultDb);
   const deidPool = new DeidWorkerPool({
@@ -106,7 +107,7 @@ async function main(): Promise<void> {
   };
   const annotations = new AnnotationStore(layout.stateDb);
   const recoveredAnnotations = annotations.recoverInterrupted();
-  if (recoveredAnnotations > 0) log.info(`${recoveredAnnotations} annotation(s) interrupted by the last stop are queued again`);
+  if (recoveredAnnotations > 0) log.info('annotations-recovered', { count: recoveredAnnotations, message: `${recoveredAnnotations} annotation(s) interrupted by the last stop are queued again` });
   const annotator = new AnnotatorPool({
     processes: config.AnnotatorProcesses,
     // Started by path, never imported: the annotator is the de-identified zone.
@@ -254,7 +255,7 @@ async function main(): Promise<void> {
   const stop = async (why: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    log.info(`gateway stopping (${why})`);
+    log.info('gateway-stopping', { message: `gateway stopping (${why})` });
     await follower.stop();
     seriesWatch.stop();
     requestWorker?.stop();
@@ -284,7 +285,7 @@ async function main(): Promise<void> {
     annotationPipeline.kick();
     requestWorker?.start();
   }
-  log.info(`gateway ${VERSION} ready (pid ${process.pid}, data ${layout.root}, concurrency ${config.Concurrency})`);
+  log.info('gateway-ready', { version: VERSION, pid: process.pid, message: `gateway ${VERSION} ready (pid ${process.pid}, data ${layout.root}, concurrency ${config.Concurrency})` });
 }
 
 /**
@@ -312,6 +313,7 @@ function stowTarget(url: string, authorization: string, orthancConfiguration: un
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`[ai-bridge] gateway failed to start: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  writeLogEvent('ai-bridge', 'error', 'gateway-start-failed', { ...errorFields(error),
+    message: `gateway failed to start: ${error instanceof Error ? error.stack ?? error.message : String(error)}` });
   process.exit(1);
 });

@@ -50,6 +50,13 @@ export interface PipelineStage<T, Work, Facts> {
   run(item: T, work: Work): Promise<StageResult<Facts>>;
 }
 
+/** The ids of a unit of work as log fields (the audit's own ids, never a header value). */
+function logSubject(subject: WorkSubject): { job?: number; instance?: string; annotation?: number } {
+  const { jobId, instanceId, annotationId } = subject.audit;
+  return { ...(jobId === undefined ? {} : { job: jobId }), ...(instanceId === undefined ? {} : { instance: instanceId }),
+    ...(annotationId === undefined ? {} : { annotation: annotationId }) };
+}
+
 /** How logs and the audit log name a unit of work. */
 export interface WorkSubject {
   readonly label: string;
@@ -188,14 +195,16 @@ export class Pipeline<T extends QueuedWork<T['id']>, Work, Facts> {
     if (transient && job.attempts < this.#options.maxAttempts) {
       const delay = Math.min(this.#options.retryBackoffMs * 2 ** (job.attempts - 1), MAX_BACKOFF_MS);
       this.#end(job, run, { kind: 'retry', at: Date.now() + delay, errorCode: code, message });
-      this.#log.warn(`${subject.label} attempt ${job.attempts} failed, retry in ${Math.round(delay / 1000)} s: ${code}: ${message}`);
+      this.#log.warn(`${this.#options.auditPrefix}-retry`, { ...logSubject(subject), stage: run.stages[run.stages.length - 1]?.stage, code, attempt: job.attempts,
+        retryInSeconds: Math.round(delay / 1000), message: `${subject.label} attempt ${job.attempts} failed, retry in ${Math.round(delay / 1000)} s: ${code}: ${message}` });
       return;
     }
     const finalCode = transient ? 'AIB_JOB_ATTEMPTS_EXHAUSTED' : code;
     const finalMessage = transient ? `${job.attempts} attempts failed; last: ${code}: ${message}` : message;
     this.#end(job, run, { kind: 'quarantined', errorCode: finalCode, message: finalMessage });
     this.#audit.append({ event: `${this.#options.auditPrefix}-quarantined`, ...subject.audit, detail: `${finalCode}: ${finalMessage}` });
-    this.#log.error(`${subject.label} quarantined: ${finalCode}: ${finalMessage}`);
+    this.#log.error(`${this.#options.auditPrefix}-quarantined`, { ...logSubject(subject), stage: run.stages[run.stages.length - 1]?.stage, code: finalCode,
+      attempt: job.attempts, message: `${subject.label} quarantined: ${finalCode}: ${finalMessage}` });
   }
 
   #armRetryTimer(): void {

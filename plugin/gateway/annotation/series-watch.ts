@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 
+import { errorFields } from '../../core/log-event';
 import type { OrthancRest } from '../../sdk';
 import type { Logger } from '../logger';
 import type { AnnotationStore } from './annotation-store';
@@ -109,7 +110,7 @@ export class SeriesWatch {
         await this.stable([annotation.orthancSeriesId]);
       }
     } catch (error) {
-      this.#log.warn(`checking series completeness failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.#log.warn('series-check-failed', { stage: 'series-watch', ...errorFields(error), message: `checking series completeness failed: ${errorFields(error).message}` });
     }
   }
 
@@ -144,7 +145,8 @@ export class SeriesWatch {
       if (stored !== undefined && stored > members) return;
       if (this.#store.releaseOnEvidence(id, members, detail)) this.#onRelease();
     } catch (error) {
-      this.#log.warn(`annotation ${id}: releasing a complete series failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.#log.warn('series-release-failed', { stage: 'series-watch', annotation: id, ...errorFields(error),
+        message: `annotation ${id}: releasing a complete series failed: ${errorFields(error).message}` });
     }
   }
 
