@@ -26,7 +26,7 @@ import { keygen, packFolder, signPackage } from '../plugin/core/model-package/in
 import { ModelRegistry } from '../plugin/annotate/models/model-registry.js';
 import { addTrustedKey } from '../plugin/annotate/models/site-keys.js';
 import { startOrthanc, type RunningOrthanc } from '../plugin/cli/orthanc-launcher.js';
-import type { ModelListResponse } from '../plugin/gateway/api/api-types.js';
+import type { ModelListResponse } from '../plugin/core/admin-api.js';
 import { machine, median, round, textTable } from './report.js';
 
 const REPO = join(__dirname, '..', '..');

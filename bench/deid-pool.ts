@@ -31,8 +31,8 @@ const READY_TIMEOUT_MS = 60_000;
 
 const stderrLog: Logger = {
   info: () => undefined,
-  warn: (message) => { process.stderr.write(`  pool: WARNING ${message}\n`); },
-  error: (message) => { process.stderr.write(`  pool: ERROR ${message}\n`); },
+  warn: (_event, fields) => { process.stderr.write(`  pool: WARNING ${fields.message}\n`); },
+  error: (_event, fields) => { process.stderr.write(`  pool: ERROR ${fields.message}\n`); },
 };
 
 function sleep(ms: number): Promise<void> {

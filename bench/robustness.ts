@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import type { JobListResponse, JobView } from '../plugin/gateway/api/api-types.js';
+import type { JobListResponse, JobView } from '../plugin/core/admin-api.js';
 import { startOrthanc, type RunningOrthanc } from '../plugin/cli/orthanc-launcher.js';
 import { machine, textTable } from './report.js';
 

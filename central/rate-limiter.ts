@@ -5,6 +5,8 @@
  * memory: a restart forgives everyone, which is harmless for a limit whose
  * job is to keep one caller from starving the others or filling the disk.
  */
+import { LRUCache } from 'lru-cache';
+
 export interface RateLimit {
   readonly ratePerSecond: number;
   readonly burst: number;
@@ -12,14 +14,17 @@ export interface RateLimit {
 
 interface Bucket { tokens: number; at: number }
 
-/** Idle keys are forgotten once full again; past this many keys the oldest go first, so memory stays bounded. */
+/** Past this many keys the least recently seen go first, so memory stays bounded. */
 const MAX_KEYS = 100_000;
 
 export class RateLimiter {
-  readonly #buckets = new Map<string, Bucket>();
+  readonly #buckets: LRUCache<string, Bucket>;
 
   constructor(readonly limit: RateLimit, readonly now: () => number = Date.now) {
     if (!(limit.ratePerSecond > 0) || !(limit.burst >= 1)) throw new Error(`a rate limit needs ratePerSecond > 0 and burst >= 1, got ${JSON.stringify(limit)}`);
+    // A key left alone long enough to earn a whole burst has a full bucket: forgetting it then (its
+    // ttl) changes nothing for its caller, who would start from a full bucket anyway.
+    this.#buckets = new LRUCache({ max: MAX_KEYS, ttl: Math.ceil((limit.burst / limit.ratePerSecond) * 1000), perf: { now } });
   }
 
   /** null when the request may go ahead (one token taken), else the whole seconds to wait. */
@@ -40,23 +45,15 @@ export class RateLimiter {
   #refill(key: string, now: number): Bucket {
     let bucket = this.#buckets.get(key);
     if (bucket === undefined) {
-      if (this.#buckets.size >= MAX_KEYS) this.#prune(now);
+      // Full: forget the idle keys before the least recently seen one that may still be limited.
+      if (this.#buckets.size >= MAX_KEYS) this.#buckets.purgeStale();
       bucket = { tokens: this.limit.burst, at: now };
     } else {
-      this.#buckets.delete(key);
       bucket.tokens = Math.min(this.limit.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.limit.ratePerSecond);
       bucket.at = now;
     }
-    // Re-inserted: the Map's order is least recently used first.
+    // Set again: its ttl counts from this request.
     this.#buckets.set(key, bucket);
     return bucket;
-  }
-
-  #prune(now: number): void {
-    for (const [key, bucket] of this.#buckets) {
-      const full = bucket.tokens + ((now - bucket.at) / 1000) * this.limit.ratePerSecond >= this.limit.burst;
-      if (full || this.#buckets.size >= MAX_KEYS) this.#buckets.delete(key);
-      if (this.#buckets.size < MAX_KEYS / 2) return;
-    }
   }
 }

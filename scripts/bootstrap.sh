@@ -88,7 +88,7 @@ fi
 # tsc writes only what changed, but starting it costs seconds, so skip it when
 # dist/ is newer than every source.
 stamp=dist/.build-stamp
-if [ ! -f "$stamp" ] || newer_than "$stamp" plugin tools test bench tsconfig.json package.json; then
+if [ ! -f "$stamp" ] || newer_than "$stamp" plugin central tools test bench tsconfig.json package.json; then
   step "npm run build (tsc)"
   npm run --silent build
   touch "$stamp"
@@ -96,9 +96,9 @@ fi
 # 5. Admin UI ----------------------------------------------------------------
 # Vite (Rolldown) bundles web-ui/ into dist/web-ui, served at /ai-bridge/ui/;
 # about a second, and skipped when the bundle is newer than its sources
-# (web-ui/ and the API types it shares with the gateway).
+# (web-ui/ and the API contract it imports from plugin/core).
 ui_index=dist/web-ui/index.html
-if [ ! -f "$ui_index" ] || newer_than "$ui_index" web-ui plugin/gateway/api/api-types.ts; then
+if [ ! -f "$ui_index" ] || newer_than "$ui_index" web-ui plugin/core; then
   step "npm run build:ui (vite)"
   npm run --silent build:ui
 fi

@@ -1,9 +1,9 @@
 /**
  * What a site will measure and check, run on the central server before a
  * trained version is published. It uses the sites' own inference and
- * commissioning code (plugin/annotate, pure functions over a decoded image;
- * .dependency-cruiser.cjs allows central these two folders and nothing else of
- * annotate), so the expected range in the manifest is the sites' number and a
+ * commissioning code (plugin/inference, pure functions over a decoded image
+ * that the annotator imports too; .dependency-cruiser.cjs keeps it free of any
+ * zone), so the expected range in the manifest is the sites' number and a
  * package that sites would refuse is never published.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { PackageArchive } from '../../plugin/core/central-api';
-import { MeasurementConcept } from '../../plugin/annotate/inference/measurement-codes';
-import { analyseImages, findingsOf } from '../../plugin/annotate/inference/run-inference';
-import { commissioningFailures, runCommissioning } from '../../plugin/annotate/models/commissioning';
+import { MeasurementConcept } from '../../plugin/inference/measurement-codes';
+import { analyseImages, findingsOf } from '../../plugin/inference/run-inference';
+import { commissioningFailures, runCommissioning } from '../../plugin/inference/commissioning';
 import { parseManifest, unpackArchive, writePackageFiles } from '../../plugin/core/model-package';
 import { decodeImage } from '../../plugin/pixels';
 import { classifierManifest, type TrainedClassifier } from './classifier-package';

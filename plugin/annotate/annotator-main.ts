@@ -12,11 +12,12 @@ import type {
 import { AiBridgeError } from '../core/ai-bridge-error';
 import type { Frame } from '../core/frame-codec';
 import { FrameChannel } from '../core/frame-channel';
+import { errorFields, writeLogEvent } from '../core/log-event';
 import type { AnnotationResult } from '../core/findings';
 import { resultUid } from '../core/uid';
 import { decodeImage, type DecodedImage } from '../pixels';
 import { readDeidHeader, type DeidHeader } from './deid-header';
-import { runInference } from './inference/run-inference';
+import { runInference } from '../inference/run-inference';
 import { ModelRegistry } from './models/model-registry';
 import { describeInstalled, describeModel } from './models/installed-models';
 import { LinkStateFile, writeJsonAtomic } from './central-link/link-state';
@@ -123,7 +124,8 @@ async function initialise(init: AnnotatorInitRequest): Promise<AnnotatorReady> {
       await models.installBuilt(dir);
     } catch (error) {
       // One package that fails its checks must not stop the others, nor the annotator: its category gets "no applicable model".
-      process.stderr.write(`[annotator] bundled model ${manifest.id} ${manifest.version} not installed: ${error instanceof Error ? error.message : String(error)}\n`);
+      writeLogEvent('annotator', 'warning', 'bundled-model-not-installed', { stage: 'annotator', model: manifest.id, version: manifest.version, ...errorFields(error),
+        message: `bundled model ${manifest.id} ${manifest.version} not installed: ${errorFields(error).message}` });
     }
   }
   registry = models;
@@ -236,7 +238,8 @@ async function annotate(request: AnnotateRequest): Promise<AnnotateSuccess> {
   const model = registry.load(request.model.id);
   if (model.manifest.version !== request.model.version) {
     // The active version changed since the instance was classified: the result says which version made it.
-    process.stderr.write(`[annotator] ${request.model.id}: ${request.model.version} requested, ${model.manifest.version} is active; using it\n`);
+    writeLogEvent('annotator', 'info', 'model-version-changed', { stage: 'annotator', model: request.model.id, version: model.manifest.version,
+      message: `${request.model.id}: ${request.model.version} requested, ${model.manifest.version} is active; using it` });
   }
   const firstMember = request.members[0];
   if (firstMember === undefined) throw new AiBridgeError('AIB_ANNOTATE_BAD_REQUEST', 'no instances to annotate', {}, false);

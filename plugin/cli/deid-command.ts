@@ -3,6 +3,7 @@ import * as path from 'node:path';
 
 import { AiBridgeError } from '../core/ai-bridge-error.js';
 import type { DeidResult } from '../core/deid-messages.js';
+import type { LogFields } from '../core/log-event.js';
 import { SiteKey } from '../deid/pseudonyms/index.js';
 import { DeidWorkerPool } from '../gateway/deid/deid-worker-pool.js';
 import type { Logger } from '../gateway/logger.js';
@@ -29,21 +30,21 @@ export class DeidCommandError extends AiBridgeError {}
 /** One stderr line per failed input: the file, the code, the reason (same shape as an input problem). */
 type Failure = DeidInputProblem;
 
-/** The worker pool's log lines go to stderr, marked as such. */
+/** The worker pool's log events go to stderr as the sentence a person at the prompt reads, marked as such. */
 class StderrLogger implements Logger {
   readonly errors: string[] = [];
 
-  info(message: string): void {
-    process.stderr.write(`${PREFIX}: ${message}\n`);
+  info(_event: string, fields: LogFields): void {
+    process.stderr.write(`${PREFIX}: ${fields.message}\n`);
   }
 
-  warn(message: string): void {
-    process.stderr.write(`${PREFIX}: warning: ${message}\n`);
+  warn(_event: string, fields: LogFields): void {
+    process.stderr.write(`${PREFIX}: warning: ${fields.message}\n`);
   }
 
-  error(message: string): void {
-    this.errors.push(message);
-    process.stderr.write(`${PREFIX}: error: ${message}\n`);
+  error(_event: string, fields: LogFields): void {
+    this.errors.push(fields.message);
+    process.stderr.write(`${PREFIX}: error: ${fields.message}\n`);
   }
 }
 

@@ -4,7 +4,7 @@ import { readDicomFileIdentities } from './dicom-file-identity.js';
 import type { RunningOrthanc } from './orthanc-launcher.js';
 import { repoRoot } from './repo-root.js';
 import { storescu } from './storescu.js';
-import type { AnnotationView } from '../gateway/api/api-types.js';
+import type { AnnotationView } from '../core/admin-api.js';
 
 interface JobRow {
   readonly id: string | number;

@@ -1,4 +1,5 @@
 import { orthancInstanceId } from '../core/branded-ids';
+import { errorFields } from '../core/log-event';
 import type { OrthancRest } from '../sdk';
 import type { InstanceJobs } from './instance-jobs';
 import type { NewInstanceChange } from './job';
@@ -84,9 +85,9 @@ export class ChangeFollower {
     if (cursor === undefined) {
       const start = this.#options.processExistingInstances ? 0 : await this.#lastChangeBefore(this.#options.pluginLoadedAt);
       await this.#store.recordChanges([], start);
-      this.#log.info(`first start: following Orthanc's change log after sequence ${start}`);
+      this.#log.info('change-log-first-start', { stage: 'change-follower', sequence: start, message: `first start: following Orthanc's change log after sequence ${start}` });
     } else {
-      this.#log.info(`resuming Orthanc's change log after sequence ${cursor}`);
+      this.#log.info('change-log-resumed', { stage: 'change-follower', sequence: cursor, message: `resuming Orthanc's change log after sequence ${cursor}` });
     }
   }
 
@@ -144,7 +145,7 @@ export class ChangeFollower {
         await this.#catchUp();
       } catch (error) {
         // Orthanc busy or the socket briefly gone: the next poke or poll retries.
-        this.#log.warn(`reading Orthanc's change log failed: ${error instanceof Error ? error.message : String(error)}`);
+        this.#log.warn('change-log-read-failed', { stage: 'change-follower', ...errorFields(error), message: `reading Orthanc's change log failed: ${errorFields(error).message}` });
         return;
       }
     } while (this.#shouldRepeat());

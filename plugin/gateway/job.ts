@@ -1,7 +1,8 @@
 import type { JobId, OrthancInstanceId } from '../core/branded-ids';
+import { JOB_STATES, type JobState } from '../core/work-states';
 
-export const JOB_STATES = ['queued', 'running', 'retrying', 'done', 'quarantined'] as const;
-export type JobState = (typeof JOB_STATES)[number];
+// Defined in core (they are part of the REST contract the web UI reads); re-exported for the stores.
+export { JOB_STATES, type JobState };
 
 export function isJobState(value: string): value is JobState {
   return (JOB_STATES as readonly string[]).includes(value);

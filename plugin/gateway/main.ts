@@ -2,6 +2,7 @@ import { setPriority } from 'node:os';
 import { join } from 'node:path';
 
 import { AiBridgeError } from '../core/ai-bridge-error';
+import { errorFields, writeLogEvent } from '../core/log-event';
 import { ChangeType, OrthancRest, PluginConnection, SdkClient, type HelloFrame } from '../sdk';
 import { ApiRouter } from './api/api-router';
 import { AuditLog } from './audit-log';
@@ -75,7 +76,7 @@ async function main(): Promise<void> {
   } catch (error) {
     if (error instanceof AiBridgeError) {
       // Refuse to run rather than guess: say which key, then stop for good.
-      log.error(`configuration error, the AI bridge stays stopped until it is fixed: ${error.code}: ${error.message}`);
+      log.error('configuration-error', { code: error.code, message: `configuration error, the AI bridge stays stopped until it is fixed: ${error.code}: ${error.message}` });
       await connection.sendAndFlush({ k: 'fatal', code: error.code, message: error.message, details: error.details });
       process.exit(EXIT_CONFIG);
     }
@@ -93,11 +94,11 @@ async function main(): Promise<void> {
   const audit = new AuditLog(layout.auditLog);
   const orthanc = new OrthancRest(sdk, connection);
   const swept = sweepSpool(layout);
-  if (swept > 0) log.info(`${swept} spool file(s) left by the last stop removed from ${layout.spool}`);
+  if (swept > 0) log.info('spool-swept', { count: swept, message: `${swept} spool file(s) left by the last stop removed from ${layout.spool}` });
   const metrics = new MetricsPublisher(sdk, store);
   // This node's previous process is gone: its leases end now rather than when they run out.
   const recovered = await queue.expireLeasesOf(node);
-  if (recovered > 0) log.info(`${recovered} job(s) or annotation(s) interrupted by the last stop are due again`);
+  if (recovered > 0) log.info('jobs-recovered', { count: recovered, message: `${recovered} job(s) or annotation(s) interrupted by the last stop are due again` });
 
   const vault = await openPhiVault(config.Database, layout.vaultDb);
   // Before any worker starts: on PostgreSQL every node's workers must use the one shared key.
@@ -220,7 +221,7 @@ async function main(): Promise<void> {
   const registry = await NodeRegistry.open(sql, { name: node, pid: process.pid, version: VERSION, heartbeatMs: NODE_HEARTBEAT_MS });
   registry.onStateChange = (state) => {
     draining = state === 'draining';
-    log.info(`node ${registry.name} ${draining ? 'draining: it claims no new work and hands the change log on' : 'active again'}`);
+    log.info(draining ? 'node-draining' : 'node-resumed', { message: `node ${registry.name} ${draining ? 'draining: it claims no new work and hands the change log on' : 'active again'}` });
     if (draining) void follower.standDown();
     else {
       follower.resume();
@@ -289,7 +290,7 @@ async function main(): Promise<void> {
   const stop = async (why: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    log.info(`gateway stopping (${why})`);
+    log.info('gateway-stopping', { message: `gateway stopping (${why})` });
     await follower.stop();
     seriesWatch.stop();
     requestWorker?.stop();
@@ -318,7 +319,7 @@ async function main(): Promise<void> {
     annotationPipeline.kick();
     requestWorker?.start();
   }
-  log.info(`gateway ${VERSION} ready (pid ${process.pid}, data ${layout.root}, concurrency ${config.Concurrency})`);
+  log.info('gateway-ready', { version: VERSION, pid: process.pid, message: `gateway ${VERSION} ready (pid ${process.pid}, data ${layout.root}, concurrency ${config.Concurrency})` });
 }
 
 /**
@@ -346,6 +347,7 @@ function stowTarget(url: string, authorization: string, orthancConfiguration: un
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`[ai-bridge] gateway failed to start: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  writeLogEvent('ai-bridge', 'error', 'gateway-start-failed', { ...errorFields(error),
+    message: `gateway failed to start: ${error instanceof Error ? error.stack ?? error.message : String(error)}` });
   process.exit(1);
 });

@@ -1,4 +1,5 @@
 import { AiBridgeError } from '../core/ai-bridge-error';
+import { errorFields } from '../core/log-event';
 import type { AuditEntry, AuditLog } from './audit-log';
 import type { IngestYield } from './ingest-yield';
 import type { Logger } from './logger';
@@ -59,6 +60,13 @@ export function kindQueue<T extends QueuedWork>(queue: WorkQueue, kind: string, 
 export interface PipelineStage<T, Work, Facts> {
   readonly name: string;
   run(item: T, work: Work): Promise<StageResult<Facts>>;
+}
+
+/** The ids of a unit of work as log fields (the audit's own ids, never a header value). */
+function logSubject(subject: WorkSubject): { job?: number; instance?: string; annotation?: number } {
+  const { jobId, instanceId, annotationId } = subject.audit;
+  return { ...(jobId === undefined ? {} : { job: jobId }), ...(instanceId === undefined ? {} : { instance: instanceId }),
+    ...(annotationId === undefined ? {} : { annotation: annotationId }) };
 }
 
 /** How logs and the audit log name a unit of work. */
@@ -173,7 +181,7 @@ export class Pipeline<T extends QueuedWork, Work, Facts extends object> {
       // At the limit a settling unit kicks again; below it, wake when the next retry or lease is due.
       else if (this.#active < limit) await this.#armRetryTimer();
     } catch (error) {
-      this.#log.warn(`claiming work failed, tried again in ${CLAIM_RETRY_MS} ms: ${errorText(error)}`);
+      this.#log.warn('claim-failed', { stage: this.#options.auditPrefix, ...errorFields(error), message: `claiming work failed, tried again in ${CLAIM_RETRY_MS} ms: ${errorText(error)}` });
       this.#armTimer(CLAIM_RETRY_MS);
     }
   }
@@ -208,17 +216,17 @@ export class Pipeline<T extends QueuedWork, Work, Facts extends object> {
       // The end could not be written: a lease another node took over (its result stands), or the database.
       // Either way the unit is not lost: its lease runs out and it is claimed again.
       clearInterval(heartbeat);
-      this.#log.warn(`${this.#subject(item).label}: its end was not recorded: ${errorText(error)}`);
+      this.#log.warn(`${this.#options.auditPrefix}-end-not-recorded`, { ...logSubject(this.#subject(item)), ...errorFields(error), message: `${this.#subject(item).label}: its end was not recorded: ${errorText(error)}` });
     }
   }
 
   async #renew(item: T): Promise<void> {
     try {
       if (!await this.#queue.heartbeat(item.id, this.#options.owner, this.#options.leaseMs)) {
-        this.#log.warn(`${this.#subject(item).label}: lease lost to another owner; its result will not be recorded`);
+        this.#log.warn(`${this.#options.auditPrefix}-lease-lost`, { ...logSubject(this.#subject(item)), code: 'AIB_QUEUE_LEASE_LOST', message: `${this.#subject(item).label}: lease lost to another owner; its result will not be recorded` });
       }
     } catch (error) {
-      this.#log.warn(`${this.#subject(item).label}: lease not renewed: ${errorText(error)}`);
+      this.#log.warn(`${this.#options.auditPrefix}-lease-not-renewed`, { ...logSubject(this.#subject(item)), ...errorFields(error), message: `${this.#subject(item).label}: lease not renewed: ${errorText(error)}` });
     }
   }
 
@@ -230,12 +238,16 @@ export class Pipeline<T extends QueuedWork, Work, Facts extends object> {
       code: known ? error.code : 'AIB_JOB_UNEXPECTED', message: error instanceof Error ? error.message : String(error), transient: known ? error.transient : true,
     };
     const result = await this.#queue.fail(item, this.#options.owner, failure, run);
+    const stage = run.stages[run.stages.length - 1]?.stage;
     if (result.state === 'retrying') {
-      this.#log.warn(`${subject.label} attempt ${item.attempts} failed, retry in ${Math.round((result.retryAt - Date.now()) / 1000)} s: ${failure.code}: ${failure.message}`);
+      const retryInSeconds = Math.round((result.retryAt - Date.now()) / 1000);
+      this.#log.warn(`${this.#options.auditPrefix}-retry`, { ...logSubject(subject), stage, code: failure.code, attempt: item.attempts, retryInSeconds,
+        message: `${subject.label} attempt ${item.attempts} failed, retry in ${retryInSeconds} s: ${failure.code}: ${failure.message}` });
       return;
     }
     this.#audit.append({ event: `${this.#options.auditPrefix}-quarantined`, ...subject.audit, detail: `${result.code}: ${result.message}` });
-    this.#log.error(`${subject.label} quarantined: ${result.code}: ${result.message}`);
+    this.#log.error(`${this.#options.auditPrefix}-quarantined`, { ...logSubject(subject), stage, code: result.code,
+      attempt: item.attempts, message: `${subject.label} quarantined: ${result.code}: ${result.message}` });
   }
 
   async #armRetryTimer(): Promise<void> {

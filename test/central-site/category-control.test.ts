@@ -8,7 +8,7 @@ import { isExactMatch } from '../../plugin/gateway/category-requests/pacs-search
 import { policyRefusal, studiesAllowed } from '../../plugin/gateway/category-requests/category-request-policy';
 import type { CategoryRequest } from '../../plugin/core/central-api';
 import { keygen } from '../../plugin/core/model-package';
-import type { CategoryRequestsResponse, CategoryRequestView, JobListResponse } from '../../plugin/gateway/api/api-types';
+import type { CategoryRequestsResponse, CategoryRequestView, JobListResponse } from '../../plugin/core/admin-api';
 import { eventually, startBridgeOrthanc, tempDir, uploadFile } from '../harness/bridge-orthanc';
 import { ContractServer } from './contract-server';
 import { plantedChestStudy, type PlantedStudy } from './planted-study';

@@ -6,7 +6,7 @@ import { startCentral, type RunningCentral } from '../../central/central-server'
 import { REGISTRY_PUB_FILE } from '../../central/central-store';
 import { centralPaths, type CategoryRequest, type IssuedSite, type PackageArchive, type SiteView, type TrainingJobView } from '../../plugin/core/central-api';
 import { keygen, packFolder, sha256Hex, signPackage } from '../../plugin/core/model-package';
-import type { AnnotationListResponse, AnnotationView, CategoriesResponse, CategoryRequestsResponse, CategoryRequestView, JobListResponse, ModelListResponse, ModelView, PrivacyResponse } from '../../plugin/gateway/api/api-types';
+import type { AnnotationListResponse, AnnotationView, CategoriesResponse, CategoryRequestsResponse, CategoryRequestView, JobListResponse, ModelListResponse, ModelView, PrivacyResponse } from '../../plugin/core/admin-api';
 import { freePort, startOrthanc, type RunningOrthanc } from '../../plugin/cli/orthanc-launcher';
 import { copyBuilt } from '../annotate/package-fixtures';
 import { eventually, SHARED_DATA, startBridgeOrthanc, tempDir, uploadFile } from '../harness/bridge-orthanc';

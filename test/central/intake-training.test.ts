@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import dcmjs from 'dcmjs';
 
-import { runCommissioning } from '../../plugin/annotate/models/commissioning';
+import { runCommissioning } from '../../plugin/inference/commissioning';
 import {
   CATEGORY_REQUEST_HEADER, centralPaths, type CategoryRequest, type CentralError, type IssuedSite, type PackageArchive, type SignedCatalogue,
   type TrainingJobView, type UploadReceipt,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import pg from 'pg';
 
-import type { AnnotationListResponse, HealthResponse } from '../../plugin/gateway/api/api-types';
+import type { AnnotationListResponse, HealthResponse } from '../../plugin/core/admin-api';
 import { lungCtSlices } from '../annotate/results/lung-ct-fixture';
 import { eventually, health, sharedFile, startBridgeOrthanc, tempDir, uploadFile, waitForHealth } from '../harness/bridge-orthanc';
 import { startPostgres, type RunningPostgres } from '../harness/postgres-server';

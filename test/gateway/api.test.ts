@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 
 import type { RunningOrthanc } from '../../plugin/cli/orthanc-launcher';
-import type { JobListResponse } from '../../plugin/gateway/api/api-types';
+import type { JobListResponse } from '../../plugin/core/admin-api';
 import { sharedFile, startBridgeOrthanc, uploadFile, waitForSettledJobs } from '../harness/bridge-orthanc';
 
 interface ErrorBody { error: { code: string; message: string; details: Record<string, unknown> } }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 
 import type { RunningOrthanc } from '../../plugin/cli/orthanc-launcher';
 import { storescu } from '../../plugin/cli/storescu';
-import type { HealthResponse } from '../../plugin/gateway/api/api-types';
+import type { HealthResponse } from '../../plugin/core/admin-api';
 import { eventually, health, sharedFile, startBridgeOrthanc, tempDir, waitForSettledJobs } from '../harness/bridge-orthanc';
 
 /** Identifiers planted in real files by the test itself (never real patient data). */

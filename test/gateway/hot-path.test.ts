@@ -5,7 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { RunningOrthanc } from '../../plugin/cli/orthanc-launcher';
-import type { JobDetailResponse, JobView } from '../../plugin/gateway/api/api-types';
+import type { JobDetailResponse, JobView } from '../../plugin/core/admin-api';
 import { allJobs, health, sharedFile, startBridgeOrthanc, uploadFile, waitForSettledJobs } from '../harness/bridge-orthanc';
 
 /** SOP Instance UID as DCMTK reads it: the reference the job's own facts are checked against. */

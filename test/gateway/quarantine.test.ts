@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import type { RunningOrthanc } from '../../plugin/cli/orthanc-launcher';
 import { storescu } from '../../plugin/cli/storescu';
-import type { JobDetailResponse, JobView } from '../../plugin/gateway/api/api-types';
+import type { JobDetailResponse, JobView } from '../../plugin/core/admin-api';
 import { allJobs, eventually, health, sharedFile, startBridgeOrthanc, tempDir, uploadFile, waitForSettledJobs } from '../harness/bridge-orthanc';
 
 describe('bad input: quarantined with its reason, never lost, never a crash', function () {

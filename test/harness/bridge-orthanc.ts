@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import type { HealthResponse, JobListResponse, JobView } from '../../plugin/gateway/api/api-types';
+import type { HealthResponse, JobListResponse, JobView } from '../../plugin/core/admin-api';
 import { startOrthanc, type OrthancLaunchOptions, type RunningOrthanc } from '../../plugin/cli/orthanc-launcher';
 
 /** ../shared/data beside the repo: the third-party DICOM the tests use. */

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
 import type { ImageReference } from '../../plugin/core/findings';
-import type { AnnotationListResponse, AnnotationView, JobDetailResponse } from '../../plugin/gateway/api/api-types';
+import type { AnnotationListResponse, AnnotationView, JobDetailResponse } from '../../plugin/core/admin-api';
 import { readPart10, type NaturalDataset } from '../../plugin/annotate/results/part10-writer';
 import { checkTid1500Structure } from '../../plugin/annotate/results/tid1500-structure-check';
 import { repoRoot } from '../../plugin/cli/repo-root';

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
 import type { RunningOrthanc } from '../../plugin/cli/orthanc-launcher';
-import type { JobView } from '../../plugin/gateway/api/api-types';
+import type { JobView } from '../../plugin/core/admin-api';
 import { allJobs, eventually, health, sharedFile, startBridgeOrthanc, tempDir, uploadFile, waitForHealth } from '../harness/bridge-orthanc';
 import { CHARSET_FILES, encodings } from '../deid/corpus/charset-names';
 import { writeRealWorldFiles } from '../deid/corpus/real-world-files';

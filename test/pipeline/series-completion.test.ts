@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import { readPart10, type NaturalDataset } from '../../plugin/annotate/results/part10-writer';
 import { resultUid } from '../../plugin/core/uid';
-import type { AnnotationDetailResponse, AnnotationListResponse, AnnotationView } from '../../plugin/gateway/api/api-types';
+import type { AnnotationDetailResponse, AnnotationListResponse, AnnotationView } from '../../plugin/core/admin-api';
 import type { RunningOrthanc } from '../../plugin/cli/orthanc-launcher';
 import { lungCtSlices } from '../annotate/results/lung-ct-fixture';
 import { eventually, startBridgeOrthanc, tempDir, uploadFile } from '../harness/bridge-orthanc';

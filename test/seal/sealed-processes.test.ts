@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import net from 'node:net';
 import { join } from 'node:path';
 
-import type { HealthResponse } from '../../plugin/gateway/api/api-types';
+import type { HealthResponse } from '../../plugin/core/admin-api';
 import { keygen } from '../../plugin/core/model-package';
 import { AFTER_SEAL_ARGS_ENV, AFTER_SEAL_MODULE_ENV, runAfterSealHook } from '../../plugin/seal/after-seal-hook';
 import { eventually, startBridgeOrthanc, tempDir } from '../harness/bridge-orthanc';

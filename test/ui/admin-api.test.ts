@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { RunningOrthanc } from '../../plugin/cli/orthanc-launcher';
 import type {
   AuditResponse, BulkView, ConfigResponse, JobDeletedResponse, JobDetailResponse, JobListResponse, PrivacyResponse, QuarantineResponse, StatsResponse,
-} from '../../plugin/gateway/api/api-types';
+} from '../../plugin/core/admin-api';
 import { eventually, sharedFile, startBridgeOrthanc, tempDir, uploadFile, waitForSettledJobs } from '../harness/bridge-orthanc';
 import { writeUncleanableInstance } from '../harness/unsafe-instance';
 

@@ -6,7 +6,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 
 import type { RunningOrthanc } from '../../plugin/cli/orthanc-launcher';
 import { repoRoot } from '../../plugin/cli/repo-root';
-import type { AuditResponse, JobDetailResponse, JobListResponse, ModelListResponse, QuarantineResponse } from '../../plugin/gateway/api/api-types';
+import type { AuditResponse, JobDetailResponse, JobListResponse, ModelListResponse, QuarantineResponse } from '../../plugin/core/admin-api';
 import { eventually, sharedFile, startBridgeOrthanc, tempDir, uploadFile, waitForSettledJobs } from '../harness/bridge-orthanc';
 import { writeUncleanableInstance } from '../harness/unsafe-instance';
 

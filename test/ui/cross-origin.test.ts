@@ -6,7 +6,7 @@ import { chromium, type Browser } from 'playwright-core';
 
 import { orthancRequest } from '../../plugin/cli/orthanc-http';
 import { API_WRITE_HEADER, API_WRITE_HEADER_VALUE } from '../../plugin/core/api-write-header';
-import type { BulkListResponse, JobListResponse } from '../../plugin/gateway/api/api-types';
+import type { BulkListResponse, JobListResponse } from '../../plugin/core/admin-api';
 import { sharedFile, startBridgeOrthanc, uploadFile, waitForSettledJobs } from '../harness/bridge-orthanc';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import type { RunningOrthanc } from '../../plugin/cli/orthanc-launcher';
 import { orthancRequest } from '../../plugin/cli/orthanc-http';
-import type { AuditResponse, BulkListResponse, BulkView, HealthResponse, QuarantineResponse } from '../../plugin/gateway/api/api-types';
+import type { AuditResponse, BulkListResponse, BulkView, HealthResponse, QuarantineResponse } from '../../plugin/core/admin-api';
 import { eventually, startBridgeOrthanc, tempDir, uploadFile } from '../harness/bridge-orthanc';
 import { writeUncleanableInstance } from '../harness/unsafe-instance';
 

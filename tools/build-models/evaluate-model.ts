@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { LoadedModel } from '../../plugin/annotate/inference/model-session';
-import { analyseImages, findingsOf } from '../../plugin/annotate/inference/run-inference';
+import type { LoadedModel } from '../../plugin/inference/model-session';
+import { analyseImages, findingsOf } from '../../plugin/inference/run-inference';
 import { decodeImage, type DecodedImage } from '../../plugin/pixels';
 import type { ModelDefinition } from './model-definition';
 import { dice } from './reference-segmentation';

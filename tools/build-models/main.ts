@@ -13,7 +13,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 
-import { commissioningFailures, runCommissioning } from '../../plugin/annotate/models/commissioning';
+import { commissioningFailures, runCommissioning } from '../../plugin/inference/commissioning';
 import type { ModelManifest } from '../../plugin/annotate/models/model-manifest';
 import { sha256Hex } from '../../plugin/annotate/models/package-signature';
 import { ctChestLungFields } from './ct-chest-lung-fields';

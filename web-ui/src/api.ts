@@ -2,7 +2,7 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 
 import { API_WRITE_HEADER, API_WRITE_HEADER_VALUE } from '../../plugin/core/api-write-header';
-import type { ApiError } from '../../plugin/gateway/api/api-types';
+import type { ApiError } from '../../plugin/core/admin-api';
 
 /** /ai-bridge/ui/ — the <base> the gateway writes into index.html. */
 export const uiRoot = new URL('./', document.baseURI);

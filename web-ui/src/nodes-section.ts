@@ -1,6 +1,6 @@
 import { html, type TemplateResult } from 'lit';
 
-import type { ClusterView } from '../../plugin/gateway/api/api-types';
+import type { ClusterView } from '../../plugin/core/admin-api';
 import { formatTime } from './api';
 
 /**

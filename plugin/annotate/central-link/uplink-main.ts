@@ -7,6 +7,7 @@ import { relative, resolve } from 'node:path';
 
 import { isInstallPackageReply, isModelsReply } from '../../core/annotate-messages';
 import { AiBridgeError } from '../../core/ai-bridge-error';
+import { writeLogEvent } from '../../core/log-event';
 import type { Frame } from '../../core/frame-codec';
 import { FrameChannel } from '../../core/frame-channel';
 import { sealShortfall } from '../../core/seal-report';
@@ -58,7 +59,7 @@ async function initialise(frame: Frame): Promise<void> {
     });
     const shortfall = sealShortfall('uplink', seal);
     if (shortfall !== undefined) throw new AiBridgeError('AIB_SEAL_INCOMPLETE', `sealed incompletely: ${shortfall}`);
-    link = new CentralLink(central, gatewayInstaller(centralDirectory), centralDirectory, (line) => { process.stderr.write(`[uplink] ${line}\n`); },
+    link = new CentralLink(central, gatewayInstaller(centralDirectory), centralDirectory, (line) => { writeLogEvent('uplink', 'info', 'central-link', { stage: 'central-link', message: line }); },
       init.addresses);
     await runAfterSealHook('uplink', centralDirectory);
     link.start();

@@ -15,8 +15,8 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { LoadedModel } from '../inference/model-session';
-import { commissioningFailures, runCommissioning, type CommissioningReport } from './commissioning';
+import type { LoadedModel } from '../../inference/model-session';
+import { commissioningFailures, runCommissioning, type CommissioningReport } from '../../inference/commissioning';
 import { ModelError } from './model-error';
 import type { ModelManifest } from './model-manifest';
 import { signPackage, verifyPackage } from './package-signature';

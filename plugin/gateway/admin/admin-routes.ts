@@ -3,7 +3,7 @@ import { jsonReply, type HttpReply, type HttpRequestFrame, type OrthancRest } fr
 import type { AnnotationStore } from '../annotation/annotation-store';
 import type {
   AuditResponse, BulkListResponse, BulkRequest, BulkView, JobDeletedResponse, QuarantineEntry, QuarantineIdentifiers, QuarantineResponse, StatsResponse,
-} from '../api/api-types';
+} from '../../core/admin-api';
 import { integerParameter, parseJobId, parsePositive, toJobView, type Route } from '../api/api-router';
 import { auditCsv, type AuditLine, type AuditLog } from '../audit-log';
 import type { BulkRun, BulkStore } from '../bulk/bulk-store';

@@ -1,4 +1,4 @@
-import type { ConfigResponse } from '../api/api-types';
+import type { ConfigResponse } from '../../core/admin-api';
 import { loadSchema, SECRET_KEYWORD, type AiBridgeConfig, type SchemaNode } from '../config-loader';
 
 export const MASK = '••••••';

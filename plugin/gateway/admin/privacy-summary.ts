@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { CENTRAL_TRAFFIC_FILE } from '../../core/central-api';
-import type { PrivacyResponse } from '../api/api-types';
+import type { PrivacyResponse } from '../../core/admin-api';
 import type { AuditLog } from '../audit-log';
 
 const DEID_CONFIG = join(__dirname, '..', '..', '..', '..', 'config', 'deid');

@@ -1,7 +1,7 @@
 import type { AnnotationStore } from '../annotation/annotation-store';
 import type { BulkStore } from '../bulk/bulk-store';
 import type { InstanceJobs } from '../instance-jobs';
-import type { LatencySummary, RunningWork, StatsResponse, ThroughputBucket } from '../api/api-types';
+import type { LatencySummary, RunningWork, StatsResponse, ThroughputBucket } from '../../core/admin-api';
 
 const MINUTE = 60_000;
 

@@ -1,4 +1,5 @@
 import { isSliceGeometry, type SliceGeometry } from '../../core/slice-geometry';
+import { ANNOTATION_STATES, type AnnotationState } from '../../core/work-states';
 import { GatewayError } from '../gateway-errors';
 import type { FailureResult, WorkQueue } from '../work-queue/work-queue';
 import type { SqlConnection } from '../work-queue/sql-connection';
@@ -16,8 +17,8 @@ import type { MemberEvidence } from './series-evidence';
  * arriving after the results went out re-opens it under the next revision:
  * new result UIDs, and the earlier results are removed once the new are in.
  */
-export const ANNOTATION_STATES = ['collecting', 'queued', 'running', 'retrying', 'done', 'quarantined'] as const;
-export type AnnotationState = (typeof ANNOTATION_STATES)[number];
+// Defined in core (they are part of the REST contract the web UI reads); re-exported for the gateway.
+export { ANNOTATION_STATES, type AnnotationState };
 
 export interface Annotation {
   readonly id: number;

@@ -47,7 +47,8 @@ export class AnnotatorPool {
         if (!isAnnotatorReady(ready)) return typeof ready['message'] === 'string' ? ready['message'] : 'no ready message';
         const shortfall = sealShortfall('annotator', ready.seal);
         if (shortfall !== undefined) return new PermanentRefusal(`its seal is incomplete: ${shortfall}`);
-        log.info(`annotator ready (Landlock ${ready.seal.landlock} ABI ${String(ready.seal.landlockAbi)}) with ${String(ready.models.length)} model(s): ${ready.models.map((m) => `${m.id}@${m.version}`).join(', ') || 'none'}`);
+        log.info('annotator-ready', { stage: 'annotator', count: ready.models.length,
+          message: `annotator ready (Landlock ${ready.seal.landlock} ABI ${String(ready.seal.landlockAbi)}) with ${String(ready.models.length)} model(s): ${ready.models.map((m) => `${m.id}@${m.version}`).join(', ') || 'none'}` });
         return ready;
       }),
       // Loading ONNX sessions and verifying packages takes a while on a busy machine.

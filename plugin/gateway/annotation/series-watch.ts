@@ -1,3 +1,6 @@
+import { LRUCache } from 'lru-cache';
+
+import { errorFields } from '../../core/log-event';
 import type { OrthancRest } from '../../sdk';
 import type { Logger } from '../logger';
 import type { AnnotationStore } from './annotation-store';
@@ -27,8 +30,8 @@ export class SeriesWatch {
   readonly #policy: SeriesPolicy | undefined;
   readonly #onRelease: () => void;
   #timer: NodeJS.Timeout | undefined;
-  /** Series Orthanc reported stable, newest last (bounded): a member de-identified after the report re-checks its series. */
-  readonly #reportedStable = new Set<string>();
+  /** Series Orthanc reported stable, the least recent forgotten first: a member de-identified after the report re-checks its series. */
+  readonly #reportedStable = new LRUCache<string, true>({ max: MAX_REMEMBERED });
   /** One timer per series that will count as complete if nothing arrives before it fires. */
   readonly #due = new Map<number, NodeJS.Timeout>();
   #stopped = false;
@@ -77,12 +80,7 @@ export class SeriesWatch {
   }
 
   #remember(orthancSeriesId: string): void {
-    this.#reportedStable.delete(orthancSeriesId);
-    this.#reportedStable.add(orthancSeriesId);
-    if (this.#reportedStable.size > MAX_REMEMBERED) {
-      const oldest = this.#reportedStable.values().next().value;
-      if (oldest !== undefined) this.#reportedStable.delete(oldest);
-    }
+    this.#reportedStable.set(orthancSeriesId, true);
   }
 
   /** Every collecting series of unknown size, judged again (after a run ends: it may have re-opened one; at start-up). */
@@ -91,7 +89,7 @@ export class SeriesWatch {
     try {
       for (const id of await this.#store.collectingWithoutCount()) await this.#consider(id);
     } catch (error) {
-      this.#log.warn(`judging collecting series failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.#log.warn('series-reconsider-failed', { stage: 'series-watch', ...errorFields(error), message: `judging collecting series failed: ${errorFields(error).message}` });
     }
   }
 
@@ -105,7 +103,7 @@ export class SeriesWatch {
         if ((await this.#store.seriesStable(id, count)).length > 0) this.#onRelease();
       }
     } catch (error) {
-      this.#log.warn(`applying Orthanc's StableSeries failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.#log.warn('series-stable-failed', { stage: 'series-watch', ...errorFields(error), message: `applying Orthanc's StableSeries failed: ${errorFields(error).message}` });
     }
   }
 
@@ -120,7 +118,7 @@ export class SeriesWatch {
         await this.stable([annotation.orthancSeriesId]);
       }
     } catch (error) {
-      this.#log.warn(`checking series completeness failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.#log.warn('series-check-failed', { stage: 'series-watch', ...errorFields(error), message: `checking series completeness failed: ${errorFields(error).message}` });
     }
   }
 
@@ -146,7 +144,7 @@ export class SeriesWatch {
     const timer = setTimeout(() => {
       this.#due.delete(id);
       this.#consider(id).catch((error: unknown) => {
-        this.#log.warn(`annotation ${id}: judging its series failed: ${error instanceof Error ? error.message : String(error)}`);
+        this.#log.warn('series-judge-failed', { stage: 'series-watch', annotation: id, ...errorFields(error), message: `annotation ${id}: judging its series failed: ${errorFields(error).message}` });
       });
     }, Math.max(0, at - Date.now()));
     timer.unref();
@@ -160,7 +158,8 @@ export class SeriesWatch {
       if (stored !== undefined && stored > members) return;
       if (await this.#store.releaseOnEvidence(id, members, detail)) this.#onRelease();
     } catch (error) {
-      this.#log.warn(`annotation ${id}: releasing a complete series failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.#log.warn('series-release-failed', { stage: 'series-watch', annotation: id, ...errorFields(error),
+        message: `annotation ${id}: releasing a complete series failed: ${errorFields(error).message}` });
     }
   }
 

@@ -14,7 +14,7 @@ import { requireSameOrigin } from './same-origin';
 import type { SiteModelsApi } from './site-models-api';
 import type {
   AnnotationDetailResponse, AnnotationListResponse, AnnotationView, EventView, HealthResponse, JobDetailResponse, JobListResponse, JobView,
-} from './api-types';
+} from '../../core/admin-api';
 
 export interface ApiContext {
   readonly store: InstanceJobs;

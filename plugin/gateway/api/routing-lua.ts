@@ -1,4 +1,4 @@
-import type { CategoriesResponse } from './api-types';
+import type { CategoriesResponse } from '../../core/admin-api';
 
 /** A Lua string literal: the values come from model manifests, so they are quoted, never spliced. */
 function lua(text: string): string {

@@ -4,7 +4,7 @@ import { monthStart, policyRefusal, studiesAllowed } from '../category-requests/
 import type { CategoryRequestStore, StoredCategoryRequest } from '../category-requests/category-request-store';
 import type { CategoryRequestLimits } from '../config-loader';
 import { GatewayError } from '../gateway-errors';
-import type { CategoriesResponse, CategoryRequestsResponse, CategoryRequestView, ModelListResponse, ModelView } from './api-types';
+import type { CategoriesResponse, CategoryRequestsResponse, CategoryRequestView, ModelListResponse, ModelView } from '../../core/admin-api';
 
 /**
  * The models, categories and central requests of the REST API. Everything

@@ -15,6 +15,7 @@
  */
 import { orthancInstanceId } from '../../core/branded-ids';
 import { AiBridgeError } from '../../core/ai-bridge-error';
+import { errorFields } from '../../core/log-event';
 import type { OrthancRest } from '../../sdk';
 import type { AnnotatorPool } from '../annotation/annotator-pool';
 import type { CategoryRequestLimits, DimsePeerConfig } from '../config-loader';
@@ -101,7 +102,7 @@ export class CategoryRequestWorker {
         if (request.state === 'uploading' || request.state === 'done') await this.#handOver(request.id);
       }
     } catch (error) {
-      this.#log.warn(`category requests: ${errorText(error)}`);
+      this.#log.warn('category-requests-failed', { stage: 'category-requests', ...errorFields(error), message: `category requests: ${errorText(error)}` });
     } finally {
       this.#running = false;
     }
@@ -152,12 +153,14 @@ export class CategoryRequestWorker {
       let created = 0;
       for (const id of instanceIds) if ((await this.#jobs.tagForRequest(orthancInstanceId(id), request.id)).created) created++;
       await this.#requests.searched(itemId, owner, instanceIds, { sources, studiesFound: studyCount(matches) });
-      this.#log.info(`category request ${request.id} (${request.modality}/${request.bodyPart}): ${studyCount(matches)} studies, ${instanceIds.length} instances (${created} new jobs) via ${sources.join(' + ')}`);
+      this.#log.info('category-request-searched', { stage: 'category-requests', categoryRequest: request.id, count: created,
+        message: `category request ${request.id} (${request.modality}/${request.bodyPart}): ${studyCount(matches)} studies, ${instanceIds.length} instances (${created} new jobs) via ${sources.join(' + ')}` });
       if (created > 0) this.#onJobsQueued();
     } catch (error) {
       // Searched again after the retry policy's backoff (still approved): a PACS that was down is not a reason to give up at once.
       await this.#requests.searchFailed(itemId, owner, error instanceof AiBridgeError ? error.code : 'AIB_CATEGORY_SEARCH_FAILED', errorText(error));
-      this.#log.warn(`category request ${request.id}: search failed, tried again later: ${errorText(error)}`);
+      this.#log.warn('category-request-search-failed', { stage: 'category-requests', categoryRequest: request.id, ...errorFields(error),
+        message: `category request ${request.id}: search failed, tried again later: ${errorText(error)}` });
     }
   }
 
@@ -172,7 +175,8 @@ export class CategoryRequestWorker {
     if (series === undefined || typeof series.ID !== 'string') return [];
     const detail = await this.#orthanc.getJson(`/series/${series.ID}`) as { Instances?: unknown; MainDicomTags?: Record<string, unknown> };
     if (!isExactMatch(detail.MainDicomTags?.['Modality'], detail.MainDicomTags?.['BodyPartExamined'], query)) {
-      this.#log.warn(`category request: series ${series.ID} in Orthanc is not exactly ${query.modality}/${query.bodyPart}; not used`);
+      this.#log.warn('category-request-series-skipped', { stage: 'category-requests',
+        message: `category request: series ${series.ID} in Orthanc is not exactly ${query.modality}/${query.bodyPart}; not used` });
       return [];
     }
     return Array.isArray(detail.Instances) ? detail.Instances.filter((i): i is string => typeof i === 'string') : [];

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import dcmjs from 'dcmjs';
 
 import type { DimsePeerConfig } from '../config-loader';
+import { DicomwebService } from '../dicomweb/dicomweb-service';
 import { GatewayError } from '../gateway-errors';
 import { EXACT_CS_VALUE } from './category-request-policy';
 
@@ -61,17 +62,12 @@ export function isExactMatch(modality: unknown, bodyPart: unknown, query: Catego
 /** QIDO-RS series search; every answer is filtered again (a server may ignore a key, or match case-insensitively or by wildcard). */
 export async function qidoSeries(base: string, authorization: string | undefined, query: CategoryQuery): Promise<SeriesMatch[]> {
   requireExactQuery(query);
-  const params = new URLSearchParams({ Modality: query.modality, BodyPartExamined: query.bodyPart, includefield: '00080060,00180015' });
-  const url = `${base.replace(/\/$/, '')}/series?${params.toString()}`;
-  let response: Response;
-  try {
-    response = await fetch(url, { headers: { accept: 'application/dicom+json', ...(authorization === undefined ? {} : { authorization }) } });
-  } catch (error) {
-    throw searchFailed(`QIDO-RS ${base}: ${error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error)}`);
-  }
-  if (response.status === 204) return [];
-  if (response.status !== 200) throw searchFailed(`QIDO-RS ${base} answered ${response.status}`);
-  const items = await response.json();
+  const answer = await new DicomwebService(base, authorization)
+    .searchForSeries({ Modality: query.modality, BodyPartExamined: query.bodyPart, includefield: '00080060,00180015' });
+  if (answer.status === 0) throw searchFailed(`QIDO-RS ${base}: no answer (connection refused, reset or unreachable)`);
+  if (answer.status === 204) return [];
+  if (answer.status !== 200) throw searchFailed(`QIDO-RS ${base} answered ${answer.status}`);
+  const items = answer.body;
   if (!Array.isArray(items)) throw searchFailed(`QIDO-RS ${base} did not answer a list`);
   return (items as Record<string, unknown>[]).flatMap((item) => {
     const study = jsonString(item, '0020000D');

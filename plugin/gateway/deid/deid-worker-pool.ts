@@ -54,7 +54,8 @@ export class DeidWorkerPool {
       if (!isDeidReady(ready)) return typeof ready['message'] === 'string' ? ready['message'] : 'no ready message';
       const shortfall = sealShortfall('deid-worker', ready.seal);
       if (shortfall !== undefined) return new PermanentRefusal(`its seal is incomplete: ${shortfall}`);
-      log.info(`de-identification ${ready.ocr === true ? 'OCR ' : ''}worker ready (profile ${ready.profile}, seccomp on, Landlock ${ready.seal.landlock} ABI ${String(ready.seal.landlockAbi)})`);
+      log.info('deid-worker-ready', { stage: 'deid',
+        message: `de-identification ${ready.ocr === true ? 'OCR ' : ''}worker ready (profile ${ready.profile}, seccomp on, Landlock ${ready.seal.landlock} ABI ${String(ready.seal.landlockAbi)})` });
       return ready;
     });
     this.#plain = new ProcessPool<DeidReady>({

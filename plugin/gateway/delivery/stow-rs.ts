@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-
+import { DicomwebService } from '../dicomweb/dicomweb-service';
 import { GatewayError } from '../gateway-errors';
 
 /** Where results go: the base of a STOW-RS service (this Orthanc's DICOMweb plugin by default). */
@@ -19,17 +18,6 @@ const TAG_REFERENCED_SOP_SEQUENCE = '00081199';
 const TAG_REFERENCED_SOP_INSTANCE_UID = '00081155';
 const TAG_FAILURE_REASON = '00081197';
 const TAG_WARNING_REASON = '00081196';
-
-/** PS3.18 multipart/related body, one application/dicom part per object. */
-export function multipartRelated(parts: readonly Buffer[]): { body: Buffer; contentType: string } {
-  const boundary = `aibridge-${randomBytes(12).toString('hex')}`;
-  const chunks: Buffer[] = [];
-  for (const part of parts) {
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`, 'ascii'), part, Buffer.from('\r\n', 'ascii'));
-  }
-  chunks.push(Buffer.from(`--${boundary}--\r\n`, 'ascii'));
-  return { body: Buffer.concat(chunks), contentType: `multipart/related; type="application/dicom"; boundary=${boundary}` };
-}
 
 function items(json: Record<string, unknown>, tag: string): Record<string, unknown>[] {
   const element = json[tag];
@@ -54,7 +42,10 @@ function firstValue(item: Record<string, unknown>, tag: string): string {
  */
 export function readStowAnswer(status: number, body: Buffer, expected: readonly string[], where: string): StowOutcome {
   const text = body.toString('utf8');
-  if (status >= 500 || status === 429 || status === 0) {
+  if (status === 0) {
+    throw new GatewayError('AIB_STOW_UNAVAILABLE', `${where}: no answer (connection refused, reset or unreachable)`, { status }, true);
+  }
+  if (status >= 500 || status === 429) {
     throw new GatewayError('AIB_STOW_UNAVAILABLE', `${where} answered HTTP ${status}`, { status }, true);
   }
   let json: Record<string, unknown> = {};
@@ -84,9 +75,11 @@ export function readStowAnswer(status: number, body: Buffer, expected: readonly 
 /** STOW-RS of one annotation's results into one study. */
 export class StowClient {
   readonly #target: StowTarget;
+  readonly #service: DicomwebService;
 
   constructor(target: StowTarget) {
     this.#target = target;
+    this.#service = new DicomwebService(target.url, target.authorization);
   }
 
   describe(): string {
@@ -94,18 +87,7 @@ export class StowClient {
   }
 
   async store(studyInstanceUid: string, objects: readonly { readonly bytes: Buffer; readonly sopInstanceUid: string }[]): Promise<StowOutcome> {
-    const { body, contentType } = multipartRelated(objects.map((o) => o.bytes));
-    const expected = objects.map((o) => o.sopInstanceUid);
-    const headers: Record<string, string> = { 'Content-Type': contentType, Accept: 'application/dicom+json' };
-    if (this.#target.authorization !== undefined) headers['Authorization'] = this.#target.authorization;
-    const url = `${this.#target.url.replace(/\/$/, '')}/studies/${studyInstanceUid}`;
-    let response: Response;
-    try {
-      response = await fetch(url, { method: 'POST', body, headers });
-    } catch (error) {
-      const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-      throw new GatewayError('AIB_STOW_UNAVAILABLE', `${this.describe()}: ${error instanceof Error ? error.message : String(error)}${cause}`, {}, true);
-    }
-    return readStowAnswer(response.status, Buffer.from(await response.arrayBuffer()), expected, this.describe());
+    const answer = await this.#service.storeInstances(studyInstanceUid, objects.map((o) => o.bytes));
+    return readStowAnswer(answer.status, Buffer.from(answer.body, 'utf8'), objects.map((o) => o.sopInstanceUid), this.describe());
   }
 }

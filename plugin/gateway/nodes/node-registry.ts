@@ -1,4 +1,4 @@
-import type { ClusterView, NodeView } from '../api/api-types';
+import type { ClusterView, NodeView } from '../../core/admin-api';
 import { GatewayError } from '../gateway-errors';
 import type { SqlConnection } from '../work-queue/sql-connection';
 

@@ -44,7 +44,8 @@ export class UplinkProcess {
       try {
         addresses = (await lookup(host, { all: true })).map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
       } catch (error) {
-        this.#log.error(`the central server's host ${host} cannot be resolved (${error instanceof Error ? error.message : String(error)}); the uplink starts without addresses and every request fails until the plugin restarts`);
+        this.#log.error('uplink-host-unresolved', { stage: 'uplink',
+          message: `the central server's host ${host} cannot be resolved (${error instanceof Error ? error.message : String(error)}); the uplink starts without addresses and every request fails until the plugin restarts` });
       }
     }
     this.#pool = new ProcessPool<UplinkReady>({
@@ -56,7 +57,8 @@ export class UplinkProcess {
         if (!isUplinkReady(ready)) return typeof ready['message'] === 'string' ? ready['message'] : 'no ready message';
         const shortfall = sealShortfall('uplink', ready.seal);
         if (shortfall !== undefined) return new PermanentRefusal(`its seal is incomplete: ${shortfall}`);
-        this.#log.info(`uplink ready (TCP to the central server's port only, Landlock ${ready.seal.landlock} ABI ${String(ready.seal.landlockAbi)})`);
+        this.#log.info('uplink-ready', { stage: 'uplink',
+          message: `uplink ready (TCP to the central server's port only, Landlock ${ready.seal.landlock} ABI ${String(ready.seal.landlockAbi)})` });
         return ready;
       }),
       onRequest: (frame) => this.#relay(frame.header),

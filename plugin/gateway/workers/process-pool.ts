@@ -194,7 +194,8 @@ export class ProcessPool<Ready> {
   async #initialise(member: Member<Ready>): Promise<void> {
     const timeoutMs = this.#options.readyTimeoutMs ?? 60_000;
     const timer = setTimeout(() => {
-      this.#log.error(`${this.#options.name} ${member.index} did not become ready in ${timeoutMs / 1000} s; restarting it`);
+      this.#log.error('process-ready-timeout', { process: `${this.#options.name} ${String(member.index)}`,
+        message: `${this.#options.name} ${member.index} did not become ready in ${timeoutMs / 1000} s; restarting it` });
       member.child.kill('SIGKILL');
     }, timeoutMs);
     try {
@@ -202,12 +203,13 @@ export class ProcessPool<Ready> {
       const accepted = this.#options.acceptReady(reply.header, member.child.pid ?? 0);
       if (accepted instanceof PermanentRefusal) {
         this.#refused.set(member.index, accepted.reason);
-        this.#log.error(`${this.#options.name} ${member.index} refused, not restarted (takes no work; see /ai-bridge/health): ${accepted.reason}`);
+        this.#log.error('process-refused', { process: `${this.#options.name} ${String(member.index)}`,
+          message: `${this.#options.name} ${member.index} refused, not restarted (takes no work; see /ai-bridge/health): ${accepted.reason}` });
         member.child.kill('SIGKILL');
         return;
       }
       if (typeof accepted === 'string') {
-        this.#log.error(`${this.#options.name} ${member.index} refused: ${accepted}`);
+        this.#log.error('process-refused', { process: `${this.#options.name} ${String(member.index)}`, message: `${this.#options.name} ${member.index} refused: ${accepted}` });
         member.child.kill('SIGKILL');
         return;
       }
@@ -228,7 +230,8 @@ export class ProcessPool<Ready> {
     const restarts = (this.#restarts.get(member.index) ?? 0) + 1;
     this.#restarts.set(member.index, restarts);
     const delay = Math.min(500 * 2 ** (restarts - 1), MAX_RESTART_DELAY_MS);
-    this.#log.warn(`${this.#options.name} ${member.index} exited (${signal ?? `status ${code ?? 0}`}); restarting in ${delay} ms`);
+    this.#log.warn('process-exited', { process: `${this.#options.name} ${String(member.index)}`,
+      message: `${this.#options.name} ${member.index} exited (${signal ?? `status ${code ?? 0}`}); restarting in ${delay} ms` });
     setTimeout(() => { this.#spawn(member.index); }, delay).unref();
   }
 

@@ -1,6 +1,6 @@
 import { html, nothing, type TemplateResult } from 'lit';
 
-import type { BulkListResponse, BulkView } from '../../../plugin/gateway/api/api-types';
+import type { BulkListResponse, BulkView } from '../../../plugin/core/admin-api';
 import { formatTime, Poller, send } from '../api';
 import { Page } from '../page';
 
@@ -33,7 +33,8 @@ export class BulkPage extends Page {
     const form = new FormData(event.currentTarget as HTMLFormElement);
     const query: Record<string, string> = {};
     for (const f of FIELDS) {
-      const value = String(form.get(f.key) ?? '').trim();
+      const raw = form.get(f.key);
+      const value = typeof raw === 'string' ? raw.trim() : '';
       if (value !== '') query[f.key] = value;
     }
     if (Object.keys(query).length === 0) {

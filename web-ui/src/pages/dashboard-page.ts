@@ -1,6 +1,6 @@
 import { html, nothing, type TemplateResult } from 'lit';
 
-import type { HealthResponse, StatsResponse } from '../../../plugin/gateway/api/api-types';
+import type { HealthResponse, StatsResponse } from '../../../plugin/core/admin-api';
 import { formatMs, Poller, send, type RequestError } from '../api';
 import { nodesSection } from '../nodes-section';
 import { barChart, lineChart } from '../charts';
@@ -13,7 +13,11 @@ export class DashboardPage extends Page {
   declare stats: StatsResponse | undefined;
   declare health: HealthResponse | undefined;
   declare error: string;
+  // Each Poller registers itself with the page (a Lit ReactiveController) and runs while it is shown;
+  // the fields only name them.
+  // eslint-disable-next-line no-unused-private-class-members
   readonly #stats = new Poller<StatsResponse>(this, () => 'stats?minutes=30', POLL_MS, (v) => { this.stats = v; this.error = ''; }, (e) => { this.#fail(e); });
+  // eslint-disable-next-line no-unused-private-class-members
   readonly #health = new Poller<HealthResponse>(this, () => 'health', POLL_MS * 2, (v) => { this.health = v; }, (e) => { this.#fail(e); });
 
   constructor() {

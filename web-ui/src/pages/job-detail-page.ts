@@ -1,6 +1,6 @@
 import { html, nothing, type TemplateResult } from 'lit';
 
-import type { EventView, JobDetailResponse, JobView } from '../../../plugin/gateway/api/api-types';
+import type { EventView, JobDetailResponse, JobView } from '../../../plugin/core/admin-api';
 import { formatMs, formatTime, orthancRoot, Poller, send } from '../api';
 import { follow, Page } from '../page';
 

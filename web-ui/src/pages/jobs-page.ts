@@ -1,6 +1,6 @@
 import { html, nothing, type TemplateResult } from 'lit';
 
-import type { JobListResponse } from '../../../plugin/gateway/api/api-types';
+import type { JobListResponse } from '../../../plugin/core/admin-api';
 import { formatTime, Poller } from '../api';
 import { follow, Page } from '../page';
 
@@ -39,7 +39,7 @@ export class JobsPage extends Page {
   #apply(event: Event): void {
     event.preventDefault();
     const form = new FormData(event.currentTarget as HTMLFormElement);
-    this.filters = Object.fromEntries(FILTERS.map((f) => [f, String(form.get(f) ?? '').trim()])) as Record<Filter, string>;
+    this.filters = Object.fromEntries(FILTERS.map((f) => { const raw = form.get(f); return [f, typeof raw === 'string' ? raw.trim() : '']; })) as Record<Filter, string>;
     this.#go(0);
   }
 

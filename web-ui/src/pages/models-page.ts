@@ -1,6 +1,6 @@
 import { html, nothing, type TemplateResult } from 'lit';
 
-import type { CategoryRequestsResponse, CategoryRequestView, ModelListResponse, ModelView } from '../../../plugin/gateway/api/api-types';
+import type { CategoryRequestsResponse, CategoryRequestView, ModelListResponse, ModelView } from '../../../plugin/core/admin-api';
 import { formatTime, getJson, RequestError, send } from '../api';
 import { Page } from '../page';
 

@@ -1,6 +1,6 @@
 import { html, nothing, type TemplateResult } from 'lit';
 
-import type { AuditResponse, PrivacyResponse } from '../../../plugin/gateway/api/api-types';
+import type { AuditResponse, PrivacyResponse } from '../../../plugin/core/admin-api';
 import { apiUrl, formatBytes, formatTime, getJson } from '../api';
 import { Page } from '../page';
 

@@ -1,6 +1,6 @@
 import { html, nothing, type TemplateResult } from 'lit';
 
-import type { JobDeletedResponse, JobView, QuarantineEntry, QuarantineResponse } from '../../../plugin/gateway/api/api-types';
+import type { JobDeletedResponse, JobView, QuarantineEntry, QuarantineResponse } from '../../../plugin/core/admin-api';
 import { formatTime, Poller, send } from '../api';
 import { follow, Page } from '../page';
 

@@ -1,6 +1,6 @@
 import { html, nothing, type TemplateResult } from 'lit';
 
-import type { ConfigResponse } from '../../../plugin/gateway/api/api-types';
+import type { ConfigResponse } from '../../../plugin/core/admin-api';
 import { getJson } from '../api';
 import { Page } from '../page';
 

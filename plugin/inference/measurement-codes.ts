@@ -4,7 +4,7 @@
  * "Generic Intensity and Size Measurements"), units from UCUM (PS3.16 CID 7181
  * and friends). Kept here until plugin/core/codes.ts holds non-DCM schemes.
  */
-import type { CodedConcept } from '../../core/findings';
+import type { CodedConcept } from '../core/findings';
 
 function sct(value: string, meaning: string): CodedConcept {
   return Object.freeze({ value, scheme: 'SCT', meaning });

@@ -5,9 +5,9 @@
  * earlier region, right/left split. All at model resolution; outlines and
  * measurements are mapped back to the image's pixels and millimetres.
  */
-import type { CodedConcept } from '../../core/findings';
-import type { FrameGeometry } from '../../pixels';
-import type { ManifestSide, ModelManifest, RegionRecipe } from '../models/model-manifest';
+import type { CodedConcept } from '../core/findings';
+import type { FrameGeometry } from '../pixels';
+import type { ManifestSide, ModelManifest, RegionRecipe } from '../core/model-package/model-manifest';
 import { components, emptyMask, fillHoles, intersect, keepLabels, largestLabel, thresholdChannel, type BinaryMask } from './binary-mask';
 import { simplifyClosed, traceBoundary } from './contour';
 

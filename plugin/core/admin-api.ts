@@ -1,8 +1,8 @@
-// JSON shapes of the /ai-bridge/ REST API, shared with the web UI and tests.
-import type { InstalledModelInfo, InstalledVersionInfo } from '../../core/annotate-messages';
-import type { SealReport } from '../../core/seal-report';
-import type { AnnotationState } from '../annotation/annotation-store';
-import type { JobState } from '../job';
+// JSON shapes of the /ai-bridge/ REST API: the contract the gateway serves and the web UI and tests
+// read. It lives in core so the web UI imports a contract, never gateway internals.
+import type { InstalledModelInfo, InstalledVersionInfo } from './annotate-messages';
+import type { SealReport } from './seal-report';
+import type { AnnotationState, JobState } from './work-states';
 
 export interface ApiError {
   readonly error: { readonly code: string; readonly message: string; readonly details: Readonly<Record<string, unknown>> };

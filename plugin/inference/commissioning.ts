@@ -7,11 +7,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { decodeImage } from '../../pixels';
-import { MeasurementConcept } from '../inference/measurement-codes';
-import type { LoadedModel } from '../inference/model-session';
-import { analyseImages, findingsOf } from '../inference/run-inference';
-import type { MeasurementKind } from './model-manifest';
+import { decodeImage } from '../pixels';
+import { MeasurementConcept } from './measurement-codes';
+import type { LoadedModel } from './model-session';
+import { analyseImages, findingsOf } from './run-inference';
+import type { MeasurementKind } from '../core/model-package/model-manifest';
 
 const CONCEPT: Readonly<Record<MeasurementKind, string>> = {
   area: MeasurementConcept.Area.value,

@@ -5,10 +5,10 @@
  * manifest's reportSlice region is largest, and volumes are summed over all
  * slices with their slab thicknesses.
  */
-import type { AnnotationResult, Finding, ImageReference, Measurement } from '../../core/findings';
-import type { DecodedImage } from '../../pixels';
-import { ModelError } from '../models/model-error';
-import type { MeasurementKind, ModelManifest } from '../models/model-manifest';
+import type { AnnotationResult, Finding, ImageReference, Measurement } from '../core/findings';
+import type { DecodedImage } from '../pixels';
+import { ModelError } from '../core/model-package/model-error';
+import type { MeasurementKind, ModelManifest } from '../core/model-package/model-manifest';
 import { MeasurementConcept, Unit } from './measurement-codes';
 import { runPlane, type LoadedModel } from './model-session';
 import { prepareInput } from './prepare-input';

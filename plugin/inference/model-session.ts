@@ -5,8 +5,8 @@
  */
 import { env, InferenceSession, Tensor } from 'onnxruntime-node';
 
-import { ModelError } from '../models/model-error';
-import type { ModelManifest } from '../models/model-manifest';
+import { ModelError } from '../core/model-package/model-error';
+import type { ModelManifest } from '../core/model-package/model-manifest';
 
 // onnxruntime's process-wide logger starts at 'warning' and prints start-up notes (telemetry id,
 // GPU discovery refused by the seal) to stderr, which is Orthanc's log or the CLI's own output;

@@ -5,7 +5,7 @@
  * vary within a series (gantry tilt, variable spacing), so each slice gets half
  * the distance to each neighbour.
  */
-import type { DecodedImage, FrameGeometry } from '../../pixels';
+import type { DecodedImage, FrameGeometry } from '../pixels';
 
 export function positionAlongNormal(geometry: FrameGeometry): number | undefined {
   const o = geometry.imageOrientationPatient;

@@ -2,17 +2,17 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { AnnotationResult, Finding } from '../../../plugin/core/findings';
-import { ModelError } from '../../../plugin/annotate/models/model-error';
-import { loadManifest } from '../../../plugin/annotate/models/load-manifest';
-import type { LoadedModel } from '../../../plugin/annotate/inference/model-session';
-import { runInference } from '../../../plugin/annotate/inference/run-inference';
-import { decodeImage, type DecodedImage } from '../../../plugin/pixels';
-import { evaluateModel } from '../../../tools/build-models/evaluate-model';
-import { ctChestLungFields } from '../../../tools/build-models/ct-chest-lung-fields';
-import { ctHeadBrain } from '../../../tools/build-models/ct-head-brain';
-import { SHARED_DATA, sharedFile } from '../../harness/bridge-orthanc';
-import { BUILT_PACKAGES } from '../package-fixtures';
+import type { AnnotationResult, Finding } from '../../plugin/core/findings';
+import { ModelError } from '../../plugin/core/model-package/model-error';
+import { loadManifest } from '../../plugin/annotate/models/load-manifest';
+import type { LoadedModel } from '../../plugin/inference/model-session';
+import { runInference } from '../../plugin/inference/run-inference';
+import { decodeImage, type DecodedImage } from '../../plugin/pixels';
+import { evaluateModel } from '../../tools/build-models/evaluate-model';
+import { ctChestLungFields } from '../../tools/build-models/ct-chest-lung-fields';
+import { ctHeadBrain } from '../../tools/build-models/ct-head-brain';
+import { SHARED_DATA, sharedFile } from '../harness/bridge-orthanc';
+import { BUILT_PACKAGES } from '../annotate/package-fixtures';
 
 function loadBuilt(id: string): LoadedModel {
   const dir = join(BUILT_PACKAGES, id);

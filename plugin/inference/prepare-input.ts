@@ -3,7 +3,7 @@
  * input.normalisation): one grayscale frame of modality values → the model's
  * rows x columns plane.
  */
-import type { ModelManifest } from '../models/model-manifest';
+import type { ModelManifest } from '../core/model-package/model-manifest';
 
 type InputSpec = ModelManifest['input'];
 
