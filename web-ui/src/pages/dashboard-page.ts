@@ -17,7 +17,6 @@ export class DashboardPage extends Page {
   // the fields only name them.
   // eslint-disable-next-line no-unused-private-class-members
   readonly #stats = new Poller<StatsResponse>(this, () => 'stats?minutes=30', POLL_MS, (v) => { this.stats = v; this.error = ''; }, (e) => { this.#fail(e); });
-  // eslint-disable-next-line no-unused-private-class-members
   readonly #health = new Poller<HealthResponse>(this, () => 'health', POLL_MS * 2, (v) => { this.health = v; }, (e) => { this.#fail(e); });
 
   constructor() {
