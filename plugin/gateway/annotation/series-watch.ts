@@ -89,7 +89,7 @@ export class SeriesWatch {
     try {
       for (const id of await this.#store.collectingWithoutCount()) await this.#consider(id);
     } catch (error) {
-      this.#log.warn('series-reconsider-failed', { stage: 'series-watch', ...errorFields(error), message: `judging collecting series failed: ${errorFields(error).message}` });
+      this.#log.warn('series-check-failed', { stage: 'series-watch', ...errorFields(error), message: `judging collecting series failed: ${errorFields(error).message}` });
     }
   }
 
@@ -103,7 +103,7 @@ export class SeriesWatch {
         if ((await this.#store.seriesStable(id, count)).length > 0) this.#onRelease();
       }
     } catch (error) {
-      this.#log.warn('series-stable-failed', { stage: 'series-watch', ...errorFields(error), message: `applying Orthanc's StableSeries failed: ${errorFields(error).message}` });
+      this.#log.warn('series-check-failed', { stage: 'series-watch', ...errorFields(error), message: `applying Orthanc's StableSeries failed: ${errorFields(error).message}` });
     }
   }
 
@@ -144,7 +144,7 @@ export class SeriesWatch {
     const timer = setTimeout(() => {
       this.#due.delete(id);
       this.#consider(id).catch((error: unknown) => {
-        this.#log.warn('series-judge-failed', { stage: 'series-watch', annotation: id, ...errorFields(error), message: `annotation ${id}: judging its series failed: ${errorFields(error).message}` });
+        this.#log.warn('series-check-failed', { stage: 'series-watch', annotation: id, ...errorFields(error), message: `annotation ${id}: judging its series failed: ${errorFields(error).message}` });
       });
     }, Math.max(0, at - Date.now()));
     timer.unref();
