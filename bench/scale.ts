@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 
+import type { JobListResponse } from '../plugin/core/admin-api.js';
 import type { RunningOrthanc } from '../plugin/cli/orthanc-launcher.js';
 import { repoRoot } from '../plugin/cli/repo-root.js';
 import { startBridgeOrthanc } from '../test/harness/bridge-orthanc.js';
@@ -57,6 +58,8 @@ interface Run {
   readonly lagS: number | undefined;
   readonly deidentifiedPerSecond: number;
   readonly jobs: Readonly<Record<string, number>>;
+  /** Code and message of each quarantined job: a bench must say what it lost. */
+  readonly quarantined: readonly string[];
 }
 
 function positiveInteger(name: string, text: string | undefined, fallback: number): number {
@@ -165,7 +168,9 @@ async function runSetup(setup: Setup, corpus: readonly CorpusFile[], options: Op
       await sleep(100);
     }
     const seconds = (from: bigint, to: bigint): number => Number(to - from) / 1e9;
+    const quarantinedJobs = await watcher.json<JobListResponse>('GET', '/ai-bridge/jobs?state=quarantined&limit=20').catch(() => undefined);
     return {
+      quarantined: (quarantinedJobs?.jobs ?? []).map((j) => `${j.error?.code ?? '?'}: ${j.error?.message ?? ''}`),
       setup, stored, failed, ingestPerSecond: stored / seconds(startedAt, lastStoredAt),
       lagS: settledAt === undefined ? undefined : seconds(lastStoredAt, settledAt),
       deidentifiedPerSecond: (last?.jobs['done'] ?? 0) / seconds(startedAt, settledAt ?? process.hrtime.bigint()),
@@ -199,7 +204,7 @@ export async function runScaleBench(args: readonly string[]): Promise<void> {
         const run = await runSetup(setup, corpus, options, root);
         runs.push(run);
         process.stderr.write(`  round ${String(r + 1)} ${LABELS[setup]}: ${String(run.stored)} stored at ${run.ingestPerSecond.toFixed(1)}/s; ` +
-          `settled ${run.lagS === undefined ? 'NEVER' : `${run.lagS.toFixed(1)} s`} after the last store; ${run.deidentifiedPerSecond.toFixed(1)} de-identified/s; jobs ${JSON.stringify(run.jobs)}\n`);
+          `settled ${run.lagS === undefined ? 'NEVER' : `${run.lagS.toFixed(1)} s`} after the last store; ${run.deidentifiedPerSecond.toFixed(1)} de-identified/s; jobs ${JSON.stringify(run.jobs)}${run.quarantined.length === 0 ? '' : `; quarantined: ${run.quarantined.join(' | ')}`}\n`);
       }
     }
     report(options, corpus.length, bytes, runs);
@@ -225,7 +230,7 @@ function report(options: Options, count: number, bytes: number, runs: readonly R
       { measure: `scale_ingest_${setup}`, unit: 'instances/s', value: round(ingest, 2), samples: mine.map((r) => round(r.ingestPerSecond, 1)),
         failures: mine.reduce((s, r) => s + r.failed, 0), ...common, path },
       { measure: `scale_settle_lag_${setup}`, unit: 's', value: Number.isFinite(lag) ? round(lag, 2) : null,
-        samples: lags.map((l) => (Number.isFinite(l) ? round(l, 2) : null)), jobs: mine.map((r) => r.jobs), ...common,
+        samples: lags.map((l) => (Number.isFinite(l) ? round(l, 2) : null)), jobs: mine.map((r) => r.jobs), quarantined: mine.flatMap((r) => r.quarantined), ...common,
         path: `${LABELS[setup]}: last POST answered -> /ai-bridge/health of the first node shows every instance job settled` },
       { measure: `scale_deidentified_${setup}`, unit: 'instances/s', value: round(deid, 2), baseline: round(base, 2), ratio: round(deid / base, 3),
         samples: mine.map((r) => round(r.deidentifiedPerSecond, 1)), ...common, path: `${LABELS[setup]}: jobs done / (first POST -> every job settled)` },
