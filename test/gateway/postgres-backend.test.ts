@@ -56,7 +56,10 @@ describe('the gateway on AiBridge.Database "postgresql" (real Orthanc + plugin +
     assert.ok(status.changeCursor !== null && status.changeCursor > 0);
     assert.equal(status.jobs.done, jobs.filter((j) => j.state === 'done').length);
     assert.equal(existsSync(join(status.dataDirectory, 'state.sqlite')), false, 'no job state in SQLite');
-    assert.ok(existsSync(join(status.dataDirectory, 'phi', 'vault.sqlite')), 'the vault stays in SQLite');
+    // The vault too is PostgreSQL's (its own schema, aibridge_phi by default): one link token per instance.
+    assert.equal(existsSync(join(status.dataDirectory, 'phi', 'vault.sqlite')), false, 'no vault in SQLite');
+    const tokens = (await db.query<{ n: number }>(`SELECT COUNT(*)::int AS n FROM aibridge_phi.link_tokens`)).rows[0]?.n;
+    assert.equal(tokens, ids.length);
   });
 
   it('resumes from the cursor in PostgreSQL after its gateway is killed: an instance stored meanwhile gets its one job', async () => {
