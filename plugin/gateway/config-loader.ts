@@ -41,6 +41,7 @@ export interface AiBridgeConfig {
   readonly SeriesSpacingTolerance: number;
   readonly PhiViewers: readonly string[];
   readonly ViewerUrl: string;
+  readonly OhifViewer: boolean;
   readonly CleanPixels: 'auto' | 'always' | 'never';
   readonly CleanPixelsModalities: readonly string[];
   readonly CleanPixelsMode: 'all-text' | 'identifiers-only';

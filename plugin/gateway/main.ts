@@ -30,6 +30,7 @@ import { QueueAnnotationStage } from './stages/queue-annotation-stage';
 import { adminRoutes } from './admin/admin-routes';
 import { orthancAuthenticates } from './admin/phi-access';
 import { StaticUi } from './admin/static-ui';
+import { OHIF_RESULTS_URL, OHIF_STUDY_URL, ohifViewerRoutes } from './admin/ohif-viewer-routes';
 import { BulkStore } from './bulk/bulk-store';
 import { openWorkQueue, refuseUnwiredBackend } from './work-queue/open-work-queue';
 import { retryPolicyFromConfig } from './work-queue/retry-policy';
@@ -207,7 +208,8 @@ async function main(): Promise<void> {
   const router = new ApiRouter({
     store,
     annotations,
-    viewerUrl: config.ViewerUrl,
+    // A ViewerUrl the site set wins; else the OHIF viewer this bridge serves, when on.
+    ...(config.ViewerUrl !== '' || !config.OhifViewer ? { viewerUrl: config.ViewerUrl } : { viewerUrl: OHIF_STUDY_URL, resultsViewerUrl: OHIF_RESULTS_URL }),
     studyOf: async (instanceId) => {
       try {
         const study = await orthanc.getJson(`/instances/${instanceId}/study`) as { ID?: unknown; MainDicomTags?: Record<string, unknown> };
@@ -239,7 +241,7 @@ async function main(): Promise<void> {
         uplink: uplink === undefined ? null : { seal: uplink.seal(), refused: uplink.refusals() },
       };
     },
-  }, admin);
+  }, [...admin, ...ohifViewerRoutes(config.OhifViewer, join(__dirname, '..', '..', '..'), orthancConfiguration)]);
   connection.onHttp((request) => router.handle(request));
 
   connection.on('change', (change) => {
