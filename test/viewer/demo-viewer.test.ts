@@ -85,7 +85,9 @@ async function measurementUidsDrawn(page: Page, url: string, errors: readonly st
       if (round * 3_000 > STEP_TIMEOUT_MS) throw new Error(`no measurement in the SVG layer of ${url}`);
     }
   }
-  return (await drawn.evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-annotation-uid') ?? '')));
+  const uids: string[] = [];
+  for (let i = 0; i < await drawn.count(); i++) uids.push(await drawn.nth(i).getAttribute('data-annotation-uid') ?? '');
+  return uids;
 }
 
 describe('npm start: the demo prints the OHIF URL of the chest CT with the lung-field measurements drawn', function () {
