@@ -39,7 +39,13 @@ ROOT=$STAGE/usr/lib/$NAME
 
 # Hard links where the stage shares the file system (nothing in the stage is
 # modified in place, only unlinked), copies otherwise.
-copy_tree() { mkdir -p "$(dirname "$2")"; cp -al "$1" "$2" 2>/dev/null || cp -a "$1" "$2"; }
+copy_tree() {
+  mkdir -p "$(dirname "$2")"
+  if ! cp -al "$1" "$2" 2>/dev/null; then
+    rm -rf "$2"
+    cp -a "$1" "$2"
+  fi
+}
 
 echo "package: staging $NAME $VERSION ($ARCH)" >&2
 mkdir -p "$ROOT/dist" "$ROOT/build/Release" "$ROOT/bin"
