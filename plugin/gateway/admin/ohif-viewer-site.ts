@@ -132,14 +132,15 @@ function rootOf(value: unknown, fallback: string): string {
 
 /**
  * window.config for OHIF 3.13: one DICOMweb data source on this Orthanc
- * (keys checked in ../shared/recipes/ohif-headless.md). `imageRendering`
+ * (keys checked in ../shared/recipes/ohif-headless.md). `routerBasename`:
+ * where the viewer's routes start (the test harness serves it at the root). `imageRendering`
  * 'wadors' fetches frames from WADO-RS; BulkDataURI values are followed
  * as Orthanc writes them.
  */
-export function ohifAppConfig(dicomWeb: Readonly<Record<string, unknown>>): string {
+export function ohifAppConfig(dicomWeb: Readonly<Record<string, unknown>>, routerBasename = VIEWER_PREFIX.replace(/\/$/, '')): string {
   const root = rootOf(dicomWeb['Root'], '/dicom-web/');
   const config = {
-    routerBasename: VIEWER_PREFIX.replace(/\/$/, ''),
+    routerBasename,
     extensions: [],
     modes: [],
     showStudyList: true,
