@@ -118,6 +118,7 @@ Section: science
 Priority: optional
 Installed-Size: $INSTALLED_KB
 Depends: orthanc (>= 1.10), orthanc-dicomweb, nodejs (>= 20), $SHLIBS
+Recommends: dcmtk
 Description: Orthanc plugin: sealed de-identification and AI annotation
  Every instance stored in Orthanc is de-identified in a kernel-sealed worker
  process, annotated by ONNX models for its scan category, and the findings

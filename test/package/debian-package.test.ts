@@ -132,6 +132,7 @@ describe('Debian package: npm run package, apt-get install, Debian\'s Orthanc on
       assert.ok(depends.includes(owner), `${library[1] ?? ''} comes from ${owner}, which Depends does not name: ${depends}`);
     }
     assert.match(depends, /libdcmtk/);
+    assert.equal(run('dpkg-deb', ['-f', deb, 'Recommends']).trim(), 'dcmtk', 'findscu/movescu for category requests over DIMSE');
     assert.deepEqual(run('dpkg-deb', ['-f', deb, 'Package', 'Architecture']).trim().split('\n'), [`Package: ${PACKAGE}`, `Architecture: ${run('dpkg', ['--print-architecture']).trim()}`]);
   });
 
