@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { freePort } from '../../plugin/cli/orthanc-launcher';
 import { stripJsonComments } from '../../plugin/cli/orthanc-config';
 import { repoRoot } from '../../plugin/cli/repo-root';
-import type { HealthResponse, JobListResponse } from '../../plugin/gateway/api/api-types';
+import type { HealthResponse, JobListResponse } from '../../plugin/core/admin-api';
 import { tempDir } from '../harness/bridge-orthanc';
 
 /**

@@ -7,7 +7,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 
 import { freePort } from '../../plugin/cli/orthanc-launcher';
 import { repoRoot } from '../../plugin/cli/repo-root';
-import type { JobListResponse, JobDetailResponse } from '../../plugin/gateway/api/api-types';
+import type { JobListResponse, JobDetailResponse } from '../../plugin/core/admin-api';
 import { tempDir } from '../harness/bridge-orthanc';
 
 /** The README's quick tour shows these; docs/tour/ holds the copies it links. */
