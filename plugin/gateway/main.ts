@@ -38,6 +38,8 @@ import { SiteModelsApi } from './api/site-models-api';
 import { CategoryRequestStore } from './category-requests/category-request-store';
 import { CategoryRequestWorker } from './category-requests/category-request-worker';
 import type { CentralLinkSettings } from '../core/annotate-messages';
+import { ReportLink } from './reports/report-link';
+import { orthancInstanceId } from '../core/branded-ids';
 
 /** sysexits.h EX_CONFIG: the native supervisor does not restart on it. */
 const EXIT_CONFIG = 78;
@@ -127,6 +129,8 @@ async function main(): Promise<void> {
   }, annotator, log);
   void uplink?.start();
 
+  // The report link (issue 16) needs the work queue, opened further down: the stages reach it through this holder.
+  let reports: ReportLink | undefined;
   const ingestYield = new IngestYield(config.YieldToIngestMilliseconds, config.MaxYieldSeconds * 1000);
   const stow = new StowClient(stowTarget(config.DicomWebUrl, config.DicomWebAuthorization, orthancConfiguration));
   const annotationPipeline = new Pipeline<Annotation, AnnotationWork, object>(annotations, [
@@ -135,7 +139,10 @@ async function main(): Promise<void> {
     new DeliverStage(stow, layout.outbox, (annotation, uids) => {
       annotations.recordDeliveries(annotation.id, uids);
       ingestYield.expectOwnStores(uids.length);
-    }, new SupersededResults(orthanc, annotations, config.DicomWebUrl === '' ? undefined : stow.describe())),
+    }, new SupersededResults(orthanc, annotations, config.DicomWebUrl === '' ? undefined : stow.describe()),
+    async (annotation, relinked) => {
+      await reports?.queuePreliminaryReport({ annotationId: annotation.id, modelId: annotation.modelId, previousResults: annotation.results, relinked });
+    }),
   ], {
     concurrency: config.AnnotatorProcesses,
     maxAttempts: config.MaxAttempts,
@@ -156,7 +163,8 @@ async function main(): Promise<void> {
     spacingTolerance: config.SeriesSpacingTolerance,
   } : undefined, log, () => { annotationPipeline.kick(); });
 
-  const instanceStages = [new FetchInstanceStage(orthanc, (uid) => annotations.ownResult(uid)), new DeidentifyStage(orthanc, deidPool, vault, audit, layout.spool, layout.deid)];
+  const instanceStages = [new FetchInstanceStage(orthanc, (uid) => annotations.ownResult(uid)), new DeidentifyStage(orthanc, deidPool, vault, audit, layout.spool, layout.deid,
+    async (instanceId) => reports?.reportForInstance(instanceId))];
   const pipeline = new Pipeline(store, config.Annotate
     ? [...instanceStages, new QueueAnnotationStage(annotator, annotations, () => { annotationPipeline.kick(); }, (annotation, member) => {
       seriesWatch.collecting(annotation, member.arrivedAt);
@@ -196,6 +204,19 @@ async function main(): Promise<void> {
   const dataDirectory = layout.root;
   const { queue, sql } = await openWorkQueue(config.Database, layout.stateDb, retryPolicyFromConfig(config));
   const bulk = new BulkStore(queue, sql);
+  if (config.Reports?.Enabled === true) {
+    reports = new ReportLink(config.Reports, queue, sql, audit, orthanc, log, async (keys, why) => {
+      const query = keys.studyInstanceUid !== '' ? { StudyInstanceUID: keys.studyInstanceUid }
+        : { AccessionNumber: keys.accessionNumber, ...(keys.patientId === '' ? {} : { PatientID: keys.patientId }) };
+      const found = await orthanc.postJson('/tools/find', { Level: 'Instance', Query: query });
+      const ids = Array.isArray(found) ? found.filter((id): id is string => typeof id === 'string') : [];
+      if (ids.length > 0) {
+        store.enqueueInstances(ids.map((id) => orthancInstanceId(id)), why);
+        pipeline.kick();
+      }
+      return ids.length;
+    });
+  }
   const rawSection = (orthancConfiguration as Record<string, unknown>)['AiBridge'];
   const admin = adminRoutes({
     store, annotations, bulk, audit, orthanc, config,
@@ -241,7 +262,7 @@ async function main(): Promise<void> {
         uplink: uplink === undefined ? null : { seal: uplink.seal(), refused: uplink.refusals() },
       };
     },
-  }, [...admin, ...ohifViewerRoutes(config.OhifViewer, join(__dirname, '..', '..', '..'), orthancConfiguration)]);
+  }, [...admin, ...ohifViewerRoutes(config.OhifViewer, join(__dirname, '..', '..', '..'), orthancConfiguration), ...(reports?.routes() ?? [])]);
   connection.onHttp((request) => router.handle(request));
 
   connection.on('change', (change) => {
@@ -261,6 +282,7 @@ async function main(): Promise<void> {
     await follower.stop();
     seriesWatch.stop();
     requestWorker?.stop();
+    await reports?.stop();
     await pipeline.stop();
     await annotationPipeline.stop();
     await deidPool.stop();
@@ -281,6 +303,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => { void stop('SIGTERM'); });
 
   await follower.start();
+  await reports?.start();
   pipeline.kick();
   if (config.Annotate) {
     seriesWatch.start();

@@ -80,6 +80,22 @@ export const MIGRATIONS: readonly Migration[] = [
       await runAll(tx, ['DROP TABLE bulk_members', 'DROP TABLE bulk_runs']);
     },
   },
+  {
+    version: 3,
+    name: 'reports received from the report system (issue 16)',
+    // One row per accepted HL7 message (PHI: the message itself), made in the transaction that
+    // queues its 'report-message' item; the study keys are columns, so an instance finds its report.
+    up: (tx) => runAll(tx, [
+      `CREATE TABLE reports (
+        id {ID},
+        item_id BIGINT NOT NULL REFERENCES work_items(id) ON DELETE CASCADE ON UPDATE CASCADE,
+        message_type TEXT NOT NULL, control_id TEXT NOT NULL, sender TEXT NOT NULL, peer TEXT NOT NULL, via TEXT NOT NULL,
+        accession TEXT NOT NULL, patient_id TEXT NOT NULL, study_uid TEXT NOT NULL, result_status TEXT NOT NULL,
+        body TEXT NOT NULL, received_at BIGINT NOT NULL)`,
+      `CREATE INDEX reports_study ON reports (study_uid)`,
+      `CREATE INDEX reports_accession ON reports (accession)`,
+    ]),
+  },
 ];
 
 /** Key of the PostgreSQL advisory lock that makes one node at a time migrate. */
