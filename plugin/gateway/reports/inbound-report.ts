@@ -1,5 +1,6 @@
 import { Hl7Message } from '@medplum/core';
 
+import { fieldText } from './hl7-field';
 import type { ReportErrorCode } from './report-errors';
 
 /** What the gateway keeps of an accepted report: its keys and its whole text (PHI zone, state database). */
@@ -57,30 +58,30 @@ export function readInboundReport(raw: string): InboundResult {
   const bad = lines.findIndex((line) => !SEGMENT_NAME.test(line.slice(0, 3)) || (line.length > 3 && line[3] !== '|'));
   if (bad >= 0) return refuse('AE', 'AIB_REPORT_MALFORMED', `line ${String(bad + 1)} is not an HL7 segment (a segment starts with a three-character name and "|")`, message);
   const header = message.header;
-  const type = `${header.getComponent(9, 1)}^${header.getComponent(9, 2)}`;
-  const controlId = header.getField(10).toString();
+  const type = `${fieldText(header, 9, 1)}^${fieldText(header, 9, 2)}`;
+  const controlId = fieldText(header, 10);
   if (controlId === '') return refuse('AE', 'AIB_REPORT_MALFORMED', 'MSH-10 (message control ID) is empty', message);
   if (!ACCEPTED.has(type)) return refuse('AR', 'AIB_REPORT_UNSUPPORTED_TYPE', `message type ${type.slice(0, 16)} is not accepted; only ORU^R01 and MDM^T02`, message);
 
   const obr = message.getSegment('OBR');
   const orc = message.getSegment('ORC');
   const first = (...values: (string | undefined)[]): string => values.find((v) => v !== undefined && v.trim() !== '')?.trim() ?? '';
-  const accessionNumber = first(obr?.getComponent(18, 1), obr?.getComponent(3, 1), orc?.getComponent(3, 1), message.getSegment('TXA')?.getComponent(14, 1));
-  const patientId = first(message.getSegment('PID')?.getComponent(3, 1));
-  const studyUidObx = message.getAllSegments('OBX').find((o) => STUDY_UID_CODES.has(o.getComponent(3, 1).toUpperCase()));
-  const studyInstanceUid = first(message.getSegment('ZDS')?.getComponent(1, 1), studyUidObx?.getComponent(5, 1));
+  const accessionNumber = first(fieldText(obr, 18, 1), fieldText(obr, 3, 1), fieldText(orc, 3, 1), fieldText(message.getSegment('TXA'), 14, 1));
+  const patientId = first(fieldText(message.getSegment('PID'), 3, 1));
+  const studyUidObx = message.getAllSegments('OBX').find((o) => STUDY_UID_CODES.has(fieldText(o, 3, 1).toUpperCase()));
+  const studyInstanceUid = first(fieldText(message.getSegment('ZDS'), 1, 1), fieldText(studyUidObx, 5, 1));
   if (studyInstanceUid !== '' && !/^[0-9.]{1,64}$/.test(studyInstanceUid)) {
     return refuse('AE', 'AIB_REPORT_MALFORMED', 'the Study Instance UID (ZDS-1 or OBX 113014) is not a DICOM UID', message);
   }
   if (accessionNumber === '' && patientId === '' && studyInstanceUid === '') {
     return refuse('AE', 'AIB_REPORT_NO_STUDY_KEY', 'the report names no Accession Number, Patient ID or Study Instance UID', message);
   }
-  const resultStatus = first(type === 'ORU^R01' ? obr?.getField(25).toString() : message.getSegment('TXA')?.getField(17).toString());
+  const resultStatus = first(type === 'ORU^R01' ? fieldText(obr, 25) : fieldText(message.getSegment('TXA'), 17));
   return {
     ok: true,
     message,
     report: {
-      messageType: type as InboundReport['messageType'], controlId, sender: `${header.getComponent(3, 1)}|${header.getComponent(4, 1)}`,
+      messageType: type as InboundReport['messageType'], controlId, sender: `${fieldText(header, 3, 1)}|${fieldText(header, 4, 1)}`,
       accessionNumber, patientId, studyInstanceUid, resultStatus, text,
     },
   };

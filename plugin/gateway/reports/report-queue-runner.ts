@@ -6,6 +6,7 @@ import { AiBridgeError } from '../../core/ai-bridge-error';
 import type { OrthancLogger } from '../logger';
 import type { WorkItem } from '../work-queue/work-item';
 import type { WorkQueue } from '../work-queue/work-queue';
+import { fieldText } from './hl7-field';
 import { preliminaryReportOru, type OruSettings, type OutboundReport } from './preliminary-report-oru';
 import { ReportError } from './report-errors';
 import { REPORT_MESSAGE_KIND, type ReportStore, type StudyKeys } from './report-store';
@@ -150,8 +151,8 @@ export class ReportQueueRunner {
       await client.close().catch(() => undefined);
     }
     const msa = ack.getSegment('MSA');
-    const code = msa?.getField(1).toString().toUpperCase() ?? '';
-    const why = msa?.getField(3).toString() ?? '';
+    const code = fieldText(msa, 1).toUpperCase();
+    const why = fieldText(msa, 3);
     if (code === 'AA' || code === 'CA') return `ACK ${code} from ${target.host}:${String(target.port)} for ${report.controlId}${report.status === 'C' ? ' (correction)' : ''}`;
     throw new ReportError('AIB_REPORT_REJECTED', `the report system answered ${code || 'no MSA-1'} to ${report.controlId}${why === '' ? '' : `: ${why.slice(0, 200)}`}`,
       { controlId: report.controlId, ackCode: code }, code !== 'AR');

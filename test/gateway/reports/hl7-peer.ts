@@ -30,7 +30,7 @@ function receive(port: number): void {
     const copies = (seen.get(controlId) ?? 0) + 1;
     seen.set(controlId, copies);
     const lines: string[] = [];
-    message.get('OBX').forEach((obx) => { if (obx.get('OBX.2').toString() === 'TX') lines.push(obx.get('OBX.5').toString()); });
+    message.get('OBX').forEach((obx) => { if (obx.get(2).toString() === 'TX') lines.push(obx.get(5).toString()); });
     emit({
       event: 'received', controlId, copies, type: field(message, 'MSH.9.1') + '^' + field(message, 'MSH.9.2'),
       patientId: field(message, 'PID.3.1'), accession: field(message, 'OBR.18'), placer: field(message, 'OBR.2'),

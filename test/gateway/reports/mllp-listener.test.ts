@@ -43,10 +43,13 @@ describe('report link: MLLP listener answered by a peer on another HL7 library (
   it('stores an ORU^R01 and an MDM^T02 with their keys, answers AA, and takes a resend once', async () => {
     const oru = oruR01({ controlId: 'MSG0001', patientId: 'PAT-778899', patientName: 'DOE^JANE', accession: 'ACC5566', studyUid: '1.2.3.4.5', body: ['No acute findings.'] });
     const mdm = ['MSH|^~\\&|RIS|HOSP|AIBRIDGE|SITE|20240105120000||MDM^T02|MSG0002|P|2.5', 'PID|1||PAT-111222||ROE^RICHARD', 'TXA|1|RAD|TX|||||||||||ACC7788||||AU', 'OBX|1|TX|REPORT^Report^L||Normal study.||||||F'].join('\r');
-    const events = acks(await peerSend(port, [{ text: oru }, { text: mdm }, { text: oru }], work.path));
-    assert.deepEqual(events.map((e) => [e.code, e.controlId]), [['AA', 'MSG0001'], ['AA', 'MSG0002'], ['AA', 'MSG0001']]);
+    // Segments end where their last field is: fields past it are simply empty.
+    const short = ['MSH|^~\\&|RIS|HOSP|AIBRIDGE|SITE|20240105120000||ORU^R01|MSG0003|P|2.5', 'PID|1||PAT-333', 'OBR|1||ACC333', 'OBX|1|TX|R^R^L||Short.'].join('\r');
+    const events = acks(await peerSend(port, [{ text: oru }, { text: mdm }, { text: oru }, { text: short }], work.path));
+    assert.deepEqual(events.map((e) => [e.code, e.controlId]), [['AA', 'MSG0001'], ['AA', 'MSG0002'], ['AA', 'MSG0001'], ['AA', 'MSG0003']]);
     const stored = await store.list(10);
-    assert.equal(stored.length, 2, 'the resend of MSG0001 is not stored twice');
+    assert.equal(stored.length, 3, 'the resend of MSG0001 is not stored twice');
+    assert.ok((await store.newestFor({ studyInstanceUid: '', accessionNumber: 'ACC333', patientId: 'PAT-333' }))?.text.includes('Short.'));
     const byStudy = await store.newestFor({ studyInstanceUid: '1.2.3.4.5', accessionNumber: '', patientId: '' });
     assert.ok(byStudy?.text.includes('PAT-778899'));
     const byAccession = await store.newestFor({ studyInstanceUid: '9.9', accessionNumber: 'ACC7788', patientId: 'PAT-111222' });
