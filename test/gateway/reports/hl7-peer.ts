@@ -60,7 +60,8 @@ async function sendRaw(port: number, frame: Buffer): Promise<string> {
       }
     });
     socket.on('close', () => { if (chunks.length === 0) resolve(''); });
-    socket.on('error', reject);
+    // A listener that refuses the connection closes it while the message is being written: that is a refusal too.
+    socket.on('error', (error: NodeJS.ErrnoException) => { if (error.code === 'ECONNRESET' || error.code === 'EPIPE') resolve(''); else reject(error); });
   });
 }
 
