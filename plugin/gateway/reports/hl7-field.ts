@@ -6,7 +6,7 @@ import type { Hl7Field, Hl7Segment } from '@medplum/core';
  * a message from outside may stop at any field.
  */
 export function fieldText(segment: Hl7Segment | undefined, field: number, component?: number): string {
-  const value = segment?.getField(field) as Hl7Field | undefined;
+  const value: Hl7Field | undefined = segment?.getField(field);
   if (value === undefined) return '';
   return component === undefined ? value.toString() : value.getComponent(component);
 }

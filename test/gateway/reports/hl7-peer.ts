@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 
 import { Client, Message } from 'node-hl7-client';
-import { Server } from 'node-hl7-server';
+import { Server, type InboundRequest, type SendResponse } from 'node-hl7-server';
 
 function emit(event: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(event)}\n`);
@@ -24,7 +24,8 @@ function receive(port: number): void {
   const holdFirst = process.env['PEER_HOLD_FIRST'] === '1';
   const seen = new Map<string, number>();
   const server = new Server({ bindAddress: '127.0.0.1' });
-  const inbound = server.createInbound({ port }, async (request, response) => {
+  const inbound = server.createInbound({ port }, (request, response) => { void answer(request, response); });
+  async function answer(request: InboundRequest, response: SendResponse): Promise<void> {
     const message = request.getMessage();
     const controlId = field(message, 'MSH.10');
     const copies = (seen.get(controlId) ?? 0) + 1;
@@ -42,7 +43,7 @@ function receive(port: number): void {
     }
     // A resend of a message already taken is acknowledged again, and counted once (copies > 1 says it was a resend).
     await response.sendResponse('AA');
-  });
+  }
   inbound.on('listen', () => { emit({ event: 'listening', port }); });
 }
 
@@ -69,7 +70,7 @@ async function send(port: number, file: string): Promise<void> {
   const messages = JSON.parse(readFileSync(file, 'utf8')) as { text?: string; raw?: string }[];
   const client = new Client({ host: '127.0.0.1' });
   let answer: ((ack: string) => void) | undefined;
-  const connection = client.createConnection({ port, waitAck: true }, async (response) => {
+  const connection = client.createConnection({ port, waitAck: true }, (response) => {
     answer?.(response.getMessage().toString());
   });
   for (const [index, item] of messages.entries()) {

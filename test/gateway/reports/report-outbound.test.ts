@@ -59,7 +59,7 @@ describe('report link, claim 9: the AI preliminary report goes to the report sys
   });
 
   it('sends the ORU^R01 with the original accession, IDs and the SR\'s text; resent with the same control ID after kill -9, ACKed once', async () => {
-    const held = await eventually(async () => peer.events.find((e) => e.event === 'held'), 'the first ORU^R01 at the peer');
+    const held = await eventually(() => Promise.resolve(peer.events.find((e) => e.event === 'held')), 'the first ORU^R01 at the peer');
     const before = await health(orthanc);
     process.kill(before.gatewayPid, 'SIGKILL');
     await waitForHealth(orthanc, before.gatewayPid);
