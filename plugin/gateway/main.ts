@@ -262,7 +262,7 @@ async function main(): Promise<void> {
         uplink: uplink === undefined ? null : { seal: uplink.seal(), refused: uplink.refusals() },
       };
     },
-  }, [...admin, ...ohifViewerRoutes(config.OhifViewer, join(__dirname, '..', '..', '..'), orthancConfiguration), ...(reports?.routes() ?? [])]);
+  }, [...admin, ...ohifViewerRoutes(config.OhifViewer, join(__dirname, '..', '..', '..'), orthancConfiguration), ...(reports?.routes() ?? ReportLink.disabledRoutes())]);
   connection.onHttp((request) => router.handle(request));
 
   connection.on('change', (change) => {

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 
+import type { ReportsOverview } from '../../core/report-link-api';
+
 import { jsonReply, type HttpReply, type HttpRequestFrame, type OrthancRest } from '../../sdk';
 import type { Route } from '../api/api-router';
 import type { AuditLog } from '../audit-log';
@@ -110,6 +112,12 @@ export class ReportLink {
     this.#runner.kick();
   }
 
+  /** With the link off, the admin UI still learns that it is off. */
+  static disabledRoutes(): Route[] {
+    const off: ReportsOverview = { enabled: false };
+    return [{ method: 'GET', pattern: /^reports$/, handler: () => jsonReply(200, off) }];
+  }
+
   routes(): Route[] {
     return [
       { method: 'POST', pattern: /^reports$/, handler: (request) => this.#post(request) },
@@ -126,7 +134,7 @@ export class ReportLink {
     });
   }
 
-  async #overview(): Promise<unknown> {
+  async #overview(): Promise<ReportsOverview> {
     const sent = await this.#queue.list<OutboundReport>(REPORT_OUTBOUND_KIND, { limit: 200, offset: 0 });
     return {
       enabled: true,
