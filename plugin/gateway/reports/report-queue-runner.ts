@@ -63,7 +63,7 @@ export class ReportQueueRunner {
   async start(): Promise<void> {
     // The previous gateway of this host is gone (we are its replacement): what it held is due now.
     const expired = await this.#queue.expireLeasesOf(this.#node);
-    if (expired > 0) this.#log.info(`${String(expired)} report item(s) interrupted by the last stop are due again`);
+    if (expired > 0) this.#log.info('report-leases-expired', { stage: 'reports', count: expired, message: `${String(expired)} report item(s) interrupted by the last stop are due again` });
     this.kick();
   }
 
@@ -125,7 +125,7 @@ export class ReportQueueRunner {
         ? { code: error.code, message: error.message, transient: error.transient }
         : { code: 'AIB_REPORT_SEND_FAILED', message: error instanceof Error ? error.message : String(error), transient: true };
       const result = await this.#queue.fail(item.id, this.#owner, failure, { stages: [{ stage: item.kind, ms: Date.now() - started }] });
-      this.#log.warn(`report item ${String(item.id)} (${item.kind}) ${result.state}: ${failure.code}: ${failure.message}`);
+      this.#log.warn(`report-item-${result.state}`, { stage: item.kind, code: failure.code, attempt: item.attempts, message: `report item ${String(item.id)} (${item.kind}) ${result.state}: ${failure.code}: ${failure.message}` });
     }
   }
 

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { JobView } from '../../../plugin/gateway/api/api-types';
+import type { JobView } from '../../../plugin/core/admin-api';
 import { createOcrTextFinder } from '../../../plugin/deid/burned-in/ocr-text-finder';
 import { renderFrame } from '../../../plugin/deid/burned-in/render-frame';
 import { decodeImage } from '../../../plugin/pixels';

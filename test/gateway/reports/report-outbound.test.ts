@@ -4,7 +4,7 @@ import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { readPart10, type NaturalDataset } from '../../../plugin/annotate/results/part10-writer';
-import type { AnnotationListResponse, AnnotationView } from '../../../plugin/gateway/api/api-types';
+import type { AnnotationListResponse, AnnotationView } from '../../../plugin/core/admin-api';
 import { lungCtSlices } from '../../annotate/results/lung-ct-fixture';
 import { eventually, health, startBridgeOrthanc, tempDir, uploadFile, waitForHealth } from '../../harness/bridge-orthanc';
 import { freePort, PeerReceiver } from './hl7-peer-process';

@@ -18,13 +18,13 @@ export class ReportsPage extends Page {
   static override properties = { data: { state: true }, error: { state: true } };
   declare data: ReportsOverview | undefined;
   declare error: string;
-  readonly #poller = new Poller<ReportsOverview>(this, () => 'reports', 3000, (v) => { this.data = v; this.error = ''; }, (e) => { this.error = e.message; });
+  // Registered with the page as a reactive controller: it polls while the page is shown.
+  protected readonly poller = new Poller<ReportsOverview>(this, () => 'reports', 3000, (v) => { this.data = v; this.error = ''; }, (e) => { this.error = e.message; });
 
   constructor() {
     super();
     this.data = undefined;
     this.error = '';
-    void this.#poller;
   }
 
   override render(): TemplateResult {
