@@ -127,4 +127,21 @@ describe('report link, claim 10: a report\'s identifiers are found in its study\
     assert.equal(newest.resultStatus, 'C');
     assert.match(newest.outcome ?? '', /1 instance\(s\) of its study queued/);
   });
+  it('takes a report by POST /ai-bridge/reports (Orthanc\'s authentication) and refuses a malformed one there too', async () => {
+    const posted = await orthanc.request('POST', '/ai-bridge/reports', report(study('03'), 'RPT-REST-1'));
+    assert.equal(posted.status, 200, posted.body.toString());
+    const accepted = JSON.parse(posted.body.toString()) as { ack: string; reportId: number; duplicate: boolean; hl7: string };
+    assert.equal(accepted.ack, 'AA');
+    assert.equal(accepted.duplicate, false);
+    assert.match(accepted.hl7, /^MSH\|.*\rMSA\|AA\|RPT-REST-1/);
+    const refused = await orthanc.request('POST', '/ai-bridge/reports', 'MSH|^~\\&|RIS|HOSP|||20240105||ADT^A01|RPT-REST-2|P|2.5\rPID|1||X');
+    assert.equal(refused.status, 400);
+    const body = JSON.parse(refused.body.toString()) as { ack: string; code: string };
+    assert.deepEqual([body.ack, body.code], ['AR', 'AIB_REPORT_UNSUPPORTED_TYPE']);
+    const overview = await orthanc.json<{ received: { id: number; via: string }[]; errors: { code: string; via: string }[] }>('GET', '/ai-bridge/reports');
+    assert.equal(overview.received.find((r) => r.id === accepted.reportId)?.via, 'rest');
+    const newest = overview.errors[0];
+    assert.ok(newest);
+    assert.deepEqual([newest.code, newest.via], ['AIB_REPORT_UNSUPPORTED_TYPE', 'rest']);
+  });
 });
