@@ -12,7 +12,7 @@ import { cleanPixelData, findText, needsPixelCleaning, NeedsOcrWorkerError } fro
 import { readStoredImage } from './burned-in/stored-image';
 import { DeidNativeError, openDicomFile, parseDicom, type ApplyPlan, type DicomDocument, type InspectResult } from './native-dicom';
 import { base32, dateShiftDays, keyedDigest, patientPseudonyms, pseudonymFor, type SiteKey } from './pseudonyms';
-import { fitToVr, scrubReport, scrubText, type TermSets } from './text';
+import { fitToVr, pseudonymizeReportPatient, scrubReport, scrubText, type TermSets } from './text';
 
 export type { DeidEngine } from './deid-engine';
 
@@ -258,7 +258,7 @@ function planInstance(engine: DeidEngine, document: DicomDocument, references: O
     const scrubbed = scrubReport(reportText, terms);
     const hits: Record<string, number> = {};
     for (const hit of scrubbed.hits) hits[hit.kind] = (hits[hit.kind] ?? 0) + 1;
-    report = { text: scrubbed.text, hits };
+    report = { text: pseudonymizeReportPatient(scrubbed.text, pseudonyms), hits };
   }
   return {
     found,

@@ -107,6 +107,11 @@ describe('report link, claim 10: a report\'s identifiers are found in its study\
           assert.ok(!text.toUpperCase().includes(original.toUpperCase()), `the de-identified report still holds ${original}`);
         }
         assert.match(text, /Lungs are clear\./, 'the findings stay');
+        // One pseudonymous patient for the study's copies and its report's copy.
+        const dump = execFileSync('dcmdump', ['+U8', copy], { encoding: 'utf8' });
+        const pid = (text.split(/\r|\n/).find((l) => l.startsWith('PID|')) ?? '').split('|');
+        assert.equal(pid[3], /\(0010,0020\) LO \[([^\]]*)\]/.exec(dump)?.[1], 'PID-3 is the copies\' Patient ID');
+        assert.equal(pid[5], /\(0010,0010\) PN \[([^\]]*)\]/.exec(dump)?.[1], 'PID-5 is the copies\' Patient\'s Name');
       }
     } finally {
       // The finder holds no process: nothing to stop.
