@@ -1,7 +1,8 @@
 import { orthancInstanceId } from '../core/branded-ids';
 import { errorFields } from '../core/log-event';
 import type { OrthancRest } from '../sdk';
-import type { JobStore, NewInstanceChange } from './job';
+import type { InstanceJobs } from './instance-jobs';
+import type { NewInstanceChange } from './job';
 import type { Logger } from './logger';
 
 const POKE_COALESCE_MS = 250;
@@ -18,11 +19,11 @@ export interface ChangeFollowerOptions {
  * Follows Orthanc's change log, the source of truth. Notifications from the
  * plugin only wake it up; what counts is /changes?since=<cursor>, so an
  * instance stored while the gateway was down (or a notification dropped) is
- * still found, and the jobs table's unique instance id makes it happen once.
+ * still found, and a job's key (the instance id, unique per kind) makes it happen once.
  */
 export class ChangeFollower {
   readonly #orthanc: OrthancRest;
-  readonly #store: JobStore;
+  readonly #store: InstanceJobs;
   readonly #options: ChangeFollowerOptions;
   readonly #log: Logger;
   readonly #onNewJobs: () => void;
@@ -35,7 +36,7 @@ export class ChangeFollower {
   /** Orthanc series ids of StableSeries changes, in log order, after their page is recorded. */
   onStableSeries: (orthancSeriesIds: readonly string[]) => void = () => undefined;
 
-  constructor(orthanc: OrthancRest, store: JobStore, options: ChangeFollowerOptions, log: Logger, onNewJobs: () => void) {
+  constructor(orthanc: OrthancRest, store: InstanceJobs, options: ChangeFollowerOptions, log: Logger, onNewJobs: () => void) {
     this.#orthanc = orthanc;
     this.#store = store;
     this.#options = options;
@@ -45,13 +46,13 @@ export class ChangeFollower {
 
   /** Sets the cursor on a first start, then catches up and starts the safety poll. */
   async start(): Promise<void> {
-    if (this.#store.changeCursor() === undefined) {
+    const cursor = await this.#store.changeCursor();
+    if (cursor === undefined) {
       const start = this.#options.processExistingInstances ? 0 : await this.#lastChangeBefore(this.#options.pluginLoadedAt);
-      this.#store.recordChanges([], start);
+      await this.#store.recordChanges([], start);
       this.#log.info('change-log-first-start', { stage: 'change-follower', sequence: start, message: `first start: following Orthanc's change log after sequence ${start}` });
     } else {
-      this.#log.info('change-log-resumed', { stage: 'change-follower', sequence: this.#store.changeCursor() ?? 0,
-        message: `resuming Orthanc's change log after sequence ${this.#store.changeCursor() ?? 0}` });
+      this.#log.info('change-log-resumed', { stage: 'change-follower', sequence: cursor, message: `resuming Orthanc's change log after sequence ${cursor}` });
     }
     await this.poke();
     this.#schedulePoll();
@@ -104,7 +105,7 @@ export class ChangeFollower {
   async #catchUp(): Promise<void> {
     for (;;) {
       if (this.#stopped) return;
-      const since = this.#store.changeCursor() ?? 0;
+      const since = (await this.#store.changeCursor()) ?? 0;
       const page = await this.#orthanc.changes(since, this.#options.batchSize);
       const fresh: NewInstanceChange[] = page.Changes
         .filter((c) => c.ChangeType === 'NewInstance' && c.ResourceType === 'Instance' && c.Seq > since)
@@ -112,7 +113,7 @@ export class ChangeFollower {
       const last = page.Changes.reduce((max, c) => Math.max(max, c.Seq), since);
       const cursor = page.Done ? Math.max(last, page.Last) : last;
       if (cursor > since || fresh.length > 0) {
-        const created = this.#store.recordChanges(fresh, cursor);
+        const created = await this.#store.recordChanges(fresh, cursor);
         if (created > 0) this.#onNewJobs();
       }
       const stable = page.Changes.filter((c) => c.ChangeType === 'StableSeries' && c.Seq > since).map((c) => c.ID);

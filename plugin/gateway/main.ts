@@ -11,9 +11,9 @@ import { loadAiBridgeConfig } from './config-loader';
 import { dataLayout, prepareDataDirectory, sweepSpool } from './data-directory';
 import { OrthancLogger } from './logger';
 import { MetricsPublisher } from './metrics-publisher';
-import { Pipeline } from './pipeline';
+import { kindQueue, Pipeline } from './pipeline';
 import type { JobWork } from './stages/stage';
-import { SqliteJobStore } from './sqlite-job-store';
+import { INSTANCE_KIND, InstanceJobs, toJob } from './instance-jobs';
 import { DeidentifyStage } from './stages/deidentify-stage';
 import { FetchInstanceStage } from './stages/fetch-instance-stage';
 import { IngestYield } from './ingest-yield';
@@ -22,6 +22,7 @@ import { UplinkProcess } from './uplink/uplink-process';
 import { PhiVault } from './vault/phi-vault';
 import { AnnotationStore, type Annotation } from './annotation/annotation-store';
 import { AnnotatorPool } from './annotation/annotator-pool';
+import { annotationQueue } from './annotation/annotation-queue';
 import { AnnotateStage, DeliverStage, RelinkStage, type AnnotationWork } from './annotation/annotation-stages';
 import { SeriesWatch } from './annotation/series-watch';
 import { SupersededResults } from './annotation/superseded-results';
@@ -34,6 +35,7 @@ import { OHIF_RESULTS_URL, OHIF_STUDY_URL, ohifViewerRoutes } from './admin/ohif
 import { BulkStore } from './bulk/bulk-store';
 import { openWorkQueue, refuseUnwiredBackend } from './work-queue/open-work-queue';
 import { retryPolicyFromConfig } from './work-queue/retry-policy';
+import { leaseOwner, nodeName } from './work-queue/node-name';
 import { SiteModelsApi } from './api/site-models-api';
 import { CategoryRequestStore } from './category-requests/category-request-store';
 import { CategoryRequestWorker } from './category-requests/category-request-worker';
@@ -44,6 +46,8 @@ import { orthancInstanceId } from '../core/branded-ids';
 /** sysexits.h EX_CONFIG: the native supervisor does not restart on it. */
 const EXIT_CONFIG = 78;
 const VERSION = process.env['AIBRIDGE_PLUGIN_VERSION'] ?? '0.0.0';
+/** A unit's lease; the pipeline renews it every third of this while it runs, so only a dead node's expire. */
+const LEASE_MS = 30_000;
 
 async function main(): Promise<void> {
   const startedAt = Date.now();
@@ -78,14 +82,20 @@ async function main(): Promise<void> {
 
   // Lowered before any work starts; worker processes inherit it.
   setPriority(config.Niceness);
-  const store = new SqliteJobStore(layout.stateDb);
+  const retry = retryPolicyFromConfig(config);
+  const { queue, sql } = await openWorkQueue(config.Database, layout.stateDb, retry);
+  const store = new InstanceJobs(queue, sql);
+  // Leases: renewed while a unit runs; a dead node's run out after LEASE_MS and any node takes its work over.
+  const node = nodeName(layout.root);
+  const owner = leaseOwner(node);
   const audit = new AuditLog(layout.auditLog);
   const orthanc = new OrthancRest(sdk, connection);
   const swept = sweepSpool(layout);
   if (swept > 0) log.info('spool-swept', { count: swept, message: `${swept} spool file(s) left by the last stop removed from ${layout.spool}` });
   const metrics = new MetricsPublisher(sdk, store);
-  const recovered = store.recoverInterrupted();
-  if (recovered > 0) log.info('jobs-recovered', { count: recovered, message: `${recovered} job(s) interrupted by the last stop are queued again` });
+  // This node's previous process is gone: its leases end now rather than when they run out.
+  const recovered = await queue.expireLeasesOf(node);
+  if (recovered > 0) log.info('jobs-recovered', { count: recovered, message: `${recovered} job(s) or annotation(s) interrupted by the last stop are due again` });
 
   const vault = new PhiVault(layout.vaultDb);
   const deidPool = new DeidWorkerPool({
@@ -133,7 +143,7 @@ async function main(): Promise<void> {
   let reports: ReportLink | undefined;
   const ingestYield = new IngestYield(config.YieldToIngestMilliseconds, config.MaxYieldSeconds * 1000);
   const stow = new StowClient(stowTarget(config.DicomWebUrl, config.DicomWebAuthorization, orthancConfiguration));
-  const annotationPipeline = new Pipeline<Annotation, AnnotationWork, object>(annotations, [
+  const annotationPipeline = new Pipeline<Annotation, AnnotationWork, object>(annotationQueue(annotations, retry), [
     new AnnotateStage(annotator, annotations),
     new RelinkStage(orthanc, vault, annotations, layout.outbox),
     new DeliverStage(stow, layout.outbox, (annotation, uids) => {
@@ -145,9 +155,9 @@ async function main(): Promise<void> {
     }),
   ], {
     concurrency: config.AnnotatorProcesses,
-    maxAttempts: config.MaxAttempts,
-    retryBackoffMs: config.RetryBackoffSeconds * 1000,
     auditPrefix: 'annotation',
+    owner,
+    leaseMs: LEASE_MS,
   }, log, audit, ingestYield, () => {
     metrics.publishSoon();
     // A run that ended may have re-opened its series (a slice arrived meanwhile): judge it again.
@@ -165,7 +175,7 @@ async function main(): Promise<void> {
 
   const instanceStages = [new FetchInstanceStage(orthanc, (uid) => annotations.ownResult(uid)), new DeidentifyStage(orthanc, deidPool, vault, audit, layout.spool, layout.deid,
     async (instanceId) => reports?.reportForInstance(instanceId))];
-  const pipeline = new Pipeline(store, config.Annotate
+  const pipeline = new Pipeline(kindQueue(queue, INSTANCE_KIND, toJob), config.Annotate
     ? [...instanceStages, new QueueAnnotationStage(annotator, annotations, () => { annotationPipeline.kick(); }, (annotation, member) => {
       seriesWatch.collecting(annotation, member.arrivedAt);
     })]
@@ -173,9 +183,9 @@ async function main(): Promise<void> {
     concurrency: config.Concurrency,
     // One lane during ingest bursts: de-identification keeps pace, Orthanc keeps its store path.
     burstConcurrency: 1,
-    maxAttempts: config.MaxAttempts,
-    retryBackoffMs: config.RetryBackoffSeconds * 1000,
     auditPrefix: 'job',
+    owner,
+    leaseMs: LEASE_MS,
   }, log, audit, ingestYield, () => { metrics.publishSoon(); }, (): JobWork => ({}),
   (job) => ({ label: `job ${job.id} (instance ${job.instanceId})`, audit: { jobId: job.id, instanceId: job.instanceId } }));
 
@@ -202,7 +212,6 @@ async function main(): Promise<void> {
   }, annotator, categoryRequests, store, orthanc, log, () => { pipeline.kick(); });
 
   const dataDirectory = layout.root;
-  const { queue, sql } = await openWorkQueue(config.Database, layout.stateDb, retryPolicyFromConfig(config));
   const bulk = new BulkStore(queue, sql);
   if (config.Reports?.Enabled === true) {
     reports = new ReportLink(config.Reports, queue, sql, audit, orthanc, log, async (keys, why) => {
@@ -211,7 +220,7 @@ async function main(): Promise<void> {
       const found = await orthanc.postJson('/tools/find', { Level: 'Instance', Query: query });
       const ids = Array.isArray(found) ? found.filter((id): id is string => typeof id === 'string') : [];
       if (ids.length > 0) {
-        store.enqueueInstances(ids.map((id) => orthancInstanceId(id)), why);
+        await store.enqueueInstances(ids.map((id) => orthancInstanceId(id)), why);
         pipeline.kick();
       }
       return ids.length;
@@ -244,12 +253,12 @@ async function main(): Promise<void> {
     onAnnotationRequeued: () => { annotationPipeline.kick(); },
     models: new SiteModelsApi(config.Annotate ? annotator : undefined, categoryRequests, central?.CategoryRequestLimits),
     audit,
-    health: () => {
-      const jobs = store.countsByState();
+    health: async () => {
+      const jobs = await store.countsByState();
       return {
         status: 'ok', version: VERSION, gatewayPid: process.pid, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
         orthancVersion: hello?.orthancVersion ?? 'unknown', pluginVersion: hello?.pluginVersion ?? VERSION,
-        dataDirectory, changeCursor: store.changeCursor() ?? null, queueDepth: jobs.queued + jobs.running + jobs.retrying, jobs,
+        dataDirectory, changeCursor: (await store.changeCursor()) ?? null, queueDepth: jobs.queued + jobs.running + jobs.retrying, jobs,
         annotations: annotations.countsByState(),
         models: annotator.models().map((m) => ({ id: m.id, version: m.version, name: m.name, unit: m.unit })),
         deid: {
@@ -291,9 +300,8 @@ async function main(): Promise<void> {
     metrics.stop();
     vault.close();
     annotations.close();
-    await queue.close();
     categoryRequests?.close();
-    store.close();
+    await queue.close();
     connection.close();
     process.exit(0);
   };

@@ -1,5 +1,5 @@
 import { MetricsType, type SdkClient } from '../sdk';
-import type { JobStore } from './job';
+import type { InstanceJobs } from './instance-jobs';
 
 /**
  * Publishes job counts into Orthanc's /tools/metrics-prometheus. Counts come
@@ -8,11 +8,11 @@ import type { JobStore } from './job';
  */
 export class MetricsPublisher {
   readonly #sdk: SdkClient;
-  readonly #store: JobStore;
+  readonly #store: InstanceJobs;
   #pending: NodeJS.Timeout | undefined;
   readonly #interval: NodeJS.Timeout;
 
-  constructor(sdk: SdkClient, store: JobStore) {
+  constructor(sdk: SdkClient, store: InstanceJobs) {
     this.#sdk = sdk;
     this.#store = store;
     this.#interval = setInterval(() => { this.publishSoon(); }, 10_000);
@@ -23,7 +23,7 @@ export class MetricsPublisher {
     if (this.#pending !== undefined) return;
     this.#pending = setTimeout(() => {
       this.#pending = undefined;
-      this.#publish();
+      void this.#publish();
     }, 500);
     this.#pending.unref();
   }
@@ -33,9 +33,16 @@ export class MetricsPublisher {
     if (this.#pending !== undefined) clearTimeout(this.#pending);
   }
 
-  #publish(): void {
-    const counts = this.#store.countsByState();
-    const cursor = this.#store.changeCursor() ?? 0;
+  async #publish(): Promise<void> {
+    let counts;
+    let cursor;
+    try {
+      counts = await this.#store.countsByState();
+      cursor = (await this.#store.changeCursor()) ?? 0;
+    } catch {
+      // The database briefly unreachable: the next round publishes.
+      return;
+    }
     const values: [string, number][] = [
       ...Object.entries(counts).map(([state, n]): [string, number] => [`aibridge_jobs_${state}`, n]),
       ['aibridge_queue_depth', counts.queued + counts.running + counts.retrying],

@@ -1,11 +1,11 @@
 import { AiBridgeError } from '../core/ai-bridge-error';
+import { errorFields } from '../core/log-event';
 import type { AuditEntry, AuditLog } from './audit-log';
 import type { IngestYield } from './ingest-yield';
 import type { Logger } from './logger';
 import type { InstanceFacts } from './job';
-import type { RunEnd, RunRecord, StageRun } from './run-record';
-
-export type { RunEnd, RunRecord, StageRun } from './run-record';
+import type { FailureResult, WorkQueue } from './work-queue/work-queue';
+import type { RunSummary, WorkFailure, WorkItem } from './work-queue/work-item';
 
 /** What a stage hands on: facts to keep on the job, and an outcome when the job ends here. */
 export interface StageResult<Facts = InstanceFacts> {
@@ -16,27 +16,39 @@ export interface StageResult<Facts = InstanceFacts> {
   readonly final?: boolean;
 }
 
-/** One unit of queued work (an instance job, an annotation), as a store hands it out. */
-export interface QueuedWork<Id> {
-  readonly id: Id;
+/** One unit of queued work (an instance job, an annotation), as its queue hands it out. */
+export interface QueuedWork {
+  readonly id: number;
   readonly attempts: number;
 }
 
-/** The durable queue a pipeline drains: the job store, the annotation store. */
-export interface WorkQueue<T extends QueuedWork<T['id']>, Facts> {
-  claimNext(now: number): T | undefined;
-  /**
-   * Optional: the whole run (stages reached, facts, and how it ended) in one
-   * transaction with a bounded number of events, instead of one write per
-   * stage. A store without it is told stage by stage.
-   */
-  finishRun?(id: T['id'], run: RunRecord<Facts>, end: RunEnd): void;
-  setStage(id: T['id'], stage: string): void;
-  recordFacts(id: T['id'], facts: Facts): void;
-  complete(id: T['id'], outcome: string): void;
-  scheduleRetry(id: T['id'], at: number, errorCode: string, message: string): void;
-  quarantine(id: T['id'], errorCode: string, message: string): void;
-  nextRetryAt(): number | undefined;
+/**
+ * The durable queue a pipeline drains: one kind of the work queue, with the
+ * kind's own item type. Claims carry a lease the pipeline renews while the
+ * unit runs; a run's stages, facts and end are written in one transaction
+ * (complete / fail); fail applies the one retry policy (work-queue/retry-policy.ts).
+ */
+export interface PipelineQueue<T extends QueuedWork> {
+  claim(owner: string, leaseMs: number): Promise<T | undefined>;
+  heartbeat(id: number, owner: string, leaseMs: number): Promise<boolean>;
+  complete(item: T, owner: string, outcome: string, run: RunSummary): Promise<void>;
+  fail(item: T, owner: string, failure: WorkFailure, run: RunSummary): Promise<FailureResult>;
+  /** Epoch ms when the next item becomes due (or a lease runs out). */
+  nextDueAt(): Promise<number | undefined>;
+}
+
+/** One kind of the work queue as a pipeline's queue, its items turned into the kind's type. */
+export function kindQueue<T extends QueuedWork>(queue: WorkQueue, kind: string, toWork: (item: WorkItem) => T): PipelineQueue<T> {
+  return {
+    claim: async (owner, leaseMs) => {
+      const item = await queue.claim(kind, owner, leaseMs);
+      return item === undefined ? undefined : toWork(item);
+    },
+    heartbeat: (id, owner, leaseMs) => queue.heartbeat(id, owner, leaseMs),
+    complete: (item, owner, outcome, run) => queue.complete(item.id, owner, outcome, run),
+    fail: (item, owner, failure, run) => queue.fail(item.id, owner, failure, run),
+    nextDueAt: () => queue.nextDueAt(kind),
+  };
 }
 
 /**
@@ -65,24 +77,27 @@ export interface WorkSubject {
 
 export interface PipelineOptions {
   readonly concurrency: number;
-  readonly maxAttempts: number;
-  readonly retryBackoffMs: number;
   /** Units run at once while instances arrive in a burst (IngestYield); absent: 0, none until the burst is quiet. */
   readonly burstConcurrency?: number;
   /** Prefix of the audit events: "job" gives job-done / job-quarantined. */
   readonly auditPrefix: string;
+  /** This gateway's lease owner name (work-queue/node-name.ts). */
+  readonly owner: string;
+  /** Lease length; renewed every third of it while a unit runs, so only a dead node's leases run out. */
+  readonly leaseMs: number;
 }
 
-const MAX_BACKOFF_MS = 60 * 60 * 1000;
+/** After a failed claim (the database briefly unreachable), the next try. */
+const CLAIM_RETRY_MS = 1000;
 
 /**
- * Runs due work through the stages, `concurrency` at a time. Transient
- * failures are retried with exponential backoff; permanent ones, and
- * transient ones past MaxAttempts, end in quarantine with the reason. No
- * outcome is silent: each lands in the job record and the audit log.
+ * Runs due work through the stages, `concurrency` at a time, each unit under
+ * a lease of this gateway. How a failure ends (retry with backoff, or
+ * quarantine with the reason) is the work queue's one retry policy; no
+ * outcome is silent: each lands in the unit's record and the audit log.
  */
-export class Pipeline<T extends QueuedWork<T['id']>, Work, Facts> {
-  readonly #store: WorkQueue<T, Facts>;
+export class Pipeline<T extends QueuedWork, Work, Facts extends object> {
+  readonly #queue: PipelineQueue<T>;
   readonly #stages: readonly PipelineStage<T, Work, Facts>[];
   readonly #newWork: () => Work;
   readonly #subject: (item: T) => WorkSubject;
@@ -93,17 +108,19 @@ export class Pipeline<T extends QueuedWork<T['id']>, Work, Facts> {
   readonly #yield: IngestYield;
   #active = 0;
   #stopped = false;
+  #claiming = false;
+  #again = false;
   #timer: NodeJS.Timeout | undefined;
   readonly #running = new Set<Promise<void>>();
 
   constructor(
-    store: WorkQueue<T, Facts>, stages: readonly PipelineStage<T, Work, Facts>[], options: PipelineOptions, log: Logger, audit: AuditLog,
+    queue: PipelineQueue<T>, stages: readonly PipelineStage<T, Work, Facts>[], options: PipelineOptions, log: Logger, audit: AuditLog,
     ingestYield: IngestYield, onSettled: () => void, newWork: () => Work, subject: (item: T) => WorkSubject,
   ) {
     this.#newWork = newWork;
     this.#subject = subject;
     this.#yield = ingestYield;
-    this.#store = store;
+    this.#queue = queue;
     this.#stages = stages;
     this.#options = options;
     this.#log = log;
@@ -115,100 +132,126 @@ export class Pipeline<T extends QueuedWork<T['id']>, Work, Facts> {
     return this.#active;
   }
 
-  /** Starts as many due jobs as there are free slots; call whenever work may have arrived. */
+  /** Starts as many due units as there are free slots; call whenever work may have arrived. */
   kick(): void {
     if (this.#stopped) return;
+    // One claimer at a time per pipeline: a kick during a claim round asks for one more round.
+    if (this.#claiming) {
+      this.#again = true;
+      return;
+    }
+    this.#claiming = true;
+    void this.#fill().finally(() => {
+      this.#claiming = false;
+      if (this.#again) {
+        this.#again = false;
+        this.kick();
+      }
+    });
+  }
+
+  /** Lets running units finish (they are idempotent, so a cut-off one reruns on the next start). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    while (this.#claiming) await new Promise((resolve) => setImmediate(resolve));
+    await Promise.allSettled([...this.#running]);
+  }
+
+  async #fill(): Promise<void> {
     // During a burst of stores only `burstConcurrency` units run (the instance pipeline keeps one lane, so
     // de-identification keeps pace without taking Orthanc's disk and index from its store path); full
     // concurrency comes back when the burst is quiet or after MaxYieldSeconds.
     const wait = this.#yield.delay();
     const limit = wait > 0 ? Math.min(this.#options.concurrency, this.#options.burstConcurrency ?? 0) : this.#options.concurrency;
-    while (this.#active < limit) {
-      const job = this.#store.claimNext(Date.now());
-      if (job === undefined) break;
-      this.#active++;
-      const run = this.#process(job).finally(() => {
-        this.#active--;
-        this.#running.delete(run);
-        this.#onSettled();
-        this.kick();
-      });
-      this.#running.add(run);
+    try {
+      while (this.#active < limit && !this.#stopped) {
+        const item = await this.#queue.claim(this.#options.owner, this.#options.leaseMs);
+        if (item === undefined) break;
+        this.#active++;
+        const run = this.#process(item).finally(() => {
+          this.#active--;
+          this.#running.delete(run);
+          this.#onSettled();
+          this.kick();
+        });
+        this.#running.add(run);
+      }
+      if (wait > 0) this.#armTimer(wait);
+      // At the limit a settling unit kicks again; below it, wake when the next retry or lease is due.
+      else if (this.#active < limit) await this.#armRetryTimer();
+    } catch (error) {
+      this.#log.warn('claim-failed', { stage: this.#options.auditPrefix, ...errorFields(error), message: `claiming work failed, tried again in ${CLAIM_RETRY_MS} ms: ${errorText(error)}` });
+      this.#armTimer(CLAIM_RETRY_MS);
     }
-    if (wait > 0) this.#armTimer(wait);
-    else this.#armRetryTimer();
   }
 
-  /** Lets running jobs finish (they are idempotent, so a cut-off one reruns on the next start). */
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    await Promise.allSettled([...this.#running]);
-  }
-
-  async #process(job: T): Promise<void> {
+  async #process(item: T): Promise<void> {
     let outcome = 'no stage ran';
     const work = this.#newWork();
-    const batched = this.#store.finishRun !== undefined;
-    const stages: StageRun[] = [];
+    const stages: { stage: string; ms: number }[] = [];
     const facts: Facts[] = [];
-    const run: RunRecord<Facts> = { stages, facts };
+    const heartbeat = setInterval(() => { void this.#renew(item); }, Math.max(1000, Math.floor(this.#options.leaseMs / 3)));
+    heartbeat.unref();
     try {
-      for (const stage of this.#stages) {
-        const started = performance.now();
-        if (!batched) this.#store.setStage(job.id, stage.name);
-        stages.push({ stage: stage.name, ms: 0 });
-        const result = await stage.run(job, work);
-        stages[stages.length - 1] = { stage: stage.name, ms: Math.round(performance.now() - started) };
-        if (result.facts !== undefined) {
-          if (batched) facts.push(result.facts);
-          else this.#store.recordFacts(job.id, result.facts);
+      try {
+        for (const stage of this.#stages) {
+          const started = performance.now();
+          stages.push({ stage: stage.name, ms: 0 });
+          const result = await stage.run(item, work);
+          stages[stages.length - 1] = { stage: stage.name, ms: Math.round(performance.now() - started) };
+          if (result.facts !== undefined) facts.push(result.facts);
+          if (result.outcome !== undefined) outcome = result.outcome;
+          if (result.final === true) break;
         }
-        if (result.outcome !== undefined) outcome = result.outcome;
-        if (result.final === true) break;
+      } catch (error) {
+        clearInterval(heartbeat);
+        await this.#fail(item, summary(stages, facts), error);
+        return;
       }
-      this.#end(job, run, { kind: 'done', outcome });
-      this.#audit.append({ event: `${this.#options.auditPrefix}-done`, ...this.#subject(job).audit, detail: outcome });
+      clearInterval(heartbeat);
+      await this.#queue.complete(item, this.#options.owner, outcome, summary(stages, facts));
+      this.#audit.append({ event: `${this.#options.auditPrefix}-done`, ...this.#subject(item).audit, detail: outcome });
     } catch (error) {
-      this.#fail(job, run, error);
+      // The end could not be written: a lease another node took over (its result stands), or the database.
+      // Either way the unit is not lost: its lease runs out and it is claimed again.
+      clearInterval(heartbeat);
+      this.#log.warn(`${this.#options.auditPrefix}-end-not-recorded`, { ...logSubject(this.#subject(item)), ...errorFields(error), message: `${this.#subject(item).label}: its end was not recorded: ${errorText(error)}` });
     }
   }
 
-  /** Writes how the run ended: in one transaction when the store can, else call by call. */
-  #end(job: T, run: RunRecord<Facts>, end: RunEnd): void {
-    if (this.#store.finishRun !== undefined) {
-      this.#store.finishRun(job.id, run, end);
-      return;
+  async #renew(item: T): Promise<void> {
+    try {
+      if (!await this.#queue.heartbeat(item.id, this.#options.owner, this.#options.leaseMs)) {
+        this.#log.warn(`${this.#options.auditPrefix}-lease-lost`, { ...logSubject(this.#subject(item)), code: 'AIB_QUEUE_LEASE_LOST', message: `${this.#subject(item).label}: lease lost to another owner; its result will not be recorded` });
+      }
+    } catch (error) {
+      this.#log.warn(`${this.#options.auditPrefix}-lease-not-renewed`, { ...logSubject(this.#subject(item)), ...errorFields(error), message: `${this.#subject(item).label}: lease not renewed: ${errorText(error)}` });
     }
-    if (end.kind === 'done') this.#store.complete(job.id, end.outcome);
-    else if (end.kind === 'retry') this.#store.scheduleRetry(job.id, end.at, end.errorCode, end.message);
-    else this.#store.quarantine(job.id, end.errorCode, end.message);
   }
 
-  #fail(job: T, run: RunRecord<Facts>, error: unknown): void {
-    const subject = this.#subject(job);
+  async #fail(item: T, run: RunSummary, error: unknown): Promise<void> {
+    const subject = this.#subject(item);
     const known = error instanceof AiBridgeError;
-    const code = known ? error.code : 'AIB_JOB_UNEXPECTED';
-    const message = error instanceof Error ? error.message : String(error);
-    // Unknown exceptions are bugs, not bad data: retry them rather than quarantine.
-    const transient = known ? error.transient : true;
-    if (transient && job.attempts < this.#options.maxAttempts) {
-      const delay = Math.min(this.#options.retryBackoffMs * 2 ** (job.attempts - 1), MAX_BACKOFF_MS);
-      this.#end(job, run, { kind: 'retry', at: Date.now() + delay, errorCode: code, message });
-      this.#log.warn(`${this.#options.auditPrefix}-retry`, { ...logSubject(subject), stage: run.stages[run.stages.length - 1]?.stage, code, attempt: job.attempts,
-        retryInSeconds: Math.round(delay / 1000), message: `${subject.label} attempt ${job.attempts} failed, retry in ${Math.round(delay / 1000)} s: ${code}: ${message}` });
+    // Unknown exceptions are bugs, not bad data: retried rather than quarantined.
+    const failure: WorkFailure = {
+      code: known ? error.code : 'AIB_JOB_UNEXPECTED', message: error instanceof Error ? error.message : String(error), transient: known ? error.transient : true,
+    };
+    const result = await this.#queue.fail(item, this.#options.owner, failure, run);
+    const stage = run.stages[run.stages.length - 1]?.stage;
+    if (result.state === 'retrying') {
+      const retryInSeconds = Math.round((result.retryAt - Date.now()) / 1000);
+      this.#log.warn(`${this.#options.auditPrefix}-retry`, { ...logSubject(subject), stage, code: failure.code, attempt: item.attempts, retryInSeconds,
+        message: `${subject.label} attempt ${item.attempts} failed, retry in ${retryInSeconds} s: ${failure.code}: ${failure.message}` });
       return;
     }
-    const finalCode = transient ? 'AIB_JOB_ATTEMPTS_EXHAUSTED' : code;
-    const finalMessage = transient ? `${job.attempts} attempts failed; last: ${code}: ${message}` : message;
-    this.#end(job, run, { kind: 'quarantined', errorCode: finalCode, message: finalMessage });
-    this.#audit.append({ event: `${this.#options.auditPrefix}-quarantined`, ...subject.audit, detail: `${finalCode}: ${finalMessage}` });
-    this.#log.error(`${this.#options.auditPrefix}-quarantined`, { ...logSubject(subject), stage: run.stages[run.stages.length - 1]?.stage, code: finalCode,
-      attempt: job.attempts, message: `${subject.label} quarantined: ${finalCode}: ${finalMessage}` });
+    this.#audit.append({ event: `${this.#options.auditPrefix}-quarantined`, ...subject.audit, detail: `${result.code}: ${result.message}` });
+    this.#log.error(`${this.#options.auditPrefix}-quarantined`, { ...logSubject(subject), stage, code: result.code,
+      attempt: item.attempts, message: `${subject.label} quarantined: ${result.code}: ${result.message}` });
   }
 
-  #armRetryTimer(): void {
-    const next = this.#store.nextRetryAt();
+  async #armRetryTimer(): Promise<void> {
+    const next = await this.#queue.nextDueAt();
     if (next === undefined) {
       if (this.#timer !== undefined) clearTimeout(this.#timer);
       this.#timer = undefined;
@@ -223,4 +266,13 @@ export class Pipeline<T extends QueuedWork<T['id']>, Work, Facts> {
     this.#timer = setTimeout(() => { this.#timer = undefined; this.kick(); }, Math.min(delay, 2 ** 31 - 1));
     this.#timer.unref();
   }
+}
+
+/** A run's record: its stages (the last is where it ended) and its facts merged, in order. */
+function summary(stages: readonly { stage: string; ms: number }[], facts: readonly object[]): RunSummary {
+  return facts.length === 0 ? { stages } : { stages, payload: Object.assign({}, ...facts) as Record<string, unknown> };
+}
+
+function errorText(error: unknown): string {
+  return error instanceof AiBridgeError ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);
 }

@@ -8,8 +8,9 @@ import { AuditLog } from '../../plugin/gateway/audit-log';
 import { IngestYield } from '../../plugin/gateway/ingest-yield';
 import type { InstanceFacts, Job } from '../../plugin/gateway/job';
 import type { Logger } from '../../plugin/gateway/logger';
-import { Pipeline, type PipelineStage } from '../../plugin/gateway/pipeline';
-import { SqliteJobStore } from '../../plugin/gateway/sqlite-job-store';
+import { INSTANCE_KIND, InstanceJobs, toJob } from '../../plugin/gateway/instance-jobs';
+import { kindQueue, Pipeline, type PipelineStage } from '../../plugin/gateway/pipeline';
+import { openWorkQueue } from '../../plugin/gateway/work-queue/open-work-queue';
 
 /** An id in Orthanc's form (five groups of eight hex digits). */
 const instance = (n: number): string => `${n.toString(16).padStart(8, '0')}-00000000-00000000-00000000-00000000`;
@@ -36,8 +37,9 @@ class GatedStage implements PipelineStage<Job, object, InstanceFacts> {
   }
 }
 
+/** Lets the claims and ends in flight (asynchronous database calls) finish. */
 async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+  for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
 describe('Pipeline during an ingest burst', () => {
@@ -45,15 +47,17 @@ describe('Pipeline during an ingest burst', () => {
   after(() => { rmSync(dir, { recursive: true, force: true }); });
 
   it('runs one lane while instances arrive, full concurrency once the burst is quiet, and writes each run in one piece', async () => {
-    const store = new SqliteJobStore(join(dir, 'state.sqlite'));
-    store.recordChanges(Array.from({ length: 8 }, (_, i) => ({ seq: i + 1, instanceId: orthancInstanceId(instance(i)) })), 8);
+    const { queue, sql } = await openWorkQueue({ Backend: 'sqlite' }, join(dir, 'state.sqlite'), { maxAttempts: 3, firstDelayMs: 1000, maxDelayMs: 60_000 });
+    const store = new InstanceJobs(queue, sql);
+    await store.recordChanges(Array.from({ length: 8 }, (_, i) => ({ seq: i + 1, instanceId: orthancInstanceId(instance(i)) })), 8);
     let now = 1_000_000;
     const ingest = new IngestYield(1000, 30_000, () => now);
     ingest.noteStore();
     now += 10;
     ingest.noteStore();
     const stage = new GatedStage();
-    const pipeline = new Pipeline(store, [stage], { concurrency: 4, burstConcurrency: 1, maxAttempts: 3, retryBackoffMs: 1000, auditPrefix: 'job' },
+    const pipeline = new Pipeline(kindQueue(queue, INSTANCE_KIND, toJob), [stage],
+      { concurrency: 4, burstConcurrency: 1, auditPrefix: 'job', owner: 'test:1', leaseMs: 30_000 },
       quiet, new AuditLog(join(dir, 'audit.jsonl')), ingest, () => undefined, () => ({}), (job) => ({ label: `job ${job.id}`, audit: { jobId: job.id } }));
     try {
       pipeline.kick();
@@ -66,18 +70,18 @@ describe('Pipeline during an ingest burst', () => {
       pipeline.kick();
       await settle();
       assert.equal(stage.active, 4, 'the burst is quiet: full concurrency');
-      while (store.countsByState().done < 8) {
+      while ((await store.countsByState()).done < 8) {
         stage.release();
         await settle();
       }
-      const first = store.list({ limit: 1000, offset: 0 }).jobs.find((j) => j.instanceId === instance(0));
+      const first = (await store.list({ limit: 1000, offset: 0 })).jobs.find((j) => j.instanceId === instance(0));
       assert.ok(first);
       assert.equal(first.modality, 'CT', 'facts recorded with the end of the run');
-      assert.deepEqual(store.events(first.id).map((e) => e.event), ['received', 'started', 'stages', 'done']);
+      assert.deepEqual((await store.events(first.id)).map((e) => e.event), ['received', 'started', 'stages', 'done']);
       assert.match(readFileSync(join(dir, 'audit.jsonl'), 'utf8'), /"event":"job-done"/);
     } finally {
       await pipeline.stop();
-      store.close();
+      await queue.close();
     }
   });
 });

@@ -191,9 +191,12 @@ describe('admin UI in Chromium (real Orthanc + plugin)', function () {
     assert.ok(matching >= 1);
     await page.getByLabel('Modality').fill('MR');
     await page.getByRole('button', { name: 'Start bulk run' }).click();
-    await page.getByRole('status').filter({ hasText: `Bulk run 1 queued ${matching} instance(s)` }).waitFor({ timeout: STEP_MS });
+    await page.getByRole('status').filter({ hasText: new RegExp(`Bulk run \\d+ queued ${matching} instance\\(s\\)`) }).waitFor({ timeout: STEP_MS });
+    // Runs and jobs are items of one work queue: the run's id is the next item id, not 1.
+    const run = (await orthanc.json<{ runs: { id: number }[] }>('GET', '/ai-bridge/bulk')).runs[0] ?? assert.fail('no bulk run listed');
+    await page.getByRole('status').filter({ hasText: `Bulk run ${run.id} queued ${matching} instance(s)` }).waitFor({ timeout: STEP_MS });
     await page.getByTestId('bulk-runs').getByText(`${matching} / ${matching} · finished`, { exact: false }).waitFor({ timeout: STEP_MS });
-    assert.equal(await page.getByRole('progressbar', { name: `Bulk run 1: ${matching} of ${matching} settled` }).count(), 1);
+    assert.equal(await page.getByRole('progressbar', { name: `Bulk run ${run.id}: ${matching} of ${matching} settled` }).count(), 1);
     await page.screenshot({ path: join(OUTPUT, 'bulk.png'), fullPage: true });
     await assertKeyboardReachableAndLabelled(page, 'Bulk run');
   });

@@ -9,7 +9,8 @@ import { auditCsv, type AuditLine, type AuditLog } from '../audit-log';
 import type { BulkRun, BulkStore } from '../bulk/bulk-store';
 import type { AiBridgeConfig } from '../config-loader';
 import { GatewayError } from '../gateway-errors';
-import type { Job, JobStore } from '../job';
+import type { InstanceJobs } from '../instance-jobs';
+import type { Job } from '../job';
 import { maskBulkAuditDetail, maskBulkQuery } from './bulk-query-mask';
 import { configView } from './config-view';
 import { basicUser, phiAccess, type PhiAccess, type PhiAccessPolicy } from './phi-access';
@@ -18,7 +19,7 @@ import { statsReport } from './stats-report';
 import type { StaticUi } from './static-ui';
 
 export interface AdminContext {
-  readonly store: JobStore;
+  readonly store: InstanceJobs;
   readonly annotations: AnnotationStore;
   readonly bulk: BulkStore;
   readonly audit: AuditLog;
@@ -64,7 +65,7 @@ async function quarantine(context: AdminContext, request: HttpRequestFrame): Pro
   const limit = integerParameter(request.query['limit'], 'limit', 50, 1, 200);
   const offset = integerParameter(request.query['offset'], 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
   const access = phiAccess(request.headers, context.phi);
-  const { jobs, total } = context.store.list({ state: 'quarantined', limit, offset });
+  const { jobs, total } = await context.store.list({ state: 'quarantined', limit, offset });
   const entries: QuarantineEntry[] = [];
   for (const job of jobs) {
     entries.push({
@@ -98,9 +99,9 @@ async function identifiers(orthanc: OrthancRest, job: Job): Promise<QuarantineId
   };
 }
 
-function deleteJob(context: AdminContext, request: HttpRequestFrame, raw: string): HttpReply {
+async function deleteJob(context: AdminContext, request: HttpRequestFrame, raw: string): Promise<HttpReply> {
   const id = parseJobId(raw);
-  const job = context.store.remove(id);
+  const job = await context.store.remove(id);
   const user = basicUser(request.headers['authorization']);
   // The entry names the instance (Orthanc's opaque id), never a patient attribute.
   const line = context.audit.append({
@@ -152,7 +153,7 @@ async function startBulk(context: AdminContext, request: HttpRequestFrame): Prom
     throw new GatewayError('AIB_BULK_QUERY_FAILED', 'Orthanc /tools/find did not answer a list of instance ids', { query: JSON.stringify(query) });
   }
   const user = basicUser(request.headers['authorization']);
-  const jobs = context.store.enqueueInstances(answer.map(orthancInstanceId), 'bulk action');
+  const jobs = await context.store.enqueueInstances(answer.map(orthancInstanceId), 'bulk action');
   const id = await context.bulk.create(query, user, jobs);
   // The audit is shown to every user: it records the query masked (the run's full query is in state.sqlite, for PhiViewers).
   context.audit.append({ event: 'bulk-started', detail: `bulk ${id}: ${answer.length} instance(s) for ${JSON.stringify(maskBulkQuery(query))}`, ...(user === null ? {} : { user }) });

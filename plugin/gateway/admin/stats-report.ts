@@ -1,16 +1,16 @@
 import type { AnnotationStore } from '../annotation/annotation-store';
 import type { BulkStore } from '../bulk/bulk-store';
-import type { JobStore } from '../job';
+import type { InstanceJobs } from '../instance-jobs';
 import type { LatencySummary, RunningWork, StatsResponse, ThroughputBucket } from '../../core/admin-api';
 
 const MINUTE = 60_000;
 
 /** The dashboard's numbers, from the stores' per-minute event counts and durations. */
-export async function statsReport(jobs: JobStore, annotations: AnnotationStore, bulk: BulkStore, minutes: number, now: number = Date.now()): Promise<StatsResponse> {
+export async function statsReport(jobs: InstanceJobs, annotations: AnnotationStore, bulk: BulkStore, minutes: number, now: number = Date.now()): Promise<StatsResponse> {
   const firstMinute = Math.floor(now / MINUTE) * MINUTE - (minutes - 1) * MINUTE;
   const buckets = new Map<number, { deidentified: number; annotated: number; delivered: number; errors: number }>();
   for (let i = 0; i < minutes; i++) buckets.set(firstMinute + i * MINUTE, { deidentified: 0, annotated: 0, delivered: 0, errors: 0 });
-  for (const row of jobs.eventsPerMinute(firstMinute)) {
+  for (const row of await jobs.eventsPerMinute(firstMinute)) {
     const bucket = buckets.get(row.minute);
     if (bucket === undefined) continue;
     if (row.event === 'done') bucket.deidentified += row.count;
@@ -40,7 +40,7 @@ export async function statsReport(jobs: JobStore, annotations: AnnotationStore, 
   ];
 
   const errors = [
-    ...jobs.recentErrors(10).map((e) => ({ ...e, pipeline: 'jobs' as const })),
+    ...(await jobs.recentErrors(10)).map((e) => ({ ...e, pipeline: 'jobs' as const })),
     ...annotations.recentErrors(10).map((e) => ({ ...e, pipeline: 'annotations' as const })),
   ].sort((a, b) => b.at - a.at).slice(0, 10);
 
@@ -49,11 +49,11 @@ export async function statsReport(jobs: JobStore, annotations: AnnotationStore, 
     minutes,
     throughput,
     depths: [
-      ...jobs.depths().map((d) => ({ pipeline: 'jobs' as const, ...d })),
+      ...(await jobs.depths()).map((d) => ({ pipeline: 'jobs' as const, ...d })),
       ...annotations.depths().map((d) => ({ pipeline: 'annotations' as const, ...d })),
     ],
-    latency: { storeToDeidentified: summarize(jobs.durations(window)), storeToResult: summarize(annotations.deliveryDurations(window)) },
-    jobs: jobs.countsByState(),
+    latency: { storeToDeidentified: summarize(await jobs.durations(window)), storeToResult: summarize(annotations.deliveryDurations(window)) },
+    jobs: await jobs.countsByState(),
     annotations: annotations.countsByState(),
     running,
     recentErrors: errors.map((e) => ({ at: new Date(e.at).toISOString(), pipeline: e.pipeline, id: e.id, event: e.event, detail: e.detail })),

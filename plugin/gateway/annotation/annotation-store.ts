@@ -432,7 +432,7 @@ export class AnnotationStore {
   deliveryDurations(since: number): number[] {
     return (this.#db.prepare(
       `SELECT a.finished_at - MIN(j.created_at) AS ms FROM annotations a
-       JOIN annotation_members m ON m.annotation_id = a.id JOIN jobs j ON j.id = m.job_id
+       JOIN annotation_members m ON m.annotation_id = a.id JOIN work_items j ON j.id = m.job_id
        WHERE a.state = 'done' AND a.finished_at >= ? GROUP BY a.id`).all(since) as { ms: number }[]).map((r) => r.ms);
   }
 

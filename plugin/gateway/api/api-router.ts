@@ -5,7 +5,8 @@ import { jobId } from '../../core/branded-ids';
 import { jsonReply, type HttpReply, type HttpRequestFrame } from '../../sdk';
 import { GatewayError } from '../gateway-errors';
 import { ANNOTATION_STATES, type Annotation, type AnnotationState, type AnnotationStore } from '../annotation/annotation-store';
-import { isJobState, JOB_STATES, type Job, type JobStore } from '../job';
+import type { InstanceJobs } from '../instance-jobs';
+import { isJobState, JOB_STATES, type Job } from '../job';
 import type { AuditLog } from '../audit-log';
 import { basicUser } from '../admin/phi-access';
 import { routingLua } from './routing-lua';
@@ -16,9 +17,9 @@ import type {
 } from '../../core/admin-api';
 
 export interface ApiContext {
-  readonly store: JobStore;
+  readonly store: InstanceJobs;
   readonly annotations: AnnotationStore;
-  readonly health: () => HealthResponse;
+  readonly health: () => Promise<HealthResponse>;
   /** Called after a job was put back in the queue. */
   readonly onRequeued: () => void;
   /** Called after an annotation was put back in the queue. */
@@ -50,7 +51,7 @@ export class ApiRouter {
   constructor(context: ApiContext, extra: readonly Route[] = []) {
     this.#context = context;
     this.#routes = [
-      { method: 'GET', pattern: /^health$/, handler: () => jsonReply(200, this.#context.health()) },
+      { method: 'GET', pattern: /^health$/, handler: async () => jsonReply(200, await this.#context.health()) },
       { method: 'GET', pattern: /^jobs$/, handler: (request) => this.#listJobs(request) },
       { method: 'GET', pattern: /^jobs\/([^/]+)$/, handler: async (_request, params) => this.#getJob(params[0] ?? '') },
       { method: 'POST', pattern: /^jobs\/([^/]+)\/retry$/, handler: (_request, params) => this.#retryJob(params[0] ?? '') },
@@ -140,7 +141,7 @@ export class ApiRouter {
     return hit.route.handler(request, hit.match.slice(1));
   }
 
-  #listJobs(request: HttpRequestFrame): HttpReply {
+  async #listJobs(request: HttpRequestFrame): Promise<HttpReply> {
     const query = request.query;
     const state = query['state'];
     if (state !== undefined && state !== '' && !isJobState(state)) {
@@ -154,7 +155,7 @@ export class ApiRouter {
     };
     const createdFrom = dateParameter(query['from'], 'from');
     const createdTo = dateParameter(query['to'], 'to', true);
-    const { jobs, total } = this.#context.store.list({
+    const { jobs, total } = await this.#context.store.list({
       ...(state === undefined || state === '' ? {} : { state }), ...text('modality'), ...text('model'),
       ...(query['q'] === undefined || query['q'] === '' ? {} : { text: query['q'] }),
       ...(createdFrom === undefined ? {} : { createdFrom }), ...(createdTo === undefined ? {} : { createdTo }),
@@ -166,16 +167,16 @@ export class ApiRouter {
 
   async #getJob(raw: string): Promise<HttpReply> {
     const id = parseJobId(raw);
-    const before = this.#context.store.get(id);
+    const before = await this.#context.store.get(id);
     if (before === undefined) throw new GatewayError('AIB_API_NOT_FOUND', `job ${raw} does not exist`, { jobId: raw });
     const study = await this.#context.studyOf?.(before.instanceId);
-    // Read the job and its events together after the await, so state and events agree.
-    const job = this.#context.store.get(id);
+    // Read the job and its events after the study lookup, so state and events agree.
+    const job = await this.#context.store.get(id);
     if (job === undefined) throw new GatewayError('AIB_API_NOT_FOUND', `job ${raw} does not exist`, { jobId: raw });
     const viewerUrl = this.#context.viewerUrl ?? '';
     const body: JobDetailResponse = {
       ...toJobView(job),
-      events: this.#context.store.events(id).map(toEventView),
+      events: (await this.#context.store.events(id)).map(toEventView),
       study: study === undefined ? null : {
         ...study,
         explorerPath: `/app/explorer.html#study?uuid=${encodeURIComponent(study.orthancId)}`,
@@ -224,8 +225,8 @@ export class ApiRouter {
     return jsonReply(202, toAnnotationView(annotation));
   }
 
-  #retryJob(raw: string): HttpReply {
-    const job = this.#context.store.requeue(parseJobId(raw));
+  async #retryJob(raw: string): Promise<HttpReply> {
+    const job = await this.#context.store.requeue(parseJobId(raw));
     this.#context.onRequeued();
     return jsonReply(202, toJobView(job));
   }

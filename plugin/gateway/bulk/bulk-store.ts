@@ -27,7 +27,7 @@ const KIND = 'bulk';
  * Bulk re-processing runs: a view of the work queue's 'bulk' items. A run's
  * own work (queueing its instances' jobs) is done in the request that makes
  * it, so its item is created done; its progress is the state of the jobs it
- * queued (bulk_run_members, joined with the instance jobs of state.sqlite).
+ * queued (bulk_run_members, joined with the instance jobs, the queue's 'instance' items).
  */
 export class BulkStore {
   readonly #queue: WorkQueue;
@@ -67,7 +67,7 @@ export class BulkStore {
     const jobs = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
     // A job deleted since the run started no longer counts.
     const counts = await this.#sql.all<{ state: string; n: number }>(
-      `SELECT j.state AS state, COUNT(*) AS n FROM bulk_run_members b JOIN jobs j ON j.id = b.job_id WHERE b.item_id = ? GROUP BY j.state`, [item.id]);
+      `SELECT j.state AS state, COUNT(*) AS n FROM bulk_run_members b JOIN work_items j ON j.id = b.job_id WHERE b.item_id = ? GROUP BY j.state`, [item.id]);
     for (const c of counts) if (isJobState(c.state)) jobs[c.state] = c.n;
     const instances = (await this.#sql.all<{ n: number }>(`SELECT COUNT(*) AS n FROM bulk_run_members WHERE item_id = ?`, [item.id]))[0]?.n ?? 0;
     return { id: item.id, query: payload.query, user: payload.user, createdAt: item.createdAt, instances, jobs };

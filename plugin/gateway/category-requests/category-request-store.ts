@@ -162,11 +162,11 @@ export class CategoryRequestStore {
     this.#db.transaction(() => { for (const instanceId of instanceIds) insert.run(id, instanceId); })();
   }
 
-  /** Members with their job's state and de-identified copy (the jobs table of the same database). */
+  /** Members with their job's state and de-identified copy (the queue's instance items, same database). */
   members(id: string): RequestMember[] {
     const rows = this.#db.prepare(
-      `SELECT m.instance_id AS instanceId, m.sent AS sent, j.state AS jobState, j.deid_path AS deidPath
-       FROM category_request_members m LEFT JOIN jobs j ON j.instance_id = m.instance_id WHERE m.request_id=? ORDER BY m.rowid`,
+      `SELECT m.instance_id AS instanceId, m.sent AS sent, j.state AS jobState, json_extract(j.payload, '$.deidPath') AS deidPath
+       FROM category_request_members m LEFT JOIN work_items j ON j.kind = 'instance' AND j.key = m.instance_id WHERE m.request_id=? ORDER BY m.rowid`,
     ).all(id) as { instanceId: string; sent: number; jobState: string | null; deidPath: string | null }[];
     return rows.map((r) => ({ ...r, sent: r.sent === 1 }));
   }

@@ -19,7 +19,7 @@ import { errorFields } from '../../core/log-event';
 import type { OrthancRest } from '../../sdk';
 import type { AnnotatorPool } from '../annotation/annotator-pool';
 import type { CategoryRequestLimits, DimsePeerConfig } from '../config-loader';
-import type { JobStore } from '../job';
+import type { InstanceJobs } from '../instance-jobs';
 import type { Logger } from '../logger';
 import type { CategoryRequestStore, StoredCategoryRequest } from './category-request-store';
 import { monthStart, policyRefusal, studiesAllowed } from './category-request-policy';
@@ -42,7 +42,7 @@ export class CategoryRequestWorker {
   readonly #options: CategorySearchOptions;
   readonly #annotator: AnnotatorPool;
   readonly #requests: CategoryRequestStore;
-  readonly #jobs: JobStore;
+  readonly #jobs: InstanceJobs;
   readonly #orthanc: OrthancRest;
   readonly #log: Logger;
   readonly #onJobsQueued: () => void;
@@ -50,7 +50,7 @@ export class CategoryRequestWorker {
   #running = false;
   #stopped = false;
 
-  constructor(options: CategorySearchOptions, annotator: AnnotatorPool, requests: CategoryRequestStore, jobs: JobStore,
+  constructor(options: CategorySearchOptions, annotator: AnnotatorPool, requests: CategoryRequestStore, jobs: InstanceJobs,
     orthanc: OrthancRest, log: Logger, onJobsQueued: () => void) {
     this.#options = options;
     this.#annotator = annotator;
@@ -146,7 +146,7 @@ export class CategoryRequestWorker {
       for (const match of matches) instanceIds.push(...await this.#seriesInstances(match, query));
       this.#requests.addMembers(request.id, instanceIds);
       let created = 0;
-      for (const id of instanceIds) if (this.#jobs.tagForRequest(orthancInstanceId(id), request.id).created) created++;
+      for (const id of instanceIds) if ((await this.#jobs.tagForRequest(orthancInstanceId(id), request.id)).created) created++;
       this.#requests.setState(request.id, 'uploading', { sources, studiesFound: studyCount(matches), error: null, searchedAt: Date.now() });
       this.#log.info('category-request-searched', { stage: 'category-requests', categoryRequest: request.id, count: created,
         message: `category request ${request.id} (${request.modality}/${request.bodyPart}): ${studyCount(matches)} studies, ${instanceIds.length} instances (${created} new jobs) via ${sources.join(' + ')}` });

@@ -96,6 +96,40 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX reports_accession ON reports (accession)`,
     ]),
   },
+  {
+    version: 4,
+    name: 'instance jobs as work items, the change-log cursor (from jobs/job_events/meta of state.sqlite schema 3)',
+    up: async (tx) => {
+      // One row per follower of Orthanc's change log ('orthanc'): the last change turned into jobs.
+      await runAll(tx, [`CREATE TABLE change_cursor (name TEXT PRIMARY KEY, seq BIGINT NOT NULL)`]);
+      if (!await sqliteTableExists(tx, 'jobs')) return;
+      // Jobs keep their ids (URLs, the audit log and annotation members name them); items already
+      // in the queue (bulk runs) move past the highest job id, in two steps so that no id is taken twice.
+      // ON UPDATE CASCADE carries their events and members along.
+      const top = (await tx.all<{ n: number | null }>(`SELECT MAX(id) AS n FROM jobs`))[0]?.n ?? 0;
+      await tx.run(`UPDATE work_items SET id = -id`);
+      await tx.run(`UPDATE work_items SET id = ? - id`, [top]);
+      // A job left running by the gateway that wrote this file was interrupted: due again.
+      await tx.run(
+        `INSERT INTO work_items (id, kind, key, state, stage, attempts, next_attempt_at, outcome, error_code, error_message, payload,
+           created_at, updated_at, finished_at)
+         SELECT id, 'instance', instance_id, CASE state WHEN 'running' THEN 'queued' ELSE state END, stage, attempts, next_attempt_at,
+           outcome, error_code, error_message,
+           json_object('changeSeq', change_seq, 'sopInstanceUid', sop_instance_uid, 'seriesInstanceUid', series_instance_uid,
+             'modality', modality, 'sopClassUid', sop_class_uid, 'transferSyntaxUid', transfer_syntax_uid, 'sha256', sha256,
+             'sizeBytes', size_bytes, 'deidPath', deid_path, 'linkToken', link_token, 'categoryRequest', category_request),
+           created_at, updated_at, finished_at
+         FROM jobs`);
+      // The newest 100 events per job, the queue's bound.
+      await tx.run(
+        `INSERT INTO work_events (item_id, at, event, stage, detail)
+         SELECT job_id, at, event, stage, detail FROM (
+           SELECT e.rowid AS r, e.*, ROW_NUMBER() OVER (PARTITION BY e.job_id ORDER BY e.at DESC, e.rowid DESC) AS n FROM job_events e)
+         WHERE n <= 100 ORDER BY job_id, at, r`);
+      await tx.run(`INSERT INTO change_cursor (name, seq) SELECT 'orthanc', CAST(value AS INTEGER) FROM meta WHERE key = 'change_cursor'`);
+      await runAll(tx, ['DROP TABLE job_events', 'DROP TABLE jobs', 'DROP TABLE meta']);
+    },
+  },
 ];
 
 /** Key of the PostgreSQL advisory lock that makes one node at a time migrate. */

@@ -14,13 +14,15 @@ export interface SqlWorkQueueOptions {
   readonly now?: () => number;
 }
 
-interface Row {
+/** A work_items row as SQL returns it. */
+export interface WorkItemRow {
   id: number; kind: string; key: string; state: string; stage: string; attempts: number; next_attempt_at: number;
   lease_owner: string | null; lease_expires_at: number | null; outcome: string | null; error_code: string | null;
   error_message: string | null; payload: string; created_at: number; updated_at: number; finished_at: number | null;
 }
 
-function toItem<P>(row: Row): WorkItem<P> {
+/** A work_items row (SELECT * or w.*) as the item the queue hands out. */
+export function toItem<P>(row: WorkItemRow): WorkItem<P> {
   return {
     id: row.id, kind: row.kind, key: row.key, state: row.state, stage: row.stage, attempts: row.attempts,
     nextAttemptAt: row.next_attempt_at, leaseOwner: row.lease_owner, leaseExpiresAt: row.lease_expires_at,
@@ -78,7 +80,7 @@ export class SqlWorkQueue implements WorkQueue {
     const now = this.#now();
     const done = state === 'done';
     return this.#sql.transaction(async (tx) => {
-      const inserted = await tx.all<Row>(
+      const inserted = await tx.all<WorkItemRow>(
         `INSERT INTO work_items (kind, key, state, stage, payload, outcome, attempts, created_at, updated_at, finished_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, key) DO NOTHING RETURNING *`,
         [request.kind, request.key, state, request.stage ?? state, JSON.stringify(request.payload),
@@ -98,7 +100,7 @@ export class SqlWorkQueue implements WorkQueue {
     return this.#sql.transaction(async (tx) => {
       for (;;) {
         const now = this.#now();
-        const row = (await tx.all<Row>(`SELECT * FROM work_items WHERE ${DUE} ORDER BY next_attempt_at, id LIMIT 1 ${lock}`, [kind, now, now]))[0];
+        const row = (await tx.all<WorkItemRow>(`SELECT * FROM work_items WHERE ${DUE} ORDER BY next_attempt_at, id LIMIT 1 ${lock}`, [kind, now, now]))[0];
         if (row === undefined) return undefined;
         if (row.state === 'running') {
           await this.#event(tx, row.id, 'lease-expired', row.stage, `${row.lease_owner ?? 'unknown'} held it until ${row.lease_expires_at ?? 0}`);
@@ -108,7 +110,7 @@ export class SqlWorkQueue implements WorkQueue {
             continue;
           }
         }
-        const claimed = (await tx.all<Row>(
+        const claimed = (await tx.all<WorkItemRow>(
           `UPDATE work_items SET state = 'running', attempts = attempts + 1, lease_owner = ?, lease_expires_at = ?, updated_at = ?
            WHERE id = ? RETURNING *`, [owner, now + leaseMs, now, row.id]))[0];
         if (claimed === undefined) return undefined;
@@ -135,6 +137,12 @@ export class SqlWorkQueue implements WorkQueue {
     await this.#sql.transaction(async (tx) => {
       await this.#owned(tx, id, owner, `stage = ?`, [stage]);
       await this.#event(tx, id, 'stage', stage, null);
+    });
+  }
+
+  async addEvent(id: number, event: string, detail: string | null, stage?: string): Promise<void> {
+    await this.#sql.transaction(async (tx) => {
+      await this.#event(tx, id, event, stage ?? (await this.#byId(tx, id)).stage, detail);
     });
   }
 
@@ -223,19 +231,19 @@ export class SqlWorkQueue implements WorkQueue {
   }
 
   async get<P>(id: number): Promise<WorkItem<P> | undefined> {
-    const row = (await this.#sql.all<Row>(`SELECT * FROM work_items WHERE id = ?`, [id]))[0];
+    const row = (await this.#sql.all<WorkItemRow>(`SELECT * FROM work_items WHERE id = ?`, [id]))[0];
     return row === undefined ? undefined : toItem<P>(row);
   }
 
   async find<P>(kind: string, key: string): Promise<WorkItem<P> | undefined> {
-    const row = (await this.#sql.all<Row>(`SELECT * FROM work_items WHERE kind = ? AND key = ?`, [kind, key]))[0];
+    const row = (await this.#sql.all<WorkItemRow>(`SELECT * FROM work_items WHERE kind = ? AND key = ?`, [kind, key]))[0];
     return row === undefined ? undefined : toItem<P>(row);
   }
 
   async list<P>(kind: string, query: WorkListQuery): Promise<{ items: WorkItem<P>[]; total: number }> {
     const where = query.state === undefined ? 'kind = ?' : 'kind = ? AND state = ?';
     const params: SqlValue[] = query.state === undefined ? [kind] : [kind, query.state];
-    const rows = await this.#sql.all<Row>(`SELECT * FROM work_items WHERE ${where} ORDER BY id DESC LIMIT ? OFFSET ?`, [...params, query.limit, query.offset]);
+    const rows = await this.#sql.all<WorkItemRow>(`SELECT * FROM work_items WHERE ${where} ORDER BY id DESC LIMIT ? OFFSET ?`, [...params, query.limit, query.offset]);
     const total = (await this.#sql.all<{ n: number }>(`SELECT COUNT(*) AS n FROM work_items WHERE ${where}`, params))[0]?.n ?? 0;
     return { items: rows.map((r) => toItem<P>(r)), total };
   }
@@ -269,25 +277,25 @@ export class SqlWorkQueue implements WorkQueue {
     return kind;
   }
 
-  async #row(tx: SqlConnection, kind: string, key: string): Promise<Row> {
-    const row = (await tx.all<Row>(`SELECT * FROM work_items WHERE kind = ? AND key = ?`, [kind, key]))[0];
+  async #row(tx: SqlConnection, kind: string, key: string): Promise<WorkItemRow> {
+    const row = (await tx.all<WorkItemRow>(`SELECT * FROM work_items WHERE kind = ? AND key = ?`, [kind, key]))[0];
     if (row === undefined) throw new GatewayError('AIB_API_NOT_FOUND', `no ${kind} work item ${key}`, { kind, key });
     return row;
   }
 
-  async #byId(tx: SqlConnection, id: number): Promise<Row> {
-    const row = (await tx.all<Row>(`SELECT * FROM work_items WHERE id = ?`, [id]))[0];
+  async #byId(tx: SqlConnection, id: number): Promise<WorkItemRow> {
+    const row = (await tx.all<WorkItemRow>(`SELECT * FROM work_items WHERE id = ?`, [id]))[0];
     if (row === undefined) throw new GatewayError('AIB_API_NOT_FOUND', `work item ${id} does not exist`, { workItem: id });
     return row;
   }
 
   /** The item `owner` holds (optionally updating `set` on it); AIB_QUEUE_LEASE_LOST when another owner took it over. */
-  async #owned(tx: SqlConnection, id: number, owner: string, set?: string, params: readonly SqlValue[] = []): Promise<Row> {
-    const row = (await tx.all<Row>(
+  async #owned(tx: SqlConnection, id: number, owner: string, set?: string, params: readonly SqlValue[] = []): Promise<WorkItemRow> {
+    const row = (await tx.all<WorkItemRow>(
       `UPDATE work_items SET ${set === undefined ? '' : `${set}, `}updated_at = ? WHERE id = ? AND state = 'running' AND lease_owner = ? RETURNING *`,
       [...params, this.#now(), id, owner]))[0];
     if (row === undefined) {
-      const now = (await tx.all<Row>(`SELECT * FROM work_items WHERE id = ?`, [id]))[0];
+      const now = (await tx.all<WorkItemRow>(`SELECT * FROM work_items WHERE id = ?`, [id]))[0];
       throw new GatewayError('AIB_QUEUE_LEASE_LOST', `work item ${id} is no longer held by ${owner} (now ${now?.state ?? 'deleted'}${now?.lease_owner == null ? '' : ` by ${now.lease_owner}`})`,
         { workItem: id, owner });
     }
@@ -295,7 +303,7 @@ export class SqlWorkQueue implements WorkQueue {
   }
 
   /** Records a run's stages and facts on the row it is about to end; the row as updated. */
-  async #ran(tx: SqlConnection, row: Row, run: RunSummary | undefined): Promise<Row> {
+  async #ran(tx: SqlConnection, row: WorkItemRow, run: RunSummary | undefined): Promise<WorkItemRow> {
     const last = run?.stages.at(-1);
     if (run === undefined || last === undefined) return row;
     const payload = run.payload === undefined ? row.payload : JSON.stringify({ ...(JSON.parse(row.payload) as Record<string, unknown>), ...run.payload });
@@ -304,7 +312,7 @@ export class SqlWorkQueue implements WorkQueue {
     return { ...row, stage: last.stage, payload };
   }
 
-  async #settle(tx: SqlConnection, row: Row, state: 'done' | 'quarantined', code: string | null, text: string): Promise<void> {
+  async #settle(tx: SqlConnection, row: WorkItemRow, state: 'done' | 'quarantined', code: string | null, text: string): Promise<void> {
     const now = this.#now();
     await tx.run(
       `UPDATE work_items SET state = ?, outcome = ?, error_code = ?, error_message = ?, lease_owner = NULL, lease_expires_at = NULL,

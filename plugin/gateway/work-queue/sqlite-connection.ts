@@ -41,6 +41,8 @@ export class SqliteConnection implements SqlConnection {
   readonly dialect = 'sqlite' as const;
   readonly #db: Database.Database;
   readonly #turn: { tail: Promise<void> };
+  /** Prepared once per SQL text: the hot path (claim, complete) runs the same few statements per item. */
+  readonly #statements = new Map<string, Database.Statement>();
 
   constructor(path: string) {
     this.#db = openStateDatabase(path);
@@ -82,11 +84,23 @@ export class SqliteConnection implements SqlConnection {
   }
 
   #all<R>(sql: string, params: readonly SqlValue[]): R[] {
-    return this.#db.prepare(sql).all(...params) as R[];
+    return this.#prepare(sql).all(...params) as R[];
   }
 
   #run(sql: string, params: readonly SqlValue[]): number {
-    return this.#db.prepare(sql).run(...params).changes;
+    const statement = this.#prepare(sql);
+    // DDL and other statements without a result: run(); a statement that returns rows must be read.
+    return statement.reader ? statement.all(...params).length : statement.run(...params).changes;
+  }
+
+  #prepare(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      // DDL changes the schema the cached statements were compiled against; such texts are run once.
+      if (!/^\s*(CREATE|DROP|ALTER)\b/i.test(sql)) this.#statements.set(sql, statement);
+    }
+    return statement;
   }
 
   /** The handle a transaction's work gets: same database, no second lock. */

@@ -6,7 +6,7 @@ import type { WorkKind } from './work-item';
  * an administrator's approval) is a change to this table, not to the queue.
  */
 export const WORK_KINDS: readonly WorkKind[] = [
-  // One stored instance: fetch, de-identify, enrol for annotation (sqlite-job-store.ts today).
+  // One stored instance: fetch, de-identify, enrol for annotation (instance-jobs.ts).
   { name: 'instance', heldStates: [] },
   // One model over one instance or series; a series collects its members first (annotation-store.ts today).
   { name: 'annotation', heldStates: ['collecting'] },

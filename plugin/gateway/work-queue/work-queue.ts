@@ -58,6 +58,8 @@ export interface WorkQueue {
   /** Extends the lease; false when `owner` lost it. */
   heartbeat(id: number, owner: string, leaseMs: number): Promise<boolean>;
   setStage(id: number, owner: string, stage: string): Promise<void>;
+  /** Records an event of the kind's own (a job tagged for a request, a series judged complete) on the item. */
+  addEvent(id: number, event: string, detail: string | null, stage?: string): Promise<void>;
   /** Merges `patch` into the item's JSON payload (what a stage learnt). */
   mergePayload(id: number, patch: Readonly<Record<string, unknown>>): Promise<void>;
   /** Ends the run done; with `run`, its stages and facts go in the same transaction. */

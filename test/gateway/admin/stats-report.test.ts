@@ -5,8 +5,8 @@ import { orthancInstanceId } from '../../../plugin/core/branded-ids';
 import { statsReport, summarize } from '../../../plugin/gateway/admin/stats-report';
 import { AnnotationStore, type Enrolment } from '../../../plugin/gateway/annotation/annotation-store';
 import { BulkStore } from '../../../plugin/gateway/bulk/bulk-store';
+import { InstanceJobs } from '../../../plugin/gateway/instance-jobs';
 import { openWorkQueue } from '../../../plugin/gateway/work-queue/open-work-queue';
-import { SqliteJobStore } from '../../../plugin/gateway/sqlite-job-store';
 import { tempDir } from '../../harness/bridge-orthanc';
 
 const MINUTE = 60_000;
@@ -19,20 +19,20 @@ describe('dashboard statistics from the stores (state.sqlite)', () => {
     let clock = Date.UTC(2026, 0, 1, 12, 0, 0);
     const now = (): number => clock;
     const db = join(dir.path, 'state.sqlite');
-    const jobs = new SqliteJobStore(db, now);
-    const annotations = new AnnotationStore(db, now);
     const { queue, sql } = await openWorkQueue({ Backend: 'sqlite' }, db, { maxAttempts: 5, firstDelayMs: 1000, maxDelayMs: 60_000 }, now);
+    const jobs = new InstanceJobs(queue, sql);
+    const annotations = new AnnotationStore(db, now);
     const bulk = new BulkStore(queue, sql);
 
-    jobs.recordChanges([1, 2, 3].map((n) => ({ seq: n, instanceId: orthancInstanceId(`0000000${n}-00000000-00000000-00000000-00000000`) })), 3);
-    const first = jobs.claimNext(clock);
+    await jobs.recordChanges([1, 2, 3].map((n) => ({ seq: n, instanceId: orthancInstanceId(`0000000${n}-00000000-00000000-00000000-00000000`) })), 3);
+    const first = await queue.claim('instance', 'node-a', 30_000);
     assert.ok(first);
     clock += 2_000;
-    jobs.complete(first.id, 'de-identified');
-    const second = jobs.claimNext(clock);
+    await queue.complete(first.id, 'node-a', 'de-identified');
+    const second = await queue.claim('instance', 'node-a', 30_000);
     assert.ok(second);
-    jobs.setStage(second.id, 'deidentify');
-    jobs.quarantine(second.id, 'AIB_DEID_TRUNCATED', 'ends inside an element');
+    await queue.fail(second.id, 'node-a', { code: 'AIB_DEID_TRUNCATED', message: 'ends inside an element', transient: false },
+      { stages: [{ stage: 'fetch', ms: 1 }, { stage: 'deidentify', ms: 1 }] });
 
     const enrol = (jobId: number, series: string, expected: number | undefined): Enrolment => ({
       unit: 'series', studyInstanceUid: '1.2.3', seriesInstanceUid: series, sopInstanceUid: `${series}.${jobId}`, orthancSeriesId: `s-${series}`,
@@ -72,9 +72,8 @@ describe('dashboard statistics from the stores (state.sqlite)', () => {
     assert.ok(newest);
     assert.equal(newest.event, 'quarantined');
     assert.match(newest.detail ?? '', /AIB_DEID_TRUNCATED/);
-    await queue.close();
     annotations.close();
-    jobs.close();
+    await queue.close();
   });
 
   it('takes nearest-rank percentiles', () => {
