@@ -203,7 +203,7 @@ export class InstanceJobs {
     }
     if (query.model !== undefined) {
       // The annotations' members name the jobs whose copies they took.
-      clauses.push(`EXISTS (SELECT 1 FROM annotation_members m JOIN annotations a ON a.id = m.annotation_id
+      clauses.push(`EXISTS (SELECT 1 FROM annotation_members m JOIN annotation_units a ON a.item_id = m.item_id
         WHERE m.job_id = w.id AND a.model_id = ?)`);
       params.push(query.model);
     }

@@ -22,7 +22,6 @@ import { UplinkProcess } from './uplink/uplink-process';
 import { PhiVault } from './vault/phi-vault';
 import { AnnotationStore, type Annotation } from './annotation/annotation-store';
 import { AnnotatorPool } from './annotation/annotator-pool';
-import { annotationQueue } from './annotation/annotation-queue';
 import { AnnotateStage, DeliverStage, RelinkStage, type AnnotationWork } from './annotation/annotation-stages';
 import { SeriesWatch } from './annotation/series-watch';
 import { SupersededResults } from './annotation/superseded-results';
@@ -118,9 +117,7 @@ async function main(): Promise<void> {
     url: central.Url, siteId: central.SiteId, siteTokenFile: central.SiteTokenFile, registryPublicKeyFile: central.RegistryPublicKeyFile, pollSeconds: central.PollSeconds,
     uploadForTraining: central.UploadForTraining, answerCategoryRequests: central.AnswerCategoryRequests, uploadAttempts: central.UploadAttempts,
   };
-  const annotations = new AnnotationStore(layout.stateDb);
-  const recoveredAnnotations = annotations.recoverInterrupted();
-  if (recoveredAnnotations > 0) log.info('annotations-recovered', { count: recoveredAnnotations, message: `${recoveredAnnotations} annotation(s) interrupted by the last stop are queued again` });
+  const annotations = new AnnotationStore(queue, sql);
   const annotator = new AnnotatorPool({
     processes: config.AnnotatorProcesses,
     // Started by path, never imported: the annotator is the de-identified zone.
@@ -143,11 +140,11 @@ async function main(): Promise<void> {
   let reports: ReportLink | undefined;
   const ingestYield = new IngestYield(config.YieldToIngestMilliseconds, config.MaxYieldSeconds * 1000);
   const stow = new StowClient(stowTarget(config.DicomWebUrl, config.DicomWebAuthorization, orthancConfiguration));
-  const annotationPipeline = new Pipeline<Annotation, AnnotationWork, object>(annotationQueue(annotations, retry), [
+  const annotationPipeline = new Pipeline<Annotation, AnnotationWork, object>(annotations.pipelineQueue(), [
     new AnnotateStage(annotator, annotations),
     new RelinkStage(orthanc, vault, annotations, layout.outbox),
-    new DeliverStage(stow, layout.outbox, (annotation, uids) => {
-      annotations.recordDeliveries(annotation.id, uids);
+    new DeliverStage(stow, layout.outbox, async (annotation, uids) => {
+      await annotations.recordDeliveries(annotation.id, uids);
       ingestYield.expectOwnStores(uids.length);
     }, new SupersededResults(orthanc, annotations, config.DicomWebUrl === '' ? undefined : stow.describe()),
     async (annotation, relinked) => {
@@ -161,7 +158,7 @@ async function main(): Promise<void> {
   }, log, audit, ingestYield, () => {
     metrics.publishSoon();
     // A run that ended may have re-opened its series (a slice arrived meanwhile): judge it again.
-    seriesWatch.reconsider();
+    void seriesWatch.reconsider();
   }, (): AnnotationWork => ({}),
   (a) => ({ label: `annotation ${a.id} (${a.unit} ${a.modelId}@${a.modelVersion})`, audit: { annotationId: a.id } }));
   const seriesWatch = new SeriesWatch(orthanc, annotations, config.SeriesQuietSeconds * 1000, config.SeriesEvidence ? {
@@ -259,7 +256,7 @@ async function main(): Promise<void> {
         status: 'ok', version: VERSION, gatewayPid: process.pid, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
         orthancVersion: hello?.orthancVersion ?? 'unknown', pluginVersion: hello?.pluginVersion ?? VERSION,
         dataDirectory, changeCursor: (await store.changeCursor()) ?? null, queueDepth: jobs.queued + jobs.running + jobs.retrying, jobs,
-        annotations: annotations.countsByState(),
+        annotations: await annotations.countsByState(),
         models: annotator.models().map((m) => ({ id: m.id, version: m.version, name: m.name, unit: m.unit })),
         deid: {
           profile: config.DeidProfile, workers: config.DeidWorkers, readyWorkers: deidPool.readyWorkers,
@@ -299,7 +296,6 @@ async function main(): Promise<void> {
     await annotator.stop();
     metrics.stop();
     vault.close();
-    annotations.close();
     categoryRequests?.close();
     await queue.close();
     connection.close();

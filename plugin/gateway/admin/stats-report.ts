@@ -16,7 +16,7 @@ export async function statsReport(jobs: InstanceJobs, annotations: AnnotationSto
     if (row.event === 'done') bucket.deidentified += row.count;
     else bucket.errors += row.count;
   }
-  for (const row of annotations.eventsPerMinute(firstMinute)) {
+  for (const row of await annotations.eventsPerMinute(firstMinute)) {
     const bucket = buckets.get(row.minute);
     if (bucket === undefined) continue;
     if (row.event === 'annotated') bucket.annotated += row.count;
@@ -26,7 +26,7 @@ export async function statsReport(jobs: InstanceJobs, annotations: AnnotationSto
   const throughput: ThroughputBucket[] = [...buckets.entries()].map(([at, counts]) => ({ at: new Date(at).toISOString(), ...counts }));
 
   const running: RunningWork[] = [
-    ...annotations.unfinished(20).map((a): RunningWork => ({
+    ...(await annotations.unfinished(20)).map((a): RunningWork => ({
       kind: a.unit === 'series' ? 'series-annotation' : 'instance-annotation', id: a.id,
       label: `${a.modelId}@${a.modelVersion} · series ${a.seriesInstanceUid.slice(-12)}`,
       state: `${a.state}/${a.stage}`,
@@ -41,7 +41,7 @@ export async function statsReport(jobs: InstanceJobs, annotations: AnnotationSto
 
   const errors = [
     ...(await jobs.recentErrors(10)).map((e) => ({ ...e, pipeline: 'jobs' as const })),
-    ...annotations.recentErrors(10).map((e) => ({ ...e, pipeline: 'annotations' as const })),
+    ...(await annotations.recentErrors(10)).map((e) => ({ ...e, pipeline: 'annotations' as const })),
   ].sort((a, b) => b.at - a.at).slice(0, 10);
 
   const window = now - minutes * MINUTE;
@@ -50,11 +50,11 @@ export async function statsReport(jobs: InstanceJobs, annotations: AnnotationSto
     throughput,
     depths: [
       ...(await jobs.depths()).map((d) => ({ pipeline: 'jobs' as const, ...d })),
-      ...annotations.depths().map((d) => ({ pipeline: 'annotations' as const, ...d })),
+      ...(await annotations.depths()).map((d) => ({ pipeline: 'annotations' as const, ...d })),
     ],
-    latency: { storeToDeidentified: summarize(await jobs.durations(window)), storeToResult: summarize(annotations.deliveryDurations(window)) },
+    latency: { storeToDeidentified: summarize(await jobs.durations(window)), storeToResult: summarize(await annotations.deliveryDurations(window)) },
     jobs: await jobs.countsByState(),
-    annotations: annotations.countsByState(),
+    annotations: await annotations.countsByState(),
     running,
     recentErrors: errors.map((e) => ({ at: new Date(e.at).toISOString(), pipeline: e.pipeline, id: e.id, event: e.event, detail: e.detail })),
   };

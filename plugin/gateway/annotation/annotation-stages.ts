@@ -40,7 +40,7 @@ export class AnnotateStage implements AnnotationStage {
   }
 
   async run(annotation: Annotation, work: AnnotationWork): Promise<StageResult<AnnotationFacts>> {
-    const members = this.#store.members(annotation.id).map((m) => ({ deidPath: m.deidPath, linkToken: m.linkToken }));
+    const members = (await this.#store.members(annotation.id)).map((m) => ({ deidPath: m.deidPath, linkToken: m.linkToken }));
     const reply = await this.#annotator.annotate({
       key: outboxKey(annotation), model: { id: annotation.modelId, version: annotation.modelVersion }, members,
     });
@@ -108,7 +108,7 @@ export class RelinkStage implements AnnotationStage {
   }
 
   async #originalStudy(annotation: Annotation): Promise<OriginalStudy> {
-    for (const member of this.#store.members(annotation.id)) {
+    for (const member of await this.#store.members(annotation.id)) {
       const link = this.#vault.resolve(member.linkToken);
       if (link === undefined) continue;
       const tags = await this.#orthanc.getJson(`/instances/${link.instanceId}/tags?short`);
@@ -134,7 +134,7 @@ export class DeliverStage implements AnnotationStage {
   readonly name = 'deliver';
   readonly #stow: StowClient;
   readonly #outbox: string;
-  readonly #beforeStore: (annotation: Annotation, sopInstanceUids: readonly string[]) => void;
+  readonly #beforeStore: (annotation: Annotation, sopInstanceUids: readonly string[]) => Promise<void>;
   readonly #superseded: SupersededResults;
   readonly #afterDelivery: AfterDelivery | undefined;
 
@@ -145,7 +145,7 @@ export class DeliverStage implements AnnotationStage {
    * recognised when Orthanc reports them (not ingest to yield to, not
    * instances to de-identify).
    */
-  constructor(stow: StowClient, outboxDirectory: string, beforeStore: (annotation: Annotation, sopInstanceUids: readonly string[]) => void,
+  constructor(stow: StowClient, outboxDirectory: string, beforeStore: (annotation: Annotation, sopInstanceUids: readonly string[]) => Promise<void>,
     superseded: SupersededResults, afterDelivery?: AfterDelivery) {
     this.#afterDelivery = afterDelivery;
     this.#stow = stow;
@@ -161,7 +161,7 @@ export class DeliverStage implements AnnotationStage {
       await this.#superseded.remove(annotation, annotation.results);
       return { facts: { results: [] }, outcome: `${work.findings ?? 0} finding(s); nothing to deliver` };
     }
-    this.#beforeStore(annotation, relinked.map((r) => r.sopInstanceUid));
+    await this.#beforeStore(annotation, relinked.map((r) => r.sopInstanceUid));
     const outcome = await this.#stow.store(annotation.studyInstanceUid, relinked);
     // `annotation.results` are those of the last delivery (the claim's snapshot): what this revision replaces.
     const stored = new Set(relinked.map((r) => r.sopInstanceUid));

@@ -84,27 +84,35 @@ export class SeriesWatch {
   }
 
   /** Every collecting series of unknown size, judged again (after a run ends: it may have re-opened one; at start-up). */
-  reconsider(): void {
+  async reconsider(): Promise<void> {
     if (this.#policy === undefined) return;
-    for (const id of this.#store.collectingWithoutCount()) this.#consider(id);
+    try {
+      for (const id of await this.#store.collectingWithoutCount()) await this.#consider(id);
+    } catch (error) {
+      this.#log.warn('series-check-failed', { stage: 'series-watch', ...errorFields(error), message: `judging collecting series failed: ${errorFields(error).message}` });
+    }
   }
 
   /** StableSeries changes from Orthanc's change log. */
   async stable(orthancSeriesIds: readonly string[]): Promise<void> {
-    for (const id of new Set(orthancSeriesIds)) {
-      this.#remember(id);
-      const count = await this.#instanceCount(id);
-      if (count === undefined) continue;
-      if (this.#store.seriesStable(id, count).length > 0) this.#onRelease();
+    try {
+      for (const id of new Set(orthancSeriesIds)) {
+        this.#remember(id);
+        const count = await this.#instanceCount(id);
+        if (count === undefined) continue;
+        if ((await this.#store.seriesStable(id, count)).length > 0) this.#onRelease();
+      }
+    } catch (error) {
+      this.#log.warn('series-check-failed', { stage: 'series-watch', ...errorFields(error), message: `applying Orthanc's StableSeries failed: ${errorFields(error).message}` });
     }
   }
 
   /** The safety net: quiet series with a count, quiet series whose StableSeries we may have missed, timers lost to a restart. */
   async sweep(): Promise<void> {
     try {
-      this.reconsider();
-      if (this.#store.releaseQuiet(this.#quietMs).length > 0) this.#onRelease();
-      for (const annotation of this.#store.quietWithoutCount(this.#quietMs)) {
+      await this.reconsider();
+      if ((await this.#store.releaseQuiet(this.#quietMs)).length > 0) this.#onRelease();
+      for (const annotation of await this.#store.quietWithoutCount(this.#quietMs)) {
         const series = await this.#orthanc.getJson(`/series/${annotation.orthancSeriesId}`);
         if (typeof series !== 'object' || series === null || (series as Record<string, unknown>)['IsStable'] !== true) continue;
         await this.stable([annotation.orthancSeriesId]);
@@ -114,13 +122,13 @@ export class SeriesWatch {
     }
   }
 
-  #consider(id: number): void {
+  async #consider(id: number): Promise<void> {
     const policy = this.#policy;
     if (policy === undefined || this.#stopped) return;
     const pending = this.#due.get(id);
     if (pending !== undefined) clearTimeout(pending);
     this.#due.delete(id);
-    const evidence = this.#store.seriesEvidence(id);
+    const evidence = await this.#store.seriesEvidence(id);
     if (evidence === undefined) return;
     const verdict = judgeSeries(evidence.members, Date.now(), policy);
     if (verdict.complete) {
@@ -133,7 +141,12 @@ export class SeriesWatch {
   #judgeAt(id: number, at: number): void {
     const pending = this.#due.get(id);
     if (pending !== undefined) clearTimeout(pending);
-    const timer = setTimeout(() => { this.#due.delete(id); this.#consider(id); }, Math.max(0, at - Date.now()));
+    const timer = setTimeout(() => {
+      this.#due.delete(id);
+      this.#consider(id).catch((error: unknown) => {
+        this.#log.warn('series-check-failed', { stage: 'series-watch', annotation: id, ...errorFields(error), message: `annotation ${id}: judging its series failed: ${errorFields(error).message}` });
+      });
+    }, Math.max(0, at - Date.now()));
     timer.unref();
     this.#due.set(id, timer);
   }
@@ -143,7 +156,7 @@ export class SeriesWatch {
       // A slice Orthanc holds but the bridge has not enrolled yet (being de-identified) reopens the judgement when it enrols.
       const stored = await this.#instanceCount(orthancSeriesId);
       if (stored !== undefined && stored > members) return;
-      if (this.#store.releaseOnEvidence(id, members, detail)) this.#onRelease();
+      if (await this.#store.releaseOnEvidence(id, members, detail)) this.#onRelease();
     } catch (error) {
       this.#log.warn('series-release-failed', { stage: 'series-watch', annotation: id, ...errorFields(error),
         message: `annotation ${id}: releasing a complete series failed: ${errorFields(error).message}` });

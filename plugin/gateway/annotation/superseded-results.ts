@@ -43,6 +43,6 @@ export class SupersededResults {
       }
     }
     const elsewhere = this.#externalEndpoint === undefined ? '' : `; ${this.#externalEndpoint} keeps its copies (STOW-RS cannot delete)`;
-    this.#store.recordSuperseded(annotation.id, sopInstanceUids, removed, elsewhere);
+    await this.#store.recordSuperseded(annotation.id, sopInstanceUids, removed, elsewhere);
   }
 }

@@ -182,29 +182,29 @@ export class ApiRouter {
         explorerPath: `/app/explorer.html#study?uuid=${encodeURIComponent(study.orthancId)}`,
         viewerUrl: viewerUrl === '' || study.studyInstanceUid === null ? null : viewerUrl.replace(/\{StudyInstanceUID\}/g, encodeURIComponent(study.studyInstanceUid)),
       },
-      annotations: this.#context.annotations.forJob(id).map((a) => this.#withViewer(toAnnotationView(a))),
+      annotations: (await this.#context.annotations.forJob(id)).map((a) => this.#withViewer(toAnnotationView(a))),
     };
     return jsonReply(200, body);
   }
 
-  #listAnnotations(request: HttpRequestFrame): HttpReply {
+  async #listAnnotations(request: HttpRequestFrame): Promise<HttpReply> {
     const state = request.query['state'];
     if (state !== undefined && !(ANNOTATION_STATES as readonly string[]).includes(state)) {
       throw new GatewayError('AIB_API_BAD_PARAMETER', `state must be one of ${ANNOTATION_STATES.join(', ')}`, { parameter: 'state' });
     }
     const limit = integerParameter(request.query['limit'], 'limit', 100, 1, MAX_LIMIT);
     const offset = integerParameter(request.query['offset'], 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
-    const { annotations, total } = this.#context.annotations.list(
+    const { annotations, total } = await this.#context.annotations.list(
       state === undefined ? { limit, offset } : { state: state as AnnotationState, limit, offset });
     const body: AnnotationListResponse = { annotations: annotations.map((a) => this.#withViewer(toAnnotationView(a))), total, limit, offset };
     return jsonReply(200, body);
   }
 
-  #getAnnotation(raw: string): HttpReply {
+  async #getAnnotation(raw: string): Promise<HttpReply> {
     const id = parsePositive(raw, 'annotation id');
-    const annotation = this.#context.annotations.get(id);
+    const annotation = await this.#context.annotations.get(id);
     if (annotation === undefined) throw new GatewayError('AIB_API_NOT_FOUND', `annotation ${raw} does not exist`, { annotationId: raw });
-    const body: AnnotationDetailResponse = { ...this.#withViewer(toAnnotationView(annotation)), events: this.#context.annotations.events(id).map(toEventView) };
+    const body: AnnotationDetailResponse = { ...this.#withViewer(toAnnotationView(annotation)), events: (await this.#context.annotations.events(id)).map(toEventView) };
     return jsonReply(200, body);
   }
 
@@ -219,8 +219,8 @@ export class ApiRouter {
     };
   }
 
-  #retryAnnotation(raw: string): HttpReply {
-    const annotation = this.#context.annotations.requeue(parsePositive(raw, 'annotation id'));
+  async #retryAnnotation(raw: string): Promise<HttpReply> {
+    const annotation = await this.#context.annotations.requeue(parsePositive(raw, 'annotation id'));
     this.#context.onAnnotationRequeued();
     return jsonReply(202, toAnnotationView(annotation));
   }

@@ -14,10 +14,10 @@ import type { JobWork, Stage, StageResult } from './stage';
 export class FetchInstanceStage implements Stage {
   readonly name = 'fetch';
   readonly #orthanc: OrthancRest;
-  readonly #ownResult: (sopInstanceUid: string) => number | undefined;
+  readonly #ownResult: (sopInstanceUid: string) => Promise<number | undefined>;
 
   /** `ownResult`: the annotation a SOP Instance UID is a delivered result of, if any. */
-  constructor(orthanc: OrthancRest, ownResult: (sopInstanceUid: string) => number | undefined = () => undefined) {
+  constructor(orthanc: OrthancRest, ownResult: (sopInstanceUid: string) => Promise<number | undefined> = () => Promise.resolve(undefined)) {
     this.#orthanc = orthanc;
     this.#ownResult = ownResult;
   }
@@ -33,7 +33,7 @@ export class FetchInstanceStage implements Stage {
     if (typeof seriesId !== 'string') {
       throw new GatewayError('AIB_INGEST_UNREADABLE', `instance ${job.instanceId}: Orthanc names no parent series`, { instanceId: job.instanceId }, true);
     }
-    const annotationId = sopInstanceUid === '' ? undefined : this.#ownResult(sopInstanceUid);
+    const annotationId = sopInstanceUid === '' ? undefined : await this.#ownResult(sopInstanceUid);
     const facts = sopInstanceUid === '' ? {} : { sopInstanceUid };
     if (annotationId !== undefined)
       return { facts, outcome: `result of annotation ${String(annotationId)} stored by this bridge; not de-identified again`, final: true };

@@ -38,7 +38,7 @@ export class QueueAnnotationStage implements Stage {
     if (classified.model === undefined) return { outcome: `de-identified; no applicable model for ${category}${lacking(routing)}` };
     // Arrival: when the job was created from Orthanc's change; geometry: as the annotator read it from the copy.
     const member: MemberArrival = { jobId: job.id, linkToken: deid.linkToken, deidPath: deid.path, arrivedAt: job.createdAt, geometry: classified.geometry ?? null };
-    const { annotation, due } = this.#annotations.enrol({
+    const { annotation, due } = await this.#annotations.enrol({
       unit: classified.model.unit,
       studyInstanceUid: routing.studyInstanceUid,
       seriesInstanceUid: routing.seriesInstanceUid,

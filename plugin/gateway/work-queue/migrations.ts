@@ -130,6 +130,69 @@ export const MIGRATIONS: readonly Migration[] = [
       await runAll(tx, ['DROP TABLE job_events', 'DROP TABLE jobs', 'DROP TABLE meta']);
     },
   },
+  {
+    version: 5,
+    name: 'annotations as work items: units, members, delivered results (from annotations/annotation_* of state.sqlite)',
+    up: async (tx) => {
+      const legacy = await sqliteTableExists(tx, 'annotations');
+      // The old tables free their names; the new ones hang off work_items. (A file from before
+      // delivered results or events were kept has empty ones.)
+      if (legacy) {
+        await runAll(tx, [
+          'ALTER TABLE annotation_members RENAME TO legacy_annotation_members',
+          'CREATE TABLE IF NOT EXISTS delivered_results (sop_instance_uid TEXT PRIMARY KEY, annotation_id INTEGER NOT NULL, recorded_at INTEGER NOT NULL)',
+          'ALTER TABLE delivered_results RENAME TO legacy_delivered_results',
+          'CREATE TABLE IF NOT EXISTS annotation_events (annotation_id INTEGER NOT NULL, at INTEGER NOT NULL, event TEXT NOT NULL, stage TEXT NOT NULL, detail TEXT)',
+        ]);
+      }
+      await runAll(tx, [
+        // A series' revision and member counts: a slice arriving during a run (member_changes > claimed_changes) re-opens it when the run ends.
+        `CREATE TABLE annotation_units (
+          item_id BIGINT PRIMARY KEY REFERENCES work_items(id) ON DELETE CASCADE ON UPDATE CASCADE,
+          unit TEXT NOT NULL, study_instance_uid TEXT NOT NULL, series_instance_uid TEXT NOT NULL, orthanc_series_id TEXT NOT NULL,
+          model_id TEXT NOT NULL, model_version TEXT NOT NULL, expected_instances INTEGER, results TEXT NOT NULL DEFAULT '[]',
+          last_member_at BIGINT NOT NULL, revision INTEGER NOT NULL DEFAULT 0,
+          member_changes INTEGER NOT NULL DEFAULT 0, claimed_changes INTEGER NOT NULL DEFAULT 0)`,
+        `CREATE INDEX annotation_units_series ON annotation_units (orthanc_series_id)`,
+        `CREATE TABLE annotation_members (
+          item_id BIGINT NOT NULL REFERENCES work_items(id) ON DELETE CASCADE ON UPDATE CASCADE,
+          link_token TEXT NOT NULL, job_id BIGINT NOT NULL, deid_path TEXT NOT NULL, arrived_at BIGINT, geometry TEXT,
+          PRIMARY KEY (item_id, link_token))`,
+        `CREATE INDEX annotation_members_job ON annotation_members (job_id)`,
+        `CREATE TABLE delivered_results (sop_instance_uid TEXT PRIMARY KEY, item_id BIGINT NOT NULL, recorded_at BIGINT NOT NULL)`,
+      ]);
+      if (!legacy) return;
+      // A file older than evidence-based completion (issue 14) lacks these columns: their defaults.
+      for (const [table, columns] of [['annotations', ['revision INTEGER NOT NULL DEFAULT 0', 'member_changes INTEGER NOT NULL DEFAULT 0', 'claimed_changes INTEGER NOT NULL DEFAULT 0']],
+        ['legacy_annotation_members', ['arrived_at INTEGER', 'geometry TEXT']]] as const) {
+        const have = new Set((await tx.all<{ name: string }>(`PRAGMA table_info(${table})`)).map((c) => c.name));
+        for (const column of columns) if (!have.has(column.split(' ')[0] ?? '')) await tx.run(`ALTER TABLE ${table} ADD COLUMN ${column}`);
+      }
+      // Annotation ids move past the jobs' (outbox/A<id> of an unfinished one is rebuilt by its next run).
+      const top = (await tx.all<{ n: number | null }>(`SELECT MAX(id) AS n FROM work_items`))[0]?.n ?? 0;
+      await tx.run(
+        `INSERT INTO work_items (id, kind, key, state, stage, attempts, next_attempt_at, outcome, error_code, error_message, payload,
+           created_at, updated_at, finished_at)
+         SELECT id + ?, 'annotation', unit_key, CASE state WHEN 'running' THEN 'queued' ELSE state END, stage, attempts, next_attempt_at,
+           outcome, error_code, error_message, '{}', created_at, updated_at, finished_at FROM annotations`, [top]);
+      await tx.run(
+        `INSERT INTO annotation_units (item_id, unit, study_instance_uid, series_instance_uid, orthanc_series_id, model_id, model_version,
+           expected_instances, results, last_member_at, revision, member_changes, claimed_changes)
+         SELECT id + ?, unit, study_instance_uid, series_instance_uid, orthanc_series_id, model_id, model_version, expected_instances, results,
+           last_member_at, revision, member_changes, claimed_changes FROM annotations`, [top]);
+      await tx.run(
+        `INSERT INTO annotation_members (item_id, link_token, job_id, deid_path, arrived_at, geometry)
+         SELECT annotation_id + ?, link_token, job_id, deid_path, arrived_at, geometry FROM legacy_annotation_members`, [top]);
+      await tx.run(
+        `INSERT INTO delivered_results (sop_instance_uid, item_id, recorded_at) SELECT sop_instance_uid, annotation_id + ?, recorded_at FROM legacy_delivered_results`, [top]);
+      await tx.run(
+        `INSERT INTO work_events (item_id, at, event, stage, detail)
+         SELECT annotation_id + ?, at, event, stage, detail FROM (
+           SELECT e.rowid AS r, e.*, ROW_NUMBER() OVER (PARTITION BY e.annotation_id ORDER BY e.at DESC, e.rowid DESC) AS n FROM annotation_events e)
+         WHERE n <= 100 ORDER BY annotation_id, at, r`, [top]);
+      await runAll(tx, ['DROP TABLE annotation_events', 'DROP TABLE legacy_delivered_results', 'DROP TABLE legacy_annotation_members', 'DROP TABLE annotations']);
+    },
+  },
 ];
 
 /** Key of the PostgreSQL advisory lock that makes one node at a time migrate. */

@@ -32,7 +32,7 @@ export function toItem<P>(row: WorkItemRow): WorkItem<P> {
 }
 
 /** Events that end a run (or restart an item): where the event list is trimmed. */
-const RUN_ENDS: ReadonlySet<string> = new Set(['done', 'quarantined', 'retry-scheduled', 'requeued', 'released', 'held']);
+const RUN_ENDS: ReadonlySet<string> = new Set(['done', 'quarantined', 'retry-scheduled', 'requeued', 'released', 'held', 'queued', 'reopened']);
 
 const DUE = `kind = ? AND ((state IN ('queued','retrying') AND next_attempt_at <= ?) OR (state = 'running' AND lease_expires_at < ?))`;
 
@@ -180,25 +180,38 @@ export class SqlWorkQueue implements WorkQueue {
     });
   }
 
-  async hold(id: number, state: string, detail: string): Promise<void> {
+  async hold(id: number, state: string, detail: string, event = 'held'): Promise<void> {
     await this.#sql.transaction(async (tx) => {
       const row = await this.#byId(tx, id);
       const kind = this.#kind(row.kind);
       if (!kind.heldStates.includes(state)) throw unknownState(kind, state);
-      await tx.run(`UPDATE work_items SET state = ?, stage = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?`,
+      const fresh = row.state === 'done' || row.state === 'quarantined' || row.state === 'retrying';
+      await tx.run(
+        `UPDATE work_items SET state = ?, stage = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?${fresh
+          ? ', attempts = 0, next_attempt_at = 0, outcome = NULL, error_code = NULL, error_message = NULL, finished_at = NULL' : ''} WHERE id = ?`,
         [state, state, this.#now(), id]);
-      await this.#event(tx, id, 'held', state, detail);
+      await this.#event(tx, id, event, state, detail);
     });
   }
 
-  async release(id: number, detail: string): Promise<void> {
+  async release(id: number, detail: string, event = 'released', stage?: string): Promise<void> {
     await this.#sql.transaction(async (tx) => {
       const row = await this.#byId(tx, id);
       if (!this.#kind(row.kind).heldStates.includes(row.state)) {
         throw new GatewayError('AIB_API_CONFLICT', `work item ${id} is ${row.state}, not held`, { workItem: id, state: row.state });
       }
-      await tx.run(`UPDATE work_items SET state = 'queued', next_attempt_at = 0, updated_at = ? WHERE id = ?`, [this.#now(), id]);
-      await this.#event(tx, id, 'released', row.stage, detail);
+      await tx.run(`UPDATE work_items SET state = 'queued', stage = ?, next_attempt_at = 0, updated_at = ? WHERE id = ?`, [stage ?? row.stage, this.#now(), id]);
+      await this.#event(tx, id, event, row.stage, detail);
+    });
+  }
+
+  async finish(id: number, outcome: string): Promise<void> {
+    await this.#sql.transaction(async (tx) => {
+      const row = await this.#byId(tx, id);
+      if (row.state === 'running' || row.state === 'done' || row.state === 'quarantined') {
+        throw new GatewayError('AIB_API_CONFLICT', `work item ${id} is ${row.state}; only waiting items can be finished without a run`, { workItem: id, state: row.state });
+      }
+      await this.#settle(tx, row, 'done', null, outcome);
     });
   }
 

@@ -8,7 +8,7 @@ import type { WorkKind } from './work-item';
 export const WORK_KINDS: readonly WorkKind[] = [
   // One stored instance: fetch, de-identify, enrol for annotation (instance-jobs.ts).
   { name: 'instance', heldStates: [] },
-  // One model over one instance or series; a series collects its members first (annotation-store.ts today).
+  // One model over one instance or series; a series collects its members first (annotation/annotation-store.ts).
   { name: 'annotation', heldStates: ['collecting'] },
   // An administrator's re-processing of an Orthanc query: the jobs it queued (bulk-store.ts).
   { name: 'bulk', heldStates: [] },

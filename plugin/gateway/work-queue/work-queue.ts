@@ -66,10 +66,16 @@ export interface WorkQueue {
   complete(id: number, owner: string, outcome: string, run?: RunSummary): Promise<void>;
   /** Retries (with the policy's backoff) or quarantines, as the failure and the attempts made decide; `run` as for complete(). */
   fail(id: number, owner: string, failure: WorkFailure, run?: RunSummary): Promise<FailureResult>;
-  /** Parks an item in one of its kind's held states. */
-  hold(id: number, state: string, detail: string): Promise<void>;
-  /** A held item becomes due now. */
-  release(id: number, detail: string): Promise<void>;
+  /**
+   * Parks an item in one of its kind's held states. A settled or retrying
+   * item starts over there (fresh attempts, no outcome): a series re-opened
+   * by a late slice collects and runs again. `event` names the step (default 'held').
+   */
+  hold(id: number, state: string, detail: string, event?: string): Promise<void>;
+  /** A held item becomes due now; `event` (default 'released') and `stage` as the kind names them. */
+  release(id: number, detail: string, event?: string, stage?: string): Promise<void>;
+  /** A held or waiting item ends done without running (a request an administrator declined); `outcome` says why. */
+  finish(id: number, outcome: string): Promise<void>;
   /** A settled or retrying item goes back to the queue with fresh attempts. */
   requeue(id: number, why: string): Promise<WorkItem>;
   /** Forgets a settled item and its events. */

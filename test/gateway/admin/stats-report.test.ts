@@ -21,7 +21,7 @@ describe('dashboard statistics from the stores (state.sqlite)', () => {
     const db = join(dir.path, 'state.sqlite');
     const { queue, sql } = await openWorkQueue({ Backend: 'sqlite' }, db, { maxAttempts: 5, firstDelayMs: 1000, maxDelayMs: 60_000 }, now);
     const jobs = new InstanceJobs(queue, sql);
-    const annotations = new AnnotationStore(db, now);
+    const annotations = new AnnotationStore(queue, sql, now);
     const bulk = new BulkStore(queue, sql);
 
     await jobs.recordChanges([1, 2, 3].map((n) => ({ seq: n, instanceId: orthancInstanceId(`0000000${n}-00000000-00000000-00000000-00000000`) })), 3);
@@ -39,17 +39,15 @@ describe('dashboard statistics from the stores (state.sqlite)', () => {
       model: { id: 'lung', version: '1.0.0' }, expectedInstances: expected, member: { jobId, linkToken: `t${jobId}`, deidPath: `d/${jobId}.dcm`, arrivedAt: clock, geometry: null },
     });
     // A one-instance series runs through annotate → relink → deliver.
-    assert.equal(annotations.enrol(enrol(first.id, '9.1', 1)).due, true);
+    assert.equal((await annotations.enrol(enrol(first.id, '9.1', 1))).due, true);
     clock += MINUTE;
-    const run = annotations.claimNext(clock);
+    const run = await annotations.pipelineQueue().claim('node-a', 30_000);
     assert.ok(run);
-    annotations.setStage(run.id, 'annotate');
     clock += 3_000;
-    annotations.setStage(run.id, 'relink');
-    annotations.setStage(run.id, 'deliver');
-    annotations.complete(run.id, 'delivered 2 result(s)');
+    await annotations.pipelineQueue().complete(run, 'node-a', 'delivered 2 result(s)',
+      { stages: [{ stage: 'annotate', ms: 2_000 }, { stage: 'relink', ms: 500 }, { stage: 'deliver', ms: 500 }], payload: { results: ['1.2', '1.3'] } });
     // A series still collecting: 1 of 3 instances in.
-    annotations.enrol(enrol(3, '9.2', 3));
+    await annotations.enrol(enrol(3, '9.2', 3));
     await bulk.create({ Modality: 'CT' }, null, [3]);
 
     const stats = await statsReport(jobs, annotations, bulk, 5, clock);
@@ -72,7 +70,6 @@ describe('dashboard statistics from the stores (state.sqlite)', () => {
     assert.ok(newest);
     assert.equal(newest.event, 'quarantined');
     assert.match(newest.detail ?? '', /AIB_DEID_TRUNCATED/);
-    annotations.close();
     await queue.close();
   });
 
