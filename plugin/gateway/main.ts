@@ -32,7 +32,7 @@ import { orthancAuthenticates } from './admin/phi-access';
 import { StaticUi } from './admin/static-ui';
 import { OHIF_RESULTS_URL, OHIF_STUDY_URL, ohifViewerRoutes } from './admin/ohif-viewer-routes';
 import { BulkStore } from './bulk/bulk-store';
-import { openWorkQueue, refuseUnwiredBackend } from './work-queue/open-work-queue';
+import { openWorkQueue } from './work-queue/open-work-queue';
 import { retryPolicyFromConfig } from './work-queue/retry-policy';
 import { leaseOwner, nodeName } from './work-queue/node-name';
 import { SiteModelsApi } from './api/site-models-api';
@@ -47,6 +47,8 @@ const EXIT_CONFIG = 78;
 const VERSION = process.env['AIBRIDGE_PLUGIN_VERSION'] ?? '0.0.0';
 /** A unit's lease; the pipeline renews it every third of this while it runs, so only a dead node's expire. */
 const LEASE_MS = 30_000;
+/** A category request's PACS search (not renewed while it runs): long enough for C-MOVE of whole series. */
+const SEARCH_LEASE_MS = 15 * 60_000;
 
 async function main(): Promise<void> {
   const startedAt = Date.now();
@@ -68,7 +70,6 @@ async function main(): Promise<void> {
     config = loadAiBridgeConfig(configuration);
     layout = dataLayout(config.DataDirectory);
     prepareDataDirectory(layout);
-    refuseUnwiredBackend(config.Database);
   } catch (error) {
     if (error instanceof AiBridgeError) {
       // Refuse to run rather than guess: say which key, then stop for good.
@@ -195,7 +196,7 @@ async function main(): Promise<void> {
   follower.onStableSeries = (ids) => { void seriesWatch.stable(ids); };
 
   const answering = config.Annotate && central?.AnswerCategoryRequests === true;
-  const categoryRequests = answering ? new CategoryRequestStore(layout.stateDb) : undefined;
+  const categoryRequests = answering ? new CategoryRequestStore(queue, sql) : undefined;
   // QIDO-RS goes where CategorySearch says; empty: this Orthanc's DICOMweb, authenticated the way STOW-RS to it is.
   const search = central?.CategorySearch;
   const searchTarget = search === undefined || search.DicomWebUrl === ''
@@ -205,6 +206,8 @@ async function main(): Promise<void> {
     pollMs: central.PollSeconds * 1000,
     dicomWeb: searchTarget,
     limits: central.CategoryRequestLimits,
+    owner,
+    searchLeaseMs: SEARCH_LEASE_MS,
     ...(central.CategorySearch.DimsePeer === undefined ? {} : { dimsePeer: central.CategorySearch.DimsePeer }),
   }, annotator, categoryRequests, store, orthanc, log, () => { pipeline.kick(); });
 
@@ -296,7 +299,6 @@ async function main(): Promise<void> {
     await annotator.stop();
     metrics.stop();
     vault.close();
-    categoryRequests?.close();
     await queue.close();
     connection.close();
     process.exit(0);

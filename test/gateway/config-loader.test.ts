@@ -2,7 +2,6 @@ import { strict as assert } from 'node:assert';
 import { availableParallelism } from 'node:os';
 
 import { loadAiBridgeConfig, loadSchema } from '../../plugin/gateway/config-loader';
-import { refuseUnwiredBackend } from '../../plugin/gateway/work-queue/open-work-queue';
 import { refusal } from './config-refusal';
 
 const orthanc = (aiBridge: unknown, extra: Record<string, unknown> = {}): string =>
@@ -60,10 +59,6 @@ describe('AiBridge configuration (config/aibridge.schema.json)', () => {
     const badSchema = refusal(() => loadAiBridgeConfig(orthanc({ Database: { Backend: 'postgresql', ConnectionUri: uri, Schema: 'Drop"Me' } })));
     assert.equal(badSchema.details['key'], 'AiBridge.Database.Schema');
     assert.equal(refusal(() => loadAiBridgeConfig(orthanc({ Database: { Backend: 'mysql' } }))).details['key'], 'AiBridge.Database.Backend');
-    // Accepted by the schema, refused by the gateway until jobs and annotations are on the queue.
-    const unwired = refusal(() => { refuseUnwiredBackend({ Backend: 'postgresql', ConnectionUri: uri, Schema: 'aibridge' }); });
-    assert.equal(unwired.details['key'], 'AiBridge.Database.Backend');
-    refuseUnwiredBackend({ Backend: 'sqlite' });
   });
 
   it('refuses a configuration that is not JSON', () => {

@@ -109,7 +109,7 @@ export class ApiRouter {
       reason = given ?? '';
     }
     const user = basicUser(request.headers['authorization']);
-    this.#context.models.decide(id, approve, user, reason);
+    await this.#context.models.decide(id, approve, user, reason);
     // The reason is the administrator's words about a category, never read from an instance.
     this.#context.audit?.append({
       event: approve ? 'category-request-approved' : 'category-request-declined',

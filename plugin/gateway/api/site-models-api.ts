@@ -72,12 +72,12 @@ export class SiteModelsApi {
    * awaiting approval. 409 AIB_CATEGORY_REQUEST_REFUSED when it is not
    * awaiting, or the limits leave nothing to give.
    */
-  decide(id: string, approve: boolean, user: string | null, reason: string): StoredCategoryRequest {
+  async decide(id: string, approve: boolean, user: string | null, reason: string): Promise<StoredCategoryRequest> {
     const requests = this.#requests;
     const limits = this.#limits;
     if (requests === undefined || limits === undefined)
       throw new GatewayError('AIB_API_UNAVAILABLE', 'this site does not answer category requests (AiBridge.Central.AnswerCategoryRequests is false)');
-    const request = requests.get(id);
+    const request = await requests.get(id);
     if (request === undefined) throw new GatewayError('AIB_API_NOT_FOUND', `category request ${id} does not exist`, { requestId: id });
     if (request.state !== 'awaiting-approval')
       throw new GatewayError('AIB_CATEGORY_REQUEST_REFUSED', `category request ${id} is ${request.state}, not awaiting approval`, { requestId: id, state: request.state });
@@ -85,23 +85,24 @@ export class SiteModelsApi {
     if (approve) {
       const refusal = policyRefusal(request, limits);
       if (refusal !== null) throw new GatewayError('AIB_CATEGORY_REQUEST_REFUSED', `category request ${id} cannot be approved: ${refusal}`, { requestId: id });
-      const granted = studiesAllowed(request.studiesWanted, limits, requests.studiesSearchedSince(monthStart(Date.now())));
+      const granted = studiesAllowed(request.studiesWanted, limits, (await requests.studiesSearchedSince(monthStart(Date.now()))));
       if (granted === 0)
         throw new GatewayError('AIB_CATEGORY_REQUEST_REFUSED', `category request ${id} cannot be approved: AiBridge.Central.CategoryRequestLimits.StudiesPerMonth (${String(limits.StudiesPerMonth)}) is used up this month`, { requestId: id });
-      decided = requests.decide(id, { approve: true, studiesGranted: granted }, user);
+      decided = await requests.decide(id, { approve: true, studiesGranted: granted }, user);
     } else {
-      decided = requests.decide(id, { approve: false, reason }, user);
+      decided = await requests.decide(id, { approve: false, reason }, user);
     }
     if (!decided) throw new GatewayError('AIB_CATEGORY_REQUEST_REFUSED', `category request ${id} was decided meanwhile`, { requestId: id });
-    return requests.get(id) ?? request;
+    return await requests.get(id) ?? request;
   }
 
   async requests(): Promise<CategoryRequestsResponse> {
     if (this.#requests === undefined || this.#limits === undefined) return { requests: [], answering: false, limits: null };
     const limits = this.#limits;
     const status = this.#annotator !== undefined && this.#annotator.readyCount > 0 ? await this.#annotator.centralStatus() : undefined;
-    const views = this.#requests.list().map((r): CategoryRequestView => {
-      const members = this.#requests?.members(r.id) ?? [];
+    const requests = this.#requests;
+    const views = await Promise.all((await requests.list()).map(async (r): Promise<CategoryRequestView> => {
+      const members = await requests.members(r.id);
       const uploaded = status?.requests.find((s) => s.id === r.id);
       return {
         id: r.id, category: { modality: r.modality, bodyPart: r.bodyPart }, studiesWanted: r.studiesWanted, reason: r.reason, open: r.open,
@@ -116,12 +117,12 @@ export class SiteModelsApi {
         },
         updatedAt: new Date(r.updatedAt).toISOString(),
       };
-    });
+    }));
     return {
       requests: views, answering: true,
       limits: {
         categories: limits.Categories.map((c) => ({ modality: c.Modality, bodyPart: c.BodyPart })), studiesPerRequest: limits.StudiesPerRequest,
-        studiesPerMonth: limits.StudiesPerMonth, studiesThisMonth: this.#requests.studiesSearchedSince(monthStart(Date.now())),
+        studiesPerMonth: limits.StudiesPerMonth, studiesThisMonth: await requests.studiesSearchedSince(monthStart(Date.now())),
       },
     };
   }

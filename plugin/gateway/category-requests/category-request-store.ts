@@ -1,8 +1,13 @@
-import Database from 'better-sqlite3';
+import { GatewayError } from '../gateway-errors';
+import type { SqlConnection } from '../work-queue/sql-connection';
+import { jsonText } from '../work-queue/sql-json';
+import type { WorkItem } from '../work-queue/work-item';
+import type { WorkQueue } from '../work-queue/work-queue';
 
 /**
- * The central server's category requests as this site handles them
- * (state.sqlite, PHI zone: the members are Orthanc instance ids). A request
+ * The central server's category requests as this site handles them: work
+ * items of kind 'category-request' (key: the request id) in the queue's
+ * database (PHI zone: the members are Orthanc instance ids). A request
  * arrives `awaiting-approval` (or `declined` when the site's limits refuse it
  * outright); an administrator approves it (`pending`, with the studies
  * granted) or declines it. An approved request is searched once; its members
@@ -46,136 +51,165 @@ export interface RequestMember {
   readonly deidPath: string | null;
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS category_requests (
-  id TEXT PRIMARY KEY, modality TEXT NOT NULL, body_part TEXT NOT NULL, studies_wanted INTEGER NOT NULL, reason TEXT NOT NULL,
-  open INTEGER NOT NULL, state TEXT NOT NULL, sources TEXT NOT NULL DEFAULT '', studies_found INTEGER NOT NULL DEFAULT 0,
-  error TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS category_request_members (
-  request_id TEXT NOT NULL REFERENCES category_requests(id), instance_id TEXT NOT NULL, sent INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (request_id, instance_id)
-);
-`;
+export const CATEGORY_REQUEST_KIND = 'category-request';
 
-/** Columns added with site approval (issue 15); a request stored before them had been searched without asking, so only unsearched ones wait. */
-const ADDED_COLUMNS: readonly (readonly [string, string])[] = [
-  ['decided_by', 'TEXT'], ['decided_at', 'INTEGER'], ['decision_reason', 'TEXT'], ['studies_granted', 'INTEGER'], ['searched_at', 'INTEGER'],
-];
-
-interface Row {
-  id: string; modality: string; body_part: string; studies_wanted: number; reason: string; open: number; state: SearchState;
-  sources: string; studies_found: number; error: string | null; updated_at: number;
-  decided_by: string | null; decided_at: number | null; decision_reason: string | null; studies_granted: number | null; searched_at: number | null;
+/** What a request's work item carries. */
+interface RequestPayload {
+  readonly modality: string;
+  readonly bodyPart: string;
+  readonly studiesWanted: number;
+  readonly reason: string;
+  readonly open: boolean;
+  /** After the search: handing members over ('uploading'), or every member handed over or failed ('done'). */
+  readonly phase?: 'uploading' | 'done';
+  readonly sources?: string;
+  readonly studiesFound?: number;
+  readonly error?: string | null;
+  readonly decidedBy?: string | null;
+  readonly decidedAt?: number | null;
+  readonly decisionReason?: string | null;
+  readonly studiesGranted?: number | null;
+  readonly searchedAt?: number | null;
 }
 
-function toRequest(row: Row): StoredCategoryRequest {
+/**
+ * The request's search state, read from its work item: held awaiting approval;
+ * queued (or retrying after a failed search) 'pending'; claimed 'searching';
+ * done as 'declined' or in its phase after the search; quarantined 'failed'.
+ */
+function searchState(item: WorkItem<RequestPayload>): SearchState {
+  if (item.state === 'awaiting-approval') return 'awaiting-approval';
+  if (item.state === 'queued' || item.state === 'retrying') return 'pending';
+  if (item.state === 'running') return 'searching';
+  if (item.state === 'quarantined') return 'failed';
+  if (item.outcome === 'declined') return 'declined';
+  return item.payload.phase ?? 'uploading';
+}
+
+function toRequest(item: WorkItem<RequestPayload>): StoredCategoryRequest {
+  const p = item.payload;
   return {
-    id: row.id, modality: row.modality, bodyPart: row.body_part, studiesWanted: row.studies_wanted, reason: row.reason, open: row.open === 1,
-    state: row.state, sources: row.sources === '' ? [] : row.sources.split(','), studiesFound: row.studies_found, error: row.error, updatedAt: row.updated_at,
-    decision: row.decided_at === null ? null : { by: row.decided_by, at: row.decided_at, reason: row.decision_reason, studiesGranted: row.studies_granted },
-    searchedAt: row.searched_at,
+    id: item.key, modality: p.modality, bodyPart: p.bodyPart, studiesWanted: p.studiesWanted, reason: p.reason, open: p.open,
+    state: searchState(item), sources: (p.sources ?? '') === '' ? [] : (p.sources ?? '').split(','), studiesFound: p.studiesFound ?? 0,
+    error: item.state === 'retrying' || item.state === 'quarantined' ? item.errorMessage : p.error ?? null, updatedAt: item.updatedAt,
+    decision: p.decidedAt === undefined || p.decidedAt === null ? null
+      : { by: p.decidedBy ?? null, at: p.decidedAt, reason: p.decisionReason ?? null, studiesGranted: p.studiesGranted ?? null },
+    searchedAt: p.searchedAt ?? null,
   };
 }
 
 export class CategoryRequestStore {
-  readonly #db: Database.Database;
+  readonly #queue: WorkQueue;
+  readonly #sql: SqlConnection;
 
-  constructor(path: string) {
-    this.#db = new Database(path);
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = NORMAL');
-    this.#db.pragma('busy_timeout = 5000');
-    this.#db.exec(SCHEMA);
-    const columns = (this.#db.prepare('PRAGMA table_info(category_requests)').all() as { name: string }[]).map((c) => c.name);
-    const missing = ADDED_COLUMNS.filter(([name]) => !columns.includes(name));
-    if (missing.length > 0) {
-      this.#db.transaction(() => {
-        for (const [name, type] of missing) this.#db.exec(`ALTER TABLE category_requests ADD COLUMN ${name} ${type}`);
-        this.#db.prepare(`UPDATE category_requests SET state='awaiting-approval' WHERE state='pending'`).run();
-      })();
-    }
+  /** `sql`: the queue's connection (category_request_members lives there). */
+  constructor(queue: WorkQueue, sql: SqlConnection) {
+    this.#queue = queue;
+    this.#sql = sql;
   }
 
   /**
-   * Records a request the central server lists: a new one starts
-   * 'awaiting-approval', or 'declined' with `refusal` (the site's limits);
-   * an existing one only updates whether it is still open.
+   * Records a request the central server lists: a new one waits
+   * 'awaiting-approval', or ends 'declined' with `refusal` (the site's
+   * limits); an existing one only updates whether it is still open.
    */
-  upsert(request: { id: string; modality: string; bodyPart: string; studiesWanted: number; reason: string; open: boolean }, refusal: string | null): void {
+  async upsert(request: { id: string; modality: string; bodyPart: string; studiesWanted: number; reason: string; open: boolean }, refusal: string | null): Promise<void> {
     const now = Date.now();
-    this.#db.prepare(
-      `INSERT INTO category_requests (id, modality, body_part, studies_wanted, reason, open, state, created_at, updated_at, decided_by, decided_at, decision_reason)
-       VALUES (@id, @modality, @bodyPart, @studiesWanted, @reason, @open, @state, @now, @now, @decidedBy, @decidedAt, @refusal)
-       ON CONFLICT(id) DO UPDATE SET open=excluded.open`,
-    ).run({
-      ...request, open: request.open ? 1 : 0, now, state: refusal === null ? 'awaiting-approval' : 'declined',
-      decidedBy: refusal === null ? null : 'policy', decidedAt: refusal === null ? null : now, refusal,
+    const payload: RequestPayload = {
+      modality: request.modality, bodyPart: request.bodyPart, studiesWanted: request.studiesWanted, reason: request.reason, open: request.open,
+      ...(refusal === null ? {} : { decidedBy: 'policy', decidedAt: now, decisionReason: refusal }),
+    };
+    await this.#queue.transaction(async (queue) => {
+      const { item, created } = await queue.enqueue<RequestPayload>({
+        kind: CATEGORY_REQUEST_KIND, key: request.id, payload, stage: refusal === null ? 'awaiting-approval' : 'declined',
+        ...(refusal === null ? { state: 'awaiting-approval', detail: 'asked by the central server' } : { state: 'done', outcome: 'declined', detail: `refused by the site's limits: ${refusal}` }),
+      });
+      if (!created && item.payload.open !== request.open) await queue.mergePayload(item.id, { open: request.open });
     });
   }
 
-  get(id: string): StoredCategoryRequest | undefined {
-    const row = this.#db.prepare(`SELECT * FROM category_requests WHERE id=?`).get(id) as Row | undefined;
-    return row === undefined ? undefined : toRequest(row);
+  async get(id: string): Promise<StoredCategoryRequest | undefined> {
+    const item = await this.#queue.find<RequestPayload>(CATEGORY_REQUEST_KIND, id);
+    return item === undefined ? undefined : toRequest(item);
   }
 
   /** An administrator's decision on a request awaiting it; false when it is not (any more) awaiting approval. */
-  decide(id: string, decision: { approve: true; studiesGranted: number } | { approve: false; reason: string }, by: string | null): boolean {
-    const now = Date.now();
-    return this.#db.prepare(
-      `UPDATE category_requests SET state=@state, decided_by=@by, decided_at=@now, decision_reason=@reason, studies_granted=@granted, updated_at=@now
-       WHERE id=@id AND state='awaiting-approval'`,
-    ).run({
-      id, now, by, state: decision.approve ? 'pending' : 'declined',
-      reason: decision.approve ? null : decision.reason, granted: decision.approve ? decision.studiesGranted : null,
-    }).changes === 1;
-  }
-
-  /** The site's limits refuse an approved request (e.g. the month's allowance is used up): declined, by 'policy'. */
-  refuse(id: string, reason: string): void {
-    const now = Date.now();
-    this.#db.prepare(`UPDATE category_requests SET state='declined', decided_by='policy', decided_at=?, decision_reason=?, updated_at=? WHERE id=?`)
-      .run(now, reason, now, id);
-  }
-
-  /** Studies found by searches run since `since` (ms): what counts against StudiesPerMonth. */
-  studiesSearchedSince(since: number): number {
-    return (this.#db.prepare(`SELECT COALESCE(SUM(studies_found), 0) AS n FROM category_requests WHERE searched_at >= ?`).get(since) as { n: number }).n;
-  }
-
-  list(): StoredCategoryRequest[] {
-    return (this.#db.prepare(`SELECT * FROM category_requests ORDER BY created_at, id`).all() as Row[]).map(toRequest);
-  }
-
-  setState(id: string, state: SearchState, facts: { sources?: readonly string[]; studiesFound?: number; error?: string | null; searchedAt?: number } = {}): void {
-    this.#db.prepare(
-      `UPDATE category_requests SET state=@state, sources=COALESCE(@sources, sources), studies_found=COALESCE(@studiesFound, studies_found),
-         error=CASE WHEN @setError THEN @error ELSE error END, searched_at=COALESCE(@searchedAt, searched_at), updated_at=@now WHERE id=@id`,
-    ).run({
-      id, state, now: Date.now(), sources: facts.sources === undefined ? null : facts.sources.join(','), studiesFound: facts.studiesFound ?? null,
-      setError: facts.error === undefined ? 0 : 1, error: facts.error ?? null, searchedAt: facts.searchedAt ?? null,
+  async decide(id: string, decision: { approve: true; studiesGranted: number } | { approve: false; reason: string }, by: string | null): Promise<boolean> {
+    return this.#queue.transaction(async (queue) => {
+      const item = await queue.find(CATEGORY_REQUEST_KIND, id);
+      if (item?.state !== 'awaiting-approval') return false;
+      await queue.mergePayload(item.id, {
+        decidedBy: by, decidedAt: Date.now(), decisionReason: decision.approve ? null : decision.reason, studiesGranted: decision.approve ? decision.studiesGranted : null,
+      });
+      if (decision.approve) await queue.release(item.id, `approved by ${by ?? 'an administrator'}: ${decision.studiesGranted} studies`, 'approved', 'pending');
+      else await queue.finish(item.id, 'declined');
+      return true;
     });
   }
 
-  addMembers(id: string, instanceIds: readonly string[]): void {
-    const insert = this.#db.prepare(`INSERT INTO category_request_members (request_id, instance_id) VALUES (?, ?) ON CONFLICT DO NOTHING`);
-    this.#db.transaction(() => { for (const instanceId of instanceIds) insert.run(id, instanceId); })();
+  /** The next approved request due for its search, claimed by `owner` (one node searches it). */
+  async claimSearch(owner: string, leaseMs: number): Promise<{ itemId: number; request: StoredCategoryRequest } | undefined> {
+    const item = await this.#queue.claim<RequestPayload>(CATEGORY_REQUEST_KIND, owner, leaseMs);
+    return item === undefined ? undefined : { itemId: item.id, request: toRequest(item) };
   }
 
-  /** Members with their job's state and de-identified copy (the queue's instance items, same database). */
-  members(id: string): RequestMember[] {
-    const rows = this.#db.prepare(
-      `SELECT m.instance_id AS instanceId, m.sent AS sent, j.state AS jobState, json_extract(j.payload, '$.deidPath') AS deidPath
-       FROM category_request_members m LEFT JOIN work_items j ON j.kind = 'instance' AND j.key = m.instance_id WHERE m.request_id=? ORDER BY m.rowid`,
-    ).all(id) as { instanceId: string; sent: number; jobState: string | null; deidPath: string | null }[];
+  /** The site's limits refuse a claimed request at search time (e.g. the month's allowance is used up): declined, by 'policy'. */
+  async refuse(itemId: number, owner: string, reason: string): Promise<void> {
+    await this.#queue.transaction(async (queue) => {
+      await queue.mergePayload(itemId, { decidedBy: 'policy', decidedAt: Date.now(), decisionReason: reason });
+      await queue.complete(itemId, owner, 'declined');
+    });
+  }
+
+  /** A claimed request was searched: its members are recorded and it hands them over from now on. */
+  async searched(itemId: number, owner: string, instanceIds: readonly string[], facts: { sources: readonly string[]; studiesFound: number }): Promise<void> {
+    await this.#queue.transaction(async (queue, tx) => {
+      for (const instanceId of instanceIds) {
+        await tx.run(`INSERT INTO category_request_members (item_id, instance_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, [itemId, instanceId]);
+      }
+      await queue.complete(itemId, owner, 'searched', {
+        stages: [{ stage: 'uploading', ms: 0 }],
+        payload: { phase: 'uploading', sources: facts.sources.join(','), studiesFound: facts.studiesFound, error: null, searchedAt: Date.now() },
+      });
+    });
+  }
+
+  /** A search failed: retried with the one retry policy (then 'failed'). */
+  async searchFailed(itemId: number, owner: string, code: string, message: string): Promise<void> {
+    await this.#queue.fail(itemId, owner, { code, message, transient: true }, { stages: [{ stage: 'searching', ms: 0 }] });
+  }
+
+  /** Every member handed over (or failed): the request is done. */
+  async handedOver(id: string): Promise<void> {
+    const item = await this.#queue.find(CATEGORY_REQUEST_KIND, id);
+    if (item !== undefined) await this.#queue.mergePayload(item.id, { phase: 'done' });
+  }
+
+  /** Studies found by searches run since `since` (ms): what counts against StudiesPerMonth. */
+  async studiesSearchedSince(since: number): Promise<number> {
+    return (await this.list()).filter((r) => (r.searchedAt ?? 0) >= since).reduce((n, r) => n + r.studiesFound, 0);
+  }
+
+  /** Oldest first. */
+  async list(): Promise<StoredCategoryRequest[]> {
+    const { items } = await this.#queue.list<RequestPayload>(CATEGORY_REQUEST_KIND, { limit: 10_000, offset: 0 });
+    return items.reverse().map(toRequest);
+  }
+
+  /** Members with their job's state and de-identified copy (the queue's instance items). */
+  async members(id: string): Promise<RequestMember[]> {
+    const item = await this.#queue.find(CATEGORY_REQUEST_KIND, id);
+    if (item === undefined) throw new GatewayError('AIB_API_NOT_FOUND', `category request ${id} does not exist`, { requestId: id });
+    const rows = await this.#sql.all<{ instanceId: string; sent: number; jobState: string | null; deidPath: string | null }>(
+      `SELECT m.instance_id AS "instanceId", m.sent AS sent, j.state AS "jobState", ${jsonText(this.#sql.dialect, 'j.payload', 'deidPath')} AS "deidPath"
+       FROM category_request_members m LEFT JOIN work_items j ON j.kind = 'instance' AND j.key = m.instance_id WHERE m.item_id = ? ORDER BY m.instance_id`,
+      [item.id]);
     return rows.map((r) => ({ ...r, sent: r.sent === 1 }));
   }
 
-  markSent(id: string, instanceId: string): void {
-    this.#db.prepare(`UPDATE category_request_members SET sent=1 WHERE request_id=? AND instance_id=?`).run(id, instanceId);
-  }
-
-  close(): void {
-    this.#db.close();
+  async markSent(id: string, instanceId: string): Promise<void> {
+    await this.#sql.run(
+      `UPDATE category_request_members SET sent = 1 WHERE instance_id = ? AND item_id = (SELECT id FROM work_items WHERE kind = ? AND key = ?)`,
+      [instanceId, CATEGORY_REQUEST_KIND, id]);
   }
 }

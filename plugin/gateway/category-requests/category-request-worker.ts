@@ -31,6 +31,10 @@ export interface CategorySearchOptions {
   readonly dicomWeb: { readonly url: string; readonly authorization?: string };
   readonly dimsePeer?: DimsePeerConfig;
   readonly limits: CategoryRequestLimits;
+  /** This gateway's lease owner: an approved request is searched by the one node that claims it. */
+  readonly owner: string;
+  /** Lease of a search (QIDO-RS, C-FIND and C-MOVE of whole series take a while). */
+  readonly searchLeaseMs: number;
 }
 
 function errorText(error: unknown): string {
@@ -82,18 +86,20 @@ export class CategoryRequestWorker {
       const status = await this.#annotator.centralStatus();
       for (const r of status.requests) {
         const asked = { id: r.id, modality: r.modality, bodyPart: r.bodyPart, studiesWanted: r.studiesPerSite, reason: r.reason, open: r.open };
-        this.#requests.upsert(asked, policyRefusal(asked, this.#options.limits));
+        await this.#requests.upsert(asked, policyRefusal(asked, this.#options.limits));
       }
-      for (const request of this.#requests.list()) {
+      // Approved requests due for their search (a failed one after the retry policy's backoff), each claimed by one node.
+      for (let claimed = await this.#requests.claimSearch(this.#options.owner, this.#options.searchLeaseMs); claimed !== undefined;
+        claimed = await this.#requests.claimSearch(this.#options.owner, this.#options.searchLeaseMs)) {
+        await this.#search(claimed.itemId, claimed.request);
+      }
+      for (const request of await this.#requests.list()) {
         if (!request.open) continue;
         if (request.state === 'awaiting-approval' || request.state === 'declined') {
           await this.#reportDecision(request);
           continue;
         }
-        if (request.state === 'pending') await this.#search(request);
-        const after = this.#requests.get(request.id);
-        if (after === undefined || after.state === 'pending' || after.state === 'failed' || after.state === 'declined') continue;
-        await this.#handOver(request.id);
+        if (request.state === 'uploading' || request.state === 'done') await this.#handOver(request.id);
       }
     } catch (error) {
       this.#log.warn('category-requests-failed', { stage: 'category-requests', ...errorFields(error), message: `category requests: ${errorText(error)}` });
@@ -117,17 +123,17 @@ export class CategoryRequestWorker {
     });
   }
 
-  async #search(request: StoredCategoryRequest): Promise<void> {
+  async #search(itemId: number, request: StoredCategoryRequest): Promise<void> {
+    const owner = this.#options.owner;
     const query = { modality: request.modality, bodyPart: request.bodyPart };
     // Checked again at search time: the configuration may have changed since the approval.
-    const refusal = policyRefusal(request, this.#options.limits);
+    const refusal = request.open ? policyRefusal(request, this.#options.limits) : 'closed by the central server before its search';
     const wanted = studiesAllowed(request.decision?.studiesGranted ?? request.studiesWanted, this.#options.limits,
-      this.#requests.studiesSearchedSince(monthStart(Date.now())));
+      await this.#requests.studiesSearchedSince(monthStart(Date.now())));
     if (refusal !== null || wanted === 0) {
-      this.#requests.refuse(request.id, refusal ?? `AiBridge.Central.CategoryRequestLimits.StudiesPerMonth (${String(this.#options.limits.StudiesPerMonth)}) is used up this month`);
+      await this.#requests.refuse(itemId, owner, refusal ?? `AiBridge.Central.CategoryRequestLimits.StudiesPerMonth (${String(this.#options.limits.StudiesPerMonth)}) is used up this month`);
       return;
     }
-    this.#requests.setState(request.id, 'searching');
     try {
       const sources: string[] = ['dicomweb'];
       const local = await qidoSeries(this.#options.dicomWeb.url, this.#options.dicomWeb.authorization, query);
@@ -144,18 +150,17 @@ export class CategoryRequestWorker {
       }
       const instanceIds: string[] = [];
       for (const match of matches) instanceIds.push(...await this.#seriesInstances(match, query));
-      this.#requests.addMembers(request.id, instanceIds);
       let created = 0;
       for (const id of instanceIds) if ((await this.#jobs.tagForRequest(orthancInstanceId(id), request.id)).created) created++;
-      this.#requests.setState(request.id, 'uploading', { sources, studiesFound: studyCount(matches), error: null, searchedAt: Date.now() });
+      await this.#requests.searched(itemId, owner, instanceIds, { sources, studiesFound: studyCount(matches) });
       this.#log.info('category-request-searched', { stage: 'category-requests', categoryRequest: request.id, count: created,
         message: `category request ${request.id} (${request.modality}/${request.bodyPart}): ${studyCount(matches)} studies, ${instanceIds.length} instances (${created} new jobs) via ${sources.join(' + ')}` });
       if (created > 0) this.#onJobsQueued();
     } catch (error) {
-      // Searched again next poll (still approved): a PACS that was down is not a reason to give up.
-      this.#requests.setState(request.id, 'pending', { error: errorText(error) });
+      // Searched again after the retry policy's backoff (still approved): a PACS that was down is not a reason to give up at once.
+      await this.#requests.searchFailed(itemId, owner, error instanceof AiBridgeError ? error.code : 'AIB_CATEGORY_SEARCH_FAILED', errorText(error));
       this.#log.warn('category-request-search-failed', { stage: 'category-requests', categoryRequest: request.id, ...errorFields(error),
-        message: `category request ${request.id}: search failed, tried again next poll: ${errorText(error)}` });
+        message: `category request ${request.id}: search failed, tried again later: ${errorText(error)}` });
     }
   }
 
@@ -179,19 +184,19 @@ export class CategoryRequestWorker {
 
   /** Hands each de-identified member to the annotator once, then reports counts. */
   async #handOver(requestId: string): Promise<void> {
-    const request = this.#requests.list().find((r) => r.id === requestId);
+    const request = await this.#requests.get(requestId);
     if (request === undefined) return;
-    const members = this.#requests.members(requestId);
+    const members = await this.#requests.members(requestId);
     for (const member of members) {
       if (member.sent || member.jobState !== 'done' || member.deidPath === null) continue;
       await this.#annotator.queueUpload(member.deidPath, requestId);
-      this.#requests.markSent(requestId, member.instanceId);
+      await this.#requests.markSent(requestId, member.instanceId);
     }
-    const after = this.#requests.members(requestId);
+    const after = await this.#requests.members(requestId);
     const sent = after.filter((m) => m.sent).length;
     const failed = after.filter((m) => !m.sent && (m.jobState === 'quarantined' || (m.jobState === 'done' && m.deidPath === null))).length;
     const complete = sent + failed === after.length;
-    if (complete && request.state !== 'done') this.#requests.setState(requestId, 'done');
+    if (complete && request.state !== 'done') await this.#requests.handedOver(requestId);
     await this.#annotator.reportProgress({
       requestId, studiesFound: request.studiesFound, instancesQueued: sent, searchComplete: complete, failed: false,
       ...(failed > 0 ? { detail: `${String(failed)} instance(s) could not be de-identified at the site` } : {}),

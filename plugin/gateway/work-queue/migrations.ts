@@ -193,6 +193,46 @@ export const MIGRATIONS: readonly Migration[] = [
       await runAll(tx, ['DROP TABLE annotation_events', 'DROP TABLE legacy_delivered_results', 'DROP TABLE legacy_annotation_members', 'DROP TABLE annotations']);
     },
   },
+  {
+    version: 5,
+    name: 'category requests as work items, their members (from category_requests/category_request_members of state.sqlite)',
+    up: async (tx) => {
+      const legacy = await sqliteTableExists(tx, 'category_requests');
+      if (legacy) await runAll(tx, ['ALTER TABLE category_request_members RENAME TO legacy_category_request_members']);
+      await runAll(tx, [
+        `CREATE TABLE category_request_members (
+          item_id BIGINT NOT NULL REFERENCES work_items(id) ON DELETE CASCADE ON UPDATE CASCADE,
+          instance_id TEXT NOT NULL, sent INTEGER NOT NULL DEFAULT 0,
+          PRIMARY KEY (item_id, instance_id))`,
+      ]);
+      if (!legacy) return;
+      const columns = new Set((await tx.all<{ name: string }>(`PRAGMA table_info(category_requests)`)).map((c) => c.name));
+      // Before site approval (issue 15) a request was searched without asking: one not yet searched waits for an administrator.
+      const approval = columns.has('decided_at');
+      const column = (name: string): string => (columns.has(name) ? name : 'NULL');
+      const top = (await tx.all<{ n: number | null }>(`SELECT MAX(id) AS n FROM work_items`))[0]?.n ?? 0;
+      const state = approval ? 'state' : `CASE state WHEN 'pending' THEN 'awaiting-approval' ELSE state END`;
+      await tx.run(
+        `INSERT INTO work_items (id, kind, key, state, stage, attempts, outcome, error_code, error_message, payload, created_at, updated_at, finished_at)
+         SELECT ? + ROW_NUMBER() OVER (ORDER BY created_at, id), 'category-request', id,
+           CASE s WHEN 'awaiting-approval' THEN 'awaiting-approval' WHEN 'failed' THEN 'quarantined'
+             WHEN 'pending' THEN 'queued' WHEN 'searching' THEN 'queued' ELSE 'done' END,
+           CASE s WHEN 'searching' THEN 'pending' ELSE s END, 0,
+           CASE s WHEN 'declined' THEN 'declined' WHEN 'uploading' THEN 'searched' WHEN 'done' THEN 'searched' ELSE NULL END,
+           CASE s WHEN 'failed' THEN 'AIB_CATEGORY_SEARCH_FAILED' ELSE NULL END, CASE s WHEN 'failed' THEN error ELSE NULL END,
+           json_object('modality', modality, 'bodyPart', body_part, 'studiesWanted', studies_wanted, 'reason', reason, 'open', json(CASE open WHEN 1 THEN 'true' ELSE 'false' END),
+             'phase', CASE s WHEN 'done' THEN 'done' ELSE 'uploading' END, 'sources', sources, 'studiesFound', studies_found, 'error', error,
+             'decidedBy', ${column('decided_by')}, 'decidedAt', ${column('decided_at')}, 'decisionReason', ${column('decision_reason')},
+             'studiesGranted', ${column('studies_granted')}, 'searchedAt', ${column('searched_at')}),
+           created_at, updated_at, CASE WHEN s IN ('declined','uploading','done','failed') THEN updated_at ELSE NULL END
+         FROM (SELECT *, ${state} AS s FROM category_requests)`, [top]);
+      await tx.run(
+        `INSERT INTO category_request_members (item_id, instance_id, sent)
+         SELECT w.id, m.instance_id, m.sent FROM legacy_category_request_members m JOIN work_items w ON w.kind = 'category-request' AND w.key = m.request_id`);
+      await tx.run(`INSERT INTO work_events (item_id, at, event, stage, detail) SELECT id, updated_at, 'migrated', stage, 'from category_requests of state.sqlite' FROM work_items WHERE kind = 'category-request'`);
+      await runAll(tx, ['DROP TABLE legacy_category_request_members', 'DROP TABLE category_requests']);
+    },
+  },
 ];
 
 /** Key of the PostgreSQL advisory lock that makes one node at a time migrate. */

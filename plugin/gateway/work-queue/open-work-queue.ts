@@ -1,4 +1,3 @@
-import { ConfigError } from '../gateway-errors';
 import { PostgresConnection } from './postgres-connection';
 import type { RetryPolicy } from './retry-policy';
 import type { SqlConnection } from './sql-connection';
@@ -32,18 +31,4 @@ export async function openWorkQueue(
     throw error;
   }
   return { queue: new SqlWorkQueue(sql, { retry, ...(now === undefined ? {} : { now }) }), sql };
-}
-
-/**
- * Instance jobs, annotations and category requests still live in their own
- * SQLite stores (they move into the queue next, README "Job state and work
- * queue"); a gateway whose queue were in PostgreSQL would split one site's
- * state over two databases, so it refuses to start instead.
- */
-export function refuseUnwiredBackend(database: DatabaseConfig): void {
-  if (database.Backend !== 'sqlite') {
-    throw new ConfigError('AIB_CONFIG_BAD_VALUE',
-      'AiBridge.Database.Backend "postgresql" is not wired into the gateway yet: instance jobs and annotations still live in state.sqlite; use "sqlite"',
-      { key: 'AiBridge.Database.Backend' });
-  }
 }

@@ -12,7 +12,7 @@ export const WORK_KINDS: readonly WorkKind[] = [
   { name: 'annotation', heldStates: ['collecting'] },
   // An administrator's re-processing of an Orthanc query: the jobs it queued (bulk-store.ts).
   { name: 'bulk', heldStates: [] },
-  // A central server's request for studies of a scan category (category-request-store.ts today). It waits
+  // A central server's request for studies of a scan category (category-requests/category-request-store.ts). It waits
   // for an administrator's approval (branch control, issue 15); approved it is queued (search, then upload),
   // declined it ends done with the decision as its outcome.
   { name: 'category-request', heldStates: ['awaiting-approval'] },

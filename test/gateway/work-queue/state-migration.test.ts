@@ -49,7 +49,7 @@ describe('work queue migration of a state.sqlite made before it (schema 3)', () 
       assert.deepEqual((await queue.events(5)).map((e) => e.event), ['migrated']);
       // A run made after the migration gets a fresh id and the same view.
       const third = await bulk.create({ Modality: 'CR' }, 'root', [4]);
-      assert.equal(third, 7);
+      assert.equal(third, 8, 'after the jobs (1-4), the runs (5, 6) and the category request (7)');
       assert.equal((await bulk.get(third)).jobs.queued, 1);
     } finally {
       await queue.close();
@@ -59,17 +59,17 @@ describe('work queue migration of a state.sqlite made before it (schema 3)', () 
     const tables = (raw.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as { name: string }[]).map((r) => r.name);
     const versions = (raw.prepare(`SELECT version FROM work_queue_migrations ORDER BY version`).all() as { version: number }[]).map((r) => r.version);
     raw.close();
-    for (const gone of ['bulk_runs', 'bulk_members', 'jobs', 'job_events', 'meta']) assert.ok(!tables.includes(gone), `the old table ${gone} is gone`);
+    for (const gone of ['bulk_runs', 'bulk_members', 'jobs', 'job_events', 'meta', 'annotations', 'annotation_events', 'category_requests']) assert.ok(!tables.includes(gone), `the old table ${gone} is gone`);
     assert.deepEqual(versions, MIGRATIONS.map((m) => m.version));
-
-    // The stores not yet on the queue open the migrated file as before.
-    const requests = new CategoryRequestStore(db);
-    // Kept, and (since the site approves each request) a request left pending waits for an administrator.
-    assert.deepEqual(requests.list().map((r) => [r.id, r.state]), [['req-1', 'awaiting-approval']]);
-    requests.close();
 
     // Opening again migrates nothing and keeps everything.
     const again = await openWorkQueue({ Backend: 'sqlite' }, db, POLICY);
+    // The category request is kept, and (since the site approves each request) one left pending waits for an administrator.
+    const requests = new CategoryRequestStore(again.queue, again.sql);
+    assert.deepEqual((await requests.list()).map((r) => [r.id, r.state, r.modality, r.bodyPart, r.studiesWanted, r.open]), [['req-1', 'awaiting-approval', 'CT', 'CHEST', 2, true]]);
+    assert.equal((await again.queue.find('category-request', 'req-1'))?.state, 'awaiting-approval', 'held, never claimed');
+    assert.equal(await requests.decide('req-1', { approve: true, studiesGranted: 1 }, 'admin'), true);
+    assert.equal((await requests.get('req-1'))?.state, 'pending');
     assert.equal((await again.queue.list('bulk', { limit: 10, offset: 0 })).total, 3);
     assert.equal((await again.queue.list('instance', { limit: 10, offset: 0 })).total, 4);
     await again.queue.close();
