@@ -194,7 +194,7 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
-    version: 5,
+    version: 6,
     name: 'category requests as work items, their members (from category_requests/category_request_members of state.sqlite)',
     up: async (tx) => {
       const legacy = await sqliteTableExists(tx, 'category_requests');
