@@ -60,6 +60,11 @@ module.exports = {
     // TypeScript sources, so an import of them would only fail at the administrator's prompt.
     { name: 'bin-loads-the-built-cli-only', severity: 'error',
       from: { path: '^bin' }, to: { path: '^(plugin|central|web-ui|tools|test|bench)' } },
+    // The report system link (issue 16) is PHI zone: gateway, core and sdk only, and nothing outside the gateway reaches it.
+    { name: 'reports-imports-gateway-core-sdk-only', severity: 'error',
+      from: { path: '^plugin/gateway/reports' }, to: { path: '^plugin/(?!core|sdk|gateway)' } },
+    { name: 'reports-only-from-gateway', severity: 'error',
+      from: { path: '^(plugin/(?!gateway)|central|web-ui|tools)' }, to: { path: '^plugin/gateway/reports' } },
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
   ],
   options: {

@@ -10,10 +10,11 @@ step() { printf 'bootstrap: %s\n' "$*"; }
 
 # 1. Debian packages ---------------------------------------------------------
 # python3: the UID test checks our HMAC against Python's. chromium: the OHIF viewer test (headless, Debian's build; no browser is downloaded).
+# dpkg-dev: dpkg-shlibdeps, with which `npm run package` finds the Debian packages of the libraries the plugin links.
 # fonts-dejavu-core, fonts-noto-mono: real fonts the burned-in text recall tests render identifiers with.
 # postgresql: the work queue's PostgreSQL backend is tested against Debian's PostgreSQL 15 (test/harness/postgres-server.ts
 # starts a throwaway cluster; the service the package installs is not started, see policy-rc.d below).
-PACKAGES=(python3 orthanc orthanc-dicomweb orthanc-dev dcmtk dicom3tools libdcmtk-dev libjsoncpp-dev clang chromium fonts-dejavu-core fonts-noto-mono postgresql orthanc-postgresql)
+PACKAGES=(python3 dpkg-dev orthanc orthanc-dicomweb orthanc-dev dcmtk dicom3tools libdcmtk-dev libjsoncpp-dev clang chromium fonts-dejavu-core fonts-noto-mono postgresql orthanc-postgresql)
 missing=()
 for p in "${PACKAGES[@]}"; do
   if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]; then

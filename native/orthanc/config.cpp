@@ -84,7 +84,12 @@ std::string DefaultGatewayScript() {
       info.dli_fname == nullptr) {
     return "";
   }
-  std::string so(info.dli_fname);
+  // Orthanc loads the path it was given; Debian installs plugins as links in
+  // /usr/share/orthanc/plugins/ to the file in its package's own folder
+  // (/usr/lib/orthanc-ai-bridge/build/Release/ for ours), so the package
+  // root is found from the link's target.
+  char target[PATH_MAX];
+  std::string so(realpath(info.dli_fname, target) != nullptr ? target : info.dli_fname);
   const size_t slash = so.rfind('/');
   const std::string dir = slash == std::string::npos ? "." : so.substr(0, slash);
   const std::string rootGuess = dir + "/../..";

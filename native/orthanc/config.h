@@ -27,7 +27,8 @@ BridgeConfig ParseBridgeConfig(const std::string& orthancConfigJson,
                                const std::string& defaultGatewayScript);
 
 // <package root>/dist/plugin/gateway/main.js, the package root being two
-// levels above the directory holding this shared library (build/Release).
+// levels above the directory holding this shared library (build/Release),
+// links resolved (the Debian package's /usr/share/orthanc/plugins/ entry is one).
 // Empty if the library's own path cannot be found.
 std::string DefaultGatewayScript();
 

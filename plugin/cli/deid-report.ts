@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 
 import dcmjs from 'dcmjs';
 
+import { decodeReport } from '../core/decode-report';
 import { buildTermSets, scrubReport, type InspectIdentifiers } from '../deid/text/index.js';
 
 // dcmjs writes recoverable oddities to stdout through its own logger: stdout carries the report.
@@ -90,14 +91,7 @@ export function headerIdentifiers(file: string): InspectIdentifiers {
 
 const NO_IDENTIFIERS: InspectIdentifiers = { patient: { id: '', name: '', birthDate: '', otherIds: [] }, accessionNumber: '', identifiers: [] };
 
-/** UTF-8 when it is valid UTF-8, else Latin-1 (HL7 feeds often are). */
-export function decodeReport(bytes: Buffer): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return bytes.toString('latin1');
-  }
-}
+export { decodeReport };
 
 export interface ScrubbedReport {
   readonly text: string;

@@ -115,9 +115,40 @@ export async function runDemo(orthanc: RunningOrthanc): Promise<void> {
         `(SR and GSPS; Orthanc Explorer: ${orthanc.baseUrl}/app/explorer.html)\n`);
     }
   }
+  const viewer = await viewerUrlOf(orthanc, annotations);
+  if (viewer !== undefined) process.stdout.write(`\nOpen the chest CT with the AI lung-field measurements drawn (OHIF viewer): ${viewer}\n`);
   process.stdout.write(`\nAdmin UI (dashboard, jobs, quarantine, models, privacy): ${orthanc.baseUrl}/ai-bridge/ui/\n`);
   process.stdout.write(`Details of one job: ${orthanc.baseUrl}/ai-bridge/jobs/<job>; of an annotation: ${orthanc.baseUrl}/ai-bridge/annotations/<id>; ` +
     `plugin messages are in ${orthanc.logPath} (lines with "ai-bridge:").\n`);
+}
+
+// PS3.4 B.5: every SR Storage SOP Class lies under this root (Enhanced, Comprehensive, 3D, ...).
+const SR_SOP_CLASS_ROOT = '1.2.840.10008.5.1.4.1.1.88.';
+
+/**
+ * The OHIF viewer (AiBridge.OhifViewer, on in the demo) opened on the first
+ * delivered SR's series: OHIF's hanging protocol shows that series, which
+ * draws its measurements on the CT slice they were made on. Which result is
+ * the SR is asked of QIDO-RS, as a viewer would.
+ */
+async function viewerUrlOf(orthanc: RunningOrthanc, annotations: readonly AnnotationView[]): Promise<string | undefined> {
+  for (const annotation of annotations) {
+    for (const uid of annotation.results) {
+      const study = encodeURIComponent(annotation.studyInstanceUid);
+      const res = await orthanc.request('GET', `/dicom-web/studies/${study}/instances?SOPInstanceUID=${encodeURIComponent(uid)}`);
+      if (res.status !== 200) continue;
+      const found: unknown = JSON.parse(res.body.toString('utf8'));
+      const first: unknown = Array.isArray(found) ? found[0] : undefined;
+      const tag = (key: string): unknown => (typeof first === 'object' && first !== null
+        ? ((first as Record<string, { Value?: unknown[] } | undefined>)[key]?.Value ?? [])[0] : undefined);
+      const sopClass = tag('00080016');
+      const series = tag('0020000E');
+      if (typeof sopClass === 'string' && sopClass.startsWith(SR_SOP_CLASS_ROOT) && typeof series === 'string') {
+        return `${orthanc.baseUrl}/ai-bridge/viewer/viewer?StudyInstanceUIDs=${study}&initialSeriesInstanceUID=${encodeURIComponent(series)}`;
+      }
+    }
+  }
+  return undefined;
 }
 
 /** Polls GET /ai-bridge/annotations until one exists and none is still on its way, for at most 60 s. */

@@ -18,7 +18,8 @@ async function serve(command: CommandName, args: readonly string[]): Promise<num
     process.stdout.write(USAGE);
     return 0;
   }
-  const orthanc = await startForCli(opts);
+  // The demo shows the results in the OHIF viewer the bridge serves; on `run` it stays off, as on any Orthanc.
+  const orthanc = await startForCli(opts, command === 'demo' ? { OhifViewer: true } : {});
   const held = holdForeground(orthanc);
   process.stdout.write(`${describeOrthanc(orthanc, true)}\n`);
   if (command === 'demo') {

@@ -3,7 +3,7 @@ import { preferredPort } from './cli-options.js';
 import { startOrthanc, type RunningOrthanc } from './orthanc-launcher.js';
 
 /** run and demo start Orthanc alike: our plugin and DICOMweb, well-known ports when free. */
-export async function startForCli(opts: ServeOptions): Promise<RunningOrthanc> {
+export async function startForCli(opts: ServeOptions, aiBridge: Readonly<Record<string, unknown>> = {}): Promise<RunningOrthanc> {
   const httpPort = opts.httpPort ?? (await preferredPort(8042));
   const dicomPort = opts.dicomPort ?? (await preferredPort(4242));
   process.stdout.write(`Starting Orthanc (data in ${opts.dataDir})...\n`);
@@ -12,6 +12,7 @@ export async function startForCli(opts: ServeOptions): Promise<RunningOrthanc> {
     httpPort,
     dicomPort,
     dicomWeb: true,
+    aiBridge,
     verbose: opts.verbose,
     ...(opts.configFile === undefined ? {} : { configFile: opts.configFile }),
   });

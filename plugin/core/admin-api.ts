@@ -125,6 +125,8 @@ export interface AnnotationView {
   readonly results: readonly string[];
   /** 0, then +1 each time a slice arriving after delivery re-opened the series (new result UIDs, the earlier results removed). */
   readonly revision: number;
+  /** The delivered results in the viewer (OhifViewer or ViewerUrl); null when none is configured or nothing was delivered. */
+  readonly viewerUrl?: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly finishedAt: string | null;

@@ -10,7 +10,7 @@ type Brand<T, B extends string> = T & { readonly [brand]: B };
 export type OrthancInstanceId = Brand<string, 'OrthancInstanceId'>;
 /** (0008,0018) of an original, PHI-zone instance. */
 export type SopInstanceUid = Brand<string, 'SopInstanceUid'>;
-/** Row id of a job in state.sqlite. */
+/** Id of a job: its work item's id in the work queue (kind 'instance'). */
 export type JobId = Brand<number, 'JobId'>;
 
 const ORTHANC_ID = /^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$/;

@@ -106,4 +106,6 @@ export const MeasurementReportConcept = Object.freeze({
   /** TID 1500 row 12 (Qualitative Evaluations) and the TEXT it holds. */
   QualitativeEvaluations: coded('C0034375', 'UMLS', 'Qualitative Evaluations'),
   Impression: coded('121073', 'DCM', 'Impression'),
+  /** PS3.16 CID 7001 "Summary": the AI preliminary report, the text sent to the report system (issue 16). */
+  PreliminaryReport: coded('121111', 'DCM', 'Summary'),
 });

@@ -57,6 +57,13 @@ export interface DeidRequest {
    * never share a staged file).
    */
   readonly outputFolder?: string;
+  /**
+   * The study's newest radiology report (HL7 v2 or plain text, PHI), when the
+   * report system sent one (issue 16, claim 10): its identifiers join the term
+   * sets of the header text pass and the burned-in text decisions, and its
+   * de-identified copy is written beside the study in the de-identified store.
+   */
+  readonly report?: { readonly id: number; readonly text: string };
 }
 
 /** What the gateway records in the vault (PHI zone) for one instance. */
@@ -126,6 +133,8 @@ export interface DeidSuccess {
   readonly pixels?: PixelCleaningRecord;
   /** Text elements not valid in their declared character set, each given its row's strictest action (never the value). */
   readonly undecodableText?: readonly UndecodableText[];
+  /** Present when the request carried a report: its de-identified copy (relative to the store) and its fiducial counts. */
+  readonly report?: { readonly id: number; readonly path: string; readonly hits: Readonly<Record<string, number>> };
 }
 
 /** A text element the worker could not decode: where it was and what was done, for audit.jsonl. */

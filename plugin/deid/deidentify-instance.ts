@@ -12,7 +12,7 @@ import { cleanPixelData, findText, needsPixelCleaning, NeedsOcrWorkerError } fro
 import { readStoredImage } from './burned-in/stored-image';
 import { DeidNativeError, openDicomFile, parseDicom, type ApplyPlan, type DicomDocument, type InspectResult } from './native-dicom';
 import { base32, dateShiftDays, keyedDigest, patientPseudonyms, pseudonymFor, type SiteKey } from './pseudonyms';
-import { fitToVr, scrubText, type TermSets } from './text';
+import { fitToVr, pseudonymizeReportPatient, scrubReport, scrubText, type TermSets } from './text';
 
 export type { DeidEngine } from './deid-engine';
 
@@ -34,6 +34,14 @@ interface InstancePlan {
   readonly plan: ApplyPlan;
   readonly vault: VaultEntry;
   readonly textHits: Readonly<Record<string, number>>;
+  /** The study's report scrubbed with the same term sets (absent without a report). */
+  readonly report?: ScrubbedReportText;
+}
+
+/** A report de-identified alongside an instance: its text with fiducials, and the fiducial kinds counted. */
+export interface ScrubbedReportText {
+  readonly text: string;
+  readonly hits: Readonly<Record<string, number>>;
 }
 
 export interface DeidentifiedInstance {
@@ -46,6 +54,7 @@ export interface DeidentifiedInstance {
   readonly undecodableText: readonly UndecodableText[];
   /** Present when Clean Pixel Data searched the pixels. */
   readonly pixels?: PixelCleaningRecord;
+  readonly report?: ScrubbedReportText;
 }
 
 export interface DeidentifiedFile {
@@ -58,6 +67,7 @@ export interface DeidentifiedFile {
   readonly textHits: Readonly<Record<string, number>>;
   readonly undecodableText: readonly UndecodableText[];
   readonly pixels?: PixelCleaningRecord;
+  readonly report?: ScrubbedReportText;
 }
 
 /** The namespace of every UID this site remaps: one namespace, so references stay consistent across instances. */
@@ -110,14 +120,14 @@ export function deidentifyFile(
  * finder) is thrown: the caller quarantines, it never passes the pixels on.
  */
 export async function deidentifyInstanceCleaningPixels(
-  engine: DeidEngine, original: Buffer, references: OriginalReferences | undefined, label: string,
+  engine: DeidEngine, original: Buffer, references: OriginalReferences | undefined, label: string, reportText?: string,
 ): Promise<DeidentifiedInstance> {
   const document = parseDicom(original);
   try {
     const routing = document.routing();
-    const decided = planInstance(engine, document, references ?? referencesOf(routing));
+    const decided = planInstance(engine, document, references ?? referencesOf(routing), undefined, reportText);
     const pixels = await cleanIfNeeded(engine, document, decided, label);
-    return { bytes: document.apply(engine.compiled, pixels?.plan ?? decided.plan), routing, vault: decided.vault, textHits: decided.textHits, undecodableText: decided.found.undecodable, ...(pixels ? { pixels: pixels.record } : {}) };
+    return { bytes: document.apply(engine.compiled, pixels?.plan ?? decided.plan), routing, vault: decided.vault, textHits: decided.textHits, undecodableText: decided.found.undecodable, ...(pixels ? { pixels: pixels.record } : {}), ...reportOf(decided) };
   } finally {
     document.dispose();
   }
@@ -129,7 +139,7 @@ export async function deidentifyInstanceCleaningPixels(
  * needs it is read whole and parsed again, since its pixels must be decoded.
  */
 export async function deidentifyFileCleaningPixels(
-  engine: DeidEngine, inputPath: string, references: OriginalReferences | undefined, outputPath: (vault: VaultEntry) => string,
+  engine: DeidEngine, inputPath: string, references: OriginalReferences | undefined, outputPath: (vault: VaultEntry) => string, reportText?: string,
 ): Promise<DeidentifiedFile> {
   const header = openDicomFile(inputPath);
   let routing: RoutingFacts;
@@ -141,19 +151,19 @@ export async function deidentifyFileCleaningPixels(
     // Refused before the whole file is read: the OCR worker reads it again.
     if (cleaning && engine.pixels.ocrElsewhere === true) throw new NeedsOcrWorkerError(inputPath);
     if (!cleaning) {
-      const decided = planInstance(engine, header, references ?? referencesOf(routing), found);
+      const decided = planInstance(engine, header, references ?? referencesOf(routing), found, reportText);
       const written = header.applyToFile(engine.compiled, decided.plan, outputPath(decided.vault));
-      return { ...written, routing, vault: decided.vault, textHits: decided.textHits, undecodableText: decided.found.undecodable };
+      return { ...written, routing, vault: decided.vault, textHits: decided.textHits, undecodableText: decided.found.undecodable, ...reportOf(decided) };
     }
   } finally {
     header.dispose();
   }
   const document = parseDicom(readFileSync(inputPath));
   try {
-    const decided = planInstance(engine, document, references ?? referencesOf(routing));
+    const decided = planInstance(engine, document, references ?? referencesOf(routing), undefined, reportText);
     const pixels = await cleanIfNeeded(engine, document, decided, inputPath);
     const written = document.applyToFile(engine.compiled, pixels?.plan ?? decided.plan, outputPath(decided.vault));
-    return { ...written, routing, vault: decided.vault, textHits: decided.textHits, undecodableText: decided.found.undecodable, ...(pixels ? { pixels: pixels.record } : {}) };
+    return { ...written, routing, vault: decided.vault, textHits: decided.textHits, undecodableText: decided.found.undecodable, ...(pixels ? { pixels: pixels.record } : {}), ...reportOf(decided) };
   } finally {
     document.dispose();
   }
@@ -191,7 +201,18 @@ async function cleanIfNeeded(
   return { record, plan: { ...decided.plan, markers } };
 }
 
-function planInstance(engine: DeidEngine, document: DicomDocument, references: OriginalReferences, inspected?: InspectResult): InstancePlan {
+function reportOf(decided: InstancePlan): { report?: ScrubbedReportText } {
+  return decided.report === undefined ? {} : { report: decided.report };
+}
+
+/**
+ * `reportText`: the study's report (issue 16, claim 10). Its identifiers join
+ * the header's in the term sets, so the header text pass below and the
+ * burned-in text decisions (cleanIfNeeded, same `terms`) both look for them;
+ * the report itself is scrubbed with those same sets, the way `deid --report`
+ * does it (scrubReport over buildTermSets of header and report).
+ */
+function planInstance(engine: DeidEngine, document: DicomDocument, references: OriginalReferences, inspected?: InspectResult, reportText?: string): InstancePlan {
   const found = inspected ?? document.inspect(engine.compiled);
   const key = engine.key;
   const identity = patientIdentity({ ...found.patient, studyInstanceUid: references.studyInstanceUid });
@@ -205,7 +226,7 @@ function planInstance(engine: DeidEngine, document: DicomDocument, references: O
     uidMap[uid] ??= deidUid(key.bytes(), UID_NAMESPACE, uid);
   }
 
-  const terms = engine.termSets.termSetsFor(found);
+  const terms = engine.termSets.termSetsFor(found, reportText);
   const texts: Record<string, string> = {};
   const textHits: Record<string, number> = {};
   for (const text of found.texts) {
@@ -232,11 +253,19 @@ function planInstance(engine: DeidEngine, document: DicomDocument, references: O
     if (value === undefined) throw new DeidNativeError('AIB_DEID_BAD_PLAN', 'a reference UID has no mapping');
     return value;
   };
+  let report: ScrubbedReportText | undefined;
+  if (reportText !== undefined) {
+    const scrubbed = scrubReport(reportText, terms);
+    const hits: Record<string, number> = {};
+    for (const hit of scrubbed.hits) hits[hit.kind] = (hits[hit.kind] ?? 0) + 1;
+    report = { text: pseudonymizeReportPatient(scrubbed.text, pseudonyms), hits };
+  }
   return {
     found,
     terms,
     plan,
     textHits,
+    ...(report === undefined ? {} : { report }),
     vault: {
       linkToken: linkToken(key, references.sopInstanceUid),
       patient: { identity, pseudonymId: pseudonyms.patientId, pseudonymName: pseudonyms.patientName, dateShiftDays: shift },

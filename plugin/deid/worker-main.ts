@@ -73,25 +73,52 @@ async function handle(frame: Frame): Promise<void> {
     const folder = outputFolderOf(request['outputFolder']);
     let reply: DeidSuccess;
     const instance = `instance ${String(request['instanceId'])}`;
+    const report = reportOf(request['report']);
     // The original UIDs the vault links on come from this parse, not from the caller.
     if (typeof inputPath === 'string') {
       let relative = '';
       const result = await deidentifyFileCleaningPixels(engine, inputPath, undefined, (vault) => {
         relative = outputPathFor(vault, folder);
         return join(deidDirectory, relative);
-      });
-      reply = { k: 'deidResult', ok: true, outputPath: relative, routing: result.routing, sizeBytes: result.sizeBytes, vault: result.vault, textHits: result.textHits, ...pixelsOf(result), ...undecodableOf(result) };
+      }, report?.text);
+      reply = { k: 'deidResult', ok: true, outputPath: relative, routing: result.routing, sizeBytes: result.sizeBytes, vault: result.vault, textHits: result.textHits, ...pixelsOf(result), ...undecodableOf(result), ...writeReport(report, result, folder) };
     } else {
-      const result = await deidentifyInstanceCleaningPixels(engine, frame.body, undefined, instance);
+      const result = await deidentifyInstanceCleaningPixels(engine, frame.body, undefined, instance, report?.text);
       const relative = outputPathFor(result.vault, folder);
       writeAtomically(join(deidDirectory, relative), result.bytes);
-      reply = { k: 'deidResult', ok: true, outputPath: relative, routing: result.routing, sizeBytes: result.bytes.length, vault: result.vault, textHits: result.textHits, ...pixelsOf(result), ...undecodableOf(result) };
+      reply = { k: 'deidResult', ok: true, outputPath: relative, routing: result.routing, sizeBytes: result.bytes.length, vault: result.vault, textHits: result.textHits, ...pixelsOf(result), ...undecodableOf(result), ...writeReport(report, result, folder) };
     }
     channel.reply(frame, { ...reply });
   } catch (error) {
     if (error instanceof AiBridgeError) channel.reply(frame, failure(error.code, error.message, error.transient));
     else channel.reply(frame, failure('AIB_DEID_WRITE_FAILED', error instanceof Error ? error.message : String(error), true));
   }
+}
+
+/** The request's report, checked: a frame is data. */
+function reportOf(value: unknown): { readonly id: number; readonly text: string } | undefined {
+  if (value === undefined) return undefined;
+  const v = value as Record<string, unknown> | null;
+  if (typeof v !== 'object' || v === null || typeof v['id'] !== 'number' || typeof v['text'] !== 'string') {
+    throw new AiBridgeError('AIB_DEID_BAD_PLAN', 'report is not { id, text }', {}, false);
+  }
+  return { id: v['id'], text: v['text'] };
+}
+
+/**
+ * The report's de-identified copy goes beside its study in the store
+ * (deid/[<outputFolder>/]<study>/report.txt, de-identified UID), so it travels
+ * with the study's copies; each instance of the study writes the same text, and
+ * a corrected report replaces it. Written atomically like the instances.
+ */
+function writeReport(
+  report: { readonly id: number } | undefined, result: { readonly vault: VaultEntry; readonly report?: { readonly text: string; readonly hits: Readonly<Record<string, number>> } }, outputFolder: string,
+): { report?: { id: number; path: string; hits: Readonly<Record<string, number>> } } {
+  if (report === undefined || result.report === undefined) return {};
+  const relative = join(outputFolder, result.vault.studyInstanceUid.deid, 'report.txt');
+  mkdirSync(join(deidDirectory, outputFolder, result.vault.studyInstanceUid.deid), { recursive: true, mode: 0o700 });
+  writeAtomically(join(deidDirectory, relative), Buffer.from(result.report.text, 'utf8'));
+  return { report: { id: report.id, path: relative, hits: result.report.hits } };
 }
 
 function undecodableOf(result: { readonly undecodableText: readonly UndecodableText[] }): { undecodableText?: readonly UndecodableText[] } {

@@ -45,10 +45,31 @@ export interface AiBridgeConfig {
   readonly SeriesSpacingTolerance: number;
   readonly PhiViewers: readonly string[];
   readonly ViewerUrl: string;
+  readonly OhifViewer: boolean;
   readonly CleanPixels: 'auto' | 'always' | 'never';
   readonly CleanPixelsModalities: readonly string[];
   readonly CleanPixelsMode: 'all-text' | 'identifiers-only';
   readonly Central?: CentralConfig;
+  readonly Reports?: ReportsConfig;
+}
+
+/** AiBridge.Reports: the report system link (issue 16). */
+export interface ReportsConfig {
+  readonly Enabled: boolean;
+  readonly ListenPort?: number;
+  readonly ListenAddress: string;
+  readonly AllowedPeers: readonly string[];
+  readonly MaxMessageBytes: number;
+  readonly Tls?: { readonly CertificateFile: string; readonly KeyFile: string; readonly CaFile?: string };
+  readonly Outbound?: {
+    readonly Host: string;
+    readonly Port: number;
+    readonly AckTimeoutSeconds: number;
+    readonly SendingApplication: string;
+    readonly SendingFacility: string;
+    readonly ReceivingApplication: string;
+    readonly ReceivingFacility: string;
+  };
 }
 
 export interface DimsePeerConfig {
@@ -150,6 +171,8 @@ export function loadAiBridgeConfig(orthancConfigJson: string, cwd: string = proc
   if (central !== undefined) {
     for (const key of ['SiteTokenFile', 'RegistryPublicKeyFile']) central[key] = resolve(cwd, central[key] as string);
   }
+  const tls = (section['Reports'] as Record<string, unknown> | undefined)?.['Tls'] as Record<string, unknown> | undefined;
+  if (tls !== undefined) for (const key of ['CertificateFile', 'KeyFile', 'CaFile']) if (typeof tls[key] === 'string') tls[key] = resolve(cwd, tls[key]);
   return section as unknown as AiBridgeConfig;
 }
 

@@ -32,6 +32,8 @@ export const GATEWAY_ERROR_CODES = {
   AIB_API_METHOD_NOT_ALLOWED: 'the route exists but not for this method',
   AIB_API_CONFLICT: 'the job is not in a state that allows the action',
   AIB_UI_NOT_BUILT: 'the admin UI bundle (dist/web-ui) is missing: the build did not run',
+  AIB_VIEWER_DISABLED: 'the OHIF viewer under /ai-bridge/viewer/ is off (AiBridge.OhifViewer false)',
+  AIB_VIEWER_NOT_INSTALLED: 'the OHIF viewer files are missing (scripts/fetch-ohif.sh did not run, or the package lost them)',
   AIB_BULK_QUERY_FAILED: 'Orthanc refused the bulk action\'s /tools/find query; its answer is in the message',
   AIB_API_UNAVAILABLE: 'the annotator is off (Annotate false) or not ready yet: models and categories cannot be read or changed',
   AIB_QUEUE_LEASE_LOST: 'the work queue gave the item to another owner after this one\'s lease ran out; the late result is dropped',

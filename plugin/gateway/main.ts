@@ -30,6 +30,7 @@ import { QueueAnnotationStage } from './stages/queue-annotation-stage';
 import { adminRoutes } from './admin/admin-routes';
 import { orthancAuthenticates } from './admin/phi-access';
 import { StaticUi } from './admin/static-ui';
+import { OHIF_RESULTS_URL, OHIF_STUDY_URL, ohifViewerRoutes } from './admin/ohif-viewer-routes';
 import { BulkStore } from './bulk/bulk-store';
 import { openWorkQueue } from './work-queue/open-work-queue';
 import { retryPolicyFromConfig } from './work-queue/retry-policy';
@@ -42,6 +43,8 @@ import { SiteModelsApi } from './api/site-models-api';
 import { CategoryRequestStore } from './category-requests/category-request-store';
 import { CategoryRequestWorker } from './category-requests/category-request-worker';
 import type { CentralLinkSettings } from '../core/annotate-messages';
+import { ReportLink } from './reports/report-link';
+import { orthancInstanceId } from '../core/branded-ids';
 
 /** sysexits.h EX_CONFIG: the native supervisor does not restart on it. */
 const EXIT_CONFIG = 78;
@@ -142,6 +145,8 @@ async function main(): Promise<void> {
   }, annotator, log);
   void uplink?.start();
 
+  // The report link (issue 16) needs the work queue, opened further down: the stages reach it through this holder.
+  let reports: ReportLink | undefined;
   const ingestYield = new IngestYield(config.YieldToIngestMilliseconds, config.MaxYieldSeconds * 1000);
   const stow = new StowClient(stowTarget(config.DicomWebUrl, config.DicomWebAuthorization, orthancConfiguration));
   // A draining node (node registry) claims nothing new and finishes what it holds.
@@ -152,7 +157,10 @@ async function main(): Promise<void> {
     new DeliverStage(stow, layout.outbox, async (annotation, uids) => {
       await annotations.recordDeliveries(annotation.id, uids);
       ingestYield.expectOwnStores(uids.length);
-    }, new SupersededResults(orthanc, annotations, config.DicomWebUrl === '' ? undefined : stow.describe())),
+    }, new SupersededResults(orthanc, annotations, config.DicomWebUrl === '' ? undefined : stow.describe()),
+    async (annotation, relinked) => {
+      await reports?.queuePreliminaryReport({ annotationId: annotation.id, modelId: annotation.modelId, previousResults: annotation.results, relinked });
+    }),
   ], {
     concurrency: config.AnnotatorProcesses,
     auditPrefix: 'annotation',
@@ -173,7 +181,8 @@ async function main(): Promise<void> {
     spacingTolerance: config.SeriesSpacingTolerance,
   } : undefined, log, () => { annotationPipeline.kick(); });
 
-  const instanceStages = [new FetchInstanceStage(orthanc, (uid) => annotations.ownResult(uid)), new DeidentifyStage(orthanc, deidPool, vault, audit, layout.spool, layout.deid)];
+  const instanceStages = [new FetchInstanceStage(orthanc, (uid) => annotations.ownResult(uid)), new DeidentifyStage(orthanc, deidPool, vault, audit, layout.spool, layout.deid,
+    async (instanceId) => reports?.reportForInstance(instanceId))];
   const pipeline = new Pipeline(drainGate(kindQueue(queue, INSTANCE_KIND, toJob), 'claim', () => draining), config.Annotate
     ? [...instanceStages, new QueueAnnotationStage(annotator, annotations, () => { annotationPipeline.kick(); }, (annotation, member) => {
       seriesWatch.collecting(annotation, member.arrivedAt);
@@ -229,6 +238,19 @@ async function main(): Promise<void> {
       annotationPipeline.kick();
     }
   };
+  if (config.Reports?.Enabled === true) {
+    reports = new ReportLink(config.Reports, queue, sql, audit, orthanc, log, async (keys, why) => {
+      const query = keys.studyInstanceUid !== '' ? { StudyInstanceUID: keys.studyInstanceUid }
+        : { AccessionNumber: keys.accessionNumber, ...(keys.patientId === '' ? {} : { PatientID: keys.patientId }) };
+      const found = await orthanc.postJson('/tools/find', { Level: 'Instance', Query: query });
+      const ids = Array.isArray(found) ? found.filter((id): id is string => typeof id === 'string') : [];
+      if (ids.length > 0) {
+        await store.enqueueInstances(ids.map((id) => orthancInstanceId(id)), why);
+        pipeline.kick();
+      }
+      return ids.length;
+    });
+  }
   const rawSection = (orthancConfiguration as Record<string, unknown>)['AiBridge'];
   const admin = adminRoutes({
     store, annotations, bulk, audit, orthanc, config,
@@ -241,7 +263,8 @@ async function main(): Promise<void> {
   const router = new ApiRouter({
     store,
     annotations,
-    viewerUrl: config.ViewerUrl,
+    // A ViewerUrl the site set wins; else the OHIF viewer this bridge serves, when on.
+    ...(config.ViewerUrl !== '' || !config.OhifViewer ? { viewerUrl: config.ViewerUrl } : { viewerUrl: OHIF_STUDY_URL, resultsViewerUrl: OHIF_RESULTS_URL }),
     studyOf: async (instanceId) => {
       try {
         const study = await orthanc.getJson(`/instances/${instanceId}/study`) as { ID?: unknown; MainDicomTags?: Record<string, unknown> };
@@ -274,7 +297,7 @@ async function main(): Promise<void> {
         cluster: registry.view(),
       };
     },
-  }, [...admin, ...nodeRoutes(registry, audit)]);
+  }, [...admin, ...ohifViewerRoutes(config.OhifViewer, join(__dirname, '..', '..', '..'), orthancConfiguration), ...(reports?.routes() ?? ReportLink.disabledRoutes()), ...nodeRoutes(registry, audit)]);
   connection.onHttp((request) => router.handle(request));
 
   connection.on('change', (change) => {
@@ -294,6 +317,7 @@ async function main(): Promise<void> {
     await follower.stop();
     seriesWatch.stop();
     requestWorker?.stop();
+    await reports?.stop();
     await pipeline.stop();
     await annotationPipeline.stop();
     await deidPool.stop();
@@ -313,6 +337,7 @@ async function main(): Promise<void> {
 
   await follower.start();
   registry.start(() => follower.leading);
+  await reports?.start();
   pipeline.kick();
   if (config.Annotate) {
     seriesWatch.start();

@@ -7,6 +7,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 import { repoRoot } from '../../plugin/cli/repo-root';
+import { OHIF_VERSION, ohifAppConfig } from '../../plugin/gateway/admin/ohif-viewer-site';
 
 /**
  * OHIF v3 (the built @ohif/app dist, no network) served on 127.0.0.1 beside a
@@ -17,7 +18,6 @@ import { repoRoot } from '../../plugin/cli/repo-root';
  * does not paint an SR's annotations until the viewport re-renders).
  */
 
-export const OHIF_VERSION = '3.13.2';
 const CHROMIUM = '/usr/bin/chromium';
 // Not performance limits: each bounds how long a failed run waits before it says what it was waiting for.
 const STEP_TIMEOUT_MS = 90_000;
@@ -33,38 +33,9 @@ export function ohifDist(): string {
   return dist;
 }
 
-/** window.config for a single DICOMweb source on the page's own origin (recipe: "Keys that worked"). */
-export function ohifAppConfig(): string {
-  const config = {
-    routerBasename: '/',
-    extensions: [],
-    modes: [],
-    showStudyList: true,
-    showWarningMessageForCrossOrigin: false,
-    showCPUFallbackMessage: false,
-    investigationalUseDialog: { option: 'never' },
-    defaultDataSourceName: 'orthanc',
-    dataSources: [{
-      namespace: '@ohif/extension-default.dataSourcesModule.dicomweb',
-      sourceName: 'orthanc',
-      configuration: {
-        friendlyName: 'Orthanc',
-        name: 'orthanc',
-        qidoRoot: '/dicom-web',
-        wadoRoot: '/dicom-web',
-        wadoUriRoot: '/wado',
-        qidoSupportsIncludeField: false,
-        imageRendering: 'wadors',
-        thumbnailRendering: 'wadors',
-        enableStudyLazyLoad: true,
-        supportsFuzzyMatching: false,
-        supportsWildcard: true,
-        omitQuotationForMultipartRequest: true,
-        bulkDataURI: { enabled: true },
-      },
-    }],
-  };
-  return `window.config = ${JSON.stringify(config, null, 2)};\n`;
+/** window.config for a single DICOMweb source on the page's own origin: the plugin's own, served at the root here. */
+function harnessAppConfig(): string {
+  return ohifAppConfig({ Root: '/dicom-web/', WadoRoot: '/wado' }, '/');
 }
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
@@ -104,7 +75,7 @@ function serveFile(response: http.ServerResponse, file: string): void {
 
 /** The proxy: /dicom-web and /wado to Orthanc, /app-config.js ours, dist files as they are, index.html for the rest. */
 function startProxy(dist: string, orthancPort: number): Promise<http.Server> {
-  const appConfig = ohifAppConfig();
+  const appConfig = harnessAppConfig();
   const server = http.createServer((request, response) => {
     const path = decodeURIComponent(new URL(request.url ?? '/', 'http://127.0.0.1').pathname);
     if (path.startsWith('/dicom-web') || path.startsWith('/wado')) {

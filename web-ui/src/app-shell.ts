@@ -10,6 +10,7 @@ import './pages/models-page';
 import './pages/privacy-page';
 import './pages/settings-page';
 import './pages/bulk-page';
+import './pages/reports-page';
 
 const NAV: readonly { readonly route: string; readonly label: string }[] = [
   { route: '', label: 'Dashboard' },
@@ -17,6 +18,7 @@ const NAV: readonly { readonly route: string; readonly label: string }[] = [
   { route: 'quarantine', label: 'Quarantine' },
   { route: 'bulk', label: 'Bulk run' },
   { route: 'models', label: 'Models' },
+  { route: 'reports', label: 'Reports' },
   { route: 'privacy', label: 'Privacy' },
   { route: 'settings', label: 'Settings' },
 ];
@@ -64,6 +66,7 @@ export class AppShell extends Page {
       case 'quarantine': return html`<aib-quarantine-page></aib-quarantine-page>`;
       case 'bulk': return html`<aib-bulk-page></aib-bulk-page>`;
       case 'models': return html`<aib-models-page></aib-models-page>`;
+      case 'reports': return html`<aib-reports-page></aib-reports-page>`;
       case 'privacy': return html`<aib-privacy-page></aib-privacy-page>`;
       case 'settings': return html`<aib-settings-page></aib-settings-page>`;
       default: return html`<h1 tabindex="-1">Not found</h1><p>No page <code>${this.route}</code> in the admin UI.</p>`;

@@ -1,6 +1,7 @@
 import { MeasurementReportConcept as C } from '../../core/codes';
 import type { AnnotationResult } from '../../core/findings';
 import { checkAnnotationResult } from './annotation-result-check';
+import { preliminaryReportText } from './preliminary-report-text';
 import { deviceObserverUid, trackingUniqueIdentifier } from './derived-uids';
 import { writePart10, type NaturalDataset } from './part10-writer';
 import { annotatedImages, hierarchicalReference } from './referenced-images';
@@ -65,9 +66,11 @@ export class Tid1500MeasurementReport {
           result.findings.map((finding, index) => tid1501MeasurementGroup(finding, this.trackingUids[index] ?? '', model))),
       );
     }
-    if (result.summary.trim() !== '') {
-      content.push(containerItem('CONTAINS', C.QualitativeEvaluations, [textItem('CONTAINS', C.Impression, result.summary)]));
-    }
+    // The preliminary report is the text the report system receives (ORU^R01 OBX-5): the same words in both.
+    content.push(containerItem('CONTAINS', C.QualitativeEvaluations, [
+      ...(result.summary.trim() === '' ? [] : [textItem('CONTAINS', C.Impression, result.summary)]),
+      textItem('CONTAINS', C.PreliminaryReport, preliminaryReportText(result)),
+    ]));
     return {
       SpecificCharacterSet: 'ISO_IR 192',
       SOPClassUID: COMPREHENSIVE_SR_STORAGE,

@@ -65,3 +65,26 @@ function scrubHl7(text: string, terms: TermSets): ScrubResult {
 export function scrubReport(text: string, terms: TermSets): ScrubResult {
   return isHl7(text) ? scrubHl7(text, terms) : scrubText(text, terms);
 }
+
+/**
+ * The patient of a scrubbed HL7 v2 report under the same pseudonyms as the
+ * images of its study (issue 16): PID-3 (identifier list) and PID-5 (name)
+ * carry the pseudonymous Patient ID and Patient's Name the de-identified
+ * instances carry, so the report's copy and the study's copies name one
+ * pseudonymous patient; every other identifier stays a typed fiducial. Plain
+ * text reports have no such fields and are returned as they are.
+ */
+export function pseudonymizeReportPatient(scrubbed: string, pseudonyms: { readonly patientId: string; readonly patientName: string }): string {
+  if (!isHl7(scrubbed)) return scrubbed;
+  return scrubbed.split(/(\r\n|\r|\n)/).map((piece) => {
+    if (!piece.startsWith('PID|')) return piece;
+    const fields = piece.split('|');
+    const put = (n: number, value: string): void => {
+      while (fields.length <= n) fields.push('');
+      fields[n] = value.replace(/[|~\\&\r\n]/g, ' ');
+    };
+    put(3, pseudonyms.patientId);
+    put(5, pseudonyms.patientName);
+    return fields.join('|');
+  }).join('');
+}

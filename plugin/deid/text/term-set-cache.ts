@@ -19,12 +19,13 @@ export class TermSetCache {
     this.#entries = new LRUCache({ max: capacity });
   }
 
-  termSetsFor(found: InspectIdentifiers): TermSets {
+  /** `reportText`: the study's report, whose identifiers join the header's (issue 16). */
+  termSetsFor(found: InspectIdentifiers, reportText?: string): TermSets {
     const key = JSON.stringify([found.patient.id, found.patient.name, found.patient.birthDate, found.patient.otherIds,
-      found.accessionNumber, found.identifiers.map((i) => [i.keyword, i.vr, i.value])]);
+      found.accessionNumber, found.identifiers.map((i) => [i.keyword, i.vr, i.value]), reportText ?? null]);
     const hit = this.#entries.get(key);
     if (hit !== undefined) return hit;
-    const built = buildTermSets(found, undefined, { whitelist: this.#whitelist });
+    const built = buildTermSets(found, reportText, { whitelist: this.#whitelist });
     this.#entries.set(key, built);
     return built;
   }

@@ -155,7 +155,7 @@ async function startBulk(context: AdminContext, request: HttpRequestFrame): Prom
   const user = basicUser(request.headers['authorization']);
   const jobs = await context.store.enqueueInstances(answer.map(orthancInstanceId), 'bulk action');
   const id = await context.bulk.create(query, user, jobs);
-  // The audit is shown to every user: it records the query masked (the run's full query is in state.sqlite, for PhiViewers).
+  // The audit is shown to every user: it records the query masked (the run's full query is in the work queue's database, for PhiViewers).
   context.audit.append({ event: 'bulk-started', detail: `bulk ${id}: ${answer.length} instance(s) for ${JSON.stringify(maskBulkQuery(query))}`, ...(user === null ? {} : { user }) });
   context.onQueued();
   return jsonReply(202, toBulkView(await context.bulk.get(id), phiAccess(request.headers, context.phi)));

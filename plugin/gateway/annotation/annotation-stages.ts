@@ -125,6 +125,9 @@ export function resultSopInstanceUid(source: string, model: string, kind: 'sr' |
   return revision === 0 ? resultUid('result-instance', source, model, kind) : resultUid('result-instance', source, model, kind, `revision ${revision}`);
 }
 
+/** What happens once an annotation's results are stored: `relinked` carry the original identifiers. */
+export type AfterDelivery = (annotation: Annotation, relinked: NonNullable<AnnotationWork['relinked']>) => Promise<void>;
+
 /**
  * STOW-RS of the relinked results into the original study; then the results
  * of an earlier revision are removed, then the outbox folder goes.
@@ -135,14 +138,18 @@ export class DeliverStage implements AnnotationStage {
   readonly #outbox: string;
   readonly #beforeStore: (annotation: Annotation, sopInstanceUids: readonly string[]) => Promise<void>;
   readonly #superseded: SupersededResults;
+  readonly #afterDelivery: AfterDelivery | undefined;
 
   /**
+   * `afterDelivery`: told what was stored, before the run ends (the report link queues the AI preliminary
+   * report, issue 16); if it throws, the delivery is retried, and storing again the same UIDs changes nothing.
    * `beforeStore`: told which objects are about to be stored, so that they are
    * recognised when Orthanc reports them (not ingest to yield to, not
    * instances to de-identify).
    */
   constructor(stow: StowClient, outboxDirectory: string, beforeStore: (annotation: Annotation, sopInstanceUids: readonly string[]) => Promise<void>,
-    superseded: SupersededResults) {
+    superseded: SupersededResults, afterDelivery?: AfterDelivery) {
+    this.#afterDelivery = afterDelivery;
     this.#stow = stow;
     this.#outbox = outboxDirectory;
     this.#beforeStore = beforeStore;
@@ -161,6 +168,7 @@ export class DeliverStage implements AnnotationStage {
     // `annotation.results` are those of the last delivery (the claim's snapshot): what this revision replaces.
     const stored = new Set(relinked.map((r) => r.sopInstanceUid));
     await this.#superseded.remove(annotation, annotation.results.filter((uid) => !stored.has(uid)));
+    await this.#afterDelivery?.(annotation, relinked);
     rmSync(join(this.#outbox, outboxKey(annotation)), { recursive: true, force: true });
     const kinds = relinked.map((r) => r.kind.toUpperCase()).join(' + ');
     const warned = outcome.warnings.length > 0 ? ` (${outcome.warnings.length} stored with warnings)` : '';

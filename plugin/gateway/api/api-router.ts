@@ -28,6 +28,8 @@ export interface ApiContext {
   readonly studyOf?: (instanceId: string) => Promise<{ orthancId: string; studyInstanceUid: string | null } | undefined>;
   /** AiBridge.ViewerUrl: {StudyInstanceUID} is replaced. */
   readonly viewerUrl?: string;
+  /** The link from an annotation to its results: {StudyInstanceUID} and {ResultSOPInstanceUIDs} (comma-separated) are replaced; default viewerUrl. */
+  readonly resultsViewerUrl?: string;
   /** Models, categories and central requests (asked of the annotator). */
   readonly models: SiteModelsApi;
   /** Where an approval or a decline of a category request is recorded. */
@@ -180,7 +182,7 @@ export class ApiRouter {
         explorerPath: `/app/explorer.html#study?uuid=${encodeURIComponent(study.orthancId)}`,
         viewerUrl: viewerUrl === '' || study.studyInstanceUid === null ? null : viewerUrl.replace(/\{StudyInstanceUID\}/g, encodeURIComponent(study.studyInstanceUid)),
       },
-      annotations: (await this.#context.annotations.forJob(id)).map(toAnnotationView),
+      annotations: (await this.#context.annotations.forJob(id)).map((a) => this.#withViewer(toAnnotationView(a))),
     };
     return jsonReply(200, body);
   }
@@ -194,7 +196,7 @@ export class ApiRouter {
     const offset = integerParameter(request.query['offset'], 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
     const { annotations, total } = await this.#context.annotations.list(
       state === undefined ? { limit, offset } : { state: state as AnnotationState, limit, offset });
-    const body: AnnotationListResponse = { annotations: annotations.map(toAnnotationView), total, limit, offset };
+    const body: AnnotationListResponse = { annotations: annotations.map((a) => this.#withViewer(toAnnotationView(a))), total, limit, offset };
     return jsonReply(200, body);
   }
 
@@ -202,8 +204,19 @@ export class ApiRouter {
     const id = parsePositive(raw, 'annotation id');
     const annotation = await this.#context.annotations.get(id);
     if (annotation === undefined) throw new GatewayError('AIB_API_NOT_FOUND', `annotation ${raw} does not exist`, { annotationId: raw });
-    const body: AnnotationDetailResponse = { ...toAnnotationView(annotation), events: (await this.#context.annotations.events(id)).map(toEventView) };
+    const body: AnnotationDetailResponse = { ...this.#withViewer(toAnnotationView(annotation)), events: (await this.#context.annotations.events(id)).map(toEventView) };
     return jsonReply(200, body);
+  }
+
+  /** The annotation's delivered results in the viewer (OHIF opens the SR among them with its measurements drawn). */
+  #withViewer(view: AnnotationView): AnnotationView {
+    const template = this.#context.resultsViewerUrl ?? this.#context.viewerUrl ?? '';
+    if (template === '' || view.results.length === 0) return { ...view, viewerUrl: null };
+    return {
+      ...view,
+      viewerUrl: template.replace(/\{StudyInstanceUID\}/g, encodeURIComponent(view.studyInstanceUid))
+        .replace(/\{ResultSOPInstanceUIDs\}/g, view.results.map(encodeURIComponent).join(',')),
+    };
   }
 
   async #retryAnnotation(raw: string): Promise<HttpReply> {
@@ -300,7 +313,7 @@ function withEtag(request: HttpRequestFrame, reply: HttpReply): HttpReply {
 
 const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   AIB_API_NOT_FOUND: 404, AIB_API_BAD_PARAMETER: 400, AIB_API_METHOD_NOT_ALLOWED: 405, AIB_API_CONFLICT: 409,
-  AIB_UI_NOT_BUILT: 503, AIB_BULK_QUERY_FAILED: 502, AIB_API_UNAVAILABLE: 503, AIB_API_CROSS_ORIGIN: 403, AIB_CATEGORY_REQUEST_REFUSED: 409,
+  AIB_UI_NOT_BUILT: 503, AIB_VIEWER_DISABLED: 404, AIB_VIEWER_NOT_INSTALLED: 503, AIB_BULK_QUERY_FAILED: 502, AIB_API_UNAVAILABLE: 503, AIB_API_CROSS_ORIGIN: 403, AIB_CATEGORY_REQUEST_REFUSED: 409,
   AIB_ANNOTATOR_LOST: 503, AIB_ANNOTATOR_PROTOCOL: 502,
 };
 

@@ -27,10 +27,16 @@ export class DeidentifyStage implements Stage {
   readonly #audit: AuditLog;
   readonly #spool: string;
   readonly #deidDirectory: string;
+  readonly #reportFor: ((instanceId: string) => Promise<{ id: number; text: string } | undefined>) | undefined;
 
-  /** `deidDirectory`: the de-identified store the workers write into (to remove a copy the vault refused). */
-  constructor(orthanc: OrthancRest, pool: DeidWorkerPool, vault: PhiVault, audit: AuditLog, spoolDirectory: string, deidDirectory: string) {
+  /**
+   * `deidDirectory`: the de-identified store the workers write into (to remove a copy the vault refused).
+   * `reportFor`: the newest report of the instance's study (the report link, issue 16), whose terms the worker adds.
+   */
+  constructor(orthanc: OrthancRest, pool: DeidWorkerPool, vault: PhiVault, audit: AuditLog, spoolDirectory: string, deidDirectory: string,
+    reportFor?: (instanceId: string) => Promise<{ id: number; text: string } | undefined>) {
     this.#deidDirectory = deidDirectory;
+    this.#reportFor = reportFor;
     this.#orthanc = orthanc;
     this.#pool = pool;
     this.#vault = vault;
@@ -51,7 +57,8 @@ export class DeidentifyStage implements Stage {
   }
 
   async #deidentify(job: Job, work: JobWork, spooled: string): Promise<StageResult> {
-    const result = await this.#pool.deidentify({ instanceId: job.instanceId, inputPath: spooled });
+    const report = await this.#reportFor?.(job.instanceId);
+    const result = await this.#pool.deidentify({ instanceId: job.instanceId, inputPath: spooled, ...(report === undefined ? {} : { report }) });
     if (!result.ok) {
       throw new GatewayError('AIB_DEID_FAILED', `instance ${job.instanceId}: ${result.code}: ${result.message}`,
         { instanceId: job.instanceId, workerCode: result.code }, result.transient);
@@ -74,7 +81,8 @@ export class DeidentifyStage implements Stage {
     work.deid = { path: result.outputPath, linkToken: result.vault.linkToken };
     const hits = Object.entries(result.textHits).map(([kind, n]) => `${n} ${kind}`).join(', ');
     const boxes = (result.pixels ? `, ${String(result.pixels.boxes.length)} pixel box(es) filled` : '') +
-      (result.undecodableText ? `, ${String(result.undecodableText.length)} undecodable text element(s) replaced or removed` : '');
+      (result.undecodableText ? `, ${String(result.undecodableText.length)} undecodable text element(s) replaced or removed` : '') +
+      (result.report ? `, report ${String(result.report.id)} applied and its de-identified copy written` : '');
     return {
       facts: {
         deidPath: result.outputPath, linkToken: result.vault.linkToken, sha256: routing.sha256, sizeBytes: routing.sizeBytes,

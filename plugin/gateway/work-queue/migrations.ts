@@ -82,6 +82,22 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
+    name: 'reports received from the report system (issue 16)',
+    // One row per accepted HL7 message (PHI: the message itself), made in the transaction that
+    // queues its 'report-message' item; the study keys are columns, so an instance finds its report.
+    up: (tx) => runAll(tx, [
+      `CREATE TABLE reports (
+        id {ID},
+        item_id BIGINT NOT NULL REFERENCES work_items(id) ON DELETE CASCADE ON UPDATE CASCADE,
+        message_type TEXT NOT NULL, control_id TEXT NOT NULL, sender TEXT NOT NULL, peer TEXT NOT NULL, via TEXT NOT NULL,
+        accession TEXT NOT NULL, patient_id TEXT NOT NULL, study_uid TEXT NOT NULL, result_status TEXT NOT NULL,
+        body TEXT NOT NULL, received_at BIGINT NOT NULL)`,
+      `CREATE INDEX reports_study ON reports (study_uid)`,
+      `CREATE INDEX reports_accession ON reports (accession)`,
+    ]),
+  },
+  {
+    version: 4,
     name: 'instance jobs as work items, the change-log cursor (from jobs/job_events/meta of state.sqlite schema 3)',
     up: async (tx) => {
       // One row per follower of Orthanc's change log ('orthanc'): the last change turned into jobs.
@@ -115,7 +131,7 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
-    version: 4,
+    version: 5,
     name: 'annotations as work items: units, members, delivered results (from annotations/annotation_* of state.sqlite)',
     up: async (tx) => {
       const legacy = await sqliteTableExists(tx, 'annotations');
@@ -178,7 +194,7 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
-    version: 5,
+    version: 6,
     name: 'category requests as work items, their members (from category_requests/category_request_members of state.sqlite)',
     up: async (tx) => {
       const legacy = await sqliteTableExists(tx, 'category_requests');

@@ -18,4 +18,6 @@ export const WORK_KINDS: readonly WorkKind[] = [
   { name: 'category-request', heldStates: ['awaiting-approval'] },
   // A report message to de-identify and attach (issue 16).
   { name: 'report-message', heldStates: [] },
+  // An AI preliminary report to send to the report system as ORU^R01, until it is ACKed (issue 16).
+  { name: 'report-outbound', heldStates: [] },
 ];

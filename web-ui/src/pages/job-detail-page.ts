@@ -78,7 +78,8 @@ export class JobDetailPage extends Page {
           <thead><tr><th scope="col">Annotation</th><th scope="col">Model</th><th scope="col">State</th><th scope="col">Members</th><th scope="col">Results</th></tr></thead>
           <tbody>${job.annotations.map((a) => html`<tr><td>${a.id} (${a.unit})</td><td>${a.model.id}@${a.model.version}</td>
             <td><span class="state ${a.state}">${a.state}</span> ${a.stage}</td><td>${a.members}${a.expectedInstances === null ? '' : ` / ${a.expectedInstances}`}</td>
-            <td>${a.results.length}</td></tr>`)}</tbody>
+            <td>${a.results.length}${a.viewerUrl === undefined || a.viewerUrl === null ? nothing
+              : html` <a href=${a.viewerUrl} target="_blank" rel="noopener" data-testid="annotation-viewer-link">Open results in the viewer</a>`}</td></tr>`)}</tbody>
         </table>`}`;
   }
 }
