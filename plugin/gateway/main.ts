@@ -239,7 +239,7 @@ async function main(): Promise<void> {
     }
   };
   if (config.Reports?.Enabled === true) {
-    reports = new ReportLink(config.Reports, queue, sql, audit, orthanc, log, async (keys, why) => {
+    reports = new ReportLink(config.Reports, drainGate(queue, 'claim', () => draining), owner, sql, audit, orthanc, log, async (keys, why) => {
       const query = keys.studyInstanceUid !== '' ? { StudyInstanceUID: keys.studyInstanceUid }
         : { AccessionNumber: keys.accessionNumber, ...(keys.patientId === '' ? {} : { PatientID: keys.patientId }) };
       const found = await orthanc.postJson('/tools/find', { Level: 'Instance', Query: query });

@@ -50,14 +50,18 @@ export class ReportLink {
   readonly #listener: MllpListener | undefined;
   #port: number | undefined;
 
-  constructor(config: ReportsConfig, queue: WorkQueue, sql: SqlConnection, audit: AuditLog, orthanc: OrthancRest, log: OrthancLogger, recheck: StudyRecheck) {
+  /**
+   * `queue` is the node's (its claims find nothing while the node drains);
+   * `owner` is the gateway's lease owner.
+   */
+  constructor(config: ReportsConfig, queue: WorkQueue, owner: string, sql: SqlConnection, audit: AuditLog, orthanc: OrthancRest, log: OrthancLogger, recheck: StudyRecheck) {
     this.#config = config;
     this.#queue = queue;
     this.#orthanc = orthanc;
     this.store = new ReportStore(queue, sql);
     this.intake = new ReportIntake(this.store, audit, config.MaxMessageBytes, () => { this.#runner.kick(); });
     const outbound = config.Outbound;
-    this.#runner = new ReportQueueRunner(queue, this.store, recheck, outbound === undefined ? undefined : {
+    this.#runner = new ReportQueueRunner(queue, owner, this.store, recheck, outbound === undefined ? undefined : {
       host: outbound.Host, port: outbound.Port, ackTimeoutMs: outbound.AckTimeoutSeconds * 1000,
       sendingApplication: outbound.SendingApplication, sendingFacility: outbound.SendingFacility,
       receivingApplication: outbound.ReceivingApplication, receivingFacility: outbound.ReceivingFacility,
@@ -71,7 +75,7 @@ export class ReportLink {
 
   async start(): Promise<void> {
     if (this.#listener !== undefined) this.#port = await this.#listener.start();
-    await this.#runner.start();
+    this.#runner.start();
   }
 
   async stop(): Promise<void> {

@@ -1,5 +1,3 @@
-import { hostname } from 'node:os';
-
 import { Hl7Client } from '@medplum/hl7';
 
 import { AiBridgeError } from '../../core/ai-bridge-error';
@@ -44,26 +42,24 @@ export class ReportQueueRunner {
   readonly #recheck: StudyRecheck;
   readonly #target: OutboundTarget | undefined;
   readonly #log: OrthancLogger;
-  // Its own node name: expiring at start must not touch leases other parts of this gateway hold already.
-  readonly #node = `${hostname()}/reports`;
-  readonly #owner = `${hostname()}/reports:${String(process.pid)}`;
+  // The gateway's own lease owner (<node>:<pid>): the gateway ends its previous process's leases, these
+  // included, before anything starts, and the node registry shows them under this node.
+  readonly #owner: string;
   #running = false;
   #stopped = false;
   #timer: NodeJS.Timeout | undefined;
   #again = false;
 
-  constructor(queue: WorkQueue, store: ReportStore, recheck: StudyRecheck, target: OutboundTarget | undefined, log: OrthancLogger) {
+  constructor(queue: WorkQueue, owner: string, store: ReportStore, recheck: StudyRecheck, target: OutboundTarget | undefined, log: OrthancLogger) {
     this.#queue = queue;
+    this.#owner = owner;
     this.#store = store;
     this.#recheck = recheck;
     this.#target = target;
     this.#log = log;
   }
 
-  async start(): Promise<void> {
-    // The previous gateway of this host is gone (we are its replacement): what it held is due now.
-    const expired = await this.#queue.expireLeasesOf(this.#node);
-    if (expired > 0) this.#log.info('report-leases-expired', { stage: 'reports', count: expired, message: `${String(expired)} report item(s) interrupted by the last stop are due again` });
+  start(): void {
     this.kick();
   }
 
