@@ -76,10 +76,13 @@ class DicomDocument : public Napi::ObjectWrap<DicomDocument> {
   }
 
   // The RoutingFacts of the original (plugin/core/routing-facts.ts), before apply() consumes it.
+  // routing(false): no SHA-256 of a file input (sha256 ''): a caller that records no hash (the
+  // deid command) is spared one pass over every byte of the file.
   Napi::Value RoutingJs(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
       Dataset();  // throws once the document is applied or disposed
-      if (routing_.sha256.empty() && inputFd_ >= 0) routing_.sha256 = Sha256OfFile(inputFd_, routing_.sizeBytes);
+      const bool hash = info.Length() < 1 || !info[0].IsBoolean() || info[0].As<Napi::Boolean>().Value();
+      if (hash && routing_.sha256.empty() && inputFd_ >= 0) routing_.sha256 = Sha256OfFile(inputFd_, routing_.sizeBytes);
       return Routing(info.Env(), *parsed_.file, routing_);
     });
   }

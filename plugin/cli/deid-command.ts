@@ -10,7 +10,6 @@ import type { Logger } from '../gateway/logger.js';
 import { SqlitePhiVault } from '../gateway/vault/sqlite-phi-vault.js';
 import { collectInputs, type DeidInput, type DeidInputProblem } from './deid-inputs.js';
 import { DEFAULT_CLEAN_PIXELS_MODALITIES, DEID_USAGE, parseDeidOptions, type DeidFilesOptions } from './deid-options.js';
-import { deidentifyReport } from './deid-report.js';
 import { repoRoot } from './repo-root.js';
 
 const PREFIX = 'orthanc-ai-bridge deid';
@@ -109,13 +108,16 @@ interface Run {
   readonly pool: DeidWorkerPool;
   readonly staging: string;
   readonly vault: SqlitePhiVault | undefined;
+  /** Folders of OUT made so far. */
+  readonly folders: Set<string>;
 }
 
 async function deidentifyOnce(run: Run, input: DeidInput, lane: string): Promise<DeidResult> {
   // The worker reads the file itself, and only its header: the pixel data is copied file to
   // file, and the UIDs the vault links on come from the worker's parse. Each lane stages into
   // its own folder, so two inputs with one SOP Instance UID never share a staged file.
-  const request = { instanceId: input.display, inputPath: input.absolute, outputFolder: lane };
+  // No SHA-256 of the input: the command records none (one pass over every byte saved).
+  const request = { instanceId: input.display, inputPath: input.absolute, outputFolder: lane, hashInput: false };
   try {
     return await run.pool.deidentify(request);
   } catch (e) {
@@ -138,7 +140,12 @@ async function processFile(run: Run, input: DeidInput, lane: string): Promise<Fa
       // Vault first: a refused mapping (AIB_VAULT_CONFLICT) leaves nothing in OUT (the staged copy is removed below).
       await run.vault?.record(input.absolute, result.vault);
       const target = path.join(run.options.out, input.relative);
-      fs.mkdirSync(path.dirname(target), { recursive: true });
+      const folder = path.dirname(target);
+      // Made once per run (the command owns OUT): one mkdir per folder, not per file.
+      if (!run.folders.has(folder)) {
+        fs.mkdirSync(folder, { recursive: true });
+        run.folders.add(folder);
+      }
       fs.renameSync(staged, target);
       if (result.undecodableText) {
         process.stderr.write(`${PREFIX}: note: ${input.display}: ${String(result.undecodableText.length)} text element(s) not valid in their declared character set were replaced or removed (${result.undecodableText.map((u) => u.keyword || u.path).join(', ')})\n`);
@@ -192,7 +199,7 @@ async function runFiles(options: DeidFilesOptions): Promise<number> {
     inputDirectories: [...new Set(files.map((file) => path.dirname(file.absolute)))],
     cleanPixels: { apply: options.cleanPixels, modalities: DEFAULT_CLEAN_PIXELS_MODALITIES, mode: 'all-text' },
   }, log);
-  const run: Run = { options, pool, staging, vault };
+  const run: Run = { options, pool, staging, vault, folders: new Set() };
   let written = 0;
   let failed = 0;
   try {
@@ -231,7 +238,9 @@ async function runFiles(options: DeidFilesOptions): Promise<number> {
   return failed === 0 ? 0 : 1;
 }
 
-function runReport(reportFile: string, headerFile: string | undefined): number {
+async function runReport(reportFile: string, headerFile: string | undefined): Promise<number> {
+  // Loaded for a report only: it brings dcmjs, which the files mode never needs.
+  const { deidentifyReport } = await import('./deid-report.js');
   let scrubbed;
   try {
     scrubbed = deidentifyReport(reportFile, headerFile);

@@ -54,7 +54,8 @@ export interface DeidRequest {
   /**
    * One folder name under the worker's output folder to write into instead of its root
    * (the `deid` command: each input its own, so two inputs with one SOP Instance UID
-   * never share a staged file).
+   * never share a staged file). The output is then <outputFolder>/<sop>.dcm, without the
+   * study and series folders the gateway's readers expect.
    */
   readonly outputFolder?: string;
   /**
@@ -64,6 +65,8 @@ export interface DeidRequest {
    * de-identified copy is written beside the study in the de-identified store.
    */
   readonly report?: { readonly id: number; readonly text: string };
+  /** false: the worker does not hash the input (its routing facts carry sha256 ''); the `deid` command records no hash. */
+  readonly hashInput?: boolean;
 }
 
 /** What the gateway records in the vault (PHI zone) for one instance. */

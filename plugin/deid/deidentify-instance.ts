@@ -137,15 +137,17 @@ export async function deidentifyInstanceCleaningPixels(
  * deidentifyFile with Clean Pixel Data: an instance that needs no cleaning
  * keeps the splice (header parsed, pixel data copied by the kernel); one that
  * needs it is read whole and parsed again, since its pixels must be decoded.
+ * `hashInput` false: the routing facts carry no SHA-256 (sha256 '').
  */
 export async function deidentifyFileCleaningPixels(
   engine: DeidEngine, inputPath: string, references: OriginalReferences | undefined, outputPath: (vault: VaultEntry) => string, reportText?: string,
+  hashInput = true,
 ): Promise<DeidentifiedFile> {
   const header = openDicomFile(inputPath);
   let routing: RoutingFacts;
   try {
     // Hashed here, from the file as it is read (the second read below, if any, is of the same bytes).
-    routing = header.routing();
+    routing = header.routing(hashInput);
     const found = header.inspect(engine.compiled);
     const cleaning = engine.pixels !== undefined && needsPixelCleaning(engine.pixels.settings, found);
     // Refused before the whole file is read: the OCR worker reads it again.

@@ -131,7 +131,7 @@ export interface WrittenFile {
 /** What the addon exports for this module (the seal part is typed in seal.ts). */
 interface NativeDocument {
   inspect(policy: object): unknown;
-  routing(): unknown;
+  routing(hash?: boolean): unknown;
   apply(policy: object, plan: ApplyPlan): unknown;
   applyToFile(policy: object, plan: ApplyPlan, path: string): unknown;
   storedPixels(): unknown;
@@ -261,11 +261,12 @@ export class DicomDocument {
   /**
    * The facts the pipeline routes on, from this parse (the gateway and the CLI parse nothing):
    * UIDs, SOP class, modality, body part, counts, geometry, the original character set, and
-   * the SHA-256 and size of the input as read (a file is hashed through a private mapping).
-   * A missing attribute is '' or null, never an error. Call it before apply().
+   * the SHA-256 and size of the input as read (a file is hashed through a private mapping;
+   * `hash` false: a file is not hashed and sha256 is ''). A missing attribute is '' or null,
+   * never an error. Call it before apply().
    */
-  routing(): RoutingFacts {
-    const facts = native(() => this.#doc.routing());
+  routing(hash = true): RoutingFacts {
+    const facts = native(() => this.#doc.routing(hash));
     if (!isRoutingFacts(facts)) throw new DeidNativeError('AIB_DEID_BAD_PLAN', 'the addon answered malformed routing facts');
     return facts;
   }

@@ -80,7 +80,7 @@ async function handle(frame: Frame): Promise<void> {
       const result = await deidentifyFileCleaningPixels(engine, inputPath, undefined, (vault) => {
         relative = outputPathFor(vault, folder);
         return join(deidDirectory, relative);
-      }, report?.text);
+      }, report?.text, request['hashInput'] !== false);
       reply = { k: 'deidResult', ok: true, outputPath: relative, routing: result.routing, sizeBytes: result.sizeBytes, vault: result.vault, textHits: result.textHits, ...pixelsOf(result), ...undecodableOf(result), ...writeReport(report, result, folder) };
     } else {
       const result = await deidentifyInstanceCleaningPixels(engine, frame.body, undefined, instance, report?.text);
@@ -139,11 +139,13 @@ function outputFolderOf(value: unknown): string {
 }
 
 /**
- * deid/[<outputFolder>/]<study>/<series>/<sop>.dcm, all de-identified UIDs. The folders are made
- * every time (cheap when they exist): a retention job may remove them at any moment.
+ * deid/<study>/<series>/<sop>.dcm, all de-identified UIDs (what the gateway's readers expect),
+ * or <outputFolder>/<sop>.dcm when the caller stages into a folder of its own and moves the
+ * file on (the `deid` command: no folder per study and series to make and remove). The folders
+ * are made every time (cheap when they exist): a retention job may remove them at any moment.
  */
 function outputPathFor(vault: VaultEntry, outputFolder: string): string {
-  const folder = join(outputFolder, vault.studyInstanceUid.deid, vault.seriesInstanceUid.deid);
+  const folder = outputFolder === '' ? join(vault.studyInstanceUid.deid, vault.seriesInstanceUid.deid) : outputFolder;
   mkdirSync(join(deidDirectory, folder), { recursive: true, mode: 0o700 });
   return join(folder, `${vault.sopInstanceUid.deid}.dcm`);
 }

@@ -52,6 +52,15 @@ describe('routing facts from the worker\'s one DCMTK parse', function () {
     assert.equal(facts.modality, 'CT');
   });
 
+  it('routing(false) reads the same facts from a file without hashing it (the deid command)', () => {
+    const document = openDicomFile(CT);
+    const facts = document.routing(false);
+    document.dispose();
+    assert.equal(facts.sha256, '');
+    assert.equal(facts.sizeBytes, readFileSync(CT).length);
+    assert.equal(facts.modality, 'CT');
+  });
+
   it('an instance without Modality or Body Part reports them empty instead of failing', () => {
     assert.equal(dumped(NO_MODALITY, '0008,0060'), '', 'the fixture has no Modality');
     const document = openDicomFile(NO_MODALITY);
