@@ -35,11 +35,13 @@ const MB = 1e6;
 
 interface Options {
   readonly dataDir: string;
-  readonly count: number;
+  /** Each size is its own run and table (--count 1500,10000); the corpus is built once, for the largest. */
+  readonly counts: readonly number[];
   readonly connections: number;
   readonly deidWorkers: number;
   readonly rounds: number;
-  readonly settleTimeoutS: number;
+  /** undefined: 300 s plus 0.1 s per instance of the size being run. */
+  readonly settleTimeoutS: number | undefined;
 }
 
 interface Health {
@@ -78,14 +80,14 @@ function parseOptions(args: readonly string[]): Options {
       rounds: { type: 'string' }, 'settle-timeout': { type: 'string' },
     },
   });
-  const count = positiveInteger('count', values.count, 1500);
+  const counts = [...new Set((values.count ?? '1500').split(',').map((c) => positiveInteger('count', c.trim(), 1500)))].sort((a, b) => a - b);
   return {
     dataDir: path.resolve(values['data-dir'] ?? path.join(repoRoot(), '..', 'shared', 'data')),
-    count,
+    counts,
     connections: positiveInteger('connections', values.connections, 4),
     deidWorkers: positiveInteger('deid-workers', values['deid-workers'], 2),
     rounds: positiveInteger('rounds', values.rounds, 1),
-    settleTimeoutS: positiveInteger('settle-timeout', values['settle-timeout'], 300 + Math.ceil(count / 10)),
+    settleTimeoutS: values['settle-timeout'] === undefined ? undefined : positiveInteger('settle-timeout', values['settle-timeout'], 300),
   };
 }
 
@@ -183,7 +185,7 @@ async function runEnabled(corpus: readonly CorpusFile[], options: Options, root:
     const run = await ingest(orthanc, corpus, options.connections);
     phase.ingesting = false;
     await watch;
-    const deadline = Date.now() + options.settleTimeoutS * 1000;
+    const deadline = Date.now() + (options.settleTimeoutS ?? 300 + Math.ceil(corpus.length / 10)) * 1000;
     let settledAt: bigint | undefined;
     for (;;) {
       if (settledJobs(last) >= run.stored && pendingJobs(last) === 0) {
@@ -227,31 +229,36 @@ export async function runPipelineBench(args: readonly string[]): Promise<void> {
   try {
     const corpusDir = path.join(root, 'corpus');
     fs.mkdirSync(corpusDir);
-    const corpus = buildCorpus(sources, options.count, corpusDir);
-    const corpusBytes = corpus.reduce((s, f) => s + f.sizeBytes, 0);
-    process.stderr.write(`pipeline: ${corpus.length} unique CT slices (${(corpusBytes / MB).toFixed(0)} MB), ${options.connections} connections, ` +
-      `DeidWorkers ${options.deidWorkers}, ${options.rounds} round(s)\n`);
-    const disabled: IngestRun[] = [];
-    const enabled: EnabledRun[] = [];
-    for (let r = 0; r < options.rounds; r++) {
-      for (const which of r % 2 === 0 ? ['disabled', 'enabled'] as const : ['enabled', 'disabled'] as const) {
-        if (which === 'disabled') {
-          const d = await runDisabled(corpus, options, root);
-          disabled.push(d);
-          process.stderr.write(`  round ${r + 1} Enable false: ${d.stored} stored in ${d.seconds.toFixed(1)} s = ${d.perSecond.toFixed(1)}/s\n`);
-        } else {
-          const e = await runEnabled(corpus, options, root);
-          enabled.push(e);
-          process.stderr.write(`  round ${r + 1} plugin: ${e.stored} stored in ${e.seconds.toFixed(1)} s = ${e.perSecond.toFixed(1)}/s; ` +
-            `settled ${e.lagS === undefined ? 'NEVER' : `${e.lagS.toFixed(1)} s`} after the last store; ${e.deidentifiedPerSecond.toFixed(1)} de-identified/s; ` +
-            `jobs ${JSON.stringify(e.jobs)}; RSS at ${e.atCheckpoint?.settled ?? '-'}: ${rssCells(e.atCheckpoint)}; at end: ${rssCells(e.atEnd)}\n`);
-        }
-      }
-    }
-    report(options, corpus.length, corpusBytes, disabled, enabled);
+    const all = buildCorpus(sources, Math.max(...options.counts), corpusDir);
+    for (const count of options.counts) await runCount(all.slice(0, count), options, root);
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
+}
+
+/** One size: rounds alternating plugin / Enable false, then its table. */
+async function runCount(corpus: readonly CorpusFile[], options: Options, root: string): Promise<void> {
+  const corpusBytes = corpus.reduce((s, f) => s + f.sizeBytes, 0);
+  process.stderr.write(`pipeline: ${corpus.length} unique CT slices (${(corpusBytes / MB).toFixed(0)} MB), ${options.connections} connections, ` +
+    `DeidWorkers ${options.deidWorkers}, ${options.rounds} round(s)\n`);
+  const disabled: IngestRun[] = [];
+  const enabled: EnabledRun[] = [];
+  for (let r = 0; r < options.rounds; r++) {
+    for (const which of r % 2 === 0 ? ['disabled', 'enabled'] as const : ['enabled', 'disabled'] as const) {
+      if (which === 'disabled') {
+        const d = await runDisabled(corpus, options, root);
+        disabled.push(d);
+        process.stderr.write(`  round ${r + 1} Enable false: ${d.stored} stored in ${d.seconds.toFixed(1)} s = ${d.perSecond.toFixed(1)}/s\n`);
+      } else {
+        const e = await runEnabled(corpus, options, root);
+        enabled.push(e);
+        process.stderr.write(`  round ${r + 1} plugin: ${e.stored} stored in ${e.seconds.toFixed(1)} s = ${e.perSecond.toFixed(1)}/s; ` +
+          `settled ${e.lagS === undefined ? 'NEVER' : `${e.lagS.toFixed(1)} s`} after the last store; ${e.deidentifiedPerSecond.toFixed(1)} de-identified/s; ` +
+          `jobs ${JSON.stringify(e.jobs)}; RSS at ${e.atCheckpoint?.settled ?? '-'}: ${rssCells(e.atCheckpoint)}; at end: ${rssCells(e.atEnd)}\n`);
+      }
+    }
+  }
+  report(options, corpus.length, corpusBytes, disabled, enabled);
 }
 
 function report(options: Options, count: number, bytes: number, disabled: readonly IngestRun[], enabled: readonly EnabledRun[]): void {
