@@ -7,6 +7,13 @@ import type { Frame, FrameHeader } from '../../core/frame-codec';
 import { FrameChannel } from '../../core/frame-channel';
 import type { Logger } from '../logger';
 
+/**
+ * V8's young generation kept small (1 MB semi-spaces instead of up to 16): these processes
+ * allocate a buffer or an image per request and keep little, so a larger nursery only holds
+ * garbage. Measured with the deid command: 5 MB less per worker, no more CPU (README, Benchmarks).
+ */
+const CHILD_NODE_ARGUMENTS = ['--max-semi-space-size=1'];
+
 export interface ProcessPoolOptions<Ready> {
   /** How logs name the processes ("de-identification worker", "annotator"). */
   readonly name: string;
@@ -172,7 +179,7 @@ export class ProcessPool<Ready> {
 
   #spawn(index: number): void {
     if (this.#stopped) return;
-    const child = spawn(process.execPath, [this.#options.script], {
+    const child = spawn(process.execPath, [...CHILD_NODE_ARGUMENTS, this.#options.script], {
       stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
       env: childEnvironment(index),
     });
