@@ -179,7 +179,9 @@ bool Supervisor::Terminate(pid_t pid, milliseconds politeWait, int& status) {
 bool Supervisor::RunOnce(Clock::duration& ranFor, int& status, bool& haveStatus) {
   SpawnRequest request;
   request.command = options_.nodeCommand;
-  request.args = {options_.gatewayScript};
+  // 1 MB V8 semi-spaces, as the gateway's own children (process-pool.ts): the nursery otherwise
+  // grows to 16 MB x 3 of request garbage.
+  request.args = {"--max-semi-space-size=1", options_.gatewayScript};
   request.env = {{"AIBRIDGE_FD", "3"},
                  {"AIBRIDGE_PLUGIN_VERSION", options_.pluginVersion},
                  {"AIBRIDGE_ORTHANC_VERSION", options_.orthancVersion}};
