@@ -7,7 +7,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 import { repoRoot } from '../../plugin/cli/repo-root';
-import { OHIF_VERSION, ohifAppConfig } from '../../plugin/gateway/admin/ohif-viewer-site';
+import { CONTENT_TYPES, OHIF_VERSION, ohifAppConfig } from '../../plugin/gateway/admin/ohif-viewer-site';
 
 /**
  * OHIF v3 (the built @ohif/app dist, no network) served on 127.0.0.1 beside a
@@ -37,23 +37,6 @@ export function ohifDist(): string {
 function harnessAppConfig(): string {
   return ohifAppConfig({ Root: '/dicom-web/', WadoRoot: '/wado' }, '/');
 }
-
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.wasm': 'application/wasm',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf',
-  '.txt': 'text/plain; charset=utf-8',
-  '.map': 'application/json',
-};
 
 function forward(request: http.IncomingMessage, response: http.ServerResponse, orthancPort: number): void {
   // Host goes through unchanged: Orthanc builds BulkDataURI values from it, which keeps them same-origin.

@@ -10,7 +10,8 @@ export const OHIF_VERSION = '3.13.2';
 /** Where Orthanc serves the viewer: beside the API, so it shares Orthanc's port, TLS and authentication. */
 export const VIEWER_PREFIX = '/ai-bridge/viewer/';
 
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
+/** The media types of the files an OHIF build holds (the test harness serves the same build). */
+export const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.mjs': 'text/javascript; charset=utf-8',

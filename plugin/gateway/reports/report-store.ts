@@ -1,3 +1,4 @@
+import type { ReportReceivedView } from '../../core/report-link-api';
 import type { SqlConnection } from '../work-queue/sql-connection';
 import type { WorkItem } from '../work-queue/work-item';
 import type { WorkQueue } from '../work-queue/work-queue';
@@ -5,21 +6,8 @@ import type { InboundReport } from './inbound-report';
 
 export const REPORT_MESSAGE_KIND = 'report-message';
 
-/** A stored report as the admin views it: keys and states, never its text. */
-export interface ReportReceived {
-  readonly id: number;
-  readonly itemId: number;
-  readonly messageType: string;
-  readonly controlId: string;
-  readonly peer: string;
-  readonly via: string;
-  readonly studyInstanceUid: string;
-  readonly resultStatus: string;
-  readonly receivedAt: number;
-  /** The 'report-message' item's state and outcome (the study found and re-checked, or waiting for it). */
-  readonly state: string;
-  readonly outcome: string | null;
-}
+/** A stored report as the admin views it (keys and states, never its text): the REST contract's view. */
+export type ReportReceived = ReportReceivedView;
 
 /** The study an instance belongs to, as Orthanc's index has it. */
 export interface StudyKeys {
