@@ -257,7 +257,8 @@ function planInstance(engine: DeidEngine, document: DicomDocument, references: O
   };
   let report: ScrubbedReportText | undefined;
   if (reportText !== undefined) {
-    const scrubbed = scrubReport(reportText, terms);
+    // The report's dates move with the images' dates (the same per-patient shift); a policy that does not shift dates leaves fiducials.
+    const scrubbed = scrubReport(reportText, terms, engine.policy.shiftDates ? { dateShiftDays: shift } : {});
     const hits: Record<string, number> = {};
     for (const hit of scrubbed.hits) hits[hit.kind] = (hits[hit.kind] ?? 0) + 1;
     // UIDs the images do not carry get the UID the images would (the same keyed derivation), so none stays original.
