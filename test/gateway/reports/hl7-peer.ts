@@ -5,7 +5,8 @@
 // one JSON line per event on stdout.
 //
 //   node hl7-peer.js receive PORT        (PEER_HOLD_FIRST=1: the first message is recorded but not ACKed)
-//   node hl7-peer.js send PORT FILE      (FILE: JSON array of { text } sent with the client, or { raw } (base64) written framed as is)
+//   node hl7-peer.js send PORT FILE      (FILE: JSON array of { text } sent with the client, or { raw } (base64) written framed as is
+//                                         on a plain connection; PEER_TLS_CA=FILE: { text } goes over TLS trusting FILE)
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 
@@ -68,7 +69,9 @@ async function sendRaw(port: number, frame: Buffer): Promise<string> {
 
 async function send(port: number, file: string): Promise<void> {
   const messages = JSON.parse(readFileSync(file, 'utf8')) as { text?: string; raw?: string }[];
-  const client = new Client({ host: '127.0.0.1' });
+  // PEER_TLS_CA: connect over TLS, trusting that certificate (the listener's self-signed one) and no other.
+  const ca = process.env['PEER_TLS_CA'];
+  const client = new Client({ host: '127.0.0.1', ...(ca === undefined ? {} : { tls: { ca: readFileSync(ca), rejectUnauthorized: true } }) });
   let answer: ((ack: string) => void) | undefined;
   const connection = client.createConnection({ port, waitAck: true }, (response) => {
     answer?.(response.getMessage().toString());
