@@ -348,7 +348,8 @@ export class CentralLink {
     this.#state.update((s) => {
       const uploads = { ...s.uploads, refused: s.uploads.refused + 1, lastError: reason };
       const request = order.requestId === undefined ? undefined : s.requests[order.requestId];
-      if (request === undefined) return { ...s, uploads };
+      // A refused report is no refused instance of the request.
+      if (request === undefined || order.kind === 'report') return { ...s, uploads };
       return { ...s, uploads, requests: { ...s.requests, [request.id]: { ...request, instancesRefused: request.instancesRefused + 1 } } };
     });
   }
