@@ -111,6 +111,38 @@ describe('report link: MLLP listener answered by a peer on another HL7 library (
     }
   });
 
+  it('mutual TLS (CaFile): a peer with a certificate CaFile signed gets AA; without one, or with another, nothing is stored', async () => {
+    const make = (name: string): { cert: string; key: string } => {
+      const files = { cert: join(work.path, `${name}.crt`), key: join(work.path, `${name}.key`) };
+      const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', files.key, '-out', files.cert, '-days', '1',
+        '-subj', `/CN=${name}`, '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
+      assert.equal(made.status, 0, made.stderr);
+      return files;
+    };
+    const server = make('mtls-listener');
+    const client = make('mtls-ris');
+    const stranger = make('mtls-stranger');
+    const mutual = new MllpListener({ host: '127.0.0.1', port: 0, allowedPeers: ['127.0.0.1'], tls: { certificateFile: server.cert, keyFile: server.key, caFile: client.cert } }, intake);
+    const mutualPort = await mutual.start();
+    try {
+      const before = (await store.list(100)).length;
+      const message = (id: string): string => oruR01({ controlId: id, patientId: `P-${id}`, patientName: 'I^J', accession: `ACC-${id}`, body: ['Mutual.'] });
+      const accepted = acks(await peerSend(mutualPort, [{ text: message('MSG0400') }], work.path, { PEER_TLS_CA: server.cert, PEER_TLS_CERT: client.cert, PEER_TLS_KEY: client.key }));
+      assert.deepEqual(accepted.map((e) => [e.event, e.code]), [['ack', 'AA']]);
+      for (const [id, env] of [
+        ['MSG0401', { PEER_TLS_CA: server.cert }],
+        ['MSG0402', { PEER_TLS_CA: server.cert, PEER_TLS_CERT: stranger.cert, PEER_TLS_KEY: stranger.key }],
+      ] as const) {
+        const refused = acks(await peerSend(mutualPort, [{ raw: Buffer.from(message(id)).toString('base64') }], work.path, env));
+        assert.deepEqual(refused.map((e) => e.event), ['closed'], id);
+        assert.equal(intake.errors()[0]?.code, 'AIB_REPORT_TLS_REFUSED', id);
+      }
+      assert.equal((await store.list(100)).length, before + 1, 'only the message of the certified peer is stored');
+    } finally {
+      await mutual.stop();
+    }
+  });
+
   it('closes a connection from an address not in AllowedPeers before reading it', async () => {
     const strict = new MllpListener({ host: '127.0.0.1', port: 0, allowedPeers: ['127.0.0.2'] }, intake);
     const strictPort = await strict.start();
