@@ -19,6 +19,7 @@ type Bridge = Awaited<ReturnType<typeof startBridgeOrthanc>>;
 const REPORT_ONLY = ['Thaddeus', 'Wolkenstein', 'MRN-X-660318', '42 Larkspur Crescent', '555-0143'];
 
 function files(dir: string): string[] {
+  if (!existsSync(dir)) return [];
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
     return statSync(path).isDirectory() ? files(path) : [path];
@@ -68,7 +69,7 @@ describe('report link: the de-identified report goes with its study to the centr
     writeFileSync(join(temp.path, 'site.token'), token, { mode: 0o600 });
     site = await startBridgeOrthanc({
       aiBridge: {
-        ChangesPollSeconds: 1, Annotate: true, DeidProfile: 'basic', YieldToIngestMilliseconds: 0,
+        ChangesPollSeconds: 1, Annotate: true, YieldToIngestMilliseconds: 0,
         Reports: { Enabled: true },
         Central: { Url: proxyUrl, SiteId: 'site-r', SiteTokenFile: join(temp.path, 'site.token'), RegistryPublicKeyFile: join(centralDir, REGISTRY_PUB_FILE), PollSeconds: 2, UploadForTraining: true },
       },
@@ -135,6 +136,34 @@ describe('report link: the de-identified report goes with its study to the centr
     assert.equal(puts[0]?.status, 201, 'the report went as its own typed part (PUT text/plain)');
     const capture = proxy.capture();
     assert.deepEqual(forms.filter((f) => capture.includes(f.bytes)).map((f) => f.label), [], 'identifiers in the bytes sent');
+  });
+
+  it('a study uploaded before its report: the copies de-identified again with the report\'s names replace the stored ones', async () => {
+    const s = site ?? assert.fail();
+    mkdirSync(join(temp.path, 'study-early'));
+    // The referring physician only the report names, also written in the header's free text (Study Description).
+    const early = plantedChestStudy(join(temp.path, 'study-early'), {
+      familyName: 'Abernathy-Quist', givenName: 'Leocadia', patientId: 'MRN-R-904417', accession: 'ACCR77121', birthDate: '19520630', studyDate: '20230114',
+      institution: 'Saint Ursula Hospital', studyDescription: `Chest for Dr ${REPORT_ONLY[1] ?? ''}`,
+    }, 2);
+    const uploadsDir = join(temp.path, 'central', 'uploads', 'site-r');
+    const named = (): string[] => files(uploadsDir).filter((f) => readFileSync(f).toString('latin1').toUpperCase().includes((REPORT_ONLY[1] ?? '').toUpperCase()));
+    for (const file of early.files) assert.equal((await uploadFile(s, file)).status, 200);
+    // Without its report the name is not known to be one: the first copies carry it (what this test shows is then replaced).
+    await eventually(async () => { await Promise.resolve(); return named().length === early.files.length ? true : undefined; }, 'the first copies stored', 500)
+      .catch((e: unknown) => {
+        const seen = files(uploadsDir).filter((f) => f.endsWith('.dcm')).map((f) => String(header(f)['StudyDescription']));
+        throw new Error(`${String(e)}; stored descriptions: ${seen.join(' | ')}; log: ${s.logText().split('\n').filter((l) => /central|upload/i.test(l)).slice(-10).join('\n')}`);
+      });
+    const posted = await s.request('POST', '/ai-bridge/reports', report(early).replace('RPT-UP-1', 'RPT-UP-2'));
+    assert.equal(posted.status, 200, posted.body.toString());
+    await eventually(async () => {
+      await Promise.resolve();
+      return named().length === 0 && files(uploadsDir).filter((f) => f.endsWith('report.txt')).length === 2 ? true : undefined;
+    }, 'the copies replaced and the report stored', 500);
+    const forms = [...searchForms(early), ...REPORT_ONLY.map((v) => ({ label: v, bytes: Buffer.from(v, 'utf8') }))];
+    const centralBytes = Buffer.concat(files(join(temp.path, 'central')).filter((f) => !f.endsWith('.key') && !f.endsWith('.pem')).map((f) => readFileSync(f)));
+    assert.deepEqual(forms.filter((f) => centralBytes.includes(f.bytes)).map((f) => f.label), []);
   });
 
   it('the central server refuses a report that is not de-identified and stores nothing of it', async () => {
