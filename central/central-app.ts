@@ -25,11 +25,14 @@ import { RateLimiter, type RateLimit } from './rate-limiter';
 import { readBody, readJson } from './request-body';
 import { RequestCounters } from './request-counters';
 import { SiteDirectory } from './site-directory';
+import { StudyReports } from './study-reports';
 import { TrainingIntake } from './training-intake';
 import { parseTrainingJob, TrainingJobs } from './training/training-jobs';
 
 const PACKAGE_LIMIT = 512 * 1024 * 1024;
 const UPLOAD_LIMIT = 256 * 1024 * 1024;
+// A report is text: the site's listener takes messages of 1 MiB by default.
+const REPORT_LIMIT = 4 * 1024 * 1024;
 const JSON_LIMIT = 64 * 1024;
 
 /** Defaults: a site polls every few minutes and uploads in bursts; an address may hold several sites and the admin. */
@@ -56,6 +59,7 @@ export interface CentralServices {
   readonly sites: SiteDirectory;
   readonly requests: CategoryRequests;
   readonly intake: TrainingIntake;
+  readonly reports: StudyReports;
   readonly training: TrainingJobs;
   readonly audit: AuditLog;
   readonly counters: RequestCounters;
@@ -69,7 +73,7 @@ export function centralServices(store: CentralStore, trustedAuthorKeys: readonly
   const intake = new TrainingIntake(store.db, store.uploadsDir);
   const limits = policy.rateLimits ?? DEFAULT_RATE_LIMITS;
   return {
-    store, registry, intake,
+    store, registry, intake, reports: new StudyReports(store.db, store.uploadsDir),
     sites: new SiteDirectory(store.db, () => { registry.bumpSerial(); }),
     requests: new CategoryRequests(store.db),
     training: new TrainingJobs(store.db, intake, registry, store.trainerPrivateKeyPem),
@@ -136,6 +140,15 @@ function routes(s: CentralServices): Router {
     const requestId = ctx.get(CATEGORY_REQUEST_HEADER) || null;
     if (requestId !== null && !s.requests.exists(requestId)) throw new CentralError('CENTRAL_NOT_FOUND', 404, `no category request ${requestId}`);
     const { receipt, created } = s.intake.receive(site.siteId, await readBody(ctx, UPLOAD_LIMIT), requestId);
+    json(ctx, created ? 201 : 200, receipt);
+  });
+  router.put(`${CENTRAL_API_PREFIX}/uploads/studies/:study/report`, async (ctx) => {
+    const site = requireSite(actorOf(ctx, s));
+    if (ctx.get('content-type').split(';')[0]?.trim() !== 'text/plain')
+      throw new CentralError('CENTRAL_UNSUPPORTED_MEDIA_TYPE', 415, 'a study report is Content-Type: text/plain; charset=utf-8');
+    const requestId = ctx.get(CATEGORY_REQUEST_HEADER) || null;
+    if (requestId !== null && !s.requests.exists(requestId)) throw new CentralError('CENTRAL_NOT_FOUND', 404, `no category request ${requestId}`);
+    const { receipt, created } = s.reports.receive(site.siteId, param(ctx, 'study'), await readBody(ctx, REPORT_LIMIT), requestId);
     json(ctx, created ? 201 : 200, receipt);
   });
   router.get(centralPaths.requests, (ctx) => {

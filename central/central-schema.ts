@@ -20,6 +20,9 @@ CREATE TABLE IF NOT EXISTS uploads (
   upload_id TEXT PRIMARY KEY, site_id TEXT NOT NULL, sop_instance_uid TEXT NOT NULL UNIQUE,
   study_instance_uid TEXT NOT NULL, modality TEXT NOT NULL, body_part TEXT NOT NULL,
   request_id TEXT, path TEXT NOT NULL, bytes INTEGER NOT NULL, received_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS study_reports (
+  site_id TEXT NOT NULL, study_instance_uid TEXT NOT NULL, request_id TEXT, path TEXT NOT NULL, bytes INTEGER NOT NULL,
+  sha256 TEXT NOT NULL, received_at TEXT NOT NULL, PRIMARY KEY (site_id, study_instance_uid));
 CREATE TABLE IF NOT EXISTS requests (
   id TEXT PRIMARY KEY, modality TEXT NOT NULL, body_part TEXT NOT NULL, studies_per_site INTEGER NOT NULL,
   reason TEXT NOT NULL, created_at TEXT NOT NULL, state TEXT NOT NULL);

@@ -4,7 +4,7 @@
  * accepted instance is written (aside, then renamed) and recorded.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type Database from 'better-sqlite3';
@@ -30,8 +30,16 @@ export class TrainingIntake {
     const checked = checkDeidentified(bytes);
     const existing = this.db.prepare('SELECT * FROM uploads WHERE sop_instance_uid = ?').get(checked.sopInstanceUid) as UploadRow | undefined;
     if (existing !== undefined) {
-      // A site retrying after a lost answer gets the same receipt; another site never overwrites it.
+      // A site retrying after a lost answer gets the same receipt; another site never overwrites it. A copy the site
+      // de-identified again (its study's report came later and named more identifiers) replaces the stored one in place.
       if (existing.site_id !== siteId) throw new CentralError('CENTRAL_DUPLICATE_UPLOAD', 409, 'this SOP Instance UID was uploaded by another site');
+      const target = join(this.dir, existing.path);
+      if (!existsSync(target) || !readFileSync(target).equals(bytes)) {
+        writeFileSync(`${target}.tmp`, bytes);
+        renameSync(`${target}.tmp`, target);
+        this.db.prepare('UPDATE uploads SET modality = ?, body_part = ?, bytes = ?, received_at = ? WHERE upload_id = ?')
+          .run(checked.category.modality, checked.category.bodyPart, bytes.length, new Date().toISOString(), existing.upload_id);
+      }
       return { receipt: { uploadId: existing.upload_id, sopInstanceUid: existing.sop_instance_uid, category: checked.category }, created: false };
     }
     const uploadId = `up-${randomBytes(8).toString('hex')}`;

@@ -24,6 +24,11 @@ export const centralPaths = {
   modelPackage: (id: string, version: string) => `${CENTRAL_API_PREFIX}/models/${encodeURIComponent(id)}/${encodeURIComponent(version)}/package`,
   /** POST (site): one de-identified instance, body application/dicom → 201 UploadReceipt, 422 CentralError naming every reason. */
   uploads: `${CENTRAL_API_PREFIX}/uploads`,
+  /**
+   * PUT (site): the de-identified radiology report of one uploaded study (its pseudonymous Study Instance UID),
+   * body text/plain; charset=utf-8 → 201/200 StudyReportReceipt (a correction replaces it), 422 CentralError naming every reason.
+   */
+  studyReport: (studyInstanceUid: string) => `${CENTRAL_API_PREFIX}/uploads/studies/${encodeURIComponent(studyInstanceUid)}/report`,
   /** GET (site): CategoryRequest[] open for this site. */
   requests: `${CENTRAL_API_PREFIX}/requests`,
   /** POST (site): CategoryRequestProgress for one request. */
@@ -171,6 +176,11 @@ export interface UploadReceipt {
   readonly uploadId: string;
   readonly sopInstanceUid: string;
   readonly category: ScanCategoryRef;
+}
+
+export interface StudyReportReceipt {
+  readonly studyInstanceUid: string;
+  readonly sha256: string;
 }
 
 export interface NewCategoryRequest {

@@ -12,7 +12,7 @@ import { cleanPixelData, findText, needsPixelCleaning, NeedsOcrWorkerError } fro
 import { readStoredImage } from './burned-in/stored-image';
 import { DeidNativeError, openDicomFile, parseDicom, type ApplyPlan, type DicomDocument, type InspectResult } from './native-dicom';
 import { base32, dateShiftDays, keyedDigest, patientPseudonyms, pseudonymFor, type SiteKey } from './pseudonyms';
-import { fitToVr, pseudonymizeReportPatient, scrubReport, scrubText, type TermSets } from './text';
+import { fitToVr, pseudonymizeReportPatient, pseudonymizeReportUids, scrubReport, scrubText, type TermSets } from './text';
 
 export type { DeidEngine } from './deid-engine';
 
@@ -257,10 +257,13 @@ function planInstance(engine: DeidEngine, document: DicomDocument, references: O
   };
   let report: ScrubbedReportText | undefined;
   if (reportText !== undefined) {
-    const scrubbed = scrubReport(reportText, terms);
+    // The report's dates move with the images' dates (the same per-patient shift); a policy that does not shift dates leaves fiducials.
+    const scrubbed = scrubReport(reportText, terms, engine.policy.shiftDates ? { dateShiftDays: shift } : {});
     const hits: Record<string, number> = {};
     for (const hit of scrubbed.hits) hits[hit.kind] = (hits[hit.kind] ?? 0) + 1;
-    report = { text: pseudonymizeReportPatient(scrubbed.text, pseudonyms), hits };
+    // UIDs the images do not carry get the UID the images would (the same keyed derivation), so none stays original.
+    const uids = (uid: string): string => uidMap[uid] ?? deidUid(key.bytes(), UID_NAMESPACE, uid);
+    report = { text: pseudonymizeReportUids(pseudonymizeReportPatient(scrubbed.text, pseudonyms), uids), hits };
   }
   return {
     found,

@@ -64,7 +64,7 @@ export class CentralHttp {
     return this.#base;
   }
 
-  async request(method: 'GET' | 'POST', path: string, options: { body?: Buffer | string; headers?: Record<string, string> } = {}): Promise<CentralResponse> {
+  async request(method: 'GET' | 'POST' | 'PUT', path: string, options: { body?: Buffer | string; headers?: Record<string, string> } = {}): Promise<CentralResponse> {
     const headers: Record<string, string> = { ...options.headers, authorization: `Bearer ${this.#token()}` };
     const url = `${this.#base}${path}`;
     const sent = Buffer.byteLength(`${method} ${url}\r\n`) +

@@ -288,7 +288,7 @@ export class CentralLink {
     try {
       const path = this.#queue.copyOf(order);
       bytes = readFileSync(path);
-      studyUid = readDeidHeader(path).studyInstanceUid;
+      studyUid = order.kind === 'report' ? order.studyInstanceUid ?? '' : readDeidHeader(path).studyInstanceUid;
     } catch (e) {
       this.#refuseUpload(order, `the de-identified copy ${order.deidPath} cannot be read: ${message(e)}`);
       return;
@@ -296,9 +296,11 @@ export class CentralLink {
     let status: number;
     let reason: string;
     try {
-      const response = await this.#http.request('POST', centralPaths.uploads, {
-        body: bytes, headers: { 'content-type': 'application/dicom', ...(order.requestId === undefined ? {} : { [CATEGORY_REQUEST_HEADER]: order.requestId }) },
-      });
+      const requestHeader = order.requestId === undefined ? {} : { [CATEGORY_REQUEST_HEADER]: order.requestId };
+      // A study's report is its own typed part of the study's upload (issue 16), replaced by a correction: PUT, text/plain.
+      const response = order.kind === 'report'
+        ? await this.#http.request('PUT', centralPaths.studyReport(studyUid), { body: bytes, headers: { 'content-type': 'text/plain; charset=utf-8', ...requestHeader } })
+        : await this.#http.request('POST', centralPaths.uploads, { body: bytes, headers: { 'content-type': 'application/dicom', ...requestHeader } });
       status = response.status;
       reason = status < 300 ? '' : centralReason(response);
     } catch (e) {
@@ -308,6 +310,11 @@ export class CentralLink {
       }
       status = 0;
       reason = message(e);
+    }
+    if (status >= 200 && status < 300 && order.kind === 'report') {
+      this.#queue.done(order);
+      this.#state.update((s) => ({ ...s, uploads: { ...s.uploads, reports: (s.uploads.reports ?? 0) + 1 } }));
+      return;
     }
     if (status >= 200 && status < 300) {
       this.#queue.done(order);
@@ -341,7 +348,8 @@ export class CentralLink {
     this.#state.update((s) => {
       const uploads = { ...s.uploads, refused: s.uploads.refused + 1, lastError: reason };
       const request = order.requestId === undefined ? undefined : s.requests[order.requestId];
-      if (request === undefined) return { ...s, uploads };
+      // A refused report is no refused instance of the request.
+      if (request === undefined || order.kind === 'report') return { ...s, uploads };
       return { ...s, uploads, requests: { ...s.requests, [request.id]: { ...request, instancesRefused: request.instancesRefused + 1 } } };
     });
   }

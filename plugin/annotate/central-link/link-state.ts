@@ -30,7 +30,7 @@ export interface LinkState {
   /** The site id the last verified catalogue was issued to. */
   readonly siteId: string | null;
   readonly refused: readonly RefusedPackage[];
-  readonly uploads: { readonly uploaded: number; readonly refused: number; readonly lastError: string | null };
+  readonly uploads: { readonly uploaded: number; readonly refused: number; readonly lastError: string | null; /** study reports uploaded (issue 16) */ readonly reports?: number };
   readonly requests: Readonly<Record<string, RequestState>>;
 }
 

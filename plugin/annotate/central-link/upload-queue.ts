@@ -8,16 +8,32 @@
  * never an original; order and copy are deleted once uploaded, or once the
  * server refused it or the attempts ran out (the refusal is recorded with the
  * server's reason).
+ *
+ * A study's de-identified radiology report (deid/<study>/report.txt, issue
+ * 16) is its own order (`kind: 'report'`, copy <name>.txt) added with the
+ * first instance of its study that is queued: it goes to the server as a
+ * typed part of that study's upload. Its order is named after its content,
+ * so a corrected report is queued (and replaces the old one centrally) while
+ * the same text is queued once.
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { join, resolve, sep } from 'node:path';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 
 import { AiBridgeError } from '../../core/ai-bridge-error';
 
 import { readJson, writeJsonAtomic } from './link-state';
 
+function writeFileAtomic(path: string, bytes: Buffer): void {
+  writeFileSync(`${path}.tmp`, bytes, { mode: 0o600 });
+  renameSync(`${path}.tmp`, path);
+}
+
 export interface UploadOrder {
+  /** absent: one de-identified instance; 'report': its study's de-identified report. */
+  readonly kind?: 'report';
+  /** For a report: the pseudonymous Study Instance UID it belongs to (the name of its folder in deid/). */
+  readonly studyInstanceUid?: string;
   readonly deidPath: string;
   readonly requestId?: string;
   readonly attempts: number;
@@ -57,11 +73,30 @@ export class UploadQueue {
     renameSync(`${copy}.tmp`, copy);
     const order: UploadOrder = { deidPath, ...(requestId === undefined ? {} : { requestId }), attempts: 0, nextAttemptAt: 0 };
     writeJsonAtomic(file, order);
+    this.#addReport(deid, deidPath, requestId);
   }
 
-  /** The queued copy of an order's de-identified instance. */
+  /** The study's de-identified report beside its series folders, when it has one (deid/[<folder>/]<study>/<series>/<sop>.dcm). */
+  #addReport(deid: string, instancePath: string, requestId: string | undefined): void {
+    const studyFolder = dirname(dirname(instancePath));
+    const reportPath = join(studyFolder, 'report.txt');
+    const source = resolve(deid, reportPath);
+    if (studyFolder === '.' || !existsSync(source)) return;
+    const text = readFileSync(source);
+    const name = createHash('sha256').update(`report\n${requestId ?? ''}\n${reportPath}\n`).update(text).digest('hex').slice(0, 40);
+    const file = join(this.#pending, `${name}.json`);
+    if (existsSync(file)) return;
+    const copy = join(this.#pending, `${name}.txt`);
+    writeFileAtomic(copy, text);
+    const order: UploadOrder = {
+      kind: 'report', studyInstanceUid: basename(studyFolder), deidPath: reportPath, ...(requestId === undefined ? {} : { requestId }), attempts: 0, nextAttemptAt: 0,
+    };
+    writeJsonAtomic(file, order);
+  }
+
+  /** The queued copy of an order's de-identified instance or report. */
   copyOf(order: StoredOrder): string {
-    return order.file.replace(/\.json$/, '.dcm');
+    return order.file.replace(/\.json$/, order.kind === 'report' ? '.txt' : '.dcm');
   }
 
   get size(): number {

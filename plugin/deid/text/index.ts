@@ -4,6 +4,7 @@ export type { InspectIdentifiers } from './inspect-identifiers';
 export { normalizeTerm } from './normalize';
 export { personNameParts, type PersonNameParts } from './person-name';
 export { reportIdentifiers, type ReportIdentifier } from './report-identifiers';
+export { pseudonymizeReportUids } from './pseudonymize-report-uids';
 export { pseudonymizeReportPatient, scrubReport } from './scrub-report';
 export { scrubText, type ScrubHit, type ScrubResult } from './scrub-text';
 export { buildTermSets, kindOfIdentifier, type BlacklistTerm, type GraylistTerm, type MatchMode, type TermSetOptions, type TermSets } from './term-sets';

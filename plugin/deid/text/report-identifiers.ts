@@ -2,7 +2,8 @@
  * Identifying values stated in a report, for the blacklist (issue 4: term sets
  * are built from the header "and, when given, from the report text"): the PID,
  * PV1, ORC and OBR person and identifier fields of an HL7 v2 message, or the
- * labelled header lines of a plain-text report ("Patient: …", "MRN: …").
+ * labelled lines of a plain-text report ("Patient: …", "MRN: …"), which an
+ * HL7 message's body (OBX-5, NTE-3) may hold as well.
  */
 export interface ReportIdentifier {
   readonly keyword: string;
@@ -55,6 +56,9 @@ function fromHl7(text: string): ReportIdentifier[] {
         for (const n of [32, 33, 34, 35]) for (const r of repetitions(f[n])) add('PhysiciansOfRecord', 'PN', hl7Name((r.split('^')[0] ?? '').replace(/&/g, '^'), 1));
         for (const n of [2, 3, 18, 19, 20]) for (const r of repetitions(f[n])) add('AccessionNumber', 'SH', r.split('^')[0] ?? '');
       }
+    } else if (id === 'OBX' || id === 'NTE') {
+      // The body: its labelled lines ("Address: …", "MRN: …") as in a plain-text report (OBX-5, NTE-3).
+      out.push(...fromPlainText(f[id === 'OBX' ? 5 : 3] ?? ''));
     } else if (id === 'MSH') {
       for (const n of [3, 5]) add('InstitutionName', 'LO', (f[n] ?? '').split('^')[0] ?? '');
     }

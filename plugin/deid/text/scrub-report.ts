@@ -8,7 +8,7 @@
  */
 import { fiducial, type FiducialKind } from './fiducial';
 import { isHl7 } from './report-identifiers';
-import { scrubText, type ScrubHit, type ScrubResult } from './scrub-text';
+import { scrubText, type ScrubHit, type ScrubOptions, type ScrubResult } from './scrub-text';
 import type { TermSets } from './term-sets';
 
 /** PID fields that identify the patient (HL7 v2.5 PID), with the fiducial that replaces each. */
@@ -32,7 +32,7 @@ const PID_FIELDS: ReadonlyMap<number, FiducialKind> = new Map<number, FiducialKi
   [29, 'DATE'], // death date/time
 ]);
 
-function scrubHl7(text: string, terms: TermSets): ScrubResult {
+function scrubHl7(text: string, terms: TermSets, options: ScrubOptions): ScrubResult {
   const pieces = text.split(/(\r\n|\r|\n)/);
   const hits: ScrubHit[] = [];
   let offset = 0;
@@ -53,7 +53,7 @@ function scrubHl7(text: string, terms: TermSets): ScrubResult {
           hits.push({ kind: pidKind, offset: at, length: field.length });
           return fiducial(pidKind);
         }
-        const r = scrubText(field, terms);
+        const r = scrubText(field, terms, options);
         for (const h of r.hits) hits.push({ ...h, offset: h.offset + at });
         return r.text;
       })
@@ -62,8 +62,9 @@ function scrubHl7(text: string, terms: TermSets): ScrubResult {
   return { text: out.join(''), hits };
 }
 
-export function scrubReport(text: string, terms: TermSets): ScrubResult {
-  return isHl7(text) ? scrubHl7(text, terms) : scrubText(text, terms);
+/** `options.dateShiftDays`: the study's patient date shift, applied to the dates that name a day (PID-7, the birth date, stays a fiducial). */
+export function scrubReport(text: string, terms: TermSets, options: ScrubOptions = {}): ScrubResult {
+  return isHl7(text) ? scrubHl7(text, terms, options) : scrubText(text, terms, options);
 }
 
 /**

@@ -6,6 +6,7 @@
  * never what they were.
  */
 import { digitCount, datePattern, phonePattern } from './date-patterns';
+import { shiftTextDate } from './shift-text-date';
 import { fiducial, strongerKind, type FiducialKind } from './fiducial';
 import { CJK, normalizeWithMap, tokens } from './normalize';
 import type { TermSets } from './term-sets';
@@ -190,7 +191,12 @@ function mergeAdjacent(norm: string, spans: Span[]): Span[] {
   return out;
 }
 
-export function scrubText(text: string, terms: TermSets): ScrubResult {
+/** `dateShiftDays`: a date found is moved by this many days in its own form instead of becoming `% DATE %` when it names one day (issue 16). */
+export interface ScrubOptions {
+  readonly dateShiftDays?: number;
+}
+
+export function scrubText(text: string, terms: TermSets, options: ScrubOptions = {}): ScrubResult {
   if (text === '') return { text, hits: [] };
   const { norm, start, end } = normalizeWithMap(text);
   const c = compile(terms);
@@ -202,7 +208,8 @@ export function scrubText(text: string, terms: TermSets): ScrubResult {
     const a = start[s.start] ?? text.length;
     const b = end[s.end - 1] ?? text.length;
     if (a < pos) continue; // cannot happen after merging; guards the output against overlap
-    out += text.slice(pos, a) + fiducial(s.kind);
+    const shifted = s.kind === 'DATE' && options.dateShiftDays !== undefined ? shiftTextDate(text.slice(a, b), options.dateShiftDays) : undefined;
+    out += text.slice(pos, a) + (shifted ?? fiducial(s.kind));
     hits.push({ kind: s.kind, offset: a, length: b - a });
     pos = b;
   }

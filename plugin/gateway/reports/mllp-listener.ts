@@ -46,6 +46,11 @@ export class MllpListener {
         cert: readFileSync(tls.certificateFile), key: readFileSync(tls.keyFile),
         ...(tls.caFile === undefined ? {} : { ca: readFileSync(tls.caFile), requestCert: true, rejectUnauthorized: true }),
       }, (socket) => { this.#connected(socket); });
+    // A failed handshake (a plain MLLP frame, no or an untrusted client certificate): Node closes the socket; it is listed with the reason.
+    server.on('tlsClientError', (error: Error, socket: Socket) => {
+      const peer = peerAddress(socket);
+      this.#intake.recordError(peer, 'mllp', 'AIB_REPORT_TLS_REFUSED', `TLS handshake from ${peer} failed: ${error.message}`);
+    });
     this.#server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

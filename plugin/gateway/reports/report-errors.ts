@@ -11,6 +11,7 @@ export const REPORT_ERROR_CODES = {
   AIB_REPORT_TOO_LARGE: 'a message longer than Reports.MaxMessageBytes; it was read to its end and dropped (ACK AR)',
   AIB_REPORT_NO_STUDY_KEY: 'the report names no Accession Number (OBR-18/OBR-3/ORC-3), Patient ID (PID-3) or Study Instance UID (ZDS-1) (ACK AE)',
   AIB_REPORT_PEER_REFUSED: 'a connection from an address not in Reports.AllowedPeers; closed before a byte was read',
+  AIB_REPORT_TLS_REFUSED: 'a connection to a TLS listener whose TLS handshake failed (a plain connection, an untrusted or missing client certificate); closed, nothing read',
   AIB_REPORT_SEND_FAILED: 'the report system could not be reached, or did not answer the ORU^R01 in time (retried with the same message control ID)',
   AIB_REPORT_REJECTED: 'the report system answered the ORU^R01 with AE (retried) or AR (quarantined); its MSA-3 text is in the message',
   AIB_REPORT_NO_TEXT: 'a delivered SR has no AI preliminary report TEXT item (DCM 121111) or no Study Instance UID; nothing can be sent',

@@ -8,11 +8,11 @@ export const PEER_SCRIPT = join(__dirname, 'hl7-peer.js');
 
 export type PeerEvent = Readonly<Record<string, unknown>> & { readonly event: string };
 
-/** Sends `messages` (each { text } or { raw } base64) from the peer process; its events once it exits. */
-export async function peerSend(port: number, messages: readonly ({ text: string } | { raw: string })[], workDir: string): Promise<PeerEvent[]> {
+/** Sends `messages` (each { text } or { raw } base64) from the peer process (`env`: e.g. PEER_TLS_CA); its events once it exits. */
+export async function peerSend(port: number, messages: readonly ({ text: string } | { raw: string })[], workDir: string, env: Readonly<Record<string, string>> = {}): Promise<PeerEvent[]> {
   const file = join(workDir, `messages-${String(Date.now())}.json`);
   writeFileSync(file, JSON.stringify(messages));
-  const child = spawn(process.execPath, [PEER_SCRIPT, 'send', String(port), file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [PEER_SCRIPT, 'send', String(port), file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => { out += d.toString(); });

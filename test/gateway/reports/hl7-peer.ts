@@ -5,9 +5,11 @@
 // one JSON line per event on stdout.
 //
 //   node hl7-peer.js receive PORT        (PEER_HOLD_FIRST=1: the first message is recorded but not ACKed)
-//   node hl7-peer.js send PORT FILE      (FILE: JSON array of { text } sent with the client, or { raw } (base64) written framed as is)
+//   node hl7-peer.js send PORT FILE      (FILE: JSON array of { text } sent with the client, or { raw } (base64) written framed as is
+//                                         PEER_TLS_CA=FILE: both over TLS trusting FILE only; PEER_TLS_CERT/PEER_TLS_KEY: a client certificate)
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 
 import { Client, Message } from 'node-hl7-client';
 import { Server, type InboundRequest, type SendResponse } from 'node-hl7-server';
@@ -47,11 +49,20 @@ function receive(port: number): void {
   inbound.on('listen', () => { emit({ event: 'listening', port }); });
 }
 
-async function sendRaw(port: number, frame: Buffer): Promise<string> {
+/** TLS settings from the environment: PEER_TLS_CA (trust only it), PEER_TLS_CERT + PEER_TLS_KEY (a client certificate); undefined: plain. */
+function tlsOptions(): ConnectionOptions | undefined {
+  const ca = process.env['PEER_TLS_CA'];
+  if (ca === undefined) return undefined;
+  const cert = process.env['PEER_TLS_CERT'];
+  const key = process.env['PEER_TLS_KEY'];
+  return { ca: readFileSync(ca), rejectUnauthorized: true, ...(cert === undefined || key === undefined ? {} : { cert: readFileSync(cert), key: readFileSync(key) }) };
+}
+
+async function sendRaw(port: number, frame: Buffer, tls: ConnectionOptions | undefined): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port });
+    const socket = tls === undefined ? connect({ host: '127.0.0.1', port }) : tlsConnect({ ...tls, host: '127.0.0.1', port });
     const chunks: Buffer[] = [];
-    socket.on('connect', () => { socket.write(Buffer.concat([Buffer.from([0x0b]), frame, Buffer.from([0x1c, 0x0d])])); });
+    socket.on(tls === undefined ? 'connect' : 'secureConnect', () => { socket.write(Buffer.concat([Buffer.from([0x0b]), frame, Buffer.from([0x1c, 0x0d])])); });
     socket.on('data', (data: Buffer) => {
       chunks.push(data);
       const all = Buffer.concat(chunks);
@@ -62,13 +73,18 @@ async function sendRaw(port: number, frame: Buffer): Promise<string> {
     });
     socket.on('close', () => { if (chunks.length === 0) resolve(''); });
     // A listener that refuses the connection closes it while the message is being written: that is a refusal too.
-    socket.on('error', (error: NodeJS.ErrnoException) => { if (error.code === 'ECONNRESET' || error.code === 'EPIPE') resolve(''); else reject(error); });
+    // Over TLS the listener's refusal of a client certificate arrives as a TLS alert.
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ECONNRESET' || error.code === 'EPIPE' || (tls !== undefined && (error.code ?? '').startsWith('ERR_SSL_'))) resolve('');
+      else reject(error);
+    });
   });
 }
 
 async function send(port: number, file: string): Promise<void> {
   const messages = JSON.parse(readFileSync(file, 'utf8')) as { text?: string; raw?: string }[];
-  const client = new Client({ host: '127.0.0.1' });
+  const tls = tlsOptions();
+  const client = new Client({ host: '127.0.0.1', ...(tls === undefined ? {} : { tls }) });
   let answer: ((ack: string) => void) | undefined;
   const connection = client.createConnection({ port, waitAck: true }, (response) => {
     answer?.(response.getMessage().toString());
@@ -80,7 +96,7 @@ async function send(port: number, file: string): Promise<void> {
       await connection.sendMessage(new Message({ text: item.text }));
       ack = await acked;
     } else {
-      ack = await sendRaw(port, Buffer.from(item.raw ?? '', 'base64'));
+      ack = await sendRaw(port, Buffer.from(item.raw ?? '', 'base64'), tls);
     }
     if (ack === '') {
       emit({ event: 'closed', index });

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 import { AuditLog } from '../../../plugin/gateway/audit-log';
@@ -81,6 +82,65 @@ describe('report link: MLLP listener answered by a peer on another HL7 library (
     // The connection still serves after a refusal: a good message is then stored.
     const after = acks(await peerSend(port, [{ text: good }], work.path));
     assert.equal(after[0]?.code, 'AA');
+  });
+
+  it('over TLS (a self-signed certificate made now with openssl): the peer gets AA; a plain connection to the TLS port stores nothing', async () => {
+    const cert = join(work.path, 'listener.crt');
+    const key = join(work.path, 'listener.key');
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1',
+      '-subj', '/CN=aib-test-listener', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    const secure = new MllpListener({ host: '127.0.0.1', port: 0, allowedPeers: ['127.0.0.1'], tls: { certificateFile: cert, keyFile: key } }, intake);
+    const securePort = await secure.start();
+    try {
+      const before = (await store.list(100)).length;
+      const overTls = oruR01({ controlId: 'MSG0300', patientId: 'P3', patientName: 'E^F', accession: 'ACC3', body: ['Over TLS.'] });
+      const events = acks(await peerSend(securePort, [{ text: overTls }], work.path, { PEER_TLS_CA: cert }));
+      assert.deepEqual(events.map((e) => [e.event, e.code, e.controlId]), [['ack', 'AA', 'MSG0300']]);
+      assert.equal((await store.list(100)).length, before + 1);
+      assert.ok((await store.newestFor({ studyInstanceUid: '', accessionNumber: 'ACC3', patientId: 'P3' }))?.text.includes('Over TLS.'));
+      // The same listener's port, a plain MLLP frame: the TLS handshake fails, the connection closes, nothing is stored.
+      const plain = oruR01({ controlId: 'MSG0301', patientId: 'P4', patientName: 'G^H', accession: 'ACC4', body: ['In clear.'] });
+      const refused = acks(await peerSend(securePort, [{ raw: Buffer.from(plain).toString('base64') }], work.path));
+      assert.deepEqual(refused.map((e) => e.event), ['closed']);
+      assert.equal(intake.errors()[0]?.code, 'AIB_REPORT_TLS_REFUSED', 'the failed handshake is listed with its reason');
+      assert.equal((await store.list(100)).length, before + 1, 'nothing stored from the plain connection');
+      assert.equal(await store.newestFor({ studyInstanceUid: '', accessionNumber: 'ACC4', patientId: 'P4' }), undefined);
+    } finally {
+      await secure.stop();
+    }
+  });
+
+  it('mutual TLS (CaFile): a peer with a certificate CaFile signed gets AA; without one, or with another, nothing is stored', async () => {
+    const make = (name: string): { cert: string; key: string } => {
+      const files = { cert: join(work.path, `${name}.crt`), key: join(work.path, `${name}.key`) };
+      const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', files.key, '-out', files.cert, '-days', '1',
+        '-subj', `/CN=${name}`, '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
+      assert.equal(made.status, 0, made.stderr);
+      return files;
+    };
+    const server = make('mtls-listener');
+    const client = make('mtls-ris');
+    const stranger = make('mtls-stranger');
+    const mutual = new MllpListener({ host: '127.0.0.1', port: 0, allowedPeers: ['127.0.0.1'], tls: { certificateFile: server.cert, keyFile: server.key, caFile: client.cert } }, intake);
+    const mutualPort = await mutual.start();
+    try {
+      const before = (await store.list(100)).length;
+      const message = (id: string): string => oruR01({ controlId: id, patientId: `P-${id}`, patientName: 'I^J', accession: `ACC-${id}`, body: ['Mutual.'] });
+      const accepted = acks(await peerSend(mutualPort, [{ text: message('MSG0400') }], work.path, { PEER_TLS_CA: server.cert, PEER_TLS_CERT: client.cert, PEER_TLS_KEY: client.key }));
+      assert.deepEqual(accepted.map((e) => [e.event, e.code]), [['ack', 'AA']]);
+      for (const [id, env] of [
+        ['MSG0401', { PEER_TLS_CA: server.cert }],
+        ['MSG0402', { PEER_TLS_CA: server.cert, PEER_TLS_CERT: stranger.cert, PEER_TLS_KEY: stranger.key }],
+      ] as const) {
+        const refused = acks(await peerSend(mutualPort, [{ raw: Buffer.from(message(id)).toString('base64') }], work.path, env));
+        assert.deepEqual(refused.map((e) => e.event), ['closed'], id);
+        assert.equal(intake.errors()[0]?.code, 'AIB_REPORT_TLS_REFUSED', id);
+      }
+      assert.equal((await store.list(100)).length, before + 1, 'only the message of the certified peer is stored');
+    } finally {
+      await mutual.stop();
+    }
   });
 
   it('closes a connection from an address not in AllowedPeers before reading it', async () => {

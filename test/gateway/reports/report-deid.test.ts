@@ -29,7 +29,11 @@ function report(s: PlantedStudy, controlId: string, status = 'F'): string {
   return oruR01({
     controlId, patientId: `${s.patientId}~${SECOND_ID}`, patientName: s.patientName, accession: s.accession, studyUid: s.studyUid,
     referring: `4711^${REFERRING}^GREGORY`, status,
-    body: [`Patient ${s.patientName.replace('^', ' ')} (MRN ${s.patientId}), referred by Dr. Gregory Houseman.`, 'Lungs are clear.'],
+    body: [
+      `Patient ${s.patientName.replace('^', ' ')} (MRN ${s.patientId}), referred by Dr. Gregory Houseman.`, 'Lungs are clear.',
+      // The study's own date (StudyDate 20240105) in two written forms, and one that cannot be read as one day.
+      'Compared with the CT of 05.01.2024 and the radiograph of January 5, 2024.', 'Prior film of 03/04/19 not available.',
+    ],
   });
 }
 
@@ -112,6 +116,17 @@ describe('report link, claim 10: a report\'s identifiers are found in its study\
         const pid = (text.split(/\r|\n/).find((l) => l.startsWith('PID|')) ?? '').split('|');
         assert.equal(pid[3], /\(0010,0020\) LO \[([^\]]*)\]/.exec(dump)?.[1], 'PID-3 is the copies\' Patient ID');
         assert.equal(pid[5], /\(0010,0010\) PN \[([^\]]*)\]/.exec(dump)?.[1], 'PID-5 is the copies\' Patient\'s Name');
+        // Dates move with the images' dates: the report's study date is the copy's shifted StudyDate, in the report's own forms.
+        const studyDate = /\(0008,0020\) DA \[(\d{4})(\d{2})(\d{2})\]/.exec(dump) ?? assert.fail('the copy has no StudyDate');
+        const [, yyyy = '', mm = '', dd = ''] = studyDate;
+        assert.notEqual(`${yyyy}${mm}${dd}`, '20240105', 'the copy\'s StudyDate is shifted');
+        const obr = (text.split(/\r|\n/).find((l) => l.startsWith('OBR|')) ?? '').split('|');
+        assert.equal(obr[7], `${yyyy}${mm}${dd}110000`, 'OBR-7 (observation date/time) moves by the same shift');
+        assert.ok(text.includes(`the CT of ${dd}.${mm}.${yyyy}`), `the body's dotted date is the copy's StudyDate: ${text}`);
+        const month = new Date(Date.UTC(Number(yyyy), Number(mm) - 1, 1)).toLocaleString('en-US', { month: 'long', timeZone: 'UTC' });
+        assert.ok(text.includes(`radiograph of ${month} ${String(Number(dd))}, ${yyyy}`), `the written date is the copy's StudyDate: ${text}`);
+        assert.ok(!text.includes('05.01.2024') && !text.includes('January 5, 2024'), 'no original date left');
+        assert.match(text, /Prior film of % DATE % not available/, 'a date that names no one day stays a fiducial');
       }
     } finally {
       // The finder holds no process: nothing to stop.
