@@ -68,3 +68,14 @@ export interface PhiVault {
   shareSiteKey(siteKeyFile: string): Promise<void>;
   close(): Promise<void>;
 }
+
+/** A `link_tokens` row (the same columns on both backends) as the record it stands for. */
+export function linkRecordOf(linkToken: string, row: Readonly<Record<string, string | undefined>>): LinkRecord {
+  const get = (column: string): string => row[column] ?? '';
+  return {
+    linkToken, instanceId: get('instance_id'), patientId: get('patient_id'),
+    sopInstanceUid: { original: get('original_sop_uid'), deid: get('deid_sop_uid') },
+    studyInstanceUid: { original: get('original_study_uid'), deid: get('deid_study_uid') },
+    seriesInstanceUid: { original: get('original_series_uid'), deid: get('deid_series_uid') },
+  };
+}

@@ -6,7 +6,7 @@ import pg from 'pg';
 import type { VaultEntry } from '../../core/deid-messages';
 import { patientIdentityKey } from '../../core/patient-identity';
 import { GatewayError } from '../gateway-errors';
-import type { LegacyPatient, LinkRecord, PhiVault, VaultCounts, VaultPatient } from './phi-vault';
+import { linkRecordOf, type LegacyPatient, type LinkRecord, type PhiVault, type VaultCounts, type VaultPatient } from './phi-vault';
 
 /** int8 (epoch ms, COUNT(*)) as numbers: both stay far below 2^53. */
 const types = new pg.TypeOverrides();
@@ -125,13 +125,7 @@ export class PostgresPhiVault implements PhiVault {
   async resolve(linkToken: string): Promise<LinkRecord | undefined> {
     const row = (await this.#pool.query<Record<string, string>>(`SELECT * FROM link_tokens WHERE token = $1`, [linkToken])).rows[0];
     if (row === undefined) return undefined;
-    const get = (column: string): string => row[column] ?? '';
-    return {
-      linkToken, instanceId: get('instance_id'), patientId: get('patient_id'),
-      sopInstanceUid: { original: get('original_sop_uid'), deid: get('deid_sop_uid') },
-      studyInstanceUid: { original: get('original_study_uid'), deid: get('deid_study_uid') },
-      seriesInstanceUid: { original: get('original_series_uid'), deid: get('deid_series_uid') },
-    };
+    return linkRecordOf(linkToken, row);
   }
 
   async originalUids(deidUids: readonly string[]): Promise<ReadonlyMap<string, string>> {

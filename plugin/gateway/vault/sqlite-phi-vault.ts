@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import type { VaultEntry } from '../../core/deid-messages';
 import { patientIdentityKey } from '../../core/patient-identity';
 import { GatewayError } from '../gateway-errors';
-import type { LegacyPatient, LinkRecord, PhiVault, VaultCounts, VaultPatient } from './phi-vault';
+import { linkRecordOf, type LegacyPatient, type LinkRecord, type PhiVault, type VaultCounts, type VaultPatient } from './phi-vault';
 
 /**
  * Schema versions (PRAGMA user_version). A vault is migrated forward when it
@@ -105,13 +105,7 @@ export class SqlitePhiVault implements PhiVault {
   #resolve(linkToken: string): LinkRecord | undefined {
     const row = this.#db.prepare(`SELECT * FROM link_tokens WHERE token = ?`).get(linkToken) as Record<string, string> | undefined;
     if (row === undefined) return undefined;
-    const get = (column: string): string => row[column] ?? '';
-    return {
-      linkToken, instanceId: get('instance_id'), patientId: get('patient_id'),
-      sopInstanceUid: { original: get('original_sop_uid'), deid: get('deid_sop_uid') },
-      studyInstanceUid: { original: get('original_study_uid'), deid: get('deid_study_uid') },
-      seriesInstanceUid: { original: get('original_series_uid'), deid: get('deid_series_uid') },
-    };
+    return linkRecordOf(linkToken, row);
   }
 
   originalUids(deidUids: readonly string[]): Promise<ReadonlyMap<string, string>> {
