@@ -42,6 +42,8 @@ interface Options {
   readonly rounds: number;
   /** undefined: 300 s plus 0.1 s per instance of the size being run. */
   readonly settleTimeoutS: number | undefined;
+  /** Plugin settings over the product defaults for the run with the plugin (--ai-bridge '{"Annotate":false}'). */
+  readonly aiBridge: Readonly<Record<string, unknown>>;
 }
 
 interface Health {
@@ -53,7 +55,12 @@ interface Health {
 
 interface IngestRun { readonly stored: number; readonly failed: number; readonly seconds: number; readonly perSecond: number; readonly lastStoredAt: bigint; readonly startedAt: bigint }
 
-interface RssSnapshot { readonly settled: number; readonly processes: readonly { readonly role: string; readonly pid: number; readonly rssKb: number }[]; readonly totalKb: number }
+interface RssSnapshot {
+  readonly settled: number;
+  /** cpuS: CPU seconds the process has used since it started. */
+  readonly processes: readonly { readonly role: string; readonly pid: number; readonly rssKb: number; readonly cpuS: number }[];
+  readonly totalKb: number;
+}
 
 interface EnabledRun extends IngestRun {
   readonly lagS: number | undefined;
@@ -77,9 +84,11 @@ function parseOptions(args: readonly string[]): Options {
     strict: true,
     options: {
       'data-dir': { type: 'string' }, count: { type: 'string' }, connections: { type: 'string' }, 'deid-workers': { type: 'string' },
-      rounds: { type: 'string' }, 'settle-timeout': { type: 'string' },
+      rounds: { type: 'string' }, 'settle-timeout': { type: 'string' }, 'ai-bridge': { type: 'string' },
     },
   });
+  const aiBridge = JSON.parse(values['ai-bridge'] ?? '{}') as unknown;
+  if (typeof aiBridge !== 'object' || aiBridge === null || Array.isArray(aiBridge)) throw new Error(`--ai-bridge must be a JSON object, got ${values['ai-bridge'] ?? ''}`);
   const counts = [...new Set((values.count ?? '1500').split(',').map((c) => positiveInteger('count', c.trim(), 1500)))].sort((a, b) => a - b);
   return {
     dataDir: path.resolve(values['data-dir'] ?? path.join(repoRoot(), '..', 'shared', 'data')),
@@ -88,6 +97,7 @@ function parseOptions(args: readonly string[]): Options {
     deidWorkers: positiveInteger('deid-workers', values['deid-workers'], 2),
     rounds: positiveInteger('rounds', values.rounds, 1),
     settleTimeoutS: values['settle-timeout'] === undefined ? undefined : positiveInteger('settle-timeout', values['settle-timeout'], 300),
+    aiBridge: aiBridge as Record<string, unknown>,
   };
 }
 
@@ -120,7 +130,7 @@ function role(p: TreeProcess): string {
 }
 
 function snapshot(gatewayPid: number, settled: number): RssSnapshot {
-  const processes = processTree(gatewayPid).map((p) => ({ role: role(p), pid: p.pid, rssKb: p.rssKb }));
+  const processes = processTree(gatewayPid).map((p) => ({ role: role(p), pid: p.pid, rssKb: p.rssKb, cpuS: p.cpuS }));
   return { settled, processes, totalKb: processes.reduce((s, p) => s + p.rssKb, 0) };
 }
 
@@ -156,7 +166,7 @@ async function runDisabled(corpus: readonly CorpusFile[], options: Options, root
 }
 
 async function runEnabled(corpus: readonly CorpusFile[], options: Options, root: string): Promise<EnabledRun> {
-  const orthanc = await startOrthanc({ dataDir: path.join(root, 'enabled'), aiBridge: { DeidWorkers: options.deidWorkers } });
+  const orthanc = await startOrthanc({ dataDir: path.join(root, 'enabled'), aiBridge: { DeidWorkers: options.deidWorkers, ...options.aiBridge } });
   try {
     const readyBy = Date.now() + 120_000;
     let ready = await health(orthanc);
@@ -264,7 +274,7 @@ async function runCount(corpus: readonly CorpusFile[], options: Options, root: s
 function report(options: Options, count: number, bytes: number, disabled: readonly IngestRun[], enabled: readonly EnabledRun[]): void {
   const host = machine();
   const common = { cpus: host.cpus, cpu_model: host.cpuModel, node: host.node, os: host.os, instances: count, mb_total: round(bytes / MB, 1),
-    connections: options.connections, deid_workers: options.deidWorkers, rounds: options.rounds };
+    connections: options.connections, deid_workers: options.deidWorkers, rounds: options.rounds, ai_bridge: options.aiBridge };
   const withPlugin = median(enabled.map((e) => e.perSecond));
   const without = median(disabled.map((d) => d.perSecond));
   const ratio = withPlugin / without;
@@ -288,6 +298,7 @@ function report(options: Options, count: number, bytes: number, disabled: readon
       const s = worst[when];
       return { measure: `pipeline_rss_${when === 'atEnd' ? 'end' : 'checkpoint'}`, unit: 'MB', value: s === undefined ? null : round(s.totalKb / 1024, 1),
         goal: GOAL_RSS_MB, settled_jobs: s?.settled ?? null, processes: s?.processes.map((p) => ({ role: p.role, pid: p.pid, rss_mb: round(p.rssKb / 1024, 1) })) ?? [],
+        cpu_s: s?.processes.map((p) => ({ role: p.role, cpu_s: round(p.cpuS, 1) })) ?? [],
         orthanc_rss_mb: when === 'atEnd' ? round(worst.orthancRssKb / 1024, 1) : undefined, ...common,
         path: 'VmRSS of the gateway and every process below it (/proc), summed; Orthanc not included' };
     }),
@@ -301,9 +312,10 @@ function report(options: Options, count: number, bytes: number, disabled: readon
     [`RSS at ${worst.atCheckpoint?.settled ?? '-'} settled (gateway + children)`, `${mb(worst.atCheckpoint?.totalKb)} MB: ${rssCells(worst.atCheckpoint)}`, `< ${GOAL_RSS_MB} MB`,
       verdict((worst.atCheckpoint?.totalKb ?? Number.POSITIVE_INFINITY) / 1024 < GOAL_RSS_MB)],
     [`RSS at the end, ${worst.atEnd.settled} settled`, `${mb(worst.atEnd.totalKb)} MB: ${rssCells(worst.atEnd)}`, `< ${GOAL_RSS_MB} MB`, verdict(worst.atEnd.totalKb / 1024 < GOAL_RSS_MB)],
+    ['CPU seconds used by the end', worst.atEnd.processes.map((p) => `${p.role} ${p.cpuS.toFixed(1)}`).join(', '), '', ''],
     ['RSS end / checkpoint (flat)', Number.isFinite(growth) ? `${growth.toFixed(2)}x` : 'n/a', `<= ${GOAL_RSS_GROWTH.toFixed(2)}x`, verdict(growth <= GOAL_RSS_GROWTH)],
   ])}\n`);
   process.stdout.write(`${count} unique CT slices (${(bytes / MB).toFixed(0)} MB) POSTed over ${options.connections} connections; plugin with product defaults and ` +
-    `DeidWorkers ${options.deidWorkers}; median of ${options.rounds} round(s); Orthanc's own RSS at the end ${mb(worst.orthancRssKb)} MB (not in the total). ` +
+    `DeidWorkers ${options.deidWorkers}${Object.keys(options.aiBridge).length === 0 ? '' : `, AiBridge ${JSON.stringify(options.aiBridge)}`}; median of ${options.rounds} round(s); Orthanc's own RSS at the end ${mb(worst.orthancRssKb)} MB (not in the total). ` +
     `${host.cpus} CPUs (${host.cpuModel}), node ${host.node}.\n`);
 }

@@ -14,17 +14,25 @@ export interface TreeProcess {
   readonly command: string;
   /** VmRSS, kB (0 when unreadable). */
   readonly rssKb: number;
+  /** User + system CPU time the process has used so far, seconds (utime + stime of /proc/<pid>/stat). */
+  readonly cpuS: number;
 }
+
+/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ: 100 on every Linux the plugin supports). */
+const CLOCK_TICKS = 100;
 
 function readProcess(pid: number): TreeProcess | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     // pid (comm) state ppid ...: comm may hold spaces and parentheses, so split after the last ')'.
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ppid = Number(fields[1]);
+    // Fields 14 and 15 of stat (utime, stime), counted from the state field (3).
+    const cpuS = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
     const command = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '').join(' ');
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const rss = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status)?.[1];
-    return { pid, ppid, command, rssKb: rss === undefined ? 0 : Number(rss) };
+    return { pid, ppid, command, rssKb: rss === undefined ? 0 : Number(rss), cpuS };
   } catch {
     return undefined;
   }
