@@ -1,23 +1,21 @@
 // First, before anything that could start a thread (seal-addon-first.ts).
 import '../seal/seal-addon-first';
 
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { dirname, join, resolve, sep } from 'node:path';
 
 import type {
-  AckReply, AnnotateFailure, AnnotateRequest, AnnotateSuccess, AnnotationOutput, AnnotatorInitRequest, AnnotatorReady, CategoryProgressRequest,
+  AckReply, AnnotateFailure, AnnotateRequest, AnnotateSuccess, AnnotatorInitRequest, AnnotatorReady, CategoryProgressRequest,
   CentralStatusReply, CentralUploadRequest, ClassifyReply, InstallPackageReply, InstallPackageRequest, ModelChangeReply, ModelSummary, ModelsReply,
 } from '../core/annotate-messages';
 import { AiBridgeError } from '../core/ai-bridge-error';
 import type { Frame } from '../core/frame-codec';
 import { FrameChannel } from '../core/frame-channel';
 import { errorFields, writeLogEvent } from '../core/log-event';
-import type { AnnotationResult } from '../core/findings';
-import { resultUid } from '../core/uid';
-import { decodeImage, type DecodedImage } from '../pixels';
-import { readDeidHeader, type DeidHeader } from './deid-header';
-import { runInference } from '../inference/run-inference';
+import { insideStore } from './annotate-members';
+import { readDeidHeader } from './deid-header';
+import { InferenceThread } from './inference-thread';
 import { ModelRegistry } from './models/model-registry';
 import { describeInstalled, describeModel } from './models/installed-models';
 import { LinkStateFile, writeJsonAtomic } from './central-link/link-state';
@@ -28,10 +26,6 @@ import { sealShortfall } from '../core/seal-report';
 import { runAfterSealHook } from '../seal/after-seal-hook';
 import { runtimeReadablePaths } from '../seal/runtime-paths';
 import { sealProcess } from '../seal/seal-process';
-import {
-  COMPREHENSIVE_SR_STORAGE, GRAYSCALE_SOFTCOPY_PRESENTATION_STATE_STORAGE, GrayscaleSoftcopyPresentationState, Tid1500MeasurementReport,
-  type ResultInstanceIdentity, type SourceStudy,
-} from './results';
 
 /**
  * The annotator (de-identified zone). It reads de-identified copies from
@@ -46,9 +40,6 @@ import {
 
 /** Packages built from this repository, installed (signed by the site key) on first start. */
 const BUNDLED_PACKAGES = join(__dirname, '..', '..', '..', 'model-packages');
-/** Series numbers of the result series (one SR series, one GSPS series per study and model). */
-const SR_SERIES_NUMBER = 9901;
-const GSPS_SERIES_NUMBER = 9902;
 /** Modalities that are not scans (PS3.3 C.7.3.1.1.1): never uploaded as training data. */
 const NOT_SCANS = new Set(['SR', 'PR', 'KO', 'DOC', 'REG', 'FID', 'RWV', 'PLAN']);
 
@@ -60,6 +51,7 @@ let centralDirectory = '';
 let centralSettings: AnnotatorInitRequest['central'];
 let uploads: UploadQueue | undefined;
 let queue: Promise<void> = Promise.resolve();
+let inference: InferenceThread | undefined;
 
 channel.on('request', (frame) => {
   // classify is a synchronous header read that changes nothing: answered at once, between the
@@ -129,6 +121,7 @@ async function initialise(init: AnnotatorInitRequest): Promise<AnnotatorReady> {
     }
   }
   registry = models;
+  inference = new InferenceThread({ modelsDirectory, stores: { deidDirectory, outboxDirectory } });
   centralSettings = init.central;
   // The link itself runs in the uplink; the annotator queues copies for it and installs what it staged.
   if (centralSettings !== undefined) uploads = new UploadQueue(centralDirectory, deidDirectory);
@@ -209,9 +202,7 @@ function activeModels(models: ModelRegistry): ModelSummary[] {
 
 /** A path the gateway names must stay inside the de-identified store. */
 function deidFile(relative: string): string {
-  const path = resolve(deidDirectory, relative);
-  if (!path.startsWith(`${deidDirectory}${sep}`)) throw new AiBridgeError('AIB_ANNOTATE_BAD_REQUEST', 'a path outside the de-identified store', {}, false);
-  return path;
+  return insideStore(deidDirectory, relative);
 }
 
 function classify(relative: string): ClassifyReply {
@@ -233,80 +224,8 @@ function classify(relative: string): ClassifyReply {
 }
 
 async function annotate(request: AnnotateRequest): Promise<AnnotateSuccess> {
-  if (registry === undefined) throw new Error('not initialised');
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(request.key)) throw new AiBridgeError('AIB_ANNOTATE_BAD_REQUEST', 'the annotation key is not a plain name', {}, false);
-  const model = registry.load(request.model.id);
-  if (model.manifest.version !== request.model.version) {
-    // The active version changed since the instance was classified: the result says which version made it.
-    writeLogEvent('annotator', 'info', 'model-version-changed', { stage: 'annotator', model: request.model.id, version: model.manifest.version,
-      message: `${request.model.id}: ${request.model.version} requested, ${model.manifest.version} is active; using it` });
-  }
-  const firstMember = request.members[0];
-  if (firstMember === undefined) throw new AiBridgeError('AIB_ANNOTATE_BAD_REQUEST', 'no instances to annotate', {}, false);
-  // Each file is read and parsed once (decodeImage carries the header inference needs);
-  // the patient and study attributes the results repeat come from the first member alone.
-  const first = readDeidHeader(deidFile(firstMember.deidPath));
-  const images: DecodedImage[] = [];
-  const tokenBySop = new Map<string, string>();
-  for (const member of request.members) {
-    const image = decodeImage(readFileSync(deidFile(member.deidPath)));
-    images.push(image);
-    tokenBySop.set(image.header.sopInstanceUid, member.linkToken);
-  }
-  const result = await runInference(model, images);
-  const folder = join(outboxDirectory, request.key);
-  rmSync(folder, { recursive: true, force: true });
-  mkdirSync(folder, { recursive: true, mode: 0o700 });
-  const outputs: AnnotationOutput[] = [];
-  if (result.findings.length > 0) {
-    const source = sourceStudy(first);
-    const modelKey = `${result.model.id}@${result.model.version}`;
-    const identity = (kind: 'sr' | 'gsps', seriesNumber: number): ResultInstanceIdentity => {
-      const now = new Date().toISOString();
-      return {
-        seriesInstanceUid: resultUid('deid-result-series', first.studyInstanceUid, modelKey, kind),
-        sopInstanceUid: resultUid('deid-result-instance', first.seriesInstanceUid, request.key, modelKey, kind),
-        seriesNumber, instanceNumber: 1,
-        contentDate: now.slice(0, 10).replace(/-/g, ''), contentTime: now.slice(11, 19).replace(/:/g, ''),
-      };
-    };
-    const sr = new Tid1500MeasurementReport({ result, source, instance: identity('sr', SR_SERIES_NUMBER) });
-    outputs.push(writeOutput(request.key, 'sr.dcm', sr.toPart10(), 'sr', COMPREHENSIVE_SR_STORAGE));
-    const gsps = new GrayscaleSoftcopyPresentationState({ result, source, instance: identity('gsps', GSPS_SERIES_NUMBER) });
-    outputs.push(writeOutput(request.key, 'gsps.dcm', gsps.toPart10(), 'gsps', GRAYSCALE_SOFTCOPY_PRESENTATION_STATE_STORAGE));
-  }
-  return {
-    k: 'annotated', ok: true, outputs, findings: result.findings.length, summary: result.summary,
-    referencedTokens: referencedTokens(result, tokenBySop),
-  };
-}
-
-function referencedTokens(result: AnnotationResult, tokenBySop: ReadonlyMap<string, string>): string[] {
-  const tokens = new Set<string>();
-  for (const finding of result.findings) {
-    const token = tokenBySop.get(finding.image.sopInstanceUid);
-    if (token !== undefined) tokens.add(token);
-  }
-  return [...tokens];
-}
-
-/** The de-identified study as the copy states it; the gateway swaps in the original when it relinks. */
-function sourceStudy(header: DeidHeader): SourceStudy {
-  const sex = header.patientSex.toUpperCase();
-  return {
-    PatientName: header.patientName, PatientID: header.patientId, PatientBirthDate: header.patientBirthDate,
-    PatientSex: sex === 'M' || sex === 'F' || sex === 'O' ? sex : '',
-    StudyInstanceUID: header.studyInstanceUid, StudyDate: header.studyDate, StudyTime: header.studyTime,
-    StudyID: header.studyId.slice(0, 16), AccessionNumber: header.accessionNumber.slice(0, 16), ReferringPhysicianName: header.referringPhysicianName,
-  };
-}
-
-function writeOutput(key: string, name: string, bytes: Buffer, kind: 'sr' | 'gsps', sopClassUid: string): AnnotationOutput {
-  const relative = join(key, name);
-  const path = join(outboxDirectory, relative);
-  writeFileSync(`${path}.tmp`, bytes, { mode: 0o600 });
-  renameSync(`${path}.tmp`, path);
-  return { kind, path: relative, sopClassUid };
+  if (registry === undefined || inference === undefined) throw new Error('not initialised');
+  return inference.annotate(request);
 }
 
 function failure(error: unknown): AnnotateFailure {
