@@ -3,7 +3,21 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import dcmjs from 'dcmjs';
 
+import { validSharedFiles } from './shared-data.js';
+
 dcmjs.log.setLevel('silent');
+
+/** The shared data's CT series the benches copy into unique slices (0.5 MB each, uncompressed). */
+const SOURCE_SERIES = ['tcia-lung-pet-ct-dx/', 'dcm_qa_ct/GE_head/'];
+
+/** The CT slices of SOURCE_SERIES in `dataDir`, sorted; an error naming them when there are none. */
+export function ctSliceSources(dataDir: string): string[] {
+  const sources = validSharedFiles(dataDir)
+    .filter((f) => SOURCE_SERIES.some((s) => path.relative(dataDir, f).startsWith(s)))
+    .sort();
+  if (sources.length === 0) throw new Error(`no CT slices of ${SOURCE_SERIES.join(', ')} in ${dataDir}`);
+  return sources;
+}
 
 /** One corpus file and the UIDs written into it (what the gateway would hand a worker). */
 export interface CorpusFile {

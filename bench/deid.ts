@@ -4,12 +4,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ChildResult } from './deid-child.js';
 import { runDeidCommand } from './deid-command-run.js';
-import { buildCorpus, type CorpusFile } from './deid-corpus.js';
+import { buildCorpus, ctSliceSources, type CorpusFile } from './deid-corpus.js';
 import { OrthancBaseline, type OrthancRun } from './deid-orthanc.js';
 import { parseDeidOptions } from './deid-options.js';
 import { PoolBench, type PoolRun } from './deid-pool.js';
 import { reportDeid, type DeidSample, type DumpCheck, type MethodKey } from './deid-report.js';
-import { validSharedFiles } from './shared-data.js';
 
 /**
  * deid: what a user gets from `orthanc-ai-bridge deid` (issue 14): the
@@ -24,7 +23,6 @@ import { validSharedFiles } from './shared-data.js';
  * best, >= 0.7 x cp.
  */
 
-const SOURCE_SERIES = ['tcia-lung-pet-ct-dx/', 'dcm_qa_ct/GE_head/'];
 const ORTHANC_CONNECTIONS = [1, 2, 4] as const;
 const CHILD_SCRIPT = path.join(__dirname, 'deid-child.js');
 const MB = 1e6;
@@ -99,10 +97,7 @@ function inputFolder(corpus: readonly CorpusFile[], count: number, dir: string):
 
 export async function runDeidBench(args: readonly string[]): Promise<void> {
   const options = parseDeidOptions(args);
-  const sources = validSharedFiles(options.dataDir)
-    .filter((f) => SOURCE_SERIES.some((s) => path.relative(options.dataDir, f).startsWith(s)))
-    .sort();
-  if (sources.length === 0) throw new Error(`no CT slices of ${SOURCE_SERIES.join(', ')} in ${options.dataDir}`);
+  const sources = ctSliceSources(options.dataDir);
   const largest = Math.max(...options.counts);
   const smallest = Math.min(...options.counts);
   const poolWorkers = Math.max(...options.workers);

@@ -5,11 +5,10 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startOrthanc, type RunningOrthanc } from '../plugin/cli/orthanc-launcher.js';
 import { repoRoot } from '../plugin/cli/repo-root.js';
-import { buildCorpus, type CorpusFile } from './deid-corpus.js';
+import { buildCorpus, ctSliceSources, type CorpusFile } from './deid-corpus.js';
 import { processTree, type TreeProcess } from './process-tree.js';
 import { machine, median, round, textTable } from './report.js';
 import { lanes, post } from './rest-upload.js';
-import { validSharedFiles } from './shared-data.js';
 
 /**
  * pipeline: the plugin as a site runs it (issue 14). N unique CT slices (new
@@ -24,7 +23,6 @@ import { validSharedFiles } from './shared-data.js';
  * `checkpoint` jobs are settled and at the end.
  */
 
-const SOURCE_SERIES = ['tcia-lung-pet-ct-dx/', 'dcm_qa_ct/GE_head/'];
 const GOAL_INGEST_RATIO = 0.95;
 const GOAL_LAG_S = 2;
 const GOAL_RSS_MB = 400;
@@ -231,10 +229,7 @@ function rssCells(s: RssSnapshot | undefined): string {
 
 export async function runPipelineBench(args: readonly string[]): Promise<void> {
   const options = parseOptions(args);
-  const sources = validSharedFiles(options.dataDir)
-    .filter((f) => SOURCE_SERIES.some((s) => path.relative(options.dataDir, f).startsWith(s)))
-    .sort();
-  if (sources.length === 0) throw new Error(`no CT slices of ${SOURCE_SERIES.join(', ')} in ${options.dataDir}`);
+  const sources = ctSliceSources(options.dataDir);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'aib-bench-pipeline-'));
   try {
     const corpusDir = path.join(root, 'corpus');

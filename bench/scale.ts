@@ -9,10 +9,9 @@ import type { RunningOrthanc } from '../plugin/cli/orthanc-launcher.js';
 import { repoRoot } from '../plugin/cli/repo-root.js';
 import { startBridgeOrthanc } from '../test/harness/bridge-orthanc.js';
 import { startPostgres, type RunningPostgres } from '../test/harness/postgres-server.js';
-import { buildCorpus, type CorpusFile } from './deid-corpus.js';
+import { buildCorpus, ctSliceSources, type CorpusFile } from './deid-corpus.js';
 import { machine, median, round, textTable } from './report.js';
 import { lanes, post } from './rest-upload.js';
-import { validSharedFiles } from './shared-data.js';
 
 /**
  * scale (issue 17): the same N unique CT slices (1,500 by default) through
@@ -29,7 +28,6 @@ import { validSharedFiles } from './shared-data.js';
  * speed-up.
  */
 
-const SOURCE_SERIES = ['tcia-lung-pet-ct-dx/', 'dcm_qa_ct/GE_head/'];
 const MB = 1e6;
 
 type Setup = 'sqlite-1' | 'postgresql-1' | 'postgresql-2';
@@ -185,10 +183,7 @@ async function runSetup(setup: Setup, corpus: readonly CorpusFile[], options: Op
 
 export async function runScaleBench(args: readonly string[]): Promise<void> {
   const options = parseOptions(args);
-  const sources = validSharedFiles(options.dataDir)
-    .filter((f) => SOURCE_SERIES.some((s) => path.relative(options.dataDir, f).startsWith(s)))
-    .sort();
-  if (sources.length === 0) throw new Error(`no CT slices of ${SOURCE_SERIES.join(', ')} in ${options.dataDir}`);
+  const sources = ctSliceSources(options.dataDir);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'aib-bench-scale-'));
   try {
     const corpusDir = path.join(root, 'corpus');
