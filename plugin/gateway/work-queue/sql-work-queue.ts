@@ -35,6 +35,14 @@ export function toItem<P>(row: WorkItemRow): WorkItem<P> {
 const RUN_ENDS: ReadonlySet<string> = new Set(['done', 'quarantined', 'retry-scheduled', 'requeued', 'released', 'held', 'queued', 'reopened']);
 
 const DUE = `kind = ? AND ((state IN ('queued','retrying') AND next_attempt_at <= ?) OR (state = 'running' AND lease_expires_at < ?))`;
+// SQLite does not use the (kind, state, next_attempt_at) index for that OR: it sorted every item of the
+// kind on each claim, so a claim cost grew with all the done items the queue keeps (0.8 ms at 10,000
+// items in a bare table, 0.04 ms with the UNION ALL of the two indexed searches below). PostgreSQL does
+// not allow FOR UPDATE over a UNION, so it keeps DUE (its plan at that size is not measured yet).
+const NEXT_DUE_SQLITE = `SELECT * FROM (
+  SELECT * FROM work_items WHERE kind = ? AND state IN ('queued','retrying') AND next_attempt_at <= ?
+  UNION ALL SELECT * FROM work_items WHERE kind = ? AND state = 'running' AND lease_expires_at < ?
+) ORDER BY next_attempt_at, id LIMIT 1`;
 
 /**
  * The work queue in SQL, one text for SQLite and PostgreSQL.
@@ -96,11 +104,12 @@ export class SqlWorkQueue implements WorkQueue {
 
   async claim<P>(kind: string, owner: string, leaseMs: number): Promise<WorkItem<P> | undefined> {
     this.#kind(kind);
-    const lock = this.#sql.dialect === 'postgresql' ? 'FOR UPDATE SKIP LOCKED' : '';
     return this.#sql.transaction(async (tx) => {
       for (;;) {
         const now = this.#now();
-        const row = (await tx.all<WorkItemRow>(`SELECT * FROM work_items WHERE ${DUE} ORDER BY next_attempt_at, id LIMIT 1 ${lock}`, [kind, now, now]))[0];
+        const row = (this.#sql.dialect === 'postgresql'
+          ? await tx.all<WorkItemRow>(`SELECT * FROM work_items WHERE ${DUE} ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`, [kind, now, now])
+          : await tx.all<WorkItemRow>(NEXT_DUE_SQLITE, [kind, now, kind, now]))[0];
         if (row === undefined) return undefined;
         if (row.state === 'running') {
           await this.#event(tx, row.id, 'lease-expired', row.stage, `${row.lease_owner ?? 'unknown'} held it until ${row.lease_expires_at ?? 0}`);
