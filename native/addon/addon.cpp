@@ -5,6 +5,7 @@
 #include "seal.h"
 #include "dicom-document.h"
 #include "dicom-pixels.h"
+#include "scheduling.h"
 
 namespace {
 
@@ -12,6 +13,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   aibridge::RegisterSeal(env, exports);
   aibridge::RegisterDicom(env, exports);
   aibridge::pixels::RegisterPixels(env, exports);
+  aibridge::RegisterScheduling(env, exports);
   return exports;
 }
 

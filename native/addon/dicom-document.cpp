@@ -95,9 +95,13 @@ class DicomDocument : public Napi::ObjectWrap<DicomDocument> {
       // From here on the document is consumed, whatever happens.
       std::unique_ptr<DcmFileFormat> file = std::move(parsed_.file);
       ApplyToDataset(*ds, policy, plan, parsed_.undecodable);
-      Napi::Value out = WritePart10(info.Env(), *file, parsed_.xfer);
+      Napi::Object scan = ScanCategory(info.Env(), *ds);
+      Napi::Value bytes = WritePart10(info.Env(), *file, parsed_.xfer);
       file.reset();
       Release();
+      Napi::Object out = Napi::Object::New(info.Env());
+      out.Set("bytes", bytes);
+      out.Set("scan", scan);
       return out;
     });
   }
@@ -113,6 +117,7 @@ class DicomDocument : public Napi::ObjectWrap<DicomDocument> {
       DcmDataset* ds = Dataset();
       std::unique_ptr<DcmFileFormat> file = std::move(parsed_.file);
       ApplyToDataset(*ds, policy, plan, parsed_.undecodable);
+      Napi::Object scan = ScanCategory(info.Env(), *ds);
       // Pixel data goes through only when the profile keeps it.
       const PixelSplice* splice =
           splice_ && policy.PublicAction(0x7FE0, 0x0010) == Action::Keep ? &*splice_ : nullptr;
@@ -128,6 +133,7 @@ class DicomDocument : public Napi::ObjectWrap<DicomDocument> {
       Napi::Object result = Napi::Object::New(info.Env());
       result.Set("sizeBytes", Napi::Number::New(info.Env(), static_cast<double>(written)));
       result.Set("pixelDataSpliced", Napi::Boolean::New(info.Env(), splice != nullptr));
+      result.Set("scan", scan);
       return result;
     });
   }

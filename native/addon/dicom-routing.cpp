@@ -160,4 +160,14 @@ Napi::Object Routing(Napi::Env env, DcmFileFormat& file, const RoutingInput& inp
   return out;
 }
 
+Napi::Object ScanCategory(Napi::Env env, DcmItem& ds) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("modality", Str(env, Top(ds, DCM_Modality)));
+  out.Set("bodyPartExamined", Str(env, Top(ds, DCM_BodyPartExamined)));
+  out.Set("studyDescription", Str(env, Top(ds, DCM_StudyDescription)));
+  out.Set("seriesDescription", Str(env, Top(ds, DCM_SeriesDescription)));
+  out.Set("viewPosition", Str(env, Top(ds, DCM_ViewPosition)));
+  return out;
+}
+
 }  // namespace aibridge::dicom

@@ -29,4 +29,9 @@ struct RoutingInput {
 /** The RoutingFacts object; a missing attribute is '' or null, never an error. */
 Napi::Object Routing(Napi::Env env, DcmFileFormat& file, const RoutingInput& input);
 
+/** The ScanCategory (plugin/core/model-package/scan-category.ts) of a dataset: read from the
+    de-identified dataset after apply, so the gateway chooses the model on the values the model
+    will see (a description the profile removed chooses nothing), without parsing the copy again. */
+Napi::Object ScanCategory(Napi::Env env, DcmItem& ds);
+
 }  // namespace aibridge::dicom

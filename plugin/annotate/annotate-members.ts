@@ -34,10 +34,10 @@ export function insideStore(deidDirectory: string, relative: string): string {
 
 /**
  * Runs the model of an annotation over its de-identified members and writes
- * the GSPS and TID 1500 SR it builds to outbox/<key>/. Runs on the
- * annotator's inference thread (inference-thread.ts): onnxruntime's Node
- * binding runs a session synchronously, so on the main thread every slice
- * held up the classify requests of the instance jobs.
+ * the GSPS and TID 1500 SR it builds to outbox/<key>/. onnxruntime's Node
+ * binding runs a session synchronously on the annotator's one thread: nothing
+ * an instance job needs waits for it (the gateway chooses models itself), and
+ * a second thread would cost a second V8 isolate and onnxruntime (~45 MB).
  */
 export async function annotateMembers(registry: ModelRegistry, stores: AnnotateStores, request: AnnotateRequest): Promise<AnnotateSuccess> {
   const deidFile = (relative: string): string => insideStore(stores.deidDirectory, relative);

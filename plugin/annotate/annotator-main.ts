@@ -6,16 +6,14 @@ import { Socket } from 'node:net';
 import { dirname, join, resolve, sep } from 'node:path';
 
 import type {
-  AckReply, AnnotateFailure, AnnotateRequest, AnnotateSuccess, AnnotatorInitRequest, AnnotatorReady, CategoryProgressRequest,
-  CentralStatusReply, CentralUploadRequest, ClassifyReply, InstallPackageReply, InstallPackageRequest, ModelChangeReply, ModelSummary, ModelsReply,
+  AckReply, ActiveModel, ActiveModelsReply, AnnotateFailure, AnnotateRequest, AnnotateSuccess, AnnotatorInitRequest, AnnotatorReady, CategoryProgressRequest,
+  CentralStatusReply, CentralUploadRequest, InstallPackageReply, InstallPackageRequest, ModelChangeReply, ModelsReply,
 } from '../core/annotate-messages';
 import { AiBridgeError } from '../core/ai-bridge-error';
 import type { Frame } from '../core/frame-codec';
 import { FrameChannel } from '../core/frame-channel';
 import { errorFields, writeLogEvent } from '../core/log-event';
-import { insideStore } from './annotate-members';
-import { readDeidHeader } from './deid-header';
-import { InferenceThread } from './inference-thread';
+import { annotateMembers, insideStore } from './annotate-members';
 import { ModelRegistry } from './models/model-registry';
 import { describeInstalled, describeModel } from './models/installed-models';
 import { LinkStateFile, writeJsonAtomic } from './central-link/link-state';
@@ -24,6 +22,7 @@ import { gatewayProgressFile, type GatewayProgress } from './central-link/reques
 import { UploadQueue } from './central-link/upload-queue';
 import { sealShortfall } from '../core/seal-report';
 import { runAfterSealHook } from '../seal/after-seal-hook';
+import { idleScheduling } from '../seal/idle-scheduling';
 import { runtimeReadablePaths } from '../seal/runtime-paths';
 import { sealProcess } from '../seal/seal-process';
 
@@ -40,8 +39,6 @@ import { sealProcess } from '../seal/seal-process';
 
 /** Packages built from this repository, installed (signed by the site key) on first start. */
 const BUNDLED_PACKAGES = join(__dirname, '..', '..', '..', 'model-packages');
-/** Modalities that are not scans (PS3.3 C.7.3.1.1.1): never uploaded as training data. */
-const NOT_SCANS = new Set(['SR', 'PR', 'KO', 'DOC', 'REG', 'FID', 'RWV', 'PLAN']);
 
 const channel = new FrameChannel(new Socket({ fd: 3, readable: true, writable: true }));
 let registry: ModelRegistry | undefined;
@@ -51,13 +48,19 @@ let centralDirectory = '';
 let centralSettings: AnnotatorInitRequest['central'];
 let uploads: UploadQueue | undefined;
 let queue: Promise<void> = Promise.resolve();
-let inference: InferenceThread | undefined;
+
+/**
+ * Answered at once, between the slices of a running annotation: appending a
+ * training copy to the upload queue (one file write) must not wait behind a
+ * whole series (the gateway sends it alongside: ProcessPool.requestAlongside).
+ * The model choice for each instance is the gateway's (selectModel, on the
+ * worker's de-identified values and the rules active-models lists), so no
+ * instance job waits for this process at all.
+ */
+const AT_ONCE = new Set(['central-upload']);
 
 channel.on('request', (frame) => {
-  // classify is a synchronous header read that changes nothing: answered at once, between the
-  // awaits of a running annotation, so an instance never waits behind a whole series (the gateway
-  // sends it alongside other work: ProcessPool.requestAlongside).
-  if (frame.header.k === 'classify') {
+  if (AT_ONCE.has(frame.header.k)) {
     void handle(frame);
     return;
   }
@@ -70,7 +73,7 @@ async function handle(frame: Frame): Promise<void> {
   const kind = frame.header.k;
   try {
     if (kind === 'init') channel.reply(frame, { ...(await initialise(frame.header as unknown as AnnotatorInitRequest)) });
-    else if (kind === 'classify') channel.reply(frame, { ...classify(String(frame.header['deidPath'])) });
+    else if (kind === 'active-models') channel.reply(frame, { ...activeModelsReply() });
     else if (kind === 'annotate') channel.reply(frame, { ...(await annotate(frame.header as unknown as AnnotateRequest)) });
     else if (kind === 'list-models') channel.reply(frame, { ...listModels() });
     else if (kind === 'activate-model' || kind === 'rollback-model') channel.reply(frame, { ...changeModel(frame.header) });
@@ -121,11 +124,13 @@ async function initialise(init: AnnotatorInitRequest): Promise<AnnotatorReady> {
     }
   }
   registry = models;
-  inference = new InferenceThread({ modelsDirectory, stores: { deidDirectory, outboxDirectory } });
   centralSettings = init.central;
   // The link itself runs in the uplink; the annotator queues copies for it and installs what it staged.
   if (centralSettings !== undefined) uploads = new UploadQueue(centralDirectory, deidDirectory);
   await runAfterSealHook('annotator', outboxDirectory);
+  // After the bundled installs (their commissioning runs inference at full priority, within the ready timeout).
+  const notIdle = idleScheduling();
+  if (notIdle !== '') writeLogEvent('annotator', 'warning', 'idle-scheduling-refused', { stage: 'annotator', message: `inference keeps niceness only: ${notIdle}` });
   return { k: 'ready', models: activeModels(models), seal };
 }
 
@@ -189,15 +194,20 @@ function recordProgress(request: CategoryProgressRequest): AckReply {
   return { k: 'ack', ok: true };
 }
 
-function activeModels(models: ModelRegistry): ModelSummary[] {
+function activeModels(models: ModelRegistry): ActiveModel[] {
   return models.list().flatMap((listing) => {
     if (listing.active === undefined) return [];
     const { manifest } = models.load(listing.id);
     return [{
       id: manifest.id, version: manifest.version, name: manifest.name, unit: manifest.category.seriesLevel ? 'series' : 'instance',
-      modalities: manifest.category.modalities, bodyParts: manifest.category.bodyParts,
+      category: manifest.category,
     }];
   });
+}
+
+function activeModelsReply(): ActiveModelsReply {
+  if (registry === undefined) throw new Error('not initialised');
+  return { k: 'active-models', models: activeModels(registry) };
 }
 
 /** A path the gateway names must stay inside the de-identified store. */
@@ -205,27 +215,9 @@ function deidFile(relative: string): string {
   return insideStore(deidDirectory, relative);
 }
 
-function classify(relative: string): ClassifyReply {
-  if (registry === undefined) throw new Error('not initialised');
-  const header = readDeidHeader(deidFile(relative));
-  // Training data: every de-identified scan, when the site agreed to send them (AiBridge.Central.UploadForTraining).
-  // Not documents and presentation states: those are mostly this bridge's own results coming back through the pipeline.
-  if (centralSettings?.uploadForTraining === true && !NOT_SCANS.has(header.modality.toUpperCase())) uploads?.add(relative);
-  const category = { modality: header.modality, bodyPart: header.bodyPartExamined ?? '' };
-  const selected = registry.select(header);
-  // Geometry goes back with the model choice: the gateway weighs it to decide when a series is complete.
-  const expected = { geometry: header.geometry, ...(header.expectedInstances === undefined ? {} : { expectedInstances: header.expectedInstances }) };
-  if (selected === undefined) return { k: 'classified', category, ...expected };
-  const { manifest } = selected;
-  return {
-    k: 'classified', category, ...expected,
-    model: { id: manifest.id, version: manifest.version, unit: manifest.category.seriesLevel ? 'series' : 'instance' },
-  };
-}
-
 async function annotate(request: AnnotateRequest): Promise<AnnotateSuccess> {
-  if (registry === undefined || inference === undefined) throw new Error('not initialised');
-  return inference.annotate(request);
+  if (registry === undefined) throw new Error('not initialised');
+  return annotateMembers(registry, { deidDirectory, outboxDirectory }, request);
 }
 
 function failure(error: unknown): AnnotateFailure {

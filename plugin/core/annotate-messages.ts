@@ -4,7 +4,7 @@
 // Checked on arrival: the annotator is another process, its frames are data.
 import type { SealReport } from './seal-report';
 
-import { isSliceGeometry, type SliceGeometry } from './slice-geometry';
+import type { CategoryRules } from './model-package/scan-category';
 
 /** Gateway → annotator, once. */
 export interface AnnotatorInitRequest extends AnnotatorCentralInit {
@@ -27,30 +27,35 @@ export interface ModelSummary {
   readonly bodyParts: readonly string[];
 }
 
+/**
+ * An active model version and the scans it serves: the gateway chooses the
+ * model for each de-identified copy with these rules (selectModel in
+ * model-package/scan-category.ts), so no instance job waits for the annotator.
+ */
+export interface ActiveModel {
+  readonly id: string;
+  readonly version: string;
+  readonly name: string;
+  /** 'instance': one result per image; 'series': one result per complete series. */
+  readonly unit: 'instance' | 'series';
+  readonly category: CategoryRules;
+}
+
 export interface AnnotatorReady {
   readonly k: 'ready';
-  readonly models: readonly ModelSummary[];
+  readonly models: readonly ActiveModel[];
   /** What the kernel applied before the annotator took any work. */
   readonly seal: SealReport;
 }
 
-/** Gateway → annotator: which model, if any, applies to this de-identified instance? */
-export interface ClassifyRequest {
-  readonly k: 'classify';
-  /** Relative to the de-identified store. */
-  readonly deidPath: string;
+/** Gateway → annotator: the active models now (after an install, an activation or a rollback). */
+export interface ActiveModelsRequest {
+  readonly k: 'active-models';
 }
 
-export interface ClassifyReply {
-  readonly k: 'classified';
-  /** Absent: no installed model serves this scan category. */
-  readonly model?: { readonly id: string; readonly version: string; readonly unit: 'instance' | 'series' };
-  /** The instance's modality and body part as the de-identified header states them (for the record). */
-  readonly category: { readonly modality: string; readonly bodyPart: string };
-  /** Instances the series will have, from header hints (Images in Acquisition, Number of Slices, ...), when stated. */
-  readonly expectedInstances?: number;
-  /** Where the image sits in its series (position, orientation, spacing, number): evidence that a series is complete. */
-  readonly geometry?: SliceGeometry;
+export interface ActiveModelsReply {
+  readonly k: 'active-models';
+  readonly models: readonly ActiveModel[];
 }
 
 /** Gateway → annotator: run a model over these de-identified instances and build its results. */
@@ -93,17 +98,25 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
-export function isAnnotatorReady(value: unknown): value is AnnotatorReady {
-  return isRecord(value) && value['k'] === 'ready' && Array.isArray(value['models']) && isRecord(value['seal']);
+function isStrings(value: unknown): boolean {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string');
 }
 
-export function isClassifyReply(value: unknown): value is ClassifyReply {
-  if (!isRecord(value) || value['k'] !== 'classified' || !isRecord(value['category'])) return false;
-  if (value['geometry'] !== undefined && !isSliceGeometry(value['geometry'])) return false;
-  const model = value['model'];
-  if (model === undefined) return true;
-  return isRecord(model) && typeof model['id'] === 'string' && typeof model['version'] === 'string' &&
-    (model['unit'] === 'instance' || model['unit'] === 'series');
+function isActiveModel(value: unknown): value is ActiveModel {
+  if (!isRecord(value) || typeof value['id'] !== 'string' || typeof value['version'] !== 'string' || typeof value['name'] !== 'string') return false;
+  if (value['unit'] !== 'instance' && value['unit'] !== 'series') return false;
+  const c = value['category'];
+  return isRecord(c) && isStrings(c['modalities']) && isStrings(c['bodyParts']) && isStrings(c['descriptionKeywords']) &&
+    (c['excludedDescriptionKeywords'] === undefined || isStrings(c['excludedDescriptionKeywords'])) &&
+    (c['views'] === undefined || isStrings(c['views'])) && typeof c['seriesLevel'] === 'boolean';
+}
+
+export function isAnnotatorReady(value: unknown): value is AnnotatorReady {
+  return isRecord(value) && value['k'] === 'ready' && Array.isArray(value['models']) && value['models'].every(isActiveModel) && isRecord(value['seal']);
+}
+
+export function isActiveModelsReply(value: unknown): value is ActiveModelsReply {
+  return isRecord(value) && value['k'] === 'active-models' && Array.isArray(value['models']) && value['models'].every(isActiveModel);
 }
 
 export function isAnnotateReply(value: unknown): value is AnnotateReply {

@@ -5,6 +5,7 @@ import type { SealReport } from './seal-report';
 import type { PatientIdentity } from './patient-identity';
 
 import { isRoutingFacts, type RoutingFacts } from './routing-facts';
+import { isScanCategory, type ScanCategory } from './model-package/scan-category';
 
 /**
  * Gateway → worker, once, before any PHI. The worker loads (or creates) the
@@ -128,6 +129,8 @@ export interface DeidSuccess {
   readonly outputPath: string;
   /** Read from the original by the worker's parse: what the pipeline routes on (PHI: original UIDs). */
   readonly routing: RoutingFacts;
+  /** What model selection looks at, as the worker wrote it into the copy (de-identified values). */
+  readonly scan: Required<ScanCategory>;
   readonly sizeBytes: number;
   readonly vault: VaultEntry;
   /** Kinds and counts of text hits replaced by fiducials (never the values). */
@@ -163,7 +166,7 @@ export function isDeidResult(value: unknown): value is DeidResult {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
   if (v['k'] !== 'deidResult') return false;
-  if (v['ok'] === true) return typeof v['outputPath'] === 'string' && typeof v['vault'] === 'object' && v['vault'] !== null && isRoutingFacts(v['routing']);
+  if (v['ok'] === true) return typeof v['outputPath'] === 'string' && typeof v['vault'] === 'object' && v['vault'] !== null && isRoutingFacts(v['routing']) && isScanCategory(v['scan']);
   return v['ok'] === false && typeof v['code'] === 'string' && typeof v['message'] === 'string';
 }
 

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { AiBridgeError } from '../core/ai-bridge-error';
 import { DeidentificationMethod } from '../core/codes';
 import type { PixelCleaningRecord } from '../core/deid-messages';
+import type { ScanCategory } from '../core/model-package/scan-category';
 import type { RoutingFacts } from '../core/routing-facts';
 import { cleanPixelData, findText, needsPixelCleaning, NeedsOcrWorkerError } from './burned-in/clean-pixel-data';
 import { readStoredImage } from './burned-in/stored-image';
@@ -46,6 +47,8 @@ export interface ScrubbedReportText {
 
 export interface DeidentifiedInstance {
   readonly bytes: Buffer;
+  /** What model selection looks at, as written into the copy. */
+  readonly scan: Required<ScanCategory>;
   /** What the pipeline routes on, read by this parse of the original. */
   readonly routing: RoutingFacts;
   readonly vault: VaultEntry;
@@ -63,6 +66,8 @@ export interface DeidentifiedFile {
   readonly routing: RoutingFacts;
   /** true when the pixel data went file to file without being parsed */
   readonly pixelDataSpliced: boolean;
+  /** What model selection looks at, as written into the copy. */
+  readonly scan: Required<ScanCategory>;
   readonly vault: VaultEntry;
   readonly textHits: Readonly<Record<string, number>>;
   readonly undecodableText: readonly UndecodableText[];
@@ -84,7 +89,7 @@ export function deidentifyInstance(engine: DeidEngine, original: Buffer, referen
   try {
     const routing = document.routing();
     const decided = planInstance(engine, document, references ?? referencesOf(routing));
-    return { bytes: document.apply(engine.compiled, decided.plan), routing, vault: decided.vault, textHits: decided.textHits, undecodableText: decided.found.undecodable };
+    return { ...document.apply(engine.compiled, decided.plan), routing, vault: decided.vault, textHits: decided.textHits, undecodableText: decided.found.undecodable };
   } finally {
     document.dispose();
   }
@@ -127,7 +132,7 @@ export async function deidentifyInstanceCleaningPixels(
     const routing = document.routing();
     const decided = planInstance(engine, document, references ?? referencesOf(routing), undefined, reportText);
     const pixels = await cleanIfNeeded(engine, document, decided, label);
-    return { bytes: document.apply(engine.compiled, pixels?.plan ?? decided.plan), routing, vault: decided.vault, textHits: decided.textHits, undecodableText: decided.found.undecodable, ...(pixels ? { pixels: pixels.record } : {}), ...reportOf(decided) };
+    return { ...document.apply(engine.compiled, pixels?.plan ?? decided.plan), routing, vault: decided.vault, textHits: decided.textHits, undecodableText: decided.found.undecodable, ...(pixels ? { pixels: pixels.record } : {}), ...reportOf(decided) };
   } finally {
     document.dispose();
   }

@@ -18,6 +18,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 import { AiBridgeError } from '../core/ai-bridge-error';
+import { isScanCategory, type ScanCategory } from '../core/model-package/scan-category';
 import { isRoutingFacts, type RoutingFacts } from '../core/routing-facts';
 import { isPixelErrorCode, PixelError } from '../pixels/pixel-error';
 
@@ -126,6 +127,14 @@ export interface WrittenFile {
   readonly sizeBytes: number;
   /** true when the pixel data went file to file without being parsed */
   readonly pixelDataSpliced: boolean;
+  /** What model selection looks at, as written into the de-identified copy. */
+  readonly scan: Required<ScanCategory>;
+}
+
+/** Part 10 bytes of the de-identified instance, and what model selection looks at in them. */
+export interface AppliedInstance {
+  readonly bytes: Buffer;
+  readonly scan: Required<ScanCategory>;
 }
 
 /** What the addon exports for this module (the seal part is typed in seal.ts). */
@@ -272,10 +281,10 @@ export class DicomDocument {
   }
 
   /** Part 10 bytes: Explicit VR Little Endian, or the input syntax when the pixel data is encapsulated. */
-  apply(policy: CompiledPolicy, plan: ApplyPlan): Buffer {
+  apply(policy: CompiledPolicy, plan: ApplyPlan): AppliedInstance {
     const out = native(() => this.#doc.apply(policy.handle, plan));
-    if (!Buffer.isBuffer(out)) throw new DeidNativeError('AIB_DEID_WRITE_FAILED', 'the addon answered no buffer');
-    return out;
+    if (!isRecord(out) || !Buffer.isBuffer(out['bytes']) || !isScanCategory(out['scan'])) throw new DeidNativeError('AIB_DEID_WRITE_FAILED', 'the addon answered no buffer');
+    return { bytes: out['bytes'], scan: out['scan'] };
   }
 
   /**
@@ -285,10 +294,10 @@ export class DicomDocument {
    */
   applyToFile(policy: CompiledPolicy, plan: ApplyPlan, path: string): WrittenFile {
     const out = native(() => this.#doc.applyToFile(policy.handle, plan, path));
-    if (!isRecord(out) || typeof out.sizeBytes !== 'number' || typeof out.pixelDataSpliced !== 'boolean') {
+    if (!isRecord(out) || typeof out.sizeBytes !== 'number' || typeof out.pixelDataSpliced !== 'boolean' || !isScanCategory(out.scan)) {
       throw new DeidNativeError('AIB_DEID_WRITE_FAILED', 'the addon answered a malformed write result');
     }
-    return { sizeBytes: out.sizeBytes, pixelDataSpliced: out.pixelDataSpliced };
+    return { sizeBytes: out.sizeBytes, pixelDataSpliced: out.pixelDataSpliced, scan: out.scan };
   }
 
   /**

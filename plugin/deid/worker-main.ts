@@ -81,12 +81,12 @@ async function handle(frame: Frame): Promise<void> {
         relative = outputPathFor(vault, folder);
         return join(deidDirectory, relative);
       }, report?.text, request['hashInput'] !== false);
-      reply = { k: 'deidResult', ok: true, outputPath: relative, routing: result.routing, sizeBytes: result.sizeBytes, vault: result.vault, textHits: result.textHits, ...pixelsOf(result), ...undecodableOf(result), ...writeReport(report, result, folder) };
+      reply = { k: 'deidResult', ok: true, outputPath: relative, routing: result.routing, scan: result.scan, sizeBytes: result.sizeBytes, vault: result.vault, textHits: result.textHits, ...pixelsOf(result), ...undecodableOf(result), ...writeReport(report, result, folder) };
     } else {
       const result = await deidentifyInstanceCleaningPixels(engine, frame.body, undefined, instance, report?.text);
       const relative = outputPathFor(result.vault, folder);
       writeAtomically(join(deidDirectory, relative), result.bytes);
-      reply = { k: 'deidResult', ok: true, outputPath: relative, routing: result.routing, sizeBytes: result.bytes.length, vault: result.vault, textHits: result.textHits, ...pixelsOf(result), ...undecodableOf(result), ...writeReport(report, result, folder) };
+      reply = { k: 'deidResult', ok: true, outputPath: relative, routing: result.routing, scan: result.scan, sizeBytes: result.bytes.length, vault: result.vault, textHits: result.textHits, ...pixelsOf(result), ...undecodableOf(result), ...writeReport(report, result, folder) };
     }
     channel.reply(frame, { ...reply });
   } catch (error) {

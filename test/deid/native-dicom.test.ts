@@ -7,6 +7,7 @@ import { join } from 'node:path';
 
 import {
   type ApplyPlan,
+  type AppliedInstance,
   type CompiledPolicy,
   DeidNativeError,
   type InspectResult,
@@ -59,10 +60,11 @@ function planFor(result: InspectResult, overrides: Partial<ApplyPlan> = {}): App
   };
 }
 
-function deidentify(bytes: Buffer, policy: CompiledPolicy): { result: InspectResult; out: Buffer } {
+function deidentify(bytes: Buffer, policy: CompiledPolicy): { result: InspectResult; out: Buffer; scan: AppliedInstance['scan'] } {
   const doc = parseDicom(bytes);
   const result = doc.inspect(policy);
-  return { result, out: doc.apply(policy, planFor(result)) };
+  const applied = doc.apply(policy, planFor(result));
+  return { result, out: applied.bytes, scan: applied.scan };
 }
 
 let tmp = '';
@@ -161,9 +163,19 @@ describe('native DICOM de-identification (DCMTK addon)', () => {
     const input = readFileSync(CT);
     let result: InspectResult;
     let out: Buffer;
+    let scan: AppliedInstance['scan'];
 
     before(() => {
-      ({ result, out } = deidentify(input, policy));
+      ({ result, out, scan } = deidentify(input, policy));
+    });
+
+    it('apply answers what model selection looks at, as written into the copy (the cleaned text, not the original)', () => {
+      const text = dump(out, 'ct-scan.dcm');
+      assert.deepEqual(scan, {
+        modality: 'CT', bodyPartExamined: dumpValue(text, '0018,0015') ?? '', studyDescription: 'CLEANED TEXT',
+        seriesDescription: dumpValue(text, '0008,103e') ?? '', viewPosition: '',
+      });
+      assert.notEqual(scan.studyDescription, 'Thorax^AThoraxRoutine (Adult)');
     });
 
     it('inspect returns the patient block and the UIDs to map', () => {

@@ -20,7 +20,6 @@ import { commissioningFailures, runCommissioning, type CommissioningReport } fro
 import { ModelError } from './model-error';
 import type { ModelManifest } from './model-manifest';
 import { signPackage, verifyPackage } from './package-signature';
-import { categoryScore, type ScanCategory } from './scan-category';
 import { addTrustedKey, siteAuthorKey, trustedKeys } from './site-keys';
 
 const ACTIVE = 'active.json';
@@ -204,21 +203,5 @@ export class ModelRegistry {
     const installed: InstalledModel = { dir, manifest: verified.manifest, model: verified.model };
     this.#loaded.set(key, installed);
     return installed;
-  }
-
-  /**
-   * The active model for a de-identified instance's scan category, or
-   * undefined: "no applicable model" is an outcome for the caller to record,
-   * not an error. Ties go to the lexically first id, so selection is stable.
-   */
-  select(scan: ScanCategory): InstalledModel | undefined {
-    let best: { score: number; model: InstalledModel } | undefined;
-    for (const { id, active } of this.list()) {
-      if (active === undefined) continue;
-      const model = this.load(id);
-      const score = categoryScore(model.manifest.category, scan);
-      if (score > 0 && (!best || score > best.score)) best = { score, model };
-    }
-    return best?.model;
   }
 }

@@ -1,8 +1,9 @@
 import {
-  isAckReply, isAnnotateReply, isAnnotatorReady, isCentralStatusReply, isClassifyReply, isModelChangeReply, isModelsReply,
-  type AnnotateReply, type AnnotateRequest, type AnnotatorReady, type CategoryProgressRequest, type CentralLinkSettings, type CentralStatusReply,
-  type ClassifyReply, type InstalledModelInfo, type ModelChangeReply, type ActivateModelRequest, type RollbackModelRequest,
+  isAckReply, isActiveModelsReply, isAnnotateReply, isAnnotatorReady, isCentralStatusReply, isModelChangeReply, isModelsReply,
+  type ActiveModel, type AnnotateReply, type AnnotateRequest, type AnnotatorReady, type CategoryProgressRequest, type CentralLinkSettings, type CentralStatusReply,
+  type InstalledModelInfo, type ModelChangeReply, type ActivateModelRequest, type RollbackModelRequest,
 } from '../../core/annotate-messages';
+import { selectModel, type ScanCategory } from '../../core/model-package/scan-category';
 import { sealShortfall } from '../../core/seal-report';
 import { GatewayError } from '../gateway-errors';
 import type { Logger } from '../logger';
@@ -27,14 +28,24 @@ export interface AnnotatorPoolOptions {
 
 export const DEFAULT_ANNOTATOR_TIMEOUT_MS = 900_000;
 
+/** Modalities that are not scans (PS3.3 C.7.3.1.1.1): never uploaded as training data. */
+const NOT_SCANS = new Set(['SR', 'PR', 'KO', 'DOC', 'REG', 'FID', 'RWV', 'PLAN']);
+
 /**
  * The annotator processes (de-identified zone). The gateway hands them only
  * paths inside deid/ and link tokens; they answer with paths inside outbox/.
  */
 export class AnnotatorPool {
   readonly #pool: ProcessPool<AnnotatorReady>;
+  readonly #log: Logger;
+  readonly #uploadForTraining: boolean;
+  /** The active models as the annotator last listed them (ready, or active-models after a change); undefined before the first. */
+  #models: readonly ActiveModel[] | undefined;
+  #listing: Promise<readonly ActiveModel[]> | undefined;
 
   constructor(options: AnnotatorPoolOptions, log: Logger) {
+    this.#log = log;
+    this.#uploadForTraining = options.central?.uploadForTraining === true;
     this.#pool = new ProcessPool<AnnotatorReady>({
       name: 'annotator',
       processes: options.processes,
@@ -49,6 +60,7 @@ export class AnnotatorPool {
         if (shortfall !== undefined) return new PermanentRefusal(`its seal is incomplete: ${shortfall}`);
         log.info('annotator-ready', { stage: 'annotator', count: ready.models.length,
           message: `annotator ready (Landlock ${ready.seal.landlock} ABI ${String(ready.seal.landlockAbi)}) with ${String(ready.models.length)} model(s): ${ready.models.map((m) => `${m.id}@${m.version}`).join(', ') || 'none'}` });
+        this.#models = ready.models;
         return ready;
       }),
       // Loading ONNX sessions and verifying packages takes a while on a busy machine.
@@ -76,18 +88,36 @@ export class AnnotatorPool {
 
   /** The uplink's installation requests (list-models, install-package), passed on as they are. */
   async relay(header: { readonly k: string; readonly [field: string]: unknown }): Promise<Readonly<Record<string, unknown>>> {
-    return this.#call(header, `relaying the uplink's ${header.k}`);
+    const reply = await this.#call(header, `relaying the uplink's ${header.k}`);
+    // An installed package may serve new scans from now on (or replace the version serving them).
+    if (header.k !== 'list-models') await this.#refreshModels();
+    return reply;
   }
 
-  models(): AnnotatorReady['models'] {
-    return this.#pool.readyReports()[0]?.models ?? [];
+  /** The active models, as last listed ([] before the annotator is first ready). */
+  models(): readonly ActiveModel[] {
+    return this.#models ?? [];
   }
 
-  async classify(deidPath: string): Promise<ClassifyReply> {
-    // Alongside: a header read must not wait behind a series annotation (see ProcessPool.requestAlongside).
-    const header = await this.#call({ k: 'classify', deidPath }, `classifying ${deidPath}`, true);
-    if (!isClassifyReply(header)) throw new GatewayError('AIB_ANNOTATOR_PROTOCOL', `the annotator sent an invalid classify reply for ${deidPath}`, {}, true);
-    return header;
+  /**
+   * The model for a de-identified copy, chosen here from what the sealed
+   * worker read in the copy it wrote (DeidSuccess.scan) and the active models'
+   * category rules: the instance job asks the annotator nothing, so it never
+   * waits for inference (issue 14). Before the annotator's first ready this
+   * waits for its list, like any request; undefined: no model applies.
+   */
+  async selectModel(scan: ScanCategory): Promise<ActiveModel | undefined> {
+    return selectModel(this.#models ?? await this.#refreshModels(), scan);
+  }
+
+  /**
+   * Training data: every de-identified scan, when the site agreed to send
+   * them (AiBridge.Central.UploadForTraining). Not documents and presentation
+   * states: those are mostly this bridge's own results coming back.
+   */
+  async offerForTraining(deidPath: string, modality: string): Promise<void> {
+    if (!this.#uploadForTraining || NOT_SCANS.has(modality.trim().toUpperCase())) return;
+    await this.queueUpload(deidPath);
   }
 
   async annotate(request: Omit<AnnotateRequest, 'k'>): Promise<AnnotateReply> {
@@ -108,6 +138,7 @@ export class AnnotatorPool {
       ? { k: 'rollback-model', modelId: change.id } : { k: 'activate-model', modelId: change.id, version: change.version };
     const header = await this.#call({ ...request }, `changing model ${change.id}`);
     if (!isModelChangeReply(header)) throw new GatewayError('AIB_ANNOTATOR_PROTOCOL', 'the annotator sent an invalid model change reply', {}, true);
+    if (header.ok) await this.#refreshModels();
     return header;
   }
 
@@ -119,7 +150,8 @@ export class AnnotatorPool {
 
   /** Hands a de-identified copy (path inside deid/) to the upload queue. */
   async queueUpload(deidPath: string, requestId?: string): Promise<void> {
-    const header = await this.#call({ k: 'central-upload', deidPath, ...(requestId === undefined ? {} : { requestId }) }, 'queueing an upload');
+    // Alongside: the annotator appends to its upload queue at once, not behind a series annotation.
+    const header = await this.#call({ k: 'central-upload', deidPath, ...(requestId === undefined ? {} : { requestId }) }, 'queueing an upload', true);
     if (!isAckReply(header)) throw new GatewayError('AIB_ANNOTATOR_PROTOCOL', 'the annotator sent an invalid upload reply', {}, true);
     if (!header.ok) throw new GatewayError('AIB_ANNOTATOR_PROTOCOL', `the annotator did not queue the upload: ${header.message ?? ''}`, {}, true);
   }
@@ -131,6 +163,25 @@ export class AnnotatorPool {
 
   stop(): Promise<void> {
     return this.#pool.stop();
+  }
+
+  /** Asks the annotator for its active models (one request at a time: concurrent callers share it). */
+  #refreshModels(): Promise<readonly ActiveModel[]> {
+    this.#listing ??= (async (): Promise<readonly ActiveModel[]> => {
+      try {
+        const header = await this.#call({ k: 'active-models' }, 'listing the active models');
+        if (!isActiveModelsReply(header)) throw new GatewayError('AIB_ANNOTATOR_PROTOCOL', 'the annotator sent an invalid list of active models', {}, true);
+        if (header.models.map((m) => `${m.id}@${m.version}`).join() !== (this.#models ?? []).map((m) => `${m.id}@${m.version}`).join()) {
+          this.#log.info('active-models', { stage: 'annotator', count: header.models.length,
+            message: `active models: ${header.models.map((m) => `${m.id}@${m.version}`).join(', ') || 'none'}` });
+        }
+        this.#models = header.models;
+        return header.models;
+      } finally {
+        this.#listing = undefined;
+      }
+    })();
+    return this.#listing;
   }
 
   async #call(header: { readonly k: string; readonly [field: string]: unknown }, what: string, alongside = false): Promise<Readonly<Record<string, unknown>>> {

@@ -78,7 +78,7 @@ export class DeidentifyStage implements Stage {
     }
     const routing = result.routing;
     work.routing = routing;
-    work.deid = { path: result.outputPath, linkToken: result.vault.linkToken };
+    work.deid = { path: result.outputPath, linkToken: result.vault.linkToken, scan: result.scan };
     const hits = Object.entries(result.textHits).map(([kind, n]) => `${n} ${kind}`).join(', ');
     const boxes = (result.pixels ? `, ${String(result.pixels.boxes.length)} pixel box(es) filled` : '') +
       (result.undecodableText ? `, ${String(result.undecodableText.length)} undecodable text element(s) replaced or removed` : '') +

@@ -1,3 +1,4 @@
+import type { ScanCategory } from '../../core/model-package/scan-category';
 import type { RoutingFacts } from '../../core/routing-facts';
 import type { InstanceFacts, Job } from '../job';
 import type { PipelineStage } from '../pipeline';
@@ -10,8 +11,8 @@ export interface JobWork {
   orthancSeriesId?: string;
   /** What the worker's parse of the original read: what the later stages route on. */
   routing?: RoutingFacts;
-  /** Where the de-identified copy is (relative to deid/) and its link token, once written. */
-  deid?: { readonly path: string; readonly linkToken: string };
+  /** Where the de-identified copy is (relative to deid/), its link token, and what model selection looks at in it, once written. */
+  deid?: { readonly path: string; readonly linkToken: string; readonly scan: Required<ScanCategory> };
 }
 
 /** A stage of the instance pipeline (fetch, de-identify, queue for annotation). */

@@ -121,10 +121,10 @@ export class ProcessPool<Ready> {
 
   /**
    * A short request that needs no process to itself (the annotator's
-   * classify, a header read): sent at once to a ready process, a free one if
-   * there is one, else one busy with a long request, which answers it between
-   * the awaits of that work. Without this, every instance waited behind whole
-   * series annotations in the annotator. Waits like request() only while no
+   * central-upload, one file append): sent at once to a ready process, a free
+   * one if there is one, else one busy with a long request, which answers it
+   * between the awaits of that work, instead of behind whole series
+   * annotations. Waits like request() only while no
    * process is ready. Same timeout and errors as request().
    */
   async requestAlongside(header: FrameHeader, body?: Buffer): Promise<{ frame: Frame; process: number }> {

@@ -9,6 +9,7 @@ import { signPackage } from '../../../plugin/annotate/models/package-signature';
 import { siteAuthorKey } from '../../../plugin/annotate/models/site-keys';
 import { tempDir } from '../../harness/bridge-orthanc';
 import { BUILT_PACKAGES, copyBuilt } from '../package-fixtures';
+import { selectModel, type ScanCategory } from '../../../plugin/core/model-package/scan-category';
 
 async function expectRefusal(promise: Promise<unknown>, code: string, mentions?: string): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {
@@ -22,6 +23,10 @@ async function expectRefusal(promise: Promise<unknown>, code: string, mentions?:
 describe('ModelRegistry', () => {
   let tmp: { path: string; remove: () => void };
   let registry: ModelRegistry;
+  /** What the gateway does with the annotator's active-models list (selectModel over each active manifest). */
+  function select(scan: ScanCategory): ModelManifest | undefined {
+    return selectModel(registry.list().flatMap((l) => (l.active === undefined ? [] : [registry.load(l.id).manifest])), scan);
+  }
 
   beforeEach(() => {
     tmp = tempDir('registry');
@@ -58,7 +63,7 @@ describe('ModelRegistry', () => {
     }));
     await expectRefusal(registry.install(failing), 'AIB_MODEL_COMMISSIONING_FAILED', 'right lung field area');
     assert.deepEqual(registry.list(), [{ id: 'ct-chest-lung-fields', versions: ['1.0.0'], active: '1.0.0' }]);
-    assert.equal(registry.select({ modality: 'CT', bodyPartExamined: 'CHEST' })?.manifest.version, '1.0.0');
+    assert.equal(select({ modality: 'CT', bodyPartExamined: 'CHEST' })?.version, '1.0.0');
   });
 
   it('refuses a tampered package and a second install of the same version', async () => {
@@ -76,9 +81,9 @@ describe('ModelRegistry', () => {
     await registry.installBuilt(join(BUILT_PACKAGES, 'ct-chest-lung-fields'));
     await registry.install(chestVersion('1.1.0'));
     assert.equal(registry.list()[0]?.active, '1.1.0');
-    assert.equal(registry.select({ modality: 'CT', bodyPartExamined: 'CHEST' })?.manifest.version, '1.1.0');
+    assert.equal(select({ modality: 'CT', bodyPartExamined: 'CHEST' })?.version, '1.1.0');
     assert.equal(registry.rollback('ct-chest-lung-fields'), '1.0.0');
-    assert.equal(registry.select({ modality: 'CT', bodyPartExamined: 'CHEST' })?.manifest.version, '1.0.0');
+    assert.equal(select({ modality: 'CT', bodyPartExamined: 'CHEST' })?.version, '1.0.0');
     assert.throws(() => registry.rollback('ct-chest-lung-fields'), (e: unknown) => e instanceof ModelError && e.code === 'AIB_MODEL_NO_PREVIOUS_VERSION');
     registry.activate('ct-chest-lung-fields', '1.1.0');
     assert.equal(registry.list()[0]?.active, '1.1.0');
@@ -106,20 +111,20 @@ describe('ModelRegistry', () => {
     });
 
     it('picks by modality and body part', () => {
-      assert.equal(registry.select({ modality: 'CT', bodyPartExamined: 'CHEST' })?.manifest.id, 'ct-chest-lung-fields');
-      assert.equal(registry.select({ modality: 'CT', bodyPartExamined: 'HEAD' })?.manifest.id, 'ct-head-brain');
+      assert.equal(select({ modality: 'CT', bodyPartExamined: 'CHEST' })?.id, 'ct-chest-lung-fields');
+      assert.equal(select({ modality: 'CT', bodyPartExamined: 'HEAD' })?.id, 'ct-head-brain');
     });
 
     it('falls back to description keywords when Body Part Examined is empty (de-identified headers)', () => {
-      assert.equal(registry.select({ modality: 'CT', bodyPartExamined: '', seriesDescription: 'ThoraxRoutine  8.0.0  B40f' })?.manifest.id, 'ct-chest-lung-fields');
-      assert.equal(registry.select({ modality: 'CT', studyDescription: 'CT BRAIN W/O' })?.manifest.id, 'ct-head-brain');
+      assert.equal(select({ modality: 'CT', bodyPartExamined: '', seriesDescription: 'ThoraxRoutine  8.0.0  B40f' })?.id, 'ct-chest-lung-fields');
+      assert.equal(select({ modality: 'CT', studyDescription: 'CT BRAIN W/O' })?.id, 'ct-head-brain');
     });
 
     it('answers undefined when no model applies: other modality, other body part, nothing to go on', () => {
-      assert.equal(registry.select({ modality: 'MR', bodyPartExamined: 'HEAD' }), undefined);
-      assert.equal(registry.select({ modality: 'CT', bodyPartExamined: 'ABDOMEN' }), undefined);
-      assert.equal(registry.select({ modality: 'CT' }), undefined);
-      assert.equal(registry.select({ modality: 'CT', seriesDescription: 'Abdomen Pelvis' }), undefined);
+      assert.equal(select({ modality: 'MR', bodyPartExamined: 'HEAD' }), undefined);
+      assert.equal(select({ modality: 'CT', bodyPartExamined: 'ABDOMEN' }), undefined);
+      assert.equal(select({ modality: 'CT' }), undefined);
+      assert.equal(select({ modality: 'CT', seriesDescription: 'Abdomen Pelvis' }), undefined);
     });
   });
 });
