@@ -207,6 +207,20 @@ describe('two sealed zones: hostile code inside each sealed process of a live pl
       assert.deepEqual(environ.sort(), ['AIBRIDGE_TEST_AFTER_SEAL', 'AIBRIDGE_TEST_AFTER_SEAL_ARGS', 'AIBRIDGE_WORKER_INDEX', 'UV_USE_IO_URING']);
     }
   });
+
+  it('the annotator runs in the SCHED_IDLE class, below the de-id workers and the uplink at niceness 19 (issue 14)', function () {
+    // /proc/<pid>/stat after the command's closing parenthesis: field 19 is the niceness, field 41 the policy (5 = SCHED_IDLE).
+    const scheduling = (pid: number): { nice: number; policy: number } => {
+      const fields = readFileSync(`/proc/${String(pid)}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      return { nice: Number(fields[19 - 3]), policy: Number(fields[41 - 3]) };
+    };
+    const byRole = children(health.gatewayPid).map((pid) => ({ pid, command: readFileSync(`/proc/${String(pid)}/cmdline`, 'utf8') }));
+    const annotator = byRole.find((p) => p.command.includes('annotator-main.js')) ?? assert.fail('no annotator among the gateway\'s children');
+    assert.deepEqual(scheduling(annotator.pid), { nice: 19, policy: 5 });
+    const others = byRole.filter((p) => p !== annotator);
+    assert.ok(others.length >= 2, 'a de-id worker and the uplink');
+    for (const other of others) assert.deepEqual(scheduling(other.pid), { nice: 19, policy: 0 }, other.command);
+  });
 });
 
 describe('a process that cannot seal takes no work, says why, and is not restarted', function () {
