@@ -54,14 +54,16 @@ export async function annotateMembers(registry: ModelRegistry, stores: AnnotateS
   // Each file is read and parsed once (decodeImage carries the header inference needs);
   // the patient and study attributes the results repeat come from the first member alone.
   const first = readDeidHeader(deidFile(firstMember.deidPath));
-  const images: DecodedImage[] = [];
   const tokenBySop = new Map<string, string>();
-  for (const member of request.members) {
-    const image = decodeImage(readFileSync(deidFile(member.deidPath)));
-    images.push(image);
-    tokenBySop.set(image.header.sopInstanceUid, member.linkToken);
+  // Decoded when inference asks for the next one: one slice's samples in memory at a time.
+  function* images(): Generator<DecodedImage> {
+    for (const member of request.members) {
+      const image = decodeImage(readFileSync(deidFile(member.deidPath)));
+      tokenBySop.set(image.header.sopInstanceUid, member.linkToken);
+      yield image;
+    }
   }
-  const result = await runInference(model, images);
+  const result = await runInference(model, images());
   const folder = join(outboxDirectory, request.key);
   rmSync(folder, { recursive: true, force: true });
   mkdirSync(folder, { recursive: true, mode: 0o700 });

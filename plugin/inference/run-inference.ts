@@ -6,7 +6,7 @@
  * slices with their slab thicknesses.
  */
 import type { AnnotationResult, Finding, ImageReference, Measurement } from '../core/findings';
-import type { DecodedImage } from '../pixels';
+import type { DecodedImage, ImageHeader } from '../pixels';
 import { ModelError } from '../core/model-package/model-error';
 import type { MeasurementKind, ModelManifest } from '../core/model-package/model-manifest';
 import { MeasurementConcept, Unit } from './measurement-codes';
@@ -15,8 +15,13 @@ import { prepareInput } from './prepare-input';
 import { positionAlongNormal, slabThicknesses } from './slice-position';
 import { sliceRegions, type SliceRegion } from './slice-regions';
 
+/**
+ * One analysed frame. It keeps the header, never the pixels: a series is
+ * analysed one decoded image at a time, so a 600-slice CT holds one slice's
+ * samples, not 600 (the annotator's memory stays flat whatever the series).
+ */
 export interface AnalysedSlice {
-  readonly image: DecodedImage;
+  readonly header: ImageHeader;
   readonly reference: ImageReference;
   readonly position: number | undefined;
   readonly regions: readonly SliceRegion[];
@@ -52,8 +57,12 @@ function fail(manifest: ModelManifest, message: string): never {
   throw new ModelError('AIB_MODEL_INFERENCE_FAILED', `model ${manifest.id} ${manifest.version}: ${message}`, { modelId: manifest.id, version: manifest.version });
 }
 
-/** Runs the model on every frame the manifest asks for; one onnxruntime call per frame. */
-export async function analyseImages(loaded: LoadedModel, images: readonly DecodedImage[]): Promise<AnalysedSlice[]> {
+/**
+ * Runs the model on every frame the manifest asks for; one onnxruntime call per
+ * frame. `images` is consumed one at a time (a generator that decodes each file
+ * when asked keeps one image in memory).
+ */
+export async function analyseImages(loaded: LoadedModel, images: Iterable<DecodedImage>): Promise<AnalysedSlice[]> {
   const { manifest } = loaded;
   const slices: AnalysedSlice[] = [];
   for (const image of images) {
@@ -68,7 +77,7 @@ export async function analyseImages(loaded: LoadedModel, images: readonly Decode
         values, rows: image.rows, columns: image.columns, geometry,
         ...(image.header.imagerPixelSpacing ? { fallbackSpacing: image.header.imagerPixelSpacing } : {}),
       });
-      slices.push({ image, reference: reference(image, frame), position: positionAlongNormal(geometry), regions });
+      slices.push({ header: image.header, reference: reference(image, frame), position: positionAlongNormal(geometry), regions });
     }
   }
   return slices;
@@ -83,7 +92,7 @@ function volumes(slices: readonly AnalysedSlice[]): Map<string, number> {
   const out = new Map<string, number>();
   const first = slices[0];
   if (slices.length < 2 || !first) return out;
-  const thickness = slabThicknesses(slices.map((s) => s.position), first.image);
+  const thickness = slabThicknesses(slices.map((s) => s.position), first.header);
   if (!thickness) return out;
   slices.forEach((s, i) => {
     for (const r of s.regions) {
@@ -134,7 +143,7 @@ export function findingsOf(manifest: ModelManifest, slices: readonly AnalysedSli
   }
   if (!best) return { findings: [], slice: undefined };
   const volume = volumes(slices);
-  const modality = best.image.header.modality ?? '';
+  const modality = best.header.modality ?? '';
   const findings = best.regions.map((r): Finding => ({
     trackingIdentifier: r.trackingIdentifier,
     finding: r.finding,
@@ -149,13 +158,14 @@ export function findingsOf(manifest: ModelManifest, slices: readonly AnalysedSli
 
 /**
  * The annotator's entry point: one model, the decoded de-identified images of
- * one instance (or of one complete series for a series-level model).
+ * one instance (or of one complete series for a series-level model), consumed
+ * one at a time.
  */
-export async function runInference(loaded: LoadedModel, images: readonly DecodedImage[]): Promise<AnnotationResult> {
+export async function runInference(loaded: LoadedModel, images: Iterable<DecodedImage>): Promise<AnnotationResult> {
   const { manifest } = loaded;
-  const first = images[0];
-  if (!first) fail(manifest, 'no images to annotate');
   const slices = await analyseImages(loaded, images);
+  const first = slices[0]?.header;
+  if (!first) fail(manifest, 'no images to annotate');
   const { findings } = findingsOf(manifest, slices);
   const summary = findings.length === 0
     ? manifest.report.noFinding
@@ -163,9 +173,9 @@ export async function runInference(loaded: LoadedModel, images: readonly Decoded
   return {
     model: { id: manifest.id, version: manifest.version, name: manifest.name, manufacturer: manifest.manufacturer },
     series: {
-      studyInstanceUid: first.header.studyInstanceUid ?? '',
-      seriesInstanceUid: first.header.seriesInstanceUid ?? '',
-      modality: first.header.modality ?? '',
+      studyInstanceUid: first.studyInstanceUid ?? '',
+      seriesInstanceUid: first.seriesInstanceUid ?? '',
+      modality: first.modality ?? '',
       images: slices.map((s) => s.reference),
     },
     findings,

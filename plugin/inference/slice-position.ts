@@ -5,7 +5,7 @@
  * vary within a series (gantry tilt, variable spacing), so each slice gets half
  * the distance to each neighbour.
  */
-import type { DecodedImage, FrameGeometry } from '../pixels';
+import type { FrameGeometry, ImageHeader } from '../pixels';
 
 export function positionAlongNormal(geometry: FrameGeometry): number | undefined {
   const o = geometry.imageOrientationPatient;
@@ -16,9 +16,9 @@ export function positionAlongNormal(geometry: FrameGeometry): number | undefined
 }
 
 /** Slab thickness (mm) per slice, in the order given; undefined when positions are missing. */
-export function slabThicknesses(positions: readonly (number | undefined)[], image: DecodedImage): number[] | undefined {
+export function slabThicknesses(positions: readonly (number | undefined)[], header: ImageHeader): number[] | undefined {
   if (positions.length < 2) {
-    const t = image.header.spacingBetweenSlices ?? image.header.sliceThickness;
+    const t = header.spacingBetweenSlices ?? header.sliceThickness;
     return t === undefined || positions.length === 0 ? undefined : [t];
   }
   if (positions.some((p) => p === undefined)) return undefined;
