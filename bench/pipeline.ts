@@ -54,13 +54,33 @@ interface Health {
   readonly annotator: { readonly processes: number; readonly ready: number } | null;
 }
 
-interface IngestRun { readonly stored: number; readonly failed: number; readonly seconds: number; readonly perSecond: number; readonly lastStoredAt: bigint; readonly startedAt: bigint }
+interface IngestRun {
+  readonly stored: number; readonly failed: number; readonly seconds: number; readonly perSecond: number; readonly lastStoredAt: bigint; readonly startedAt: bigint;
+  /** Share of the machine's CPU time left idle (idle + iowait, /proc/stat) while the instances were POSTed: the headroom the plugin has without slowing Orthanc. */
+  readonly idleShare: number;
+  /** Orthanc's own CPU (user + system) per stored instance, ms. */
+  readonly orthancCpuMs: number;
+}
+
+/** Jiffies of all CPUs: [idle + iowait, total] (/proc/stat, first line). */
+function cpuJiffies(): [number, number] {
+  const fields = (fs.readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+  return [(fields[3] ?? 0) + (fields[4] ?? 0), total];
+}
+
+/** CPU seconds (user + system) a process has used; 0 when it is gone. */
+function processCpuS(pid: number | undefined): number {
+  return pid === undefined ? 0 : processTree(pid)[0]?.cpuS ?? 0;
+}
 
 interface RssSnapshot {
   readonly settled: number;
   /** cpuS: CPU seconds the process has used since it started. */
   readonly processes: readonly { readonly role: string; readonly pid: number; readonly rssKb: number; readonly cpuS: number }[];
   readonly totalKb: number;
+  /** Proportional set size, summed: what the processes really hold, pages shared between them (the node binary) counted once. */
+  readonly pssKb: number;
 }
 
 interface EnabledRun extends IngestRun {
@@ -131,8 +151,9 @@ function role(p: TreeProcess): string {
 }
 
 function snapshot(gatewayPid: number, settled: number): RssSnapshot {
-  const processes = processTree(gatewayPid).map((p) => ({ role: role(p), pid: p.pid, rssKb: p.rssKb, cpuS: p.cpuS }));
-  return { settled, processes, totalKb: processes.reduce((s, p) => s + p.rssKb, 0) };
+  const tree = processTree(gatewayPid);
+  const processes = tree.map((p) => ({ role: role(p), pid: p.pid, rssKb: p.rssKb, cpuS: p.cpuS }));
+  return { settled, processes, totalKb: processes.reduce((s, p) => s + p.rssKb, 0), pssKb: tree.reduce((s, p) => s + p.pssKb, 0) };
 }
 
 /** Every file POSTed once over `connections` keep-alive connections, read from disk as it goes (warm page cache). */
@@ -140,6 +161,8 @@ async function ingest(orthanc: RunningOrthanc, corpus: readonly CorpusFile[], co
   // The previous run's files (hundreds of MB, just removed) and the corpus are written back first: otherwise
   // the kernel's writeback of one run throttles the next one's stores, whichever of the two it is.
   execFileSync('sync');
+  const [idleBefore, totalBefore] = cpuJiffies();
+  const orthancBefore = processCpuS(orthanc.pid());
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   let stored = 0;
   let failed = 0;
@@ -156,7 +179,10 @@ async function ingest(orthanc: RunningOrthanc, corpus: readonly CorpusFile[], co
   });
   agent.destroy();
   const total = seconds(startedAt, lastStoredAt);
-  return { stored, failed, seconds: total, perSecond: stored / total, lastStoredAt, startedAt };
+  const [idleAfter, totalAfter] = cpuJiffies();
+  const orthancCpuMs = stored === 0 ? 0 : ((processCpuS(orthanc.pid()) - orthancBefore) * 1000) / stored;
+  return { stored, failed, seconds: total, perSecond: stored / total, lastStoredAt, startedAt,
+    idleShare: totalAfter > totalBefore ? (idleAfter - idleBefore) / (totalAfter - totalBefore) : 0, orthancCpuMs };
 }
 
 async function runDisabled(corpus: readonly CorpusFile[], options: Options, root: string): Promise<IngestRun> {
@@ -316,6 +342,9 @@ function report(options: Options, count: number, bytes: number, disabled: readon
     [`RSS at ${worst.atCheckpoint?.settled ?? '-'} settled (gateway + children)`, `${mb(worst.atCheckpoint?.totalKb)} MB: ${rssCells(worst.atCheckpoint)}`, `< ${GOAL_RSS_MB} MB`,
       verdict((worst.atCheckpoint?.totalKb ?? Number.POSITIVE_INFINITY) / 1024 < GOAL_RSS_MB)],
     [`RSS at the end, ${worst.atEnd.settled} settled`, `${mb(worst.atEnd.totalKb)} MB: ${rssCells(worst.atEnd)}`, `< ${GOAL_RSS_MB} MB`, verdict(worst.atEnd.totalKb / 1024 < GOAL_RSS_MB)],
+    ['PSS at the end (shared pages counted once)', `${mb(worst.atEnd.pssKb)} MB`, '', ''],
+    ['CPU left idle while Orthanc stores without the plugin', `${(100 * median(disabled.map((d) => d.idleShare))).toFixed(0)}% of ${host.cpus} CPUs; Orthanc ` +
+      `${median(disabled.map((d) => d.orthancCpuMs)).toFixed(2)} ms CPU per stored instance (${median(enabled.map((e) => e.orthancCpuMs)).toFixed(2)} with the plugin)`, '', ''],
     ['CPU seconds used by the end', worst.atEnd.processes.map((p) => `${p.role} ${p.cpuS.toFixed(1)}`).join(', '), '', ''],
     ['RSS end / checkpoint (flat)', Number.isFinite(growth) ? `${growth.toFixed(2)}x` : 'n/a', `<= ${GOAL_RSS_GROWTH.toFixed(2)}x`, verdict(growth <= GOAL_RSS_GROWTH)],
   ])}\n`);

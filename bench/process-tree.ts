@@ -14,12 +14,22 @@ export interface TreeProcess {
   readonly command: string;
   /** VmRSS, kB (0 when unreadable). */
   readonly rssKb: number;
+  /** Pss of /proc/<pid>/smaps_rollup, kB: shared pages divided among the processes sharing them (0 when unreadable; read by processTree only for the tree's members). */
+  readonly pssKb: number;
   /** User + system CPU time the process has used so far, seconds (utime + stime of /proc/<pid>/stat). */
   readonly cpuS: number;
 }
 
 /** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ: 100 on every Linux the plugin supports). */
 const CLOCK_TICKS = 100;
+
+function pss(pid: number): number {
+  try {
+    return Number(/^Pss:\s+(\d+)\s+kB$/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
 
 function readProcess(pid: number): TreeProcess | undefined {
   try {
@@ -32,7 +42,7 @@ function readProcess(pid: number): TreeProcess | undefined {
     const command = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '').join(' ');
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const rss = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status)?.[1];
-    return { pid, ppid, command, rssKb: rss === undefined ? 0 : Number(rss), cpuS };
+    return { pid, ppid, command, rssKb: rss === undefined ? 0 : Number(rss), pssKb: 0, cpuS };
   } catch {
     return undefined;
   }
@@ -49,7 +59,7 @@ export function processTree(root: number): TreeProcess[] {
     const parent = tree[i]?.pid;
     tree.push(...all.filter((p) => p.ppid === parent));
   }
-  return tree;
+  return tree.map((p) => ({ ...p, pssKb: pss(p.pid) }));
 }
 
 /**

@@ -61,6 +61,8 @@ export interface JobView {
   readonly transferSyntaxUid: string | null;
   readonly sha256: string | null;
   readonly sizeBytes: number | null;
+  /** What the sealed worker read: Orthanc's stored file in place, or a copy spooled into phi/spool. */
+  readonly originalRead: 'orthanc-storage' | 'spool' | null;
   readonly deidPath: string | null;
   readonly linkToken: string | null;
   /** The central category request the instance was searched for, if any. */

@@ -21,6 +21,8 @@ export interface Job {
   readonly transferSyntaxUid: string | null;
   readonly sha256: string | null;
   readonly sizeBytes: number | null;
+  /** What the sealed worker read: the file in Orthanc's own storage, or a copy the plugin spooled (orthanc-storage.ts). */
+  readonly originalRead: OriginalRead | null;
   /** De-identified copy, relative to the de-identified store. */
   readonly deidPath: string | null;
   /** Opaque token that relinks results on the copy to this instance (vault). */
@@ -49,6 +51,9 @@ export interface JobEvent {
 }
 
 /** What a stage learnt about the instance, kept on the job. */
+/** Where the de-id worker read an original: Orthanc's stored file in place, or a copy in phi/spool. */
+export type OriginalRead = 'orthanc-storage' | 'spool';
+
 export interface InstanceFacts {
   readonly sopInstanceUid?: string;
   readonly seriesInstanceUid?: string;
@@ -57,6 +62,7 @@ export interface InstanceFacts {
   readonly transferSyntaxUid?: string;
   readonly sha256?: string;
   readonly sizeBytes?: number;
+  readonly originalRead?: OriginalRead;
   readonly deidPath?: string;
   readonly linkToken?: string;
 }

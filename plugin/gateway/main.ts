@@ -9,6 +9,7 @@ import { AuditLog } from './audit-log';
 import { ChangeFollower } from './change-follower';
 import { loadAiBridgeConfig } from './config-loader';
 import { dataLayout, prepareDataDirectory, sweepSpool } from './data-directory';
+import { readableOrthancStorage } from './orthanc-storage';
 import { OrthancLogger } from './logger';
 import { MetricsPublisher } from './metrics-publisher';
 import { kindQueue, Pipeline } from './pipeline';
@@ -106,6 +107,7 @@ async function main(): Promise<void> {
   const vault = await openPhiVault(config.Database, layout.vaultDb);
   // Before any worker starts: on PostgreSQL every node's workers must use the one shared key.
   await vault.shareSiteKey(layout.siteKey);
+  const orthancStorage = readableOrthancStorage(orthancConfiguration);
   const deidPool = new DeidWorkerPool({
     workers: config.DeidWorkers,
     // Started by path, never imported: the worker's code is not the gateway's.
@@ -113,8 +115,8 @@ async function main(): Promise<void> {
     profile: config.DeidProfile,
     deidDirectory: layout.deid,
     siteKeyFile: layout.siteKey,
-    // Originals handed over as files are spooled here; nothing else of phi/ is readable to the worker.
-    inputDirectories: [layout.spool],
+    // Originals are read where Orthanc stores them (uncompressed file storage) or spooled here; nothing else is readable to the worker.
+    inputDirectories: [layout.spool, ...(orthancStorage === undefined ? [] : [orthancStorage])],
     cleanPixels: { apply: config.CleanPixels, modalities: config.CleanPixelsModalities, mode: config.CleanPixelsMode },
     requestTimeoutMs: config.DeidTimeoutSeconds * 1000,
   }, log);
@@ -182,7 +184,7 @@ async function main(): Promise<void> {
   } : undefined, log, () => { annotationPipeline.kick(); });
 
   const instanceStages = [new FetchInstanceStage(orthanc, (uid) => annotations.ownResult(uid)), new DeidentifyStage(orthanc, deidPool, vault, audit, layout.spool, layout.deid,
-    async (instanceId) => reports?.reportForInstance(instanceId))];
+    async (instanceId) => reports?.reportForInstance(instanceId), orthancStorage)];
   const pipeline = new Pipeline(drainGate(kindQueue(queue, INSTANCE_KIND, toJob), 'claim', () => draining), config.Annotate
     ? [...instanceStages, new QueueAnnotationStage(annotator, annotations, () => { annotationPipeline.kick(); }, (annotation, member) => {
       seriesWatch.collecting(annotation, member.arrivedAt);

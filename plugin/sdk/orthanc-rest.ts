@@ -75,6 +75,17 @@ export class OrthancRest {
     return reply.value;
   }
 
+  /** Orthanc's record of an instance's DICOM file (GET /instances/{id}/attachments/dicom/info). */
+  async dicomAttachment(instanceId: string): Promise<{ readonly uuid: string; readonly compressedSize: number; readonly uncompressedSize: number }> {
+    const uri = `/instances/${instanceId}/attachments/dicom/info`;
+    const record = asRecord(await this.getJson(uri), uri);
+    return {
+      uuid: asString(record['Uuid'], `${uri} Uuid`),
+      compressedSize: asNumber(record['CompressedSize'], `${uri} CompressedSize`),
+      uncompressedSize: asNumber(record['UncompressedSize'], `${uri} UncompressedSize`),
+    };
+  }
+
   /** POST to Orthanc's REST API (e.g. /tools/find) and parse the JSON answer: bytes or text as given, anything else as JSON. */
   async postJson(uri: string, body: unknown): Promise<unknown> {
     const bytes = await this.#sdk.restApiPost(uri, Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body), 'utf8'));

@@ -13,7 +13,7 @@ function sopInstanceUid(file: string): string {
   return /\[([0-9.]+)\]/.exec(execFileSync('dcmdump', ['-q', '+P', '0008,0018', file], { encoding: 'latin1' }))?.[1] ?? '';
 }
 
-describe('the hot path: the plugin spools, the worker parses once, the gateway routes on its facts', function () {
+describe('the hot path: the worker reads Orthanc\'s stored file (or a spooled copy) and parses it once, the gateway routes on its facts', function () {
   this.timeout(180_000);
   let orthanc: RunningOrthanc & { cleanup: () => Promise<void> };
 
@@ -72,9 +72,28 @@ describe('the hot path: the plugin spools, the worker parses once, the gateway r
     assert.equal(job.sizeBytes, stored.length);
     const status = await health(orthanc);
     assert.deepEqual(readdirSync(join(status.dataDirectory, 'phi', 'spool')), [], 'no original left in phi/spool');
+    // Orthanc keeps its files uncompressed on its own storage here: the worker read the stored file, nothing was copied.
+    assert.equal(job.originalRead, 'orthanc-storage');
     const detail = await orthanc.json<JobDetailResponse>('GET', `/ai-bridge/jobs/${job.id}`);
     assert.deepEqual(detail.events.map((e) => e.event), ['received', 'started', 'stages', 'done']);
     const stages = detail.events.find((e) => e.event === 'stages');
     assert.match(stages?.detail ?? '', /^fetch \d+ ms, deidentify \d+ ms, queue-annotation \d+ ms$/);
+  });
+
+  it('spools a copy when Orthanc compresses its files, and removes it once the job settles', async () => {
+    const compressed = await startBridgeOrthanc({ aiBridge: { ChangesPollSeconds: 2, YieldToIngestMilliseconds: 0, Annotate: false }, extraConfig: { StorageCompression: true } });
+    try {
+      const file = sharedFile('tcia-lung-pet-ct-dx/Lung_Dx-A0002_B40f/1-05.dcm');
+      const sent = await uploadFile(compressed, file);
+      const [job] = await waitForSettledJobs(compressed, 1);
+      assert.ok(job && job.instanceId === sent.id);
+      assert.equal(job.state, 'done', JSON.stringify(job.error));
+      assert.equal(job.originalRead, 'spool');
+      const stored = (await compressed.request('GET', `/instances/${job.instanceId}/file`)).body;
+      assert.equal(job.sha256, createHash('sha256').update(stored).digest('hex'), 'the worker read the whole instance, uncompressed by Orthanc');
+      assert.deepEqual(readdirSync(join((await health(compressed)).dataDirectory, 'phi', 'spool')), []);
+    } finally {
+      await compressed.cleanup();
+    }
   });
 });

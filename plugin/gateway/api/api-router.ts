@@ -236,7 +236,7 @@ export function toJobView(job: Job): JobView {
   return {
     id: job.id, instanceId: job.instanceId, sopInstanceUid: job.sopInstanceUid, seriesInstanceUid: job.seriesInstanceUid,
     modality: job.modality, sopClassUid: job.sopClassUid, transferSyntaxUid: job.transferSyntaxUid,
-    sha256: job.sha256, sizeBytes: job.sizeBytes, deidPath: job.deidPath, linkToken: job.linkToken, categoryRequest: job.categoryRequest, changeSeq: job.changeSeq, state: job.state, stage: job.stage,
+    sha256: job.sha256, sizeBytes: job.sizeBytes, originalRead: job.originalRead, deidPath: job.deidPath, linkToken: job.linkToken, categoryRequest: job.categoryRequest, changeSeq: job.changeSeq, state: job.state, stage: job.stage,
     attempts: job.attempts, nextAttemptAt: job.state === 'retrying' ? iso(job.nextAttemptAt) : null, outcome: job.outcome,
     error: job.errorCode === null ? null : { code: job.errorCode, message: job.errorMessage ?? '' },
     createdAt: new Date(job.createdAt).toISOString(), updatedAt: new Date(job.updatedAt).toISOString(), finishedAt: iso(job.finishedAt),

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -5,14 +6,16 @@ import type { OrthancRest } from '../../sdk';
 import type { AuditLog } from '../audit-log';
 import type { DeidWorkerPool } from '../deid/deid-worker-pool';
 import { GatewayError } from '../gateway-errors';
-import type { Job } from '../job';
+import { storedFilePath } from '../orthanc-storage';
+import type { Job, OriginalRead } from '../job';
 import type { PhiVault } from '../vault/phi-vault';
 import { callForInstance, DELETED_BEFORE_PROCESSING } from './instance-call';
 import type { JobWork, Stage, StageResult } from './stage';
 
 /**
- * Has the plugin spool the original into phi/spool, hands its path to a
- * sealed worker, which parses it once (the routing facts included), writes
+ * Hands the original's path to a sealed worker: the file where Orthanc's own
+ * storage keeps it (uncompressed, checked against Orthanc's attachment record:
+ * orthanc-storage.ts), or else a copy the plugin spools into phi/spool. The worker which parses it once (the routing facts included), writes
  * the de-identified copy into deid/ with the pixel data copied file to file,
  * and returns the pseudonym mapping; the gateway alone writes the mapping
  * into the PHI vault. The gateway never holds the instance's bytes. The
@@ -28,13 +31,16 @@ export class DeidentifyStage implements Stage {
   readonly #spool: string;
   readonly #deidDirectory: string;
   readonly #reportFor: ((instanceId: string) => Promise<{ id: number; text: string } | undefined>) | undefined;
+  readonly #storage: string | undefined;
 
   /**
    * `deidDirectory`: the de-identified store the workers write into (to remove a copy the vault refused).
    * `reportFor`: the newest report of the instance's study (the report link, issue 16), whose terms the worker adds.
+   * `storage`: Orthanc's storage folder when its files may be read in place (readableOrthancStorage; the workers' seal lets them read it).
    */
   constructor(orthanc: OrthancRest, pool: DeidWorkerPool, vault: PhiVault, audit: AuditLog, spoolDirectory: string, deidDirectory: string,
-    reportFor?: (instanceId: string) => Promise<{ id: number; text: string } | undefined>) {
+    reportFor?: (instanceId: string) => Promise<{ id: number; text: string } | undefined>, storage?: string) {
+    this.#storage = storage;
     this.#deidDirectory = deidDirectory;
     this.#reportFor = reportFor;
     this.#orthanc = orthanc;
@@ -45,20 +51,35 @@ export class DeidentifyStage implements Stage {
   }
 
   async run(job: Job, work: JobWork): Promise<StageResult> {
+    if (this.#storage !== undefined) {
+      const attachment = await callForInstance(job.instanceId, () => this.#orthanc.dicomAttachment(job.instanceId));
+      if (attachment === undefined) return DELETED_BEFORE_PROCESSING;
+      const stored = storedFilePath(this.#storage, attachment.value);
+      if (stored !== undefined) {
+        try {
+          return await this.#deidentify(job, work, stored, 'orthanc-storage');
+        } catch (error) {
+          // Deleted from Orthanc while we read it: the file went with it (Orthanc never rewrites a stored file).
+          if (!existsSync(stored)) return DELETED_BEFORE_PROCESSING;
+          throw error;
+        }
+      }
+    }
     // Named after the job: one spool file per instance, overwritten by a retry.
     const spooled = join(this.#spool, `job-${String(job.id)}.dcm`);
     try {
       const spooledNow = await callForInstance(job.instanceId, () => this.#orthanc.spoolInstance(job.instanceId, spooled));
       if (spooledNow === undefined) return DELETED_BEFORE_PROCESSING;
-      return await this.#deidentify(job, work, spooled);
+      return await this.#deidentify(job, work, spooled, 'spool');
     } finally {
       await rm(spooled, { force: true });
     }
   }
 
-  async #deidentify(job: Job, work: JobWork, spooled: string): Promise<StageResult> {
+  /** `originalRead`: what the worker read (where the original was read is part of the job's record). */
+  async #deidentify(job: Job, work: JobWork, inputPath: string, originalRead: OriginalRead): Promise<StageResult> {
     const report = await this.#reportFor?.(job.instanceId);
-    const result = await this.#pool.deidentify({ instanceId: job.instanceId, inputPath: spooled, ...(report === undefined ? {} : { report }) });
+    const result = await this.#pool.deidentify({ instanceId: job.instanceId, inputPath, ...(report === undefined ? {} : { report }) });
     if (!result.ok) {
       throw new GatewayError('AIB_DEID_FAILED', `instance ${job.instanceId}: ${result.code}: ${result.message}`,
         { instanceId: job.instanceId, workerCode: result.code }, result.transient);
@@ -85,7 +106,7 @@ export class DeidentifyStage implements Stage {
       (result.report ? `, report ${String(result.report.id)} applied and its de-identified copy written` : '');
     return {
       facts: {
-        deidPath: result.outputPath, linkToken: result.vault.linkToken, sha256: routing.sha256, sizeBytes: routing.sizeBytes,
+        deidPath: result.outputPath, linkToken: result.vault.linkToken, sha256: routing.sha256, sizeBytes: routing.sizeBytes, originalRead,
         ...present({ sopInstanceUid: routing.sopInstanceUid, seriesInstanceUid: routing.seriesInstanceUid, sopClassUid: routing.sopClassUid,
           modality: routing.modality, transferSyntaxUid: routing.transferSyntaxUid }),
       },
