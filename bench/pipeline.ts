@@ -314,6 +314,11 @@ function report(options: Options, count: number, bytes: number, disabled: readon
   // The run with the largest end total speaks for memory (the worst case).
   const worst = enabled.reduce((a, b) => (b.atEnd.totalKb > a.atEnd.totalKb ? b : a));
   const growth = worst.atEnd.totalKb / (worst.atCheckpoint?.totalKb ?? Number.NaN);
+  // The floor the 2 goals leave on this machine: the instance jobs' CPU (gateway and de-id workers; the annotator
+  // only takes idle CPU) must fit in what Orthanc leaves idle during the burst plus what the lag adds on every CPU.
+  const jobCpuS = median(enabled.map((e) => e.atEnd.processes.filter((p) => p.role !== 'annotator').reduce((sum, p) => sum + p.cpuS, 0)));
+  const idleCpuS = median(disabled.map((d) => d.idleShare)) * host.cpus * median(disabled.map((d) => d.seconds));
+  const lagFloorS = Math.max(0, (jobCpuS - idleCpuS) / host.cpus);
   const lines = [
     { measure: 'pipeline_ingest', unit: 'instances/s', value: round(withPlugin, 2), baseline: round(without, 2), ratio: round(ratio, 3), goal: GOAL_INGEST_RATIO,
       samples: enabled.map((e) => round(e.perSecond, 1)), baseline_samples: disabled.map((d) => round(d.perSecond, 1)),
@@ -324,6 +329,10 @@ function report(options: Options, count: number, bytes: number, disabled: readon
       path: 'last POST /instances answered -> /ai-bridge/health shows every instance job done or quarantined (polled every 100 ms)' },
     { measure: 'pipeline_deidentified', unit: 'instances/s', value: round(deidRate, 2), samples: enabled.map((e) => round(e.deidentifiedPerSecond, 1)), ...common,
       path: 'jobs done / (first POST -> every job settled)' },
+    { measure: 'pipeline_headroom', unit: 's', value: round(lagFloorS, 2), job_cpu_s: round(jobCpuS, 2), idle_cpu_s_during_burst: round(idleCpuS, 2),
+      idle_share_without_plugin: round(median(disabled.map((d) => d.idleShare)), 3),
+      orthanc_cpu_ms_per_instance: { without_plugin: round(median(disabled.map((d) => d.orthancCpuMs)), 2), with_plugin: round(median(enabled.map((e) => e.orthancCpuMs)), 2) },
+      ...common, path: 'lag floor at ingest ratio 1: (CPU seconds of the gateway and de-id workers by the end - idle CPU seconds while Orthanc stored without the plugin) / CPUs' },
     ...(['atCheckpoint', 'atEnd'] as const).map((when) => {
       const s = worst[when];
       return { measure: `pipeline_rss_${when === 'atEnd' ? 'end' : 'checkpoint'}`, unit: 'MB', value: s === undefined ? null : round(s.totalKb / 1024, 1),
@@ -343,6 +352,8 @@ function report(options: Options, count: number, bytes: number, disabled: readon
       verdict((worst.atCheckpoint?.totalKb ?? Number.POSITIVE_INFINITY) / 1024 < GOAL_RSS_MB)],
     [`RSS at the end, ${worst.atEnd.settled} settled`, `${mb(worst.atEnd.totalKb)} MB: ${rssCells(worst.atEnd)}`, `< ${GOAL_RSS_MB} MB`, verdict(worst.atEnd.totalKb / 1024 < GOAL_RSS_MB)],
     ['PSS at the end (shared pages counted once)', `${mb(worst.atEnd.pssKb)} MB`, '', ''],
+    ['lag floor at ingest ratio 1 (CPU the jobs used beyond the idle CPU)', `${lagFloorS.toFixed(1)} s: jobs ${jobCpuS.toFixed(1)} CPU s (${((1000 * jobCpuS) / count).toFixed(2)} ms per instance), ` +
+      `idle during the burst without the plugin ${idleCpuS.toFixed(1)} CPU s`, '', ''],
     ['CPU left idle while Orthanc stores without the plugin', `${(100 * median(disabled.map((d) => d.idleShare))).toFixed(0)}% of ${host.cpus} CPUs; Orthanc ` +
       `${median(disabled.map((d) => d.orthancCpuMs)).toFixed(2)} ms CPU per stored instance (${median(enabled.map((e) => e.orthancCpuMs)).toFixed(2)} with the plugin)`, '', ''],
     ['CPU seconds used by the end', worst.atEnd.processes.map((p) => `${p.role} ${p.cpuS.toFixed(1)}`).join(', '), '', ''],
