@@ -13,14 +13,20 @@ OrthancPluginErrorCode OnChange(OrthancPluginChangeType changeType,
     if (!bridge.enabled || !bridge.supervisor) return OrthancPluginErrorCode_Success;
     Supervisor& supervisor = *bridge.supervisor;
 
-    std::shared_ptr<Channel> channel = supervisor.CurrentChannel();
-    Json::Value frame(Json::objectValue);
-    frame["k"] = "change";
-    frame["changeType"] = static_cast<int>(changeType);
-    frame["resourceType"] = static_cast<int>(resourceType);
-    frame["resourceId"] = resourceId != nullptr ? resourceId : "";
-    if (!channel || !channel->Send(frame, std::string(), true)) {
-      bridge.changesDropped.fetch_add(1);
+    // Only NewInstance wakes the gateway (its change follower reads the rest
+    // from /changes). Orthanc also signals NewChildInstance for the series,
+    // study and patient of every instance: forwarding those tripled the
+    // frames each store costs both processes, for nothing.
+    if (changeType == OrthancPluginChangeType_NewInstance) {
+      std::shared_ptr<Channel> channel = supervisor.CurrentChannel();
+      Json::Value frame(Json::objectValue);
+      frame["k"] = "change";
+      frame["changeType"] = static_cast<int>(changeType);
+      frame["resourceType"] = static_cast<int>(resourceType);
+      frame["resourceId"] = resourceId != nullptr ? resourceId : "";
+      if (!channel || !channel->Send(frame, std::string(), true)) {
+        bridge.changesDropped.fetch_add(1);
+      }
     }
 
     // Both only signal the supervisor thread; neither blocks here.

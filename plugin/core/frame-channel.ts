@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 
-import { encodeFrame, FrameDecoder, type Frame, type FrameHeader } from './frame-codec';
+import { encodeFrame, FrameDecoder, writeFrame, type Frame, type FrameHeader } from './frame-codec';
 
 /**
  * Request/reply over frames (docs/wire-protocol.md framing) between the
@@ -51,7 +51,7 @@ export class FrameChannel extends EventEmitter<{ request: [Frame]; closed: [Erro
 
   send(header: FrameHeader, body?: Buffer): void {
     if (this.#closed) return;
-    for (const part of encodeFrame(header, body)) this.#socket.write(part);
+    writeFrame(this.#socket, encodeFrame(header, body));
   }
 
   close(): void {

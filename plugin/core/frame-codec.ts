@@ -17,15 +17,49 @@ export interface Frame {
 
 export class FrameProtocolError extends Error {}
 
+/**
+ * A body up to this size is copied behind the header, so the frame leaves in
+ * one write: each write to the plugin socket is a system call that wakes
+ * Orthanc's reader thread, and most frames (SDK calls, replies) have a small
+ * body or none.
+ */
+export const INLINE_BODY_BYTES = 16 * 1024;
+
+/**
+ * The frame as one buffer, or two (header part, body) when the body is larger
+ * than INLINE_BODY_BYTES: a large DICOM body is written without being copied.
+ */
 export function encodeFrame(header: FrameHeader, body: Buffer = Buffer.alloc(0)): Buffer[] {
-  const json = Buffer.from(JSON.stringify(header), 'utf8');
-  if (json.length > MAX_HEADER_BYTES) throw new FrameProtocolError(`frame header of ${json.length} bytes exceeds the limit`);
+  const json = JSON.stringify(header);
+  const jsonLength = Buffer.byteLength(json, 'utf8');
+  if (jsonLength > MAX_HEADER_BYTES) throw new FrameProtocolError(`frame header of ${jsonLength} bytes exceeds the limit`);
   if (body.length > MAX_BODY_BYTES) throw new FrameProtocolError(`frame body of ${body.length} bytes exceeds the limit`);
-  const prefix = Buffer.alloc(8);
-  prefix.writeUInt32LE(json.length, 0);
-  prefix.writeUInt32LE(body.length, 4);
-  // Returned as parts so a large DICOM body is written without being copied.
-  return [prefix, json, body];
+  const inline = body.length <= INLINE_BODY_BYTES;
+  const head = Buffer.allocUnsafe(8 + jsonLength + (inline ? body.length : 0));
+  head.writeUInt32LE(jsonLength, 0);
+  head.writeUInt32LE(body.length, 4);
+  head.write(json, 8, 'utf8');
+  if (!inline) return [head, body];
+  body.copy(head, 8 + jsonLength);
+  return [head];
+}
+
+/** Writes an encoded frame's parts with one system call (writev when there are two). */
+export function writeFrame(stream: FrameSink, parts: readonly Buffer[]): void {
+  if (parts.length === 1 && parts[0] !== undefined) {
+    stream.write(parts[0]);
+    return;
+  }
+  stream.cork();
+  for (const part of parts) stream.write(part);
+  stream.uncork();
+}
+
+/** What writeFrame writes to: a socket (node:net), without core importing it. */
+export interface FrameSink {
+  write(chunk: Buffer): unknown;
+  cork(): void;
+  uncork(): void;
 }
 
 /** Accumulates socket chunks and yields whole frames. */

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
 
 import type { SdkArgValue, SdkCallReply, SdkCallTransport } from './call-transport';
-import { encodeFrame, FrameDecoder, type Frame, type FrameHeader } from '../core/frame-codec';
+import { encodeFrame, FrameDecoder, writeFrame, type Frame, type FrameHeader } from '../core/frame-codec';
 import { ChangeType, ResourceType } from './generated/enums';
 import { OrthancSdkError } from './orthanc-sdk-error';
 
@@ -95,7 +95,7 @@ export class PluginConnection extends EventEmitter<{
 
   send(header: FrameHeader, body?: Buffer): void {
     if (this.#closed) return;
-    for (const part of encodeFrame(header, body)) this.#socket.write(part);
+    writeFrame(this.#socket, encodeFrame(header, body));
   }
 
   /** Sends a last frame and waits until it has left the process. */

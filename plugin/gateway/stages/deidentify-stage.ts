@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { OrthancRest } from '../../sdk';
@@ -72,7 +72,8 @@ export class DeidentifyStage implements Stage {
       if (spooledNow === undefined) return DELETED_BEFORE_PROCESSING;
       return await this.#deidentify(job, work, spooled, 'spool');
     } finally {
-      await rm(spooled, { force: true });
+      // unlink, not rm: rm looks the path up first (lstat), one more system call per instance for a plain file.
+      await unlink(spooled).catch((error: unknown) => { if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error; });
     }
   }
 

@@ -52,6 +52,9 @@ ALTER TABLE link_tokens ADD COLUMN patient_key TEXT;` },
 export class SqlitePhiVault implements PhiVault {
   readonly backend = 'sqlite' as const;
   readonly #db: Database.Database;
+  /** Compiled once per SQL text (a fixed, small set): every instance's record runs the same few statements. */
+  readonly #statements = new Map<string, Database.Statement>();
+  readonly #recordInTransaction: (instanceId: string, entry: VaultEntry) => void;
 
   constructor(path: string) {
     // Create the file owner-only before SQLite opens it.
@@ -61,6 +64,7 @@ export class SqlitePhiVault implements PhiVault {
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = FULL');
     this.#migrate();
+    this.#recordInTransaction = this.#db.transaction((instanceId: string, entry: VaultEntry) => { this.#record(instanceId, entry); });
   }
 
   /** PRAGMA user_version of the open vault (2 once migrated). */
@@ -69,33 +73,32 @@ export class SqlitePhiVault implements PhiVault {
   }
 
   record(instanceId: string, entry: VaultEntry): Promise<void> {
-    return settle(() => { this.#record(instanceId, entry); });
+    return settle(() => { this.#recordInTransaction(instanceId, entry); });
   }
 
+  /** Inside one transaction (#recordInTransaction). */
   #record(instanceId: string, entry: VaultEntry): void {
     const now = Date.now();
-    this.#db.transaction(() => {
-      const { identity } = entry.patient;
-      const patientKey = patientIdentityKey(identity);
-      this.#insertOnce('patients', 'identity_key', patientKey, 'pseudonym_id', entry.patient.pseudonymId,
-        `INSERT INTO patients (identity_key, issuer, original_id, name_key, birth_date, anonymous_study, pseudonym_id, pseudonym_name,
-           date_shift_days, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [patientKey, identity.issuer, identity.id, identity.name, identity.birthDate, identity.anonymousStudy,
-          entry.patient.pseudonymId, entry.patient.pseudonymName, entry.patient.dateShiftDays, now]);
-      if (entry.accession.original !== '') {
-        this.#insertOnce('accessions', 'original', entry.accession.original, 'pseudonym', entry.accession.pseudonym,
-          `INSERT INTO accessions (original, pseudonym) VALUES (?, ?)`, [entry.accession.original, entry.accession.pseudonym]);
-      }
-      for (const [original, deid] of Object.entries(entry.uids)) {
-        this.#insertOnce('uids', 'original', original, 'deid', deid, `INSERT INTO uids (original, deid) VALUES (?, ?)`, [original, deid]);
-      }
-      this.#db.prepare(
-        `INSERT INTO link_tokens (token, instance_id, patient_id, patient_key, original_sop_uid, deid_sop_uid, original_study_uid, deid_study_uid,
-           original_series_uid, deid_series_uid, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT(token) DO UPDATE SET instance_id=excluded.instance_id, patient_key=excluded.patient_key`,
-      ).run(entry.linkToken, instanceId, identity.id, patientKey, entry.sopInstanceUid.original, entry.sopInstanceUid.deid,
-        entry.studyInstanceUid.original, entry.studyInstanceUid.deid, entry.seriesInstanceUid.original, entry.seriesInstanceUid.deid, now);
-    })();
+    const { identity } = entry.patient;
+    const patientKey = patientIdentityKey(identity);
+    this.#insertOnce('patients', 'identity_key', patientKey, 'pseudonym_id', entry.patient.pseudonymId,
+      `INSERT INTO patients (identity_key, issuer, original_id, name_key, birth_date, anonymous_study, pseudonym_id, pseudonym_name,
+         date_shift_days, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [patientKey, identity.issuer, identity.id, identity.name, identity.birthDate, identity.anonymousStudy,
+        entry.patient.pseudonymId, entry.patient.pseudonymName, entry.patient.dateShiftDays, now]);
+    if (entry.accession.original !== '') {
+      this.#insertOnce('accessions', 'original', entry.accession.original, 'pseudonym', entry.accession.pseudonym,
+        `INSERT INTO accessions (original, pseudonym) VALUES (?, ?)`, [entry.accession.original, entry.accession.pseudonym]);
+    }
+    for (const [original, deid] of Object.entries(entry.uids)) {
+      this.#insertOnce('uids', 'original', original, 'deid', deid, `INSERT INTO uids (original, deid) VALUES (?, ?)`, [original, deid]);
+    }
+    this.#prepared(
+      `INSERT INTO link_tokens (token, instance_id, patient_id, patient_key, original_sop_uid, deid_sop_uid, original_study_uid, deid_study_uid,
+         original_series_uid, deid_series_uid, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(token) DO UPDATE SET instance_id=excluded.instance_id, patient_key=excluded.patient_key`,
+    ).run(entry.linkToken, instanceId, identity.id, patientKey, entry.sopInstanceUid.original, entry.sopInstanceUid.deid,
+      entry.studyInstanceUid.original, entry.studyInstanceUid.deid, entry.seriesInstanceUid.original, entry.seriesInstanceUid.deid, now);
   }
 
   resolve(linkToken: string): Promise<LinkRecord | undefined> {
@@ -103,14 +106,14 @@ export class SqlitePhiVault implements PhiVault {
   }
 
   #resolve(linkToken: string): LinkRecord | undefined {
-    const row = this.#db.prepare(`SELECT * FROM link_tokens WHERE token = ?`).get(linkToken) as Record<string, string> | undefined;
+    const row = this.#prepared(`SELECT * FROM link_tokens WHERE token = ?`).get(linkToken) as Record<string, string> | undefined;
     if (row === undefined) return undefined;
     return linkRecordOf(linkToken, row);
   }
 
   originalUids(deidUids: readonly string[]): Promise<ReadonlyMap<string, string>> {
     return settle(() => {
-      const lookup = this.#db.prepare(`SELECT original FROM uids WHERE deid = ?`);
+      const lookup = this.#prepared(`SELECT original FROM uids WHERE deid = ?`);
       const found = new Map<string, string>();
       for (const deid of new Set(deidUids)) {
         const row = lookup.get(deid) as { original: string } | undefined;
@@ -165,11 +168,20 @@ export class SqlitePhiVault implements PhiVault {
     }
   }
 
+  #prepared(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   #insertOnce(table: string, keyColumn: string, key: string, valueColumn: string, value: string, insert: string, params: unknown[]): void {
-    const existing = this.#db.prepare(`SELECT ${valueColumn} AS v FROM ${table} WHERE ${keyColumn} = ?`).get(key) as { v: string } | undefined;
+    const existing = this.#prepared(`SELECT ${valueColumn} AS v FROM ${table} WHERE ${keyColumn} = ?`).get(key) as { v: string } | undefined;
     if (existing === undefined) {
       try {
-        this.#db.prepare(insert).run(...params);
+        this.#prepared(insert).run(...params);
       } catch (error) {
         // The pseudonym is already another original's: only a changed site key or an HMAC collision (2^-80) gets here.
         if (error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_UNIQUE') {

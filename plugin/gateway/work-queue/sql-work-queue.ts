@@ -165,20 +165,20 @@ export class SqlWorkQueue implements WorkQueue {
 
   async complete(id: number, owner: string, outcome: string, run?: RunSummary): Promise<void> {
     await this.#sql.transaction(async (tx) => {
-      const row = await this.#ran(tx, await this.#owned(tx, id, owner), run);
+      const row = await this.#ran(tx, await this.#held(tx, id, owner), run);
       await this.#settle(tx, row, 'done', null, outcome);
     });
   }
 
   async fail(id: number, owner: string, failure: WorkFailure, run?: RunSummary): Promise<FailureResult> {
     return this.#sql.transaction(async (tx): Promise<FailureResult> => {
-      const row = await this.#ran(tx, await this.#owned(tx, id, owner), run);
+      const row = await this.#ran(tx, await this.#held(tx, id, owner), run);
       if (failure.transient && row.attempts < this.#retry.maxAttempts) {
         const retryAt = this.#now() + retryDelayMs(this.#retry, row.attempts);
         await tx.run(
-          `UPDATE work_items SET state = 'retrying', next_attempt_at = ?, lease_owner = NULL, lease_expires_at = NULL,
+          `UPDATE work_items SET state = 'retrying', stage = ?, payload = ?, next_attempt_at = ?, lease_owner = NULL, lease_expires_at = NULL,
              error_code = ?, error_message = ?, updated_at = ? WHERE id = ?`,
-          [retryAt, failure.code, failure.message, this.#now(), id]);
+          [row.stage, row.payload, retryAt, failure.code, failure.message, this.#now(), id]);
         await this.#event(tx, id, 'retry-scheduled', row.stage, `${failure.code}: ${failure.message}`);
         return { state: 'retrying', retryAt };
       }
@@ -324,22 +324,41 @@ export class SqlWorkQueue implements WorkQueue {
     return row;
   }
 
-  /** Records a run's stages and facts on the row it is about to end; the row as updated. */
+  /**
+   * The row of the item `owner` holds, read (on PostgreSQL locked) for the
+   * one UPDATE that ends its run; AIB_QUEUE_LEASE_LOST when another owner
+   * took it over. On SQLite the transaction's write lock (BEGIN IMMEDIATE)
+   * already keeps every other claimer out until that UPDATE commits.
+   */
+  async #held(tx: SqlConnection, id: number, owner: string): Promise<WorkItemRow> {
+    const row = (await tx.all<WorkItemRow>(`SELECT * FROM work_items WHERE id = ?${this.#sql.dialect === 'postgresql' ? ' FOR UPDATE' : ''}`, [id]))[0];
+    if (row?.state !== 'running' || row.lease_owner !== owner) {
+      throw new GatewayError('AIB_QUEUE_LEASE_LOST', `work item ${id} is no longer held by ${owner} (now ${row?.state ?? 'deleted'}${row?.lease_owner == null ? '' : ` by ${row.lease_owner}`})`,
+        { workItem: id, owner });
+    }
+    return row;
+  }
+
+  /**
+   * A run's stages and facts on the row it is about to end: its 'stages'
+   * event now, the stage and payload in the row returned, which the UPDATE
+   * ending the run (#settle, or the retry's) writes, one UPDATE per run.
+   */
   async #ran(tx: SqlConnection, row: WorkItemRow, run: RunSummary | undefined): Promise<WorkItemRow> {
     const last = run?.stages.at(-1);
     if (run === undefined || last === undefined) return row;
     const payload = run.payload === undefined ? row.payload : JSON.stringify({ ...(JSON.parse(row.payload) as Record<string, unknown>), ...run.payload });
-    await tx.run(`UPDATE work_items SET stage = ?, payload = ? WHERE id = ?`, [last.stage, payload, row.id]);
     await this.#event(tx, row.id, 'stages', last.stage, run.stages.map((s) => `${s.stage} ${s.ms} ms`).join(', '));
     return { ...row, stage: last.stage, payload };
   }
 
+  /** Ends the row's run in `state`, writing its stage and payload too (#ran). */
   async #settle(tx: SqlConnection, row: WorkItemRow, state: 'done' | 'quarantined', code: string | null, text: string): Promise<void> {
     const now = this.#now();
     await tx.run(
-      `UPDATE work_items SET state = ?, outcome = ?, error_code = ?, error_message = ?, lease_owner = NULL, lease_expires_at = NULL,
+      `UPDATE work_items SET state = ?, stage = ?, payload = ?, outcome = ?, error_code = ?, error_message = ?, lease_owner = NULL, lease_expires_at = NULL,
          updated_at = ?, finished_at = ? WHERE id = ?`,
-      [state, state === 'done' ? text : 'quarantined', code, code === null ? null : text, now, now, row.id]);
+      [state, row.stage, row.payload, state === 'done' ? text : 'quarantined', code, code === null ? null : text, now, now, row.id]);
     await this.#event(tx, row.id, state, row.stage, code === null ? text : `${code}: ${text}`);
   }
 

@@ -242,6 +242,31 @@ for (const backend of ['sqlite', 'postgresql'] as const) {
       assert.equal((await a.get(other.id))?.stage, 'fetch', 'the stage it failed in');
     });
 
+    it('keeps a retried run\'s stage and facts, and refuses a late owner\'s failure', async () => {
+      const a = await node();
+      const b = await node();
+      const [item, other] = await enqueue(a, 2);
+      assert.ok(item && other);
+      await a.claim('instance', 'node-a', LEASE);
+      const result = await a.fail(item.id, 'node-a', { code: 'AIB_INGEST_UNREADABLE', message: 'busy', transient: true },
+        { stages: [{ stage: 'fetch', ms: 2 }, { stage: 'deidentify', ms: 9 }], payload: { sopInstanceUid: '1.2.3' } });
+      assert.equal(result.state, 'retrying');
+      const retrying = await a.get(item.id);
+      assert.deepEqual([retrying?.state, retrying?.stage, retrying?.payload, retrying?.leaseOwner, retrying?.errorCode],
+        ['retrying', 'deidentify', { n: 0, sopInstanceUid: '1.2.3' }, null, 'AIB_INGEST_UNREADABLE']);
+      assert.deepEqual((await a.events(item.id)).map((e) => [e.event, e.stage]),
+        [['received', 'queued'], ['started', 'queued'], ['stages', 'deidentify'], ['retry-scheduled', 'deidentify']]);
+      // The other item's lease runs out and node-b takes it: node-a's late failure changes nothing.
+      await a.claim('instance', 'node-a', LEASE);
+      clock += LEASE + 1;
+      const taken = await b.claim('instance', 'node-b', LEASE);
+      assert.equal(taken?.id, other.id);
+      await assert.rejects(a.fail(other.id, 'node-a', { code: 'AIB_DEID_FAILED', message: 'late', transient: false }, { stages: [{ stage: 'fetch', ms: 1 }] }),
+        code('AIB_QUEUE_LEASE_LOST'));
+      const held = await a.get(other.id);
+      assert.deepEqual([held?.state, held?.leaseOwner, held?.stage, held?.errorCode], ['running', 'node-b', 'queued', null]);
+    });
+
     it('quarantines a permanent failure at once, with its own code', async () => {
       const a = await node();
       const [item] = await enqueue(a, 1);
