@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import type { VaultEntry } from '../../core/deid-messages';
 import { patientIdentityKey } from '../../core/patient-identity';
 import { GatewayError } from '../gateway-errors';
+import { PAGE_CACHE_KIB } from '../work-queue/sqlite-connection';
 import { linkRecordOf, type LegacyPatient, type LinkRecord, type PhiVault, type VaultCounts, type VaultPatient } from './phi-vault';
 
 /**
@@ -63,6 +64,8 @@ export class SqlitePhiVault implements PhiVault {
     this.#db = new Database(path);
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = FULL');
+    // Bounded like the state database's (PAGE_CACHE_KIB): the vault grows by a link token and its UIDs per instance.
+    this.#db.pragma(`cache_size = -${String(PAGE_CACHE_KIB)}`);
     this.#migrate();
     this.#recordInTransaction = this.#db.transaction((instanceId: string, entry: VaultEntry) => { this.#record(instanceId, entry); });
   }

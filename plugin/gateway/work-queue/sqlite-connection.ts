@@ -11,7 +11,7 @@ import type { SqlConnection, SqlValue } from './sql-connection';
  * transactions, cursor and jobs together, and the change log then replays
  * them (work is unique per kind and key). FULL would add an fsync per update,
  * competing with Orthanc's own store path. busy_timeout: several connections
- * of one gateway (and the CLI) share the file.
+ * of one gateway (and the CLI) share the file. cache_size: see PAGE_CACHE_KIB.
  */
 export function openStateDatabase(path: string): Database.Database {
   const db = new Database(path);
@@ -19,8 +19,19 @@ export function openStateDatabase(path: string): Database.Database {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  db.pragma(`cache_size = -${String(PAGE_CACHE_KIB)}`);
   return db;
 }
+
+/**
+ * Each connection's page cache, in KiB: SQLite's own default (2 MB).
+ * better-sqlite3 builds SQLite with 16 MB, and a cache fills as its file
+ * grows, so the gateway's RSS grew with every job the queue and the vault
+ * keep (gateway +23 MB over 10,000 instances). The hot path touches few
+ * pages (the due index, the newest rows); a page read again comes from the
+ * OS page cache.
+ */
+export const PAGE_CACHE_KIB = 2000;
 
 /**
  * One promise chain per database file in this process. A transaction's work
