@@ -115,8 +115,8 @@ async function main(): Promise<void> {
     profile: config.DeidProfile,
     deidDirectory: layout.deid,
     siteKeyFile: layout.siteKey,
-    // Originals are read where Orthanc stores them (uncompressed file storage) or spooled here; nothing else is readable to the worker.
-    inputDirectories: [layout.spool, ...(orthancStorage === undefined ? [] : [orthancStorage])],
+    // Originals are linked here from Orthanc's storage, or copied when they cannot be; nothing else of the disk is readable to the worker.
+    inputDirectories: [layout.spool],
     cleanPixels: { apply: config.CleanPixels, modalities: config.CleanPixelsModalities, mode: config.CleanPixelsMode },
     requestTimeoutMs: config.DeidTimeoutSeconds * 1000,
   }, log);

@@ -2,15 +2,16 @@ import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /**
- * Orthanc's storage folder, when the sealed de-id worker may read an
- * instance's stored file where Orthanc keeps it instead of having the plugin
- * copy it into phi/spool (issue 14): Orthanc's own file storage, files
- * uncompressed. Each copy the plugin made cost Orthanc's process a read and a
- * write of the whole instance during its store burst, and the disk a second
- * write-back. Undefined when Orthanc compresses its files or a storage plugin
- * keeps them elsewhere (its configuration section enables storage): the
- * instance is spooled as before. Each file is still checked against Orthanc's
- * attachment record before it is used (storedFilePath).
+ * Orthanc's storage folder, when an instance's stored file can be handed to
+ * the sealed de-id worker as a hard link in phi/spool instead of a copy the
+ * plugin writes there (issue 14): Orthanc's own file storage, files
+ * uncompressed. Each copy cost Orthanc's process a read and a write of the
+ * whole instance during its store burst, and the disk a second write-back.
+ * A link keeps the worker's seal as it was (it reads phi/spool, never
+ * Orthanc's archive). Undefined when Orthanc compresses its files or a storage
+ * plugin keeps them elsewhere (its configuration section enables storage):
+ * the instance is copied as before. Each file is still checked against
+ * Orthanc's attachment record before it is linked (storedFilePath).
  */
 export function readableOrthancStorage(orthancConfiguration: unknown, cwd: string = process.cwd()): string | undefined {
   const top = typeof orthancConfiguration === 'object' && orthancConfiguration !== null ? orthancConfiguration as Record<string, unknown> : {};

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { RunningOrthanc } from '../../plugin/cli/orthanc-launcher';
@@ -74,6 +74,11 @@ describe('the hot path: the worker reads Orthanc\'s stored file (or a spooled co
     assert.deepEqual(readdirSync(join(status.dataDirectory, 'phi', 'spool')), [], 'no original left in phi/spool');
     // Orthanc keeps its files uncompressed on its own storage here: the worker read the stored file, nothing was copied.
     assert.equal(job.originalRead, 'orthanc-storage');
+    // The worker read Orthanc's own file through a link in phi/spool, now gone: the file is Orthanc's alone again, untouched.
+    const attachment = await orthanc.json<{ Uuid: string }>('GET', `/instances/${job.instanceId}/attachments/dicom/info`);
+    const storedFile = join(orthanc.dataDir, 'orthanc', 'storage', attachment.Uuid.slice(0, 2), attachment.Uuid.slice(2, 4), attachment.Uuid);
+    assert.equal(statSync(storedFile).nlink, 1);
+    assert.ok(readFileSync(storedFile).equals(stored));
     const detail = await orthanc.json<JobDetailResponse>('GET', `/ai-bridge/jobs/${job.id}`);
     assert.deepEqual(detail.events.map((e) => e.event), ['received', 'started', 'stages', 'done']);
     const stages = detail.events.find((e) => e.event === 'stages');

@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { rm, unlink } from 'node:fs/promises';
+import { link, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { OrthancRest } from '../../sdk';
@@ -13,9 +12,10 @@ import { callForInstance, DELETED_BEFORE_PROCESSING } from './instance-call';
 import type { JobWork, Stage, StageResult } from './stage';
 
 /**
- * Hands the original's path to a sealed worker: the file where Orthanc's own
- * storage keeps it (uncompressed, checked against Orthanc's attachment record:
- * orthanc-storage.ts), or else a copy the plugin spools into phi/spool. The worker which parses it once (the routing facts included), writes
+ * Hands the original to a sealed worker as a file in phi/spool: a hard link
+ * to the file Orthanc's own storage keeps (uncompressed, checked against
+ * Orthanc's attachment record: orthanc-storage.ts), or else a copy the plugin
+ * writes there. The worker which parses it once (the routing facts included), writes
  * the de-identified copy into deid/ with the pixel data copied file to file,
  * and returns the pseudonym mapping; the gateway alone writes the mapping
  * into the PHI vault. The gateway never holds the instance's bytes. The
@@ -51,29 +51,42 @@ export class DeidentifyStage implements Stage {
   }
 
   async run(job: Job, work: JobWork): Promise<StageResult> {
-    if (this.#storage !== undefined) {
-      const attachment = await callForInstance(job.instanceId, () => this.#orthanc.dicomAttachment(job.instanceId));
-      if (attachment === undefined) return DELETED_BEFORE_PROCESSING;
-      const stored = storedFilePath(this.#storage, attachment.value);
-      if (stored !== undefined) {
-        try {
-          return await this.#deidentify(job, work, stored, 'orthanc-storage');
-        } catch (error) {
-          // Deleted from Orthanc while we read it: the file went with it (Orthanc never rewrites a stored file).
-          if (!existsSync(stored)) return DELETED_BEFORE_PROCESSING;
-          throw error;
-        }
-      }
-    }
-    // Named after the job: one spool file per instance, overwritten by a retry.
+    // Named after the job: one spool entry per instance, replaced by a retry.
     const spooled = join(this.#spool, `job-${String(job.id)}.dcm`);
     try {
+      const linked = await this.#linkStoredFile(job, spooled);
+      if (linked === 'deleted') return DELETED_BEFORE_PROCESSING;
+      if (linked) return await this.#deidentify(job, work, spooled, 'orthanc-storage');
       const spooledNow = await callForInstance(job.instanceId, () => this.#orthanc.spoolInstance(job.instanceId, spooled));
       if (spooledNow === undefined) return DELETED_BEFORE_PROCESSING;
       return await this.#deidentify(job, work, spooled, 'spool');
     } finally {
       // unlink, not rm: rm looks the path up first (lstat), one more system call per instance for a plain file.
       await unlink(spooled).catch((error: unknown) => { if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error; });
+    }
+  }
+
+  /**
+   * A hard link in phi/spool to the file Orthanc's storage keeps (no byte
+   * copied, nothing asked of Orthanc's process but the attachment record), so
+   * the worker still reads nothing but phi/spool: its seal need not open
+   * Orthanc's whole archive to it. false: spool a copy instead (compressed or
+   * plugin storage, another file system, a file that is not the whole
+   * instance).
+   */
+  async #linkStoredFile(job: Job, spooled: string): Promise<boolean | 'deleted'> {
+    if (this.#storage === undefined) return false;
+    const attachment = await callForInstance(job.instanceId, () => this.#orthanc.dicomAttachment(job.instanceId));
+    if (attachment === undefined) return 'deleted';
+    const stored = storedFilePath(this.#storage, attachment.value);
+    if (stored === undefined) return false;
+    try {
+      await linkReplacing(stored, spooled);
+      return true;
+    } catch (error) {
+      // ENOENT: deleted by Orthanc since the record was read (the spool call then says so); the others: not linkable here.
+      if (NOT_LINKABLE.has((error as NodeJS.ErrnoException).code ?? '')) return false;
+      throw error;
     }
   }
 
@@ -119,4 +132,17 @@ export class DeidentifyStage implements Stage {
 /** The attributes the instance has: an absent one ('') stays null on the job rather than ''. */
 function present<K extends string>(values: Readonly<Record<K, string>>): Partial<Record<K, string>> {
   return Object.fromEntries(Object.entries<string>(values).filter(([, v]) => v !== '')) as Partial<Record<K, string>>;
+}
+
+const NOT_LINKABLE = new Set(['ENOENT', 'EXDEV', 'EPERM', 'EACCES', 'EMLINK']);
+
+/** link(), replacing what a cut-off earlier attempt of the same job left at `to`. */
+async function linkReplacing(from: string, to: string): Promise<void> {
+  try {
+    await link(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    await unlink(to);
+    await link(from, to);
+  }
 }
