@@ -49,8 +49,9 @@ copy_tree() {
 
 echo "package: staging $NAME $VERSION ($ARCH)" >&2
 mkdir -p "$ROOT/dist" "$ROOT/build/Release" "$ROOT/bin"
-# The gateway, workers and CLI (plugin/, central/ which the CLI serves) and the admin UI; not tests, benches, generators.
-for part in plugin central web-ui; do copy_tree "dist/$part" "$ROOT/dist/$part"; done
+# The gateway, workers and CLI (plugin/, central/ which the CLI serves), the admin UI, and the schema validators
+# the build compiled (plugin/core/schema-validator.ts); not tests, benches, generators.
+for part in plugin central web-ui validators; do copy_tree "dist/$part" "$ROOT/dist/$part"; done
 cp build/Release/libOrthancAiBridge.so build/Release/aibridge_addon.node "$ROOT/build/Release/"
 cp bin/orthanc-ai-bridge.js "$ROOT/bin/"
 copy_tree config "$ROOT/config"

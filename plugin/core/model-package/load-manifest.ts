@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+
+import { schemaValidator } from '../schema-validator';
 
 import { ModelError } from './model-error';
 import type { ModelManifest } from './model-manifest';
@@ -12,8 +14,7 @@ let validator: ValidateFunction | undefined;
 
 function validate(): ValidateFunction {
   if (validator) return validator;
-  const ajv = new Ajv({ allErrors: true, strict: true });
-  validator = ajv.compile(JSON.parse(readFileSync(MANIFEST_SCHEMA_PATH, 'utf8')) as object);
+  validator = schemaValidator(JSON.parse(readFileSync(MANIFEST_SCHEMA_PATH, 'utf8')) as object);
   return validator;
 }
 

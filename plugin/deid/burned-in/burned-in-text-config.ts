@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import Ajv from 'ajv';
+import { schemaValidator } from '../../core/schema-validator';
 
 import { defaultDeidConfigDir } from '../policy/load-policy';
 import type { DetectionOptions, RecognitionOptions } from './ocr/ocr-engine';
@@ -53,8 +53,7 @@ function bad(file: string, key: string, what: string): OcrError {
 
 /** Validates the parsed file; `file` names it in errors. */
 export function parseBurnedInTextConfig(json: unknown, schema: unknown, file: string): BurnedInTextConfig {
-  const ajv = new Ajv({ allErrors: true, strict: true });
-  const validate = ajv.compile(schema as object);
+  const validate = schemaValidator(schema as object);
   if (!validate(json)) {
     const first = validate.errors?.[0];
     const extra = first?.keyword === 'additionalProperties' ? ` "${String((first.params as { additionalProperty?: unknown }).additionalProperty)}"` : '';

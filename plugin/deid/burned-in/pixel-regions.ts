@@ -1,12 +1,12 @@
 /**
  * Per-device burned-in text regions as data: config/deid/pixel-regions.json,
- * validated against pixel-regions.schema.json (ajv) when the worker starts,
+ * validated against pixel-regions.schema.json when the worker starts,
  * before it seals. A bad file is an error naming the file and the key.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import Ajv from 'ajv';
+import { schemaValidator } from '../../core/schema-validator';
 
 import { AiBridgeError } from '../../core/ai-bridge-error';
 import { defaultDeidConfigDir } from '../policy';
@@ -79,8 +79,7 @@ export class PixelRegionRules {
     const schemaFile = join(defaultDeidConfigDir(), PIXEL_REGIONS_SCHEMA_FILE);
     const schema = readJson(schemaFile) as Record<string, unknown>;
     const data = readJson(file);
-    const ajv = new Ajv({ allErrors: true, strict: true });
-    const validate = ajv.compile(schema);
+    const validate = schemaValidator(schema);
     if (!validate(data)) {
       const first = validate.errors?.[0];
       const extra = first?.keyword === 'additionalProperties' ? (first.params as { additionalProperty: string }).additionalProperty : undefined;

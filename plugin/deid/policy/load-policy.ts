@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-import Ajv from 'ajv';
+import { schemaValidator } from '../../core/schema-validator';
 
 import { DEIDENTIFICATION_METHOD_CODES } from '../../core/codes';
 import { buildPolicy, expectedMethodCodes } from './build-policy';
@@ -105,8 +105,7 @@ export interface DeidProfiles extends PublicAttributeLists {
 
 /** Validates profiles.json against its schema, then what a schema cannot say. */
 export function parseProfiles(json: unknown, schema: unknown, file: string): DeidProfiles {
-  const ajv = new Ajv({ allErrors: true, strict: true });
-  const validate = ajv.compile(schema as object);
+  const validate = schemaValidator(schema as object);
   if (!validate(json)) {
     const first = validate.errors?.[0];
     const where = first === undefined ? '' : `${first.instancePath || '/'} ${first.message ?? ''}`;
