@@ -31,7 +31,8 @@ export class DeidentifyStage implements Stage {
   readonly #spool: string;
   readonly #deidDirectory: string;
   readonly #reportFor: ((instanceId: string) => Promise<{ id: number; text: string } | undefined>) | undefined;
-  readonly #storage: string | undefined;
+  /** Orthanc's storage folder while its files can be linked; undefined once a link crossed file systems (EXDEV). */
+  #storage: string | undefined;
 
   /**
    * `deidDirectory`: the de-identified store the workers write into (to remove a copy the vault refused).
@@ -84,8 +85,11 @@ export class DeidentifyStage implements Stage {
       await linkReplacing(stored, spooled);
       return true;
     } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? '';
+      // Another file system: no file of it will link, so no job asks Orthanc for its attachment record again.
+      if (code === 'EXDEV') this.#storage = undefined;
       // ENOENT: deleted by Orthanc since the record was read (the spool call then says so); the others: not linkable here.
-      if (NOT_LINKABLE.has((error as NodeJS.ErrnoException).code ?? '')) return false;
+      if (NOT_LINKABLE.has(code)) return false;
       throw error;
     }
   }
