@@ -4,6 +4,7 @@ import {
   type InstalledModelInfo, type ModelChangeReply, type ActivateModelRequest, type RollbackModelRequest,
 } from '../../core/annotate-messages';
 import { selectModel, type ScanCategory } from '../../core/model-package/scan-category';
+import { errorFields } from '../../core/log-event';
 import { sealShortfall } from '../../core/seal-report';
 import { GatewayError } from '../gateway-errors';
 import type { Logger } from '../logger';
@@ -90,7 +91,7 @@ export class AnnotatorPool {
   async relay(header: { readonly k: string; readonly [field: string]: unknown }): Promise<Readonly<Record<string, unknown>>> {
     const reply = await this.#call(header, `relaying the uplink's ${header.k}`);
     // An installed package may serve new scans from now on (or replace the version serving them).
-    if (header.k !== 'list-models') await this.#refreshModels();
+    if (header.k !== 'list-models') await this.#modelsChanged();
     return reply;
   }
 
@@ -138,7 +139,7 @@ export class AnnotatorPool {
       ? { k: 'rollback-model', modelId: change.id } : { k: 'activate-model', modelId: change.id, version: change.version };
     const header = await this.#call({ ...request }, `changing model ${change.id}`);
     if (!isModelChangeReply(header)) throw new GatewayError('AIB_ANNOTATOR_PROTOCOL', 'the annotator sent an invalid model change reply', {}, true);
-    if (header.ok) await this.#refreshModels();
+    if (header.ok) await this.#modelsChanged();
     return header;
   }
 
@@ -163,6 +164,20 @@ export class AnnotatorPool {
 
   stop(): Promise<void> {
     return this.#pool.stop();
+  }
+
+  /**
+   * After an install, activation or rollback: the new list now. The change
+   * itself succeeded whatever happens here; if the list cannot be had, the next
+   * model choice asks for it again rather than choose from the old one.
+   */
+  async #modelsChanged(): Promise<void> {
+    try {
+      await this.#refreshModels();
+    } catch (error) {
+      this.#models = undefined;
+      this.#log.warn('active-models-failed', { stage: 'annotator', ...errorFields(error), message: `listing the active models after a change failed; asked again at the next instance: ${errorFields(error).message}` });
+    }
   }
 
   /** Asks the annotator for its active models (one request at a time: concurrent callers share it). */
