@@ -11,9 +11,8 @@ import type { Logger } from '../logger';
  * V8's young generation kept small (1 MB semi-spaces instead of up to 16): these processes
  * allocate a buffer or an image per request and keep little, so a larger nursery only holds
  * garbage. Measured with the deid command: 5 MB less per worker, no more CPU (README, Benchmarks).
- * The old generation grows by 25 % of its live size between full collections instead of V8's
- * up to 4x: what the small nursery promotes is mostly garbage too (the gateway's flags,
- * native/orthanc/supervisor.cpp).
+ * The old generation's growing factor is 1.25 instead of V8's dynamic one (up to 4): what the
+ * small nursery promotes is mostly garbage too (the gateway's flags, native/orthanc/supervisor.cpp).
  */
 const CHILD_NODE_ARGUMENTS = ['--max-semi-space-size=1', '--heap-growing-percent=25'];
 
