@@ -9,7 +9,7 @@ import { AuditLog } from './audit-log';
 import { ChangeFollower } from './change-follower';
 import { loadAiBridgeConfig } from './config-loader';
 import { dataLayout, prepareDataDirectory, sweepSpool } from './data-directory';
-import { readableOrthancStorage } from './orthanc-storage';
+import { linkableOrthancStorage } from './orthanc-storage';
 import { OrthancLogger } from './logger';
 import { MetricsPublisher } from './metrics-publisher';
 import { kindQueue, Pipeline } from './pipeline';
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
   const vault = await openPhiVault(config.Database, layout.vaultDb);
   // Before any worker starts: on PostgreSQL every node's workers must use the one shared key.
   await vault.shareSiteKey(layout.siteKey);
-  const orthancStorage = readableOrthancStorage(orthancConfiguration);
+  const orthancStorage = linkableOrthancStorage(orthancConfiguration);
   const deidPool = new DeidWorkerPool({
     workers: config.DeidWorkers,
     // Started by path, never imported: the worker's code is not the gateway's.

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
  * the instance is copied as before. Each file is still checked against
  * Orthanc's attachment record before it is linked (storedFilePath).
  */
-export function readableOrthancStorage(orthancConfiguration: unknown, cwd: string = process.cwd()): string | undefined {
+export function linkableOrthancStorage(orthancConfiguration: unknown, cwd: string = process.cwd()): string | undefined {
   const top = typeof orthancConfiguration === 'object' && orthancConfiguration !== null ? orthancConfiguration as Record<string, unknown> : {};
   if (top['StorageCompression'] === true) return undefined;
   if (STORAGE_PLUGIN_SECTIONS.some((section) => storageEnabled(top[section]))) return undefined;

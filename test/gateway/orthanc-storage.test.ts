@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { readableOrthancStorage, storedFilePath } from '../../plugin/gateway/orthanc-storage';
+import { linkableOrthancStorage, storedFilePath } from '../../plugin/gateway/orthanc-storage';
 import { tempDir } from '../harness/bridge-orthanc';
 
 describe('reading originals where Orthanc stores them (orthanc-storage.ts)', () => {
@@ -18,17 +18,17 @@ describe('reading originals where Orthanc stores them (orthanc-storage.ts)', () 
   after(() => { temp.remove(); });
 
   it('takes Orthanc\'s own uncompressed file storage, resolved against Orthanc\'s working directory', () => {
-    assert.equal(readableOrthancStorage({ StorageDirectory: 'storage' }, temp.path), storage);
-    assert.equal(readableOrthancStorage({ StorageDirectory: storage, StorageCompression: false }, '/'), storage);
+    assert.equal(linkableOrthancStorage({ StorageDirectory: 'storage' }, temp.path), storage);
+    assert.equal(linkableOrthancStorage({ StorageDirectory: storage, StorageCompression: false }, '/'), storage);
     // The PostgreSQL plugin as an index only: files stay on Orthanc's storage.
-    assert.equal(readableOrthancStorage({ StorageDirectory: storage, PostgreSQL: { EnableIndex: true, EnableStorage: false } }), storage);
+    assert.equal(linkableOrthancStorage({ StorageDirectory: storage, PostgreSQL: { EnableIndex: true, EnableStorage: false } }), storage);
   });
 
   it('refuses compressed files, storage plugins and a folder that does not exist (the instance is spooled instead)', () => {
-    assert.equal(readableOrthancStorage({ StorageDirectory: storage, StorageCompression: true }), undefined);
-    assert.equal(readableOrthancStorage({ StorageDirectory: storage, PostgreSQL: { EnableIndex: true, EnableStorage: true } }), undefined);
-    assert.equal(readableOrthancStorage({ StorageDirectory: storage, AwsS3Storage: { BucketName: 'b' } }), undefined);
-    assert.equal(readableOrthancStorage({ StorageDirectory: join(temp.path, 'missing') }), undefined);
+    assert.equal(linkableOrthancStorage({ StorageDirectory: storage, StorageCompression: true }), undefined);
+    assert.equal(linkableOrthancStorage({ StorageDirectory: storage, PostgreSQL: { EnableIndex: true, EnableStorage: true } }), undefined);
+    assert.equal(linkableOrthancStorage({ StorageDirectory: storage, AwsS3Storage: { BucketName: 'b' } }), undefined);
+    assert.equal(linkableOrthancStorage({ StorageDirectory: join(temp.path, 'missing') }), undefined);
   });
 
   it('uses a stored file only when it is the whole, uncompressed attachment Orthanc records', () => {

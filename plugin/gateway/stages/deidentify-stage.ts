@@ -15,7 +15,7 @@ import type { JobWork, Stage, StageResult } from './stage';
  * Hands the original to a sealed worker as a file in phi/spool: a hard link
  * to the file Orthanc's own storage keeps (uncompressed, checked against
  * Orthanc's attachment record: orthanc-storage.ts), or else a copy the plugin
- * writes there. The worker which parses it once (the routing facts included), writes
+ * writes there. The worker parses it once (the routing facts included), writes
  * the de-identified copy into deid/ with the pixel data copied file to file,
  * and returns the pseudonym mapping; the gateway alone writes the mapping
  * into the PHI vault. The gateway never holds the instance's bytes. The
@@ -37,7 +37,7 @@ export class DeidentifyStage implements Stage {
   /**
    * `deidDirectory`: the de-identified store the workers write into (to remove a copy the vault refused).
    * `reportFor`: the newest report of the instance's study (the report link, issue 16), whose terms the worker adds.
-   * `storage`: Orthanc's storage folder when its files may be read in place (readableOrthancStorage; the workers' seal lets them read it).
+   * `storage`: Orthanc's storage folder when its files may be linked into phi/spool (linkableOrthancStorage); absent: every original is copied.
    */
   constructor(orthanc: OrthancRest, pool: DeidWorkerPool, vault: PhiVault, audit: AuditLog, spoolDirectory: string, deidDirectory: string,
     reportFor?: (instanceId: string) => Promise<{ id: number; text: string } | undefined>, storage?: string) {
