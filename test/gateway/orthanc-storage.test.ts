@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { linkableOrthancStorage, storedFilePath } from '../../plugin/gateway/orthanc-storage';
 import { tempDir } from '../harness/bridge-orthanc';
 
-describe('reading originals where Orthanc stores them (orthanc-storage.ts)', () => {
+describe('linking originals from where Orthanc stores them (orthanc-storage.ts)', () => {
   const temp = tempDir('orthanc-storage');
   const storage = join(temp.path, 'storage');
   const uuid = '0a1b2c3d-1111-2222-3333-444455556666';
