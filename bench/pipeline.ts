@@ -85,6 +85,10 @@ interface RssSnapshot {
 
 interface EnabledRun extends IngestRun {
   readonly lagS: number | undefined;
+  /** Jobs not yet settled when the last store was answered. */
+  readonly backlogAtLastStore: number;
+  /** Jobs settled, polled every 100 ms from the last store on. */
+  readonly drain: readonly { readonly s: number; readonly settled: number }[];
   readonly deidentifiedPerSecond: number;
   readonly jobs: Readonly<Record<string, number>>;
   readonly annotations: Readonly<Record<string, number>>;
@@ -228,6 +232,10 @@ async function runEnabled(corpus: readonly CorpusFile[], options: Options, root:
     const run = await ingest(orthanc, corpus, options.connections);
     phase.ingesting = false;
     await watch;
+    // Where the lag comes from: the jobs still open when the last store was answered, and how fast they drain.
+    last = (await health(orthanc)) ?? last;
+    const backlogAtLastStore = run.stored - settledJobs(last);
+    const drain: { s: number; settled: number }[] = [];
     const deadline = Date.now() + (options.settleTimeoutS ?? 300 + Math.ceil(corpus.length / 10)) * 1000;
     let settledAt: bigint | undefined;
     for (;;) {
@@ -238,6 +246,7 @@ async function runEnabled(corpus: readonly CorpusFile[], options: Options, root:
       if (Date.now() > deadline) break;
       await sleep(100);
       last = (await health(orthanc)) ?? last;
+      drain.push({ s: seconds(run.lastStoredAt, process.hrtime.bigint()), settled: settledJobs(last) });
       if (atCheckpoint === undefined && settledJobs(last) >= checkpoint) atCheckpoint = snapshot(gatewayPid, settledJobs(last));
     }
     const atEnd = snapshot(gatewayPid, settledJobs(last));
@@ -246,11 +255,22 @@ async function runEnabled(corpus: readonly CorpusFile[], options: Options, root:
     const done = last.jobs['done'] ?? 0;
     return { ...run, lagS: settledAt === undefined ? undefined : seconds(run.lastStoredAt, settledAt),
       deidentifiedPerSecond: done / seconds(run.startedAt, settledAt ?? process.hrtime.bigint()),
-      jobs: last.jobs, annotations: last.annotations, atCheckpoint, atEnd, orthancRssKb };
+      jobs: last.jobs, annotations: last.annotations, atCheckpoint, atEnd, orthancRssKb, backlogAtLastStore, drain };
   } finally {
     await orthanc.stop();
     fs.rmSync(path.join(root, 'enabled'), { recursive: true, force: true });
   }
+}
+
+/** Jobs settled at each whole second after the last store: how the backlog drains. */
+function drainCells(drain: EnabledRun['drain']): string {
+  const cells: string[] = [];
+  for (let second = 1; ; second++) {
+    const at = drain.filter((d) => d.s <= second).at(-1);
+    if (at === undefined || drain.at(-1) === at) break;
+    cells.push(`+${second} s: ${at.settled}`);
+  }
+  return cells.length === 0 ? 'drained within 1 s' : `settled ${cells.join(', ')}`;
 }
 
 function mb(kb: number | undefined): string {
@@ -294,7 +314,7 @@ async function runCount(corpus: readonly CorpusFile[], options: Options, root: s
         enabled.push(e);
         process.stderr.write(`  round ${r + 1} plugin: ${e.stored} stored in ${e.seconds.toFixed(1)} s = ${e.perSecond.toFixed(1)}/s; ` +
           `settled ${e.lagS === undefined ? 'NEVER' : `${e.lagS.toFixed(1)} s`} after the last store; ${e.deidentifiedPerSecond.toFixed(1)} de-identified/s; ` +
-          `jobs ${JSON.stringify(e.jobs)}; RSS at ${e.atCheckpoint?.settled ?? '-'}: ${rssCells(e.atCheckpoint)}; at end: ${rssCells(e.atEnd)}\n`);
+          `${e.backlogAtLastStore} open at the last store (${drainCells(e.drain)}); jobs ${JSON.stringify(e.jobs)}; RSS at ${e.atCheckpoint?.settled ?? '-'}: ${rssCells(e.atCheckpoint)}; at end: ${rssCells(e.atEnd)}\n`);
       }
     }
   }
