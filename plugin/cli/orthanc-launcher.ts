@@ -299,7 +299,7 @@ export async function startOrthanc(opts: OrthancLaunchOptions): Promise<RunningO
     });
     const aiBridgeSection = config['AiBridge'];
     if (isJsonObject(aiBridgeSection) && typeof aiBridgeSection['DataDirectory'] === 'string') {
-      fs.mkdirSync(aiBridgeSection['DataDirectory'], { recursive: true });
+      fs.mkdirSync(aiBridgeSection['DataDirectory'], { recursive: true, mode: 0o700 });
     }
     const orthanc = new OrthancProcess(dataDir, Number(config['HttpPort']), Number(config['DicomPort']),
       String(config['DicomAet']), opts.verbose ?? false, orthancEnv(opts.env),

@@ -1,11 +1,9 @@
-import { chmodSync, closeSync, openSync } from 'node:fs';
-
 import Database from 'better-sqlite3';
 
 import type { VaultEntry } from '../../core/deid-messages';
 import { patientIdentityKey } from '../../core/patient-identity';
 import { GatewayError } from '../gateway-errors';
-import { PAGE_CACHE_KIB } from '../work-queue/sqlite-connection';
+import { ownerOnlyDatabaseFile, PAGE_CACHE_KIB } from '../work-queue/sqlite-connection';
 import { linkRecordOf, type LegacyPatient, type LinkRecord, type PhiVault, type VaultCounts, type VaultPatient } from './phi-vault';
 
 /**
@@ -58,9 +56,7 @@ export class SqlitePhiVault implements PhiVault {
   readonly #recordInTransaction: (instanceId: string, entry: VaultEntry) => void;
 
   constructor(path: string) {
-    // Create the file owner-only before SQLite opens it.
-    closeSync(openSync(path, 'a', 0o600));
-    chmodSync(path, 0o600);
+    ownerOnlyDatabaseFile(path);
     this.#db = new Database(path);
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = FULL');

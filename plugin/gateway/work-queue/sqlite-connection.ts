@@ -1,3 +1,4 @@
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import Database from 'better-sqlite3';
@@ -14,6 +15,8 @@ import type { SqlConnection, SqlValue } from './sql-connection';
  * of one gateway (and the CLI) share the file. cache_size: see PAGE_CACHE_KIB.
  */
 export function openStateDatabase(path: string): Database.Database {
+  // The queue keeps original UIDs and the reports received (PHI zone), like the audit log: owner-only.
+  ownerOnlyDatabaseFile(path);
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
@@ -21,6 +24,20 @@ export function openStateDatabase(path: string): Database.Database {
   db.pragma('busy_timeout = 5000');
   db.pragma(`cache_size = -${String(PAGE_CACHE_KIB)}`);
   return db;
+}
+
+/**
+ * Creates a SQLite file of the PHI zone owner-only (0600) before SQLite opens
+ * it, and narrows one an earlier version left readable (its -wal and -shm
+ * too). SQLite gives the files it creates beside the database the
+ * database's own mode, so they follow. The folder is 0700 when the gateway
+ * made it, but an administrator may have made it with their umask.
+ */
+export function ownerOnlyDatabaseFile(path: string): void {
+  closeSync(openSync(path, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    if (existsSync(file)) chmodSync(file, 0o600);
+  }
 }
 
 /**

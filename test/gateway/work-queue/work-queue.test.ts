@@ -1,7 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { execFile, spawn } from 'node:child_process';
+import { chmodSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+
+import Database from 'better-sqlite3';
 
 import { GatewayError } from '../../../plugin/gateway/gateway-errors';
 import { migrate } from '../../../plugin/gateway/work-queue/migrations';
@@ -303,6 +306,29 @@ for (const backend of ['sqlite', 'postgresql'] as const) {
       await assert.rejects(a.hold(first.item.id, 'approval', 'no such state'), code('AIB_QUEUE_UNKNOWN_STATE'));
       await assert.rejects(a.enqueue({ kind: 'instance', key: 'x', payload: {}, state: 'collecting' }), code('AIB_QUEUE_UNKNOWN_STATE'));
       await assert.rejects(a.enqueue({ kind: 'fax', key: 'x', payload: {} }), code('AIB_QUEUE_UNKNOWN_KIND'));
+    });
+
+    // PostgreSQL keeps its files itself: the SQLite file is the gateway's to protect.
+    if (backend === 'sqlite') it('keeps state.sqlite and its WAL owner-only, and narrows a file an earlier version left readable', async () => {
+      // What an earlier version left: the database and its WAL readable by everyone (the umask's 0644).
+      const earlier = new Database(stateDb);
+      earlier.pragma('journal_mode = WAL');
+      earlier.exec('CREATE TABLE left_behind (x INTEGER)');
+      chmodSync(stateDb, 0o644);
+      const wal = `${stateDb}-wal`;
+      if (existsSync(wal)) chmodSync(wal, 0o644);
+      const a = await node();
+      await enqueue(a, 1);
+      for (const file of [stateDb, wal, `${stateDb}-shm`]) {
+        assert.ok(existsSync(file), `${file} exists while the queue is open`);
+        assert.equal(statSync(file).mode & 0o777, 0o600, `${file} is owner-only`);
+      }
+      earlier.close();
+      // A new database is created owner-only before SQLite writes a byte of it.
+      stateDb = join(dir.path, `state-new-${schemas}.sqlite`);
+      await enqueue(await node(), 1);
+      assert.equal(statSync(stateDb).mode & 0o777, 0o600);
+      assert.equal(statSync(`${stateDb}-wal`).mode & 0o777, 0o600);
     });
 
     it('migrates once and refuses a database a newer gateway migrated', async () => {
