@@ -316,7 +316,7 @@ for (const backend of ['sqlite', 'postgresql'] as const) {
       earlier.exec('CREATE TABLE left_behind (x INTEGER)');
       chmodSync(stateDb, 0o644);
       const wal = `${stateDb}-wal`;
-      if (existsSync(wal)) chmodSync(wal, 0o644);
+      chmodSync(wal, 0o644);
       const a = await node();
       await enqueue(a, 1);
       for (const file of [stateDb, wal, `${stateDb}-shm`]) {
