@@ -2,7 +2,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliError } from './errors.js';
-import { freePort } from './orthanc-launcher.js';
+import { claimPorts, freePort } from './orthanc-launcher.js';
 import { repoRoot } from './repo-root.js';
 
 export type CommandName = 'run' | 'demo';
@@ -48,6 +48,13 @@ function port(value: string | undefined, option: string): number | undefined {
   return n;
 }
 
+function distinctPorts(httpPort: number | undefined, dicomPort: number | undefined): { httpPort: number | undefined; dicomPort: number | undefined } {
+  if (httpPort !== undefined && httpPort === dicomPort) {
+    throw new CliError('AIB_CLI_BAD_OPTION_VALUE', `--http-port and --dicom-port are both ${String(httpPort)}: Orthanc needs a port for each`, { option: '--dicom-port' });
+  }
+  return { httpPort, dicomPort };
+}
+
 /** Parses a command's options; unknown options and stray arguments are CliErrors naming them. */
 export function parseServeOptions(command: CommandName, args: readonly string[]): ServeOptions {
   let parsed;
@@ -77,8 +84,7 @@ export function parseServeOptions(command: CommandName, args: readonly string[])
   const defaultData = command === 'demo' ? path.join(repoRoot(), '.demo') : 'orthanc-ai-bridge-data';
   return {
     dataDir: path.resolve(v.data ?? defaultData),
-    httpPort: port(v['http-port'], '--http-port'),
-    dicomPort: port(v['dicom-port'], '--dicom-port'),
+    ...distinctPorts(port(v['http-port'], '--http-port'), port(v['dicom-port'], '--dicom-port')),
     configFile: v.config === undefined ? undefined : path.resolve(v.config),
     verbose: v.verbose ?? false,
     help: v.help ?? false,
@@ -101,7 +107,14 @@ function isPortFree(candidate: number): Promise<boolean> {
   });
 }
 
-/** The well-known port when it is free, else any free one (reported, so the user knows). */
-export async function preferredPort(wanted: number): Promise<number> {
-  return (await isPortFree(wanted)) ? wanted : freePort();
+/**
+ * The well-known port when it is free and not `taken` (the other port already
+ * chosen), else any free one (reported, so the user knows).
+ */
+export async function preferredPort(wanted: number, taken?: number): Promise<number> {
+  if (wanted !== taken && await isPortFree(wanted)) {
+    claimPorts(wanted);
+    return wanted;
+  }
+  return freePort();
 }

@@ -90,7 +90,32 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, onSignal);
 }
 
-export function freePort(): Promise<number> {
+/**
+ * Ports this process has handed out or been told to use. The kernel may give
+ * a port that was just released again (CI once saw one port chosen for both
+ * Orthanc's HTTP and DICOM servers), and a port chosen here is free only until
+ * its owner binds it: never handing one out twice keeps the processes we
+ * start off each other's ports.
+ */
+const claimedPorts = new Set<number>();
+
+/** Marks ports as in use by something this process starts, so freePort never returns them. */
+export function claimPorts(...ports: readonly number[]): void {
+  for (const port of ports) claimedPorts.add(port);
+}
+
+/** A port free on 127.0.0.1 now, never one this process handed out or claimed before. */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await ephemeralPort();
+    if (!claimedPorts.has(port)) {
+      claimedPorts.add(port);
+      return port;
+    }
+  }
+}
+
+function ephemeralPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
@@ -275,6 +300,10 @@ function orthancEnv(extra: Readonly<Record<string, string>> | undefined): Record
 
 /** Writes dataDir/orthanc.json, spawns Debian's Orthanc on it and waits until GET /system answers. */
 export async function startOrthanc(opts: OrthancLaunchOptions): Promise<RunningOrthanc> {
+  if (opts.httpPort !== undefined && opts.httpPort === opts.dicomPort) {
+    throw new CliError('AIB_CLI_BAD_OPTION_VALUE',
+      `the HTTP and DICOM ports are both ${String(opts.httpPort)}: Orthanc needs a port for each`, { port: opts.httpPort });
+  }
   const dataDir = path.resolve(opts.dataDir);
   const pluginPath = path.resolve(opts.pluginPath ?? DEFAULT_PLUGIN_PATH);
   const aiBridge = opts.aiBridge === false ? undefined : (opts.aiBridge ?? {});
@@ -284,6 +313,7 @@ export async function startOrthanc(opts: OrthancLaunchOptions): Promise<RunningO
   const userConfig = opts.configFile === undefined ? undefined : readUserConfig(opts.configFile);
   fs.mkdirSync(path.join(dataDir, 'orthanc'), { recursive: true });
 
+  claimPorts(...[opts.httpPort, opts.dicomPort].filter((port): port is number => port !== undefined));
   // A port found free can be taken before Orthanc binds it; when we chose it, try again.
   const attempts = opts.httpPort === undefined || opts.dicomPort === undefined ? 3 : 1;
   for (let attempt = 1; ; attempt++) {

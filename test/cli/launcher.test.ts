@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePort, startOrthanc, type RunningOrthanc } from '../../plugin/cli/orthanc-launcher.js';
+import { parseServeOptions, preferredPort } from '../../plugin/cli/cli-options.js';
+import { claimPorts, freePort, startOrthanc, type RunningOrthanc } from '../../plugin/cli/orthanc-launcher.js';
 import { repoRoot } from '../../plugin/cli/repo-root.js';
 import { storescu } from '../../plugin/cli/storescu.js';
 
@@ -135,5 +136,55 @@ describe('cli/orthanc-launcher failures', function () {
     await assert.rejects(
       startOrthanc({ dataDir: os.tmpdir(), pluginPath: '/nonexistent/libOrthancAiBridge.so' }),
       { code: 'AIB_CLI_MISSING_FILE' });
+  });
+});
+
+describe('cli ports: Orthanc gets two distinct ports, and a chosen port is never handed out twice', function () {
+  it('freePort never repeats a port in one process, nor returns one claimed for a process we start', async function () {
+    // CI once saw the kernel give the same just-released port for Orthanc's HTTP and DICOM servers.
+    const claimed = await freePort();
+    claimPorts(claimed + 1);
+    const seen = new Set<number>([claimed]);
+    for (let i = 0; i < 2000; i++) {
+      const port = await freePort();
+      assert.ok(!seen.has(port), `port ${String(port)} was handed out twice`);
+      assert.notEqual(port, claimed + 1, 'a claimed port was handed out');
+      seen.add(port);
+    }
+  });
+
+  it('refuses the same port for HTTP and DICOM before starting anything, naming it', async function () {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aib-launcher-same-'));
+    try {
+      const port = await freePort();
+      await assert.rejects(startOrthanc({ dataDir, aiBridge: false, httpPort: port, dicomPort: port }), (e: unknown) => {
+        assert.equal((e as { code?: unknown }).code, 'AIB_CLI_BAD_OPTION_VALUE');
+        assert.match((e as Error).message, new RegExp(`both ${String(port)}`));
+        return true;
+      });
+      assert.ok(!fs.existsSync(path.join(dataDir, 'orthanc.json')), 'nothing was written for an Orthanc that cannot start');
+      assert.throws(() => parseServeOptions('run', ['--http-port', '5000', '--dicom-port', '5000']), (e: unknown) => {
+        assert.equal((e as { code?: unknown }).code, 'AIB_CLI_BAD_OPTION_VALUE');
+        assert.match((e as Error).message, /--http-port and --dicom-port are both 5000/);
+        return true;
+      });
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('takes the well-known port only when the other port is not already on it', async function () {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    try {
+      const address = blocker.address();
+      const busy = typeof address === 'object' && address !== null ? address.port : 0;
+      assert.notEqual(await preferredPort(busy), busy, 'a port in use is not offered');
+      const free = await freePort();
+      assert.equal(await preferredPort(free), free);
+      assert.notEqual(await preferredPort(free, free), free, 'the port the other server has is not offered again');
+    } finally {
+      blocker.close();
+    }
   });
 });

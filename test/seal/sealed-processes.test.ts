@@ -15,19 +15,11 @@ import { join } from 'node:path';
 import type { HealthResponse } from '../../plugin/core/admin-api';
 import { keygen } from '../../plugin/core/model-package';
 import { AFTER_SEAL_ARGS_ENV, AFTER_SEAL_MODULE_ENV, runAfterSealHook } from '../../plugin/seal/after-seal-hook';
+import { freePort } from '../../plugin/cli/orthanc-launcher';
 import { eventually, startBridgeOrthanc, tempDir } from '../harness/bridge-orthanc';
 import type { HostileReport, HostileTargets } from './hostile-module';
 
 type Running = Awaited<ReturnType<typeof startBridgeOrthanc>>;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve); });
-  const address = server.address();
-  await new Promise<void>((resolve) => { server.close(() => { resolve(); }); });
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** A server that records who connected (and answers HTTP 503 to the uplink's polls). */
 async function listen(where: { port: number } | { path: string }): Promise<{ connections: number; close: () => Promise<void> }> {

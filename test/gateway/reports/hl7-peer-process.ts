@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 /** The compiled peer (hl7-peer.ts), run as its own process. */
@@ -57,18 +56,8 @@ export class PeerReceiver {
   }
 }
 
-/** A port free on loopback now (the peer library takes a fixed port). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => { resolve(port); });
-    });
-    server.on('error', reject);
-  });
-}
+/** The peer library takes a fixed port: one free on loopback now, never handed out twice in this process. */
+export { freePort } from '../../../plugin/cli/orthanc-launcher';
 
 /** An ORU^R01 as a RIS sends it (segments joined with CR). */
 export function oruR01(options: { controlId: string; patientId: string; patientName: string; accession: string; studyUid?: string; referring?: string; status?: string; body: readonly string[] }): string {
