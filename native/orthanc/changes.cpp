@@ -13,11 +13,15 @@ OrthancPluginErrorCode OnChange(OrthancPluginChangeType changeType,
     if (!bridge.enabled || !bridge.supervisor) return OrthancPluginErrorCode_Success;
     Supervisor& supervisor = *bridge.supervisor;
 
-    // Only NewInstance wakes the gateway (its change follower reads the rest
-    // from /changes). Orthanc also signals NewChildInstance for the series,
-    // study and patient of every instance: forwarding those tripled the
-    // frames each store costs both processes, for nothing.
-    if (changeType == OrthancPluginChangeType_NewInstance) {
+    // NewInstance wakes the gateway (its change follower reads the rest from
+    // /changes). Orthanc also signals NewChildInstance for the series, study
+    // and patient of every instance: forwarding those tripled the frames each
+    // store costs both processes, for nothing. A deleted instance is
+    // forwarded too: Orthanc signals it once per instance (a deleted study
+    // included) and records no deletion in /changes.
+    const bool deletedInstance = changeType == OrthancPluginChangeType_Deleted &&
+                                 resourceType == OrthancPluginResourceType_Instance;
+    if (changeType == OrthancPluginChangeType_NewInstance || deletedInstance) {
       std::shared_ptr<Channel> channel = supervisor.CurrentChannel();
       Json::Value frame(Json::objectValue);
       frame["k"] = "change";

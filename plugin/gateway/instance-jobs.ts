@@ -39,6 +39,15 @@ export function toJob(item: WorkItem): Job {
   };
 }
 
+function isSettled(state: JobState): boolean {
+  return state === 'done' || state === 'quarantined';
+}
+
+/** A settled job that came from an earlier change than `seq` (a job made outside the change log, seq 0, may still be waiting for its own). */
+function storedAgain(job: Job, seq: number): boolean {
+  return isSettled(job.state) && job.changeSeq > 0 && seq > job.changeSeq;
+}
+
 /**
  * Instance jobs: the work queue's 'instance' items (key: Orthanc's instance
  * id, so a job exists once per instance) and the change-log cursor, in the
@@ -67,13 +76,24 @@ export class InstanceJobs {
     return rows[0]?.seq;
   }
 
-  /** Creates a job per new instance (never twice for one instance) and moves the cursor, in one transaction. */
+  /**
+   * Creates a job per new instance and moves the cursor, in one transaction.
+   * An instance has one job; a later NewInstance for it means Orthanc stored
+   * it again (sent again after a deletion this gateway did not see, or
+   * overwritten), so its settled job runs again on the new file.
+   */
   async recordChanges(changes: readonly NewInstanceChange[], cursor: number): Promise<number> {
     return this.#queue.transaction(async (queue, sql) => {
       let created = 0;
       for (const change of changes) {
         const payload: InstancePayload = { changeSeq: change.seq };
-        if ((await queue.enqueue({ kind: INSTANCE_KIND, key: change.instanceId, payload, stage: 'received', detail: `change ${change.seq}` })).created) created++;
+        const { item, created: isNew } = await queue.enqueue({ kind: INSTANCE_KIND, key: change.instanceId, payload, stage: 'received', detail: `change ${change.seq}` });
+        if (isNew) {
+          created++;
+        } else if (storedAgain(toJob(item), change.seq)) {
+          await queue.mergePayload(item.id, { changeSeq: change.seq });
+          await queue.requeue(item.id, `stored again (change ${change.seq})`);
+        }
       }
       await sql.run(`INSERT INTO change_cursor (name, seq) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq`, [CURSOR, cursor]);
       return created;
@@ -115,6 +135,34 @@ export class InstanceJobs {
   async requeue(id: JobId): Promise<Job> {
     await this.#existing(id);
     return toJob(await this.#queue.requeue(id, 'retry requested'));
+  }
+
+  /**
+   * For an instance Orthanc deleted: forgets its settled job, with the job's
+   * places in annotations and the unsent members of category requests, in one
+   * transaction (the caller removes the de-identified copy first, so a stop
+   * in between leaves a job to find again, never a copy nothing names).
+   * 'in-flight': the job is still running; ask again once it settles.
+   */
+  async forgetDeleted(instanceId: OrthancInstanceId): Promise<{ readonly state: 'absent' | 'in-flight' } | { readonly state: 'forgotten'; readonly job: Job }> {
+    return this.#queue.transaction(async (queue, sql) => {
+      const item = await queue.find(INSTANCE_KIND, instanceId);
+      if (item === undefined) return { state: 'absent' as const };
+      const job = toJob(item);
+      if (!isSettled(job.state)) return { state: 'in-flight' as const };
+      // annotation_members.job_id and category_request_members.instance_id are plain columns, not keys: remove them by hand.
+      await sql.run(`DELETE FROM annotation_members WHERE job_id = ?`, [job.id]);
+      await sql.run(`DELETE FROM category_request_members WHERE instance_id = ? AND sent = 0`, [instanceId]);
+      await queue.remove(job.id);
+      return { state: 'forgotten' as const, job };
+    });
+  }
+
+  /** Settled jobs after `afterId`, oldest first: the pages the start-up check for deletions walks. */
+  async settledAfter(afterId: number, limit: number): Promise<Job[]> {
+    const rows = await this.#sql.all<WorkItemRow>(
+      `SELECT * FROM work_items WHERE kind = ? AND state IN ('done','quarantined') AND id > ? ORDER BY id LIMIT ?`, [INSTANCE_KIND, afterId, limit]);
+    return rows.map((row) => toJob(toItem(row)));
   }
 
   /** Forgets a settled job and its events (the instance stays in Orthanc); the job as it was. */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { AiBridgeError } from '../core/ai-bridge-error';
 import { errorFields, writeLogEvent } from '../core/log-event';
-import { ChangeType, OrthancRest, PluginConnection, SdkClient, type HelloFrame } from '../sdk';
+import { ChangeType, OrthancRest, PluginConnection, ResourceType, SdkClient, type HelloFrame } from '../sdk';
 import { ApiRouter } from './api/api-router';
 import { AuditLog } from './audit-log';
 import { ChangeFollower } from './change-follower';
@@ -18,6 +18,7 @@ import { INSTANCE_KIND, InstanceJobs, toJob } from './instance-jobs';
 import { DeidentifyStage } from './stages/deidentify-stage';
 import { FetchInstanceStage } from './stages/fetch-instance-stage';
 import { IngestYield } from './ingest-yield';
+import { DeletedInstances } from './deleted-instances';
 import { DeidWorkerPool } from './deid/deid-worker-pool';
 import { UplinkProcess } from './uplink/uplink-process';
 import { openPhiVault } from './vault/open-phi-vault';
@@ -150,6 +151,7 @@ async function main(): Promise<void> {
   // The report link (issue 16) needs the work queue, opened further down: the stages reach it through this holder.
   let reports: ReportLink | undefined;
   const ingestYield = new IngestYield(config.YieldToIngestMilliseconds, config.MaxYieldSeconds * 1000);
+  const deletedInstances = new DeletedInstances({ orthanc, store, audit, log, deidDirectory: layout.deid, ingestYield });
   const stow = new StowClient(stowTarget(config.DicomWebUrl, config.DicomWebAuthorization, orthancConfiguration));
   // A draining node (node registry) claims nothing new and finishes what it holds.
   let draining = false;
@@ -308,6 +310,8 @@ async function main(): Promise<void> {
       // A lone instance is read at once; during a burst one read of /changes covers many.
       if (ingestYield.inBurst()) follower.pokeSoon();
       else void follower.poke();
+    } else if (change.changeType === ChangeType.Deleted && change.resourceType === ResourceType.Instance) {
+      deletedInstances.noteDeleted(change.resourceId);
     }
   });
 
@@ -317,6 +321,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info('gateway-stopping', { message: `gateway stopping (${why})` });
     await follower.stop();
+    await deletedInstances.stop();
     seriesWatch.stop();
     requestWorker?.stop();
     await reports?.stop();
@@ -338,6 +343,10 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => { void stop('SIGTERM'); });
 
   await follower.start();
+  // In the background: a large archive's check takes a while, and it steps aside for Orthanc's stores.
+  void deletedInstances.checkSettled().catch((error: unknown) => {
+    log.warn('deleted-instances-check-failed', { ...errorFields(error), stage: 'deleted-instances', message: `start-up check for instances deleted from Orthanc stopped: ${errorFields(error).message}` });
+  });
   registry.start(() => follower.leading);
   await reports?.start();
   pipeline.kick();

@@ -89,6 +89,48 @@ for (const backend of ['sqlite', 'postgresql'] as const) {
       assert.deepEqual((await again.events(job?.id ?? jobId(0))).map((e) => [e.event, e.detail]), [['received', 'change 5']]);
     });
 
+    it('runs a settled job again when Orthanc stores its instance again (a later change), not on a replay or for a job made outside the change log', async () => {
+      const store = await jobs();
+      await store.recordChanges([{ seq: 5, instanceId: id(1) }], 5);
+      await store.tagForRequest(id(2), 'req-1');
+      for (let item = await store.queue.claim('instance', 'node-a', LEASE); item !== undefined; item = await store.queue.claim('instance', 'node-a', LEASE)) {
+        await store.queue.complete(item.id, 'node-a', 'de-identified');
+      }
+      assert.equal(await store.recordChanges([{ seq: 5, instanceId: id(1) }, { seq: 6, instanceId: id(2) }], 6), 0);
+      assert.deepEqual([(await store.byInstance(id(1)))?.state, (await store.byInstance(id(2)))?.state], ['done', 'done'],
+        'a replayed change, and the first change of a job a category request made, change nothing');
+      assert.equal(await store.recordChanges([{ seq: 9, instanceId: id(1) }], 9), 0, 'no new job');
+      const again = await store.byInstance(id(1)) ?? assert.fail();
+      assert.deepEqual([again.state, again.changeSeq, again.attempts], ['queued', 9, 0]);
+      assert.deepEqual((await store.events(again.id)).map((e) => e.detail).slice(-1), ['stored again (change 9), was done']);
+    });
+
+    it('forgets the settled job of a deleted instance with its places in annotations and unsent request members; a running job waits', async () => {
+      const { queue, sql } = await openWorkQueue(database, stateDb, POLICY, now);
+      open.push(queue);
+      const store = new InstanceJobs(queue, sql);
+      await store.recordChanges([{ seq: 1, instanceId: id(1) }, { seq: 2, instanceId: id(2) }], 2);
+      const annotation = await queue.enqueue({ kind: 'annotation', key: 'series-1', payload: {}, stage: 'collecting', detail: 'test' });
+      const request = await queue.enqueue({ kind: 'category-request', key: 'req-1', payload: {}, stage: 'pending', detail: 'test' });
+      for (const n of [1, 2]) {
+        const job = await store.byInstance(id(n)) ?? assert.fail();
+        await sql.run(`INSERT INTO annotation_members (item_id, link_token, job_id, deid_path) VALUES (?, ?, ?, ?)`, [annotation.item.id, `token-${n}`, job.id, `${n}.dcm`]);
+        await sql.run(`INSERT INTO category_request_members (item_id, instance_id, sent) VALUES (?, ?, 0)`, [request.item.id, id(n)]);
+      }
+      const running = await queue.claim('instance', 'node-a', LEASE) ?? assert.fail();
+      assert.equal(running.key, id(1));
+      assert.deepEqual(await store.forgetDeleted(id(1)), { state: 'in-flight' }, 'a running job may still write a copy');
+      assert.deepEqual(await store.forgetDeleted(id(2)), { state: 'in-flight' }, 'a queued one too');
+      await queue.complete(running.id, 'node-a', 'de-identified');
+      const done = await store.forgetDeleted(id(1));
+      assert.equal(done.state, 'forgotten');
+      assert.equal(await store.byInstance(id(1)), undefined);
+      assert.deepEqual(await store.forgetDeleted(id(1)), { state: 'absent' }, 'twice is harmless');
+      assert.deepEqual((await sql.all<{ link_token: string }>(`SELECT link_token FROM annotation_members ORDER BY link_token`)).map((r) => r.link_token), ['token-2']);
+      assert.deepEqual((await sql.all<{ instance_id: string }>(`SELECT instance_id FROM category_request_members`)).map((r) => r.instance_id), [id(2)]);
+      assert.deepEqual((await store.settledAfter(0, 10)).map((j) => j.instanceId), [], 'the other job is not settled yet');
+    });
+
     it('tags jobs for a category request, queues bulk re-runs, filters the list', async () => {
       const store = await jobs();
       await store.recordChanges([1, 2, 3].map((i) => ({ seq: i, instanceId: id(i) })), 3);

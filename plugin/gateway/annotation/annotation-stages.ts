@@ -41,6 +41,8 @@ export class AnnotateStage implements AnnotationStage {
 
   async run(annotation: Annotation, work: AnnotationWork): Promise<StageResult<AnnotationFacts>> {
     const members = (await this.#store.members(annotation.id)).map((m) => ({ deidPath: m.deidPath, linkToken: m.linkToken }));
+    // Every member enrolled an instance; none left means Orthanc deleted them all since (deleted-instances.ts).
+    if (members.length === 0) return { outcome: 'nothing to annotate: every instance of the series was deleted from Orthanc', final: true };
     const reply = await this.#annotator.annotate({
       key: outboxKey(annotation), model: { id: annotation.modelId, version: annotation.modelVersion }, members,
     });

@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 
 import type { SliceGeometry } from '../../../plugin/core/slice-geometry';
+import { orthancInstanceId } from '../../../plugin/core/branded-ids';
+import { AnnotateStage } from '../../../plugin/gateway/annotation/annotation-stages';
 import { AnnotationStore, type Enrolment } from '../../../plugin/gateway/annotation/annotation-store';
+import type { AnnotatorPool } from '../../../plugin/gateway/annotation/annotator-pool';
+import { InstanceJobs } from '../../../plugin/gateway/instance-jobs';
 import { openWorkQueue, type DatabaseConfig } from '../../../plugin/gateway/work-queue/open-work-queue';
 import type { SqlWorkQueue } from '../../../plugin/gateway/work-queue/sql-work-queue';
 import { tempDir } from '../../harness/bridge-orthanc';
@@ -118,5 +122,35 @@ for (const backend of ['sqlite', 'postgresql'] as const) describe(`annotation st
     assert.equal(reopened.annotation.revision, 1);
     const evidence = await s.seriesEvidence(1) ?? assert.fail();
     assert.deepEqual(evidence.members.map((m) => m.geometry === null), [true, false], 'a member from before keeps no geometry (no early release on a guess)');
+  });
+});
+
+describe('an annotation whose instances Orthanc deleted while it was collecting', () => {
+  const dir = tempDir('annotation-deleted');
+  after(() => { dir.remove(); });
+
+  it('ends done with nothing to annotate, without asking the annotator, once the deleted jobs are forgotten', async () => {
+    const { queue, sql } = await openWorkQueue({ Backend: 'sqlite' }, join(dir.path, 'state.sqlite'), POLICY);
+    try {
+      const jobs = new InstanceJobs(queue, sql);
+      const annotations = new AnnotationStore(queue, sql);
+      await jobs.recordChanges([{ seq: 1, instanceId: orthancInstanceId('i-1') }, { seq: 2, instanceId: orthancInstanceId('i-2') }], 2);
+      for (let item = await queue.claim('instance', 'node', LEASE); item !== undefined; item = await queue.claim('instance', 'node', LEASE)) {
+        await annotations.enrol({
+          unit: 'series', studyInstanceUid: '1.2.3', seriesInstanceUid: '1.2.3.4', sopInstanceUid: `1.2.3.4.${item.id}`, orthancSeriesId: 's-1',
+          model: { id: 'lung', version: '1.0.0' }, expectedInstances: undefined,
+          member: { jobId: item.id, linkToken: `t${item.id}`, deidPath: `d/${item.id}.dcm`, arrivedAt: Date.now(), geometry: slice(item.id) },
+        });
+        await queue.complete(item.id, 'node', 'de-identified');
+      }
+      for (const id of ['i-1', 'i-2']) assert.equal((await jobs.forgetDeleted(orthancInstanceId(id))).state, 'forgotten');
+      const annotation = (await annotations.list({ limit: 10, offset: 0 })).annotations[0] ?? assert.fail('no annotation');
+      assert.deepEqual(await annotations.members(annotation.id), []);
+      // The annotator is not there: a stage that asked it anything would throw.
+      const stage = new AnnotateStage(undefined as unknown as AnnotatorPool, annotations);
+      assert.deepEqual(await stage.run(annotation, {}), { outcome: 'nothing to annotate: every instance of the series was deleted from Orthanc', final: true });
+    } finally {
+      await queue.close();
+    }
   });
 });
