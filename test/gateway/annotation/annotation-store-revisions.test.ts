@@ -125,6 +125,8 @@ for (const backend of ['sqlite', 'postgresql'] as const) describe(`annotation st
   });
 });
 
+const INSTANCES = ['00000001-00000000-00000000-00000000-00000000', '00000002-00000000-00000000-00000000-00000000'] as const;
+
 describe('an annotation whose instances Orthanc deleted while it was collecting', () => {
   const dir = tempDir('annotation-deleted');
   after(() => { dir.remove(); });
@@ -134,7 +136,7 @@ describe('an annotation whose instances Orthanc deleted while it was collecting'
     try {
       const jobs = new InstanceJobs(queue, sql);
       const annotations = new AnnotationStore(queue, sql);
-      await jobs.recordChanges([{ seq: 1, instanceId: orthancInstanceId('i-1') }, { seq: 2, instanceId: orthancInstanceId('i-2') }], 2);
+      await jobs.recordChanges([{ seq: 1, instanceId: orthancInstanceId(INSTANCES[0]) }, { seq: 2, instanceId: orthancInstanceId(INSTANCES[1]) }], 2);
       for (let item = await queue.claim('instance', 'node', LEASE); item !== undefined; item = await queue.claim('instance', 'node', LEASE)) {
         await annotations.enrol({
           unit: 'series', studyInstanceUid: '1.2.3', seriesInstanceUid: '1.2.3.4', sopInstanceUid: `1.2.3.4.${item.id}`, orthancSeriesId: 's-1',
@@ -143,7 +145,7 @@ describe('an annotation whose instances Orthanc deleted while it was collecting'
         });
         await queue.complete(item.id, 'node', 'de-identified');
       }
-      for (const id of ['i-1', 'i-2']) assert.equal((await jobs.forgetDeleted(orthancInstanceId(id))).state, 'forgotten');
+      for (const id of INSTANCES) assert.equal((await jobs.forgetDeleted(orthancInstanceId(id))).state, 'forgotten');
       const annotation = (await annotations.list({ limit: 10, offset: 0 })).annotations[0] ?? assert.fail('no annotation');
       assert.deepEqual(await annotations.members(annotation.id), []);
       // The annotator is not there: a stage that asked it anything would throw.
