@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 
 import type { PixelCleaningRecord, UndecodableText } from '../core/deid-messages';
 
@@ -27,6 +27,8 @@ export const AUDIT_COLUMNS = ['at', 'event', 'jobId', 'instanceId', 'annotationI
  */
 export class AuditLog {
   readonly #path: string;
+  /** Newlines counted up to `size` of the file with inode `ino`: the next count reads only what was appended since. */
+  #counted: { readonly ino: number; readonly size: number; readonly newlines: number } | undefined;
 
   constructor(path: string) {
     this.#path = path;
@@ -49,14 +51,87 @@ export class AuditLog {
 
   /** Every entry, oldest first; a line that does not parse (a torn last write) is kept as an 'unreadable' entry, never hidden. */
   entries(): AuditLine[] {
-    return this.text().split('\n').filter((l) => l !== '').map((l): AuditLine => {
-      try {
-        return JSON.parse(l) as AuditLine;
-      } catch {
-        return { at: '', event: 'unreadable', detail: l.slice(0, 200) };
-      }
-    });
+    return parseLines(this.text());
   }
+
+  /**
+   * The newest `limit` entries, oldest first, read from the end of the file:
+   * the admin UI's view costs the same on a log of years as on a new one.
+   */
+  newest(limit: number): AuditLine[] {
+    if (limit <= 0 || !existsSync(this.#path)) return [];
+    const fd = openSync(this.#path, 'r');
+    try {
+      const chunks: Buffer[] = [];
+      let newlines = 0;
+      // limit + 1 line breaks before the end bound the newest `limit` lines whole (the file's last byte is one).
+      for (let end = statSync(this.#path).size; end > 0 && newlines <= limit;) {
+        const start = Math.max(0, end - READ_CHUNK);
+        const chunk = Buffer.alloc(end - start);
+        readSync(fd, chunk, 0, chunk.length, start);
+        newlines += countNewlines(chunk);
+        chunks.unshift(chunk);
+        end = start;
+      }
+      return parseLines(Buffer.concat(chunks).toString('utf8')).slice(-limit);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /**
+   * How many entries the file holds. Counted once, then only what was
+   * appended since; a file replaced (rotated by logrotate, say) or shortened
+   * is counted again.
+   */
+  count(): number {
+    let stat;
+    try {
+      stat = statSync(this.#path);
+    } catch {
+      this.#counted = undefined;
+      return 0;
+    }
+    const known = this.#counted !== undefined && this.#counted.ino === stat.ino && this.#counted.size <= stat.size
+      ? this.#counted : { ino: stat.ino, size: 0, newlines: 0 };
+    const fd = openSync(this.#path, 'r');
+    try {
+      let newlines = known.newlines;
+      const chunk = Buffer.alloc(Math.min(READ_CHUNK, Math.max(1, stat.size - known.size)));
+      for (let at = known.size; at < stat.size;) {
+        const read = readSync(fd, chunk, 0, Math.min(chunk.length, stat.size - at), at);
+        if (read === 0) break;
+        newlines += countNewlines(chunk.subarray(0, read));
+        at += read;
+      }
+      this.#counted = { ino: stat.ino, size: stat.size, newlines };
+      if (stat.size === 0) return 0;
+      // A torn last write (no line break yet) is an entry too, as entries() shows it.
+      readSync(fd, chunk, 0, 1, stat.size - 1);
+      return newlines + (chunk[0] === NEWLINE ? 0 : 1);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+const READ_CHUNK = 1 << 20;
+const NEWLINE = 0x0a;
+
+function countNewlines(buffer: Buffer): number {
+  let count = 0;
+  for (let at = buffer.indexOf(NEWLINE); at !== -1; at = buffer.indexOf(NEWLINE, at + 1)) count++;
+  return count;
+}
+
+function parseLines(text: string): AuditLine[] {
+  return text.split('\n').filter((l) => l !== '').map((l): AuditLine => {
+    try {
+      return JSON.parse(l) as AuditLine;
+    } catch {
+      return { at: '', event: 'unreadable', detail: l.slice(0, 200) };
+    }
+  });
 }
 
 /** RFC 4180 CSV of audit lines, with a header row. */

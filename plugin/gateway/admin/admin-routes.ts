@@ -118,7 +118,8 @@ function audit(context: AdminContext, request: HttpRequestFrame): HttpReply {
   const stamp = new Date().toISOString().slice(0, 10);
   // A bulk run's query in a line an earlier version wrote may name a patient: masked for users outside PhiViewers.
   const viewer = phiAccess(request.headers, context.phi).allowed;
-  const entries = (): AuditLine[] => (viewer ? context.audit.entries() : context.audit.entries().map(maskBulkAuditDetail));
+  const masked = (lines: AuditLine[]): AuditLine[] => (viewer ? lines : lines.map(maskBulkAuditDetail));
+  const entries = (): AuditLine[] => masked(context.audit.entries());
   if (format === 'jsonl') {
     const text = viewer ? context.audit.text() : entries().map((e) => `${JSON.stringify(e)}\n`).join('');
     return {
@@ -136,8 +137,7 @@ function audit(context: AdminContext, request: HttpRequestFrame): HttpReply {
     throw new GatewayError('AIB_API_BAD_PARAMETER', 'format must be json, csv or jsonl', { parameter: 'format' });
   }
   const limit = integerParameter(request.query['limit'], 'limit', 200, 1, 10_000);
-  const all = entries();
-  const body: AuditResponse = { entries: all.slice(-limit), total: all.length };
+  const body: AuditResponse = { entries: masked(context.audit.newest(limit)), total: context.audit.count() };
   return jsonReply(200, body);
 }
 

@@ -24,7 +24,7 @@ export function privacySummary(profileName: string, audit: AuditLog, dataDirecto
       maxAgeYears: profile?.maxAgeYears ?? null,
     },
     termLists: termLists(),
-    audit: { entries: audit.entries().length, bytes: audit.sizeBytes() },
+    audit: { entries: audit.count(), bytes: audit.sizeBytes() },
     central: centralTraffic(join(dataDirectory, 'central', CENTRAL_TRAFFIC_FILE)),
   };
 }
