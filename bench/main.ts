@@ -1,5 +1,6 @@
 import { runCentralBench } from './central.js';
 import { runDeidBench } from './deid.js';
+import { runDeletionsBench } from './deletions.js';
 import { runE2eBench } from './e2e.js';
 import { runIngestBench } from './ingest.js';
 import { runPipelineBench } from './pipeline.js';
@@ -12,6 +13,7 @@ import { runScaleBench } from './scale.js';
 const BENCHES: Readonly<Record<string, (args: readonly string[]) => Promise<void>>> = {
   ingest: runIngestBench,
   deid: runDeidBench,
+  deletions: runDeletionsBench,
   e2e: runE2eBench,
   pipeline: runPipelineBench,
   central: runCentralBench,
@@ -31,6 +33,7 @@ async function main(argv: readonly string[]): Promise<number> {
       'e2e options: --data-dir DIR --runs N (default 20) --series-runs N (default 5) --pause-runs N (default 3, the 5 s pause) --no-anchor\n' +
       'central options: --sites N (default 100) --seconds S per round (default 3) --rounds N (default 3) --poll-seconds S (default 5) --publish-rounds N (default 3) --no-sites\n' +
       'pixels options: --data-dir DIR --rounds N (default 3) --threads N (onnxruntime intra-op, default 1)\n' +
+      'deletions options: --data-dir DIR --count N (default 1500) --rounds N (default 1)\n' +
       'queue options: --items N (default 2000) --rounds N (default 3)\n' +
       'scale options: --data-dir DIR --count N (default 1500) --connections N (default 4) --deid-workers N in all (default 2) --rounds N (default 1) --annotate --settle-timeout S\n' +
 

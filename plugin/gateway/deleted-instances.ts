@@ -83,12 +83,10 @@ export class DeletedInstances {
       }
       after = page[page.length - 1]?.id ?? after;
     }
-    if (forgotten > 0 || checked > 0) {
-      this.#options.log.info('deleted-instances-checked', {
-        count: forgotten, stage: 'deleted-instances',
-        message: `start-up check: ${checked} settled job(s) compared with Orthanc, ${forgotten} deleted from Orthanc meanwhile and forgotten with their de-identified copies`,
-      });
-    }
+    this.#options.log.info('deleted-instances-checked', {
+      count: forgotten, stage: 'deleted-instances',
+      message: `start-up check: ${checked} settled job(s) compared with Orthanc, ${forgotten} deleted from Orthanc meanwhile and forgotten with their de-identified copies`,
+    });
     return forgotten;
   }
 
