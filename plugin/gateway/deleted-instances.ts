@@ -57,8 +57,7 @@ export class DeletedInstances {
 
   /** Orthanc deleted this instance (its change callback): forget it now, or once its job settles. */
   noteDeleted(instanceId: string): void {
-    const id = orthancInstanceId(instanceId);
-    void this.#enqueue(async () => { await this.#forget(id, 'signal'); });
+    void this.#enqueue(async () => { await this.#forget(orthancInstanceId(instanceId), 'signal'); });
   }
 
   /**
@@ -88,11 +87,6 @@ export class DeletedInstances {
       message: `start-up check: ${checked} settled job(s) compared with Orthanc, ${forgotten} deleted from Orthanc meanwhile and forgotten with their de-identified copies`,
     });
     return forgotten;
-  }
-
-  /** Deletions still waiting for their job to settle. */
-  get pending(): number {
-    return this.#pending.size;
   }
 
   /** Waits for the deletions under way (tests, and the gateway's stop). */
