@@ -49,6 +49,23 @@ export interface HealthResponse {
   readonly uplink: { readonly seal: SealReport | null; readonly refused: readonly RefusedProcess[] } | null;
   /** The gateways sharing this site's database (one on SQLite), as of this node's last heartbeat. */
   readonly cluster?: ClusterView;
+  /** Instances deleted from Orthanc, followed since this gateway started (README, "Instances deleted from Orthanc"). */
+  readonly deletedInstances: DeletedInstancesView;
+}
+
+export interface DeletedInstancesView {
+  /** Jobs forgotten, with their copies, on Orthanc's signal since start. */
+  readonly forgotten: number;
+  /** Deletions waiting for their job to settle. */
+  readonly waiting: number;
+  /** The comparison of every settled job with Orthanc that each start runs. */
+  readonly startupCheck: {
+    readonly state: 'running' | 'done' | 'failed';
+    readonly checked: number;
+    readonly forgotten: number;
+    /** ISO time it ended; null while it runs. */
+    readonly finishedAt: string | null;
+  };
 }
 
 export interface JobView {

@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 
+import type { DeletedInstancesView } from '../core/admin-api';
 import { orthancInstanceId, type OrthancInstanceId } from '../core/branded-ids';
 import { errorFields } from '../core/log-event';
 import type { OrthancRest } from '../sdk';
@@ -50,6 +51,9 @@ export class DeletedInstances {
   #chain: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  #forgotten = 0;
+  #check: { state: 'running' | 'done' | 'failed'; checked: number; forgotten: number; finishedAt: string | null } =
+    { state: 'running', checked: 0, forgotten: 0, finishedAt: null };
 
   constructor(options: DeletedInstancesOptions) {
     this.#options = options;
@@ -66,6 +70,22 @@ export class DeletedInstances {
    * jobs forgotten.
    */
   async checkSettled(): Promise<number> {
+    try {
+      const forgotten = await this.#checkSettled();
+      this.#check = { ...this.#check, state: 'done', finishedAt: new Date().toISOString() };
+      return forgotten;
+    } catch (error) {
+      this.#check = { ...this.#check, state: 'failed', finishedAt: new Date().toISOString() };
+      throw error;
+    }
+  }
+
+  /** What /ai-bridge/health shows. */
+  view(): DeletedInstancesView {
+    return { forgotten: this.#forgotten, waiting: this.#pending.size, startupCheck: { ...this.#check } };
+  }
+
+  async #checkSettled(): Promise<number> {
     let forgotten = 0;
     let checked = 0;
     for (let after = 0; !this.#isStopped();) {
@@ -79,6 +99,7 @@ export class DeletedInstances {
           await this.#enqueue(async () => { if (await this.#forget(job.instanceId, 'start-up check')) forgotten++; });
         }
         checked++;
+        this.#check = { ...this.#check, checked, forgotten };
       }
       after = page[page.length - 1]?.id ?? after;
     }
@@ -137,6 +158,7 @@ export class DeletedInstances {
     }
     this.#pending.delete(instanceId);
     if (result.state === 'absent') return false;
+    if (source === 'signal') this.#forgotten++;
     const what = job.deidPath === null ? 'no de-identified copy to remove' : `de-identified copy ${job.deidPath} removed`;
     this.#options.audit.append({ event: 'instance-deleted', jobId: job.id, instanceId, detail: `deleted from Orthanc (${source}): ${what}, job forgotten` });
     this.#options.log.info('instance-deleted', { job: job.id, instance: instanceId, stage: 'deleted-instances',

@@ -299,6 +299,7 @@ async function main(): Promise<void> {
           : null,
         uplink: uplink === undefined ? null : { seal: uplink.seal(), refused: uplink.refusals() },
         cluster: registry.view(),
+        deletedInstances: deletedInstances.view(),
       };
     },
   }, [...admin, ...ohifViewerRoutes(config.OhifViewer, join(__dirname, '..', '..', '..'), orthancConfiguration), ...(reports?.routes() ?? ReportLink.disabledRoutes()), ...nodeRoutes(registry, audit)]);

@@ -73,6 +73,8 @@ describe('an instance deleted from Orthanc takes its de-identified copy and its 
     assert.equal(line.jobId, gone.id);
     assert.equal(line.instanceId, gone.instanceId);
     assert.match(line.detail ?? '', new RegExp(`deleted from Orthanc \\(signal\\): de-identified copy ${gone.deidPath ?? ''} removed, job forgotten`));
+    const seen = (await health(orthanc)).deletedInstances;
+    assert.deepEqual([seen.forgotten, seen.waiting, seen.startupCheck.state, seen.startupCheck.forgotten], [1, 0, 'done', 0]);
 
     // The same file again: Orthanc gives it the same id, and a job that was kept would have stopped it here.
     const [again] = await store(orthanc, [HEAD[0] ?? '']);
@@ -106,6 +108,12 @@ describe('an instance deleted from Orthanc takes its de-identified copy and its 
     const lines = await auditLines(orthanc, 'instance-deleted');
     assert.deepEqual(lines.map((l) => l.jobId).sort(), jobs.map((j) => j.id).sort());
     for (const line of lines) assert.match(line.detail ?? '', /deleted from Orthanc \(start-up check\)/);
+    const running = orthanc;
+    const check = await eventually(async () => {
+      const now = (await health(running)).deletedInstances.startupCheck;
+      return now.state === 'running' ? undefined : now;
+    }, 'the check at start to end');
+    assert.deepEqual([check.state, check.checked, check.forgotten, check.finishedAt !== null], ['done', 3, 3, true], 'health shows what the check at start did');
   });
 
   it('Orthanc recycling the oldest patient (MaximumPatientCount) frees the copies too', async () => {
