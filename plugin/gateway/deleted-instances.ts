@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { DeletedInstancesView } from '../core/admin-api';
 import { orthancInstanceId, type OrthancInstanceId } from '../core/branded-ids';
@@ -186,8 +187,4 @@ export class DeletedInstances {
     }, this.#options.pendingRetryMs ?? 1000);
     this.#timer.unref();
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
