@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { startOrthanc, type RunningOrthanc } from '../../plugin/cli/orthanc-launcher';
 import type { AuditResponse, JobView } from '../../plugin/core/admin-api';
-import { allJobs, eventually, health, sharedFile, startBridgeOrthanc, tempDir, uploadFile, waitForSettledJobs } from '../harness/bridge-orthanc';
+import { allJobs, eventually, health, sharedFile, startBridgeOrthanc, storeAndSettle, tempDir, uploadFile, waitForSettledJobs } from '../harness/bridge-orthanc';
 
 type Bridge = RunningOrthanc & { cleanup: () => Promise<void> };
 
@@ -13,22 +13,14 @@ const AI_BRIDGE = { ChangesPollSeconds: 2, Annotate: false, YieldToIngestMillise
 const HEAD = ['01', '02', '03'].map((n) => sharedFile(`dcm_qa_ct/GE_head/${n}.dcm`));
 const OTHER_PATIENT = sharedFile('deid-data/dicom-cookies/image1.dcm');
 
+/** Stores the files and waits for their jobs, each done with a de-identified copy. */
 async function store(orthanc: RunningOrthanc, files: readonly string[]): Promise<JobView[]> {
-  const before = (await allJobs(orthanc)).length;
-  const ids: string[] = [];
-  for (const file of files) {
-    const sent = await uploadFile(orthanc, file);
-    assert.ok(sent.id !== undefined, `Orthanc accepted ${file} (${String(sent.status)})`);
-    ids.push(sent.id);
-  }
-  const jobs = await waitForSettledJobs(orthanc, before + files.length);
-  return ids.map((id) => {
-    const job = jobs.find((j) => j.instanceId === id);
-    assert.ok(job, `a job for ${id}`);
+  const jobs = await storeAndSettle(orthanc, files);
+  for (const job of jobs) {
     assert.equal(job.state, 'done', JSON.stringify(job.error));
-    assert.ok(job.deidPath !== null, `${id} has a de-identified copy`);
-    return job;
-  });
+    assert.ok(job.deidPath !== null, `${job.instanceId} has a de-identified copy`);
+  }
+  return jobs;
 }
 
 async function copyOf(orthanc: RunningOrthanc, job: JobView): Promise<string> {

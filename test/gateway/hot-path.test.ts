@@ -6,7 +6,7 @@ import { join } from 'node:path';
 
 import type { RunningOrthanc } from '../../plugin/cli/orthanc-launcher';
 import type { JobDetailResponse, JobView } from '../../plugin/core/admin-api';
-import { allJobs, health, sharedFile, startBridgeOrthanc, uploadFile, waitForSettledJobs } from '../harness/bridge-orthanc';
+import { health, sharedFile, startBridgeOrthanc, storeAndSettle, uploadFile, waitForSettledJobs } from '../harness/bridge-orthanc';
 
 /** SOP Instance UID as DCMTK reads it: the reference the job's own facts are checked against. */
 function sopInstanceUid(file: string): string {
@@ -20,21 +20,7 @@ describe('the hot path: the worker reads Orthanc\'s stored file (or a spooled co
   before(async () => { orthanc = await startBridgeOrthanc({ aiBridge: { ChangesPollSeconds: 2, YieldToIngestMilliseconds: 0 } }); });
   after(async () => { await orthanc.cleanup(); });
 
-  async function store(files: readonly string[]): Promise<JobView[]> {
-    const before = (await allJobs(orthanc)).length;
-    const ids: string[] = [];
-    for (const file of files) {
-      const sent = await uploadFile(orthanc, file);
-      assert.ok(sent.id !== undefined, `Orthanc accepted ${file} (${String(sent.status)})`);
-      ids.push(sent.id);
-    }
-    const jobs = await waitForSettledJobs(orthanc, before + files.length);
-    return ids.map((id) => {
-      const job = jobs.find((j) => j.instanceId === id);
-      assert.ok(job, `a job for ${id}`);
-      return job;
-    });
-  }
+  const store = (files: readonly string[]): Promise<JobView[]> => storeAndSettle(orthanc, files);
 
   it('an instance without Modality is de-identified and ends done: no applicable model, with the reason', async () => {
     const file = sharedFile('deid-data/dicom-cookies/image1.dcm');

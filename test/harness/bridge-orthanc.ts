@@ -129,3 +129,20 @@ export async function uploadFile(orthanc: RunningOrthanc, file: string): Promise
   const body = JSON.parse(response.body.toString('utf8')) as { ID: string };
   return { status: response.status, id: body.ID };
 }
+
+/** POSTs each file, waits until every job is settled, and returns the files' jobs in the files' order. */
+export async function storeAndSettle(orthanc: RunningOrthanc, files: readonly string[]): Promise<JobView[]> {
+  const before = (await allJobs(orthanc)).length;
+  const ids: string[] = [];
+  for (const file of files) {
+    const sent = await uploadFile(orthanc, file);
+    if (sent.id === undefined) throw new Error(`Orthanc refused ${file} (${String(sent.status)})`);
+    ids.push(sent.id);
+  }
+  const jobs = await waitForSettledJobs(orthanc, before + files.length);
+  return ids.map((id) => {
+    const job = jobs.find((j) => j.instanceId === id);
+    if (job === undefined) throw new Error(`no job for ${id}`);
+    return job;
+  });
+}
